@@ -1,0 +1,22 @@
+"""Suite-wide helpers: tools that CI must have are skipped locally but fail in CI."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def require_executable(name: str) -> str:
+    """Return the path of ``name``; skip when it is missing, but fail in CI where it must exist."""
+    path = shutil.which(name)
+    if path:
+        return path
+    message = f"{name} is not installed"
+    if IN_CI:
+        pytest.fail(f"{message}, and CI must have it (.ci/run installs it)")
+    pytest.skip(message)
+    raise AssertionError("unreachable")

@@ -1,0 +1,1 @@
+"""The Flask application, its CLI and its JSON API."""

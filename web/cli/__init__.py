@@ -1,0 +1,19 @@
+"""The ``thidua`` command line: a click group whose commands live in sibling modules."""
+
+from __future__ import annotations
+
+import importlib
+
+import click
+
+# Each module registers its commands on ``main`` when imported.
+COMMAND_MODULES: tuple[str, ...] = ()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """thidua: giao ước thi đua và hồ sơ khen thưởng có chữ ký số."""
+
+
+for _name in COMMAND_MODULES:
+    importlib.import_module(_name)
