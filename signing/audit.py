@@ -1,0 +1,121 @@
+"""Hash chain of audit events: one canonical form shared by the writer (workflow) and the
+offline checker (bundle verifier), so a chain written today verifies years later.
+
+Each event's hash is SHA-256 over the canonical JSON of its fields. The fields include
+``prev_hash`` (the previous event of the global chain) and ``doc_prev_hash`` (the previous
+event of the same document), never ``hash`` itself. ``id`` is not covered either: it is
+a storage key (often assigned by the database after the hash is computed), and the order of
+events is already pinned by the links, so leaving it out lets writer and checker agree
+whether or not they pass it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from signing.errors import FormatError
+
+GENESIS = "0" * 64
+LINKS = ("prev_hash", "doc_prev_hash")
+# Keys that are stored next to an event but are not part of what its hash covers.
+_EXCLUDED = frozenset({"hash", "id"})
+
+
+def _normalise(value: Any, path: str) -> Any:
+    """NFC every string (keys too) so that equal text always hashes equal."""
+    if isinstance(value, str):
+        return unicodedata.normalize("NFC", value)
+    if isinstance(value, Mapping):
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise FormatError(f"audit field {path or '<root>'}: key {key!r} is not text")
+            norm_key = unicodedata.normalize("NFC", key)
+            out[norm_key] = _normalise(item, f"{path}.{norm_key}" if path else norm_key)
+        return out
+    if isinstance(value, list | tuple):
+        return [_normalise(item, f"{path}[{i}]") for i, item in enumerate(value)]
+    if value is None or isinstance(value, bool | int):
+        return value
+    if isinstance(value, float):
+        # Floats have several textual forms across languages; refuse them rather than hash
+        # something another implementation might print differently.
+        raise FormatError(f"audit field {path}: floats are not allowed, use an integer or text")
+    raise FormatError(f"audit field {path}: unsupported type {type(value).__name__}")
+
+
+def canonical_json(fields: Mapping[str, Any]) -> bytes:
+    """Canonical UTF-8 JSON: sorted keys, no spaces, non-ASCII kept, strings NFC."""
+    if not isinstance(fields, Mapping):
+        raise FormatError("audit event must be a mapping")
+    data = {k: v for k, v in _normalise(fields, "").items() if k not in _EXCLUDED}
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode(
+        "utf-8"
+    )
+
+
+def event_hash(fields: Mapping[str, Any]) -> str:
+    """SHA-256 hex of the canonical JSON of ``fields`` (``hash`` and ``id`` keys are ignored)."""
+    return hashlib.sha256(canonical_json(fields)).hexdigest()
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    ok: bool
+    broken_index: int | None = None
+    broken_id: Any = None
+    reason: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "broken_index": self.broken_index,
+            "broken_id": self.broken_id,
+            "reason": self.reason,
+        }
+
+
+def verify_chain(
+    events: Sequence[Mapping[str, Any]], *, link: str = "prev_hash", start: str = GENESIS
+) -> ChainReport:
+    """Check that every event's hash matches its fields and that ``link`` points at the event
+    before it (GENESIS for the first). Returns the first broken event: an edited event fails
+    its own hash, a deleted or reordered one breaks the link of the event after the gap.
+
+    For ``link="doc_prev_hash"`` pass one document's events in order; the segment must start
+    at GENESIS (the document's first event). ``start`` lets a caller check a later slice of
+    the global chain by giving the hash of the event just before it.
+    """
+    if link not in LINKS:
+        raise ValueError(f"link must be one of {LINKS}, not {link!r}")
+    previous = start
+    for index, event in enumerate(events):
+        event_id = event.get("id") if isinstance(event, Mapping) else None
+        if not isinstance(event, Mapping):
+            return ChainReport(False, index, None, "sự kiện không phải là một đối tượng")
+        stored = event.get("hash")
+        if not isinstance(stored, str):
+            return ChainReport(False, index, event_id, "sự kiện thiếu mã băm (hash)")
+        try:
+            computed = event_hash(event)
+        except FormatError as exc:
+            return ChainReport(False, index, event_id, f"sự kiện không hợp lệ: {exc}")
+        if computed != stored:
+            return ChainReport(
+                False, index, event_id, "mã băm không khớp nội dung: sự kiện đã bị sửa"
+            )
+        if event.get(link) != previous:
+            return ChainReport(
+                False,
+                index,
+                event_id,
+                f"liên kết {link} không trỏ tới sự kiện liền trước: "
+                "chuỗi bị xóa, chèn hoặc đảo thứ tự",
+            )
+        previous = stored
+    return ChainReport(True)
