@@ -17,3 +17,7 @@ class FormatError(SigningError):
 
 class BundleError(SigningError):
     """An archive bundle that is malformed or unsafe to read."""
+
+
+class WrongPassword(SigningError):
+    """The password of an imported PKCS#12 file is wrong (not the signer's PIN)."""

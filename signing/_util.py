@@ -1,0 +1,38 @@
+"""Small shared helpers: time normalisation and certificate parsing with a cache."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from functools import lru_cache
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from signing.errors import FormatError, SigningError
+
+
+def utc(moment: datetime, what: str = "time") -> datetime:
+    """Aware UTC datetime. A naive value is taken as UTC (what SQLite hands back)."""
+    if not isinstance(moment, datetime):
+        raise SigningError(f"{what} must be a datetime, not {type(moment).__name__}")
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+@lru_cache(maxsize=8192)
+def load_der_certificate(der: bytes) -> x509.Certificate:
+    """Parse a DER certificate once; verification sees the same few certificates again and again."""
+    try:
+        return x509.load_der_x509_certificate(der)
+    except (ValueError, TypeError) as exc:
+        raise FormatError(f"chứng thư số không đọc được (DER): {exc}") from None
+
+
+def certificate_der(cert: x509.Certificate) -> bytes:
+    return cert.public_bytes(serialization.Encoding.DER)
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
