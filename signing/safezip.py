@@ -1,0 +1,255 @@
+"""Defensive reading and deterministic writing of zip archives (archive bundles).
+
+A bundle may come from anyone (the public verify page, an e-mail attachment, an archive
+twenty years from now), so reading trusts nothing in it: the central directory is checked
+before any byte is decompressed (entry count, declared sizes, compression ratio, names, file
+types, encryption, compression method), and each entry is then read with a hard cap, so a
+header that lies about its size cannot make us inflate more than the limits allow.
+
+Writing is deterministic: fixed entry order, fixed timestamps and permissions, one
+compression level, so the same input always gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import io
+import stat
+import struct
+import unicodedata
+import zipfile
+import zlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from signing.errors import BundleError
+
+_MiB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ZipLimits:
+    """Upper bounds for one archive. The defaults fit a bundle of a document with dozens of
+    member units and leave a wide margin; anything beyond them is refused, not truncated."""
+
+    max_archive_bytes: int = 256 * _MiB
+    max_entries: int = 1000
+    max_entry_bytes: int = 128 * _MiB
+    max_total_bytes: int = 512 * _MiB
+    # Inflating N compressed bytes into more than N * max_ratio is what a zip bomb does. Small
+    # entries are exempt: a few KiB of repetitive JSON compress well and cannot hurt anyone.
+    max_ratio: int = 100
+    ratio_exempt_bytes: int = _MiB
+    max_name_length: int = 255
+
+
+DEFAULT_LIMITS = ZipLimits()
+
+_ALLOWED_METHODS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED}
+# Errors the standard zipfile/zlib modules raise on damaged or hostile archives.
+_ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    zlib.error,
+    struct.error,
+    EOFError,
+    OSError,
+    ValueError,
+    NotImplementedError,
+    RuntimeError,
+    OverflowError,
+    IndexError,
+    KeyError,
+)
+
+
+@dataclass(frozen=True)
+class ZipContents:
+    """The single top folder of the archive and its files (path relative to that folder)."""
+
+    top: str
+    files: dict[str, bytes]
+
+
+def check_member_name(name: str, limits: ZipLimits = DEFAULT_LIMITS) -> list[str]:
+    """Split a zip member name into safe path components, or raise BundleError.
+
+    Refused: empty names, absolute paths, drive letters, backslashes, control characters,
+    ``.``/``..``/empty components, over-long names, names that are not NFC.
+    """
+    if not name or len(name) > limits.max_name_length:
+        raise BundleError(f"tên tệp trong gói không hợp lệ (độ dài): {name[:80]!r}")
+    if name.startswith("/") or ":" in name:
+        # ":" covers drive letters (C:...) and alternate data streams on Windows.
+        raise BundleError(f"gói chứa đường dẫn tuyệt đối, không an toàn: {name!r}")
+    if "\\" in name or any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in name):
+        raise BundleError(f"tên tệp trong gói chứa ký tự không an toàn: {name!r}")
+    if unicodedata.normalize("NFC", name) != name:
+        raise BundleError(f"tên tệp trong gói không ở dạng Unicode NFC: {name!r}")
+    parts = name.rstrip("/").split("/") if name.endswith("/") else name.split("/")
+    for part in parts:
+        if part in ("", ".", ".."):
+            raise BundleError(f"gói chứa đường dẫn vượt thư mục hoặc rỗng ('..'): {name!r}")
+    return parts
+
+
+def _entry_kind(info: zipfile.ZipInfo) -> str:
+    """'dir' or 'file'; anything else (symlink, device, fifo) is refused."""
+    # Unix mode bits live in the high half; checked whatever system the archiver claims,
+    # since an extractor that honours them would otherwise create the link.
+    mode = (info.external_attr >> 16) & 0xFFFF
+    if mode:
+        kind = stat.S_IFMT(mode)
+        if kind == stat.S_IFLNK:
+            raise BundleError(
+                f"gói chứa liên kết tượng trưng (symlink), bị từ chối: {info.filename!r}"
+            )
+        if kind == stat.S_IFDIR:
+            return "dir"
+        if kind not in (0, stat.S_IFREG):
+            raise BundleError(f"gói chứa mục không phải tệp thường: {info.filename!r}")
+    if info.filename.endswith("/"):
+        return "dir"
+    return "file"
+
+
+def read_zip(data: bytes, limits: ZipLimits = DEFAULT_LIMITS) -> ZipContents:
+    """Read every regular file of a zip that holds exactly one top folder.
+
+    Raises BundleError for anything that is not a well-formed, safe archive within ``limits``.
+    """
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise BundleError("gói lưu trữ phải là dữ liệu nhị phân (bytes)")
+    if len(data) > limits.max_archive_bytes:
+        raise BundleError(f"gói quá lớn: {len(data)} byte, tối đa {limits.max_archive_bytes} byte")
+    if len(data) < 22 or b"PK\x05\x06" not in bytes(data[-65557:]):
+        raise BundleError("tệp không phải là gói zip (không thấy thư mục trung tâm zip)")
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(bytes(data)))
+    except _ZIP_ERRORS as exc:
+        raise BundleError(f"tệp zip hỏng hoặc bị cắt cụt: {exc}") from None
+    with archive:
+        try:
+            infos = archive.infolist()
+        except _ZIP_ERRORS as exc:  # pragma: no cover - infolist is a plain list today
+            raise BundleError(f"tệp zip hỏng: {exc}") from None
+        files = _check_directory(infos, limits)
+        top = _single_top(infos)
+        contents: dict[str, bytes] = {}
+        for info in files:
+            contents[info.filename[len(top) + 1 :]] = _read_entry(archive, info, limits)
+    return ZipContents(top=top, files=contents)
+
+
+def _check_directory(infos: list[zipfile.ZipInfo], limits: ZipLimits) -> list[zipfile.ZipInfo]:
+    """Check the central directory before decompressing anything; return the file entries."""
+    if len(infos) > limits.max_entries:
+        raise BundleError(f"gói có quá nhiều mục: {len(infos)}, tối đa {limits.max_entries}")
+    if not infos:
+        raise BundleError("gói zip rỗng")
+    seen: set[str] = set()
+    total = 0
+    files = []
+    for info in infos:
+        check_member_name(info.filename, limits)
+        # Two entries that extract to the same path (exactly, or on a case-insensitive disk)
+        # would let one hide behind the other.
+        key = info.filename.rstrip("/").casefold()
+        if key in seen:
+            raise BundleError(f"gói có hai mục trùng tên: {info.filename!r}")
+        seen.add(key)
+        if info.flag_bits & 0x1:
+            raise BundleError(f"gói có mục được mã hóa, không đọc được: {info.filename!r}")
+        if _entry_kind(info) == "dir":
+            continue
+        if info.compress_type not in _ALLOWED_METHODS:
+            raise BundleError(
+                f"phương thức nén không được hỗ trợ ({info.compress_type}): {info.filename!r}"
+            )
+        if info.file_size > limits.max_entry_bytes:
+            raise BundleError(
+                f"mục quá lớn khi giải nén: {info.filename!r} ({info.file_size} byte)"
+            )
+        if info.file_size > limits.ratio_exempt_bytes and (
+            info.file_size > max(info.compress_size, 1) * limits.max_ratio
+        ):
+            raise BundleError(
+                f"tỉ lệ nén bất thường (nghi bom zip): {info.filename!r} "
+                f"{info.compress_size} → {info.file_size} byte"
+            )
+        total += info.file_size
+        if total > limits.max_total_bytes:
+            raise BundleError(
+                f"tổng dung lượng giải nén vượt giới hạn {limits.max_total_bytes} byte"
+            )
+        files.append(info)
+    # A folder entry may share its name with a file only if it is that file's parent; the
+    # casefold check above already refuses "a" next to "a/".
+    return files
+
+
+def _single_top(infos: list[zipfile.ZipInfo]) -> str:
+    tops = {info.filename.split("/", 1)[0] for info in infos}
+    if len(tops) != 1:
+        raise BundleError(
+            "gói phải chứa đúng một thư mục gốc, thấy: " + ", ".join(sorted(tops)[:5])
+        )
+    top = tops.pop()
+    for info in infos:
+        if info.filename in (top, top + "/"):
+            if not info.filename.endswith("/"):
+                raise BundleError(f"mục gốc của gói phải là thư mục: {top!r}")
+            continue
+        if not info.filename.startswith(top + "/"):
+            raise BundleError("gói phải chứa đúng một thư mục gốc")  # pragma: no cover
+    return top
+
+
+def _read_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limits: ZipLimits) -> bytes:
+    """Inflate one entry, never more than its declared size (zipfile stops there and checks
+    the CRC) and never more than the per-entry limit."""
+    cap = min(info.file_size, limits.max_entry_bytes)
+    try:
+        with archive.open(info) as handle:
+            data = handle.read(cap + 1)
+            if len(data) > cap:  # pragma: no cover - zipfile already stops at file_size
+                raise BundleError(f"mục lớn hơn kích thước khai báo: {info.filename!r}")
+            # Reading to EOF makes zipfile check the CRC-32 of what it inflated.
+            if handle.read(1):  # pragma: no cover - same as above
+                raise BundleError(f"mục lớn hơn kích thước khai báo: {info.filename!r}")
+    except BundleError:
+        raise
+    except _ZIP_ERRORS as exc:
+        raise BundleError(f"không đọc được mục {info.filename!r} trong gói: {exc}") from None
+    if len(data) != info.file_size:
+        raise BundleError(f"mục bị cắt cụt trong gói: {info.filename!r}")
+    return data
+
+
+def zip_timestamp(moment: datetime) -> tuple[int, int, int, int, int, int]:
+    """Zip's DOS timestamp (local-time fields, 2-second resolution) for an aware datetime,
+    taken in UTC so the same moment gives the same bytes everywhere."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    moment = moment.astimezone(UTC)
+    if moment.year < 1980:
+        raise BundleError("thời điểm tạo gói phải từ năm 1980 trở đi (giới hạn của zip)")
+    if moment.year > 2107:
+        raise BundleError("thời điểm tạo gói phải trước năm 2108 (giới hạn của zip)")
+    return (moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second)
+
+
+def write_zip(entries: Iterable[tuple[str, bytes]], *, moment: datetime) -> bytes:
+    """Deterministic zip: entries in the given order, all stamped ``moment`` (UTC), regular
+    files mode 0644 with Unix attributes, deflate level 9, no extra fields, no comment."""
+    stamp = zip_timestamp(moment)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, content in entries:
+            check_member_name(name)
+            info = zipfile.ZipInfo(name, date_time=stamp)
+            info.create_system = 3
+            info.external_attr = (stat.S_IFREG | 0o644) << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, content, compresslevel=9)
+    return buffer.getvalue()
