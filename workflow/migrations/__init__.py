@@ -1,0 +1,1 @@
+"""Alembic migrations of the workflow schema (dated file names; see workflow.db)."""
