@@ -30,10 +30,12 @@ _UTCTIME_START = dt.datetime(1950, 1, 1, tzinfo=dt.UTC)
 
 
 @lru_cache(maxsize=1024)
-def _signer_parts(cert_der: bytes) -> tuple[a_x509.Certificate, bytes]:
-    """The asn1crypto certificate and the DER of its signing-certificate-v2 attribute.
+def _signer_parts(cert_der: bytes, chain_ders: tuple[bytes, ...]) -> tuple[bytes, bytes, bytes]:
+    """DER of the parts that depend only on the certificates: the signing-certificate-v2
+    attribute, the SignerIdentifier and the CertificateSet.
 
-    Cached per certificate: a signer signs many documents with the same certificate."""
+    Cached: a signer signs many documents with the same certificate, and re-encoding
+    certificates through asn1crypto is most of the cost of a signature."""
     a_cert = a_x509.Certificate.load(cert_der)
     ess = tsp.SigningCertificateV2(
         {
@@ -49,8 +51,20 @@ def _signer_parts(cert_der: bytes) -> tuple[a_x509.Certificate, bytes]:
             ]
         }
     )
-    attr = cms.CMSAttribute({"type": "signing_certificate_v2", "values": [ess]})
-    return a_cert, attr.dump()
+    ess_attr = cms.CMSAttribute({"type": "signing_certificate_v2", "values": [ess]})
+    sid = cms.SignerIdentifier(
+        "issuer_and_serial_number",
+        {"issuer": a_cert.issuer, "serial_number": a_cert.serial_number},
+    )
+    ders = [cert_der, *(d for d in chain_ders if d != cert_der)]
+    certificates = cms.CertificateSet(
+        [cms.CertificateChoices("certificate", a_x509.Certificate.load(d)) for d in ders]
+    )
+    return ess_attr.dump(), sid.dump(), certificates.dump()
+
+
+_CONTENT_TYPE_ATTR = cms.CMSAttribute({"type": "content_type", "values": ["data"]}).dump()
+_SHA256 = algos.DigestAlgorithm({"algorithm": "sha256"}).dump()
 
 
 def _time_value(moment: dt.datetime) -> cms.Time:
@@ -81,18 +95,21 @@ def sign_detached(
     check_key_matches(key, certificate)
     when = utc(signing_time, "signing_time").replace(microsecond=0)
 
+    for extra in chain:
+        if not isinstance(extra, x509.Certificate):
+            raise SigningError("chain must hold x509.Certificate objects")
     cert_der = certificate_der(certificate)
-    a_cert, ess_attr_der = _signer_parts(cert_der)
+    ess_der, sid_der, certs_der = _signer_parts(cert_der, tuple(certificate_der(c) for c in chain))
     digest = hashlib.sha256(data).digest()
 
     # asn1crypto sorts SET OF members by encoding, as DER requires (openssl re-encodes the
     # set before checking the signature, so the order matters).
     signed_attrs = cms.CMSAttributes(
         [
-            cms.CMSAttribute({"type": "content_type", "values": ["data"]}),
+            cms.CMSAttribute.load(_CONTENT_TYPE_ATTR),
             cms.CMSAttribute({"type": "message_digest", "values": [digest]}),
             cms.CMSAttribute({"type": "signing_time", "values": [_time_value(when)]}),
-            cms.CMSAttribute.load(ess_attr_der),
+            cms.CMSAttribute.load(ess_der),
         ]
     )
     to_sign = signed_attrs.dump()
@@ -105,22 +122,11 @@ def sign_detached(
         assert isinstance(key, rsa.RSAPrivateKey)
         signature = key.sign(to_sign, padding.PKCS1v15(), hashes.SHA256())
 
-    certificates = [cms.CertificateChoices("certificate", a_cert)]
-    for extra in chain:
-        if not isinstance(extra, x509.Certificate):
-            raise SigningError("chain must hold x509.Certificate objects")
-        extra_der = certificate_der(extra)
-        if extra_der != cert_der:
-            certificates.append(cms.CertificateChoices("certificate", _signer_parts(extra_der)[0]))
-
     signer_info = cms.SignerInfo(
         {
             "version": "v1",
-            "sid": cms.SignerIdentifier(
-                "issuer_and_serial_number",
-                {"issuer": a_cert.issuer, "serial_number": a_cert.serial_number},
-            ),
-            "digest_algorithm": algos.DigestAlgorithm({"algorithm": "sha256"}),
+            "sid": cms.SignerIdentifier.load(sid_der),
+            "digest_algorithm": algos.DigestAlgorithm.load(_SHA256),
             "signed_attrs": signed_attrs,
             "signature_algorithm": algos.SignedDigestAlgorithm({"algorithm": algo}),
             "signature": signature,
@@ -129,9 +135,9 @@ def sign_detached(
     signed_data = cms.SignedData(
         {
             "version": "v1",
-            "digest_algorithms": [algos.DigestAlgorithm({"algorithm": "sha256"})],
+            "digest_algorithms": [algos.DigestAlgorithm.load(_SHA256)],
             "encap_content_info": {"content_type": "data"},
-            "certificates": certificates,
+            "certificates": cms.CertificateSet.load(certs_der),
             "signer_infos": [signer_info],
         }
     )
