@@ -1,0 +1,1144 @@
+"""Verification of detached CMS signatures, reported the ETSI EN 319 102-1 way.
+
+Never a bare boolean: every check yields a ``SignatureReport`` with an indication
+(TOTAL_PASSED / TOTAL_FAILED / INDETERMINATE), a sub-indication naming what went wrong, who
+signed, when they claim to have signed, the certificate chain, and a short Vietnamese message.
+
+The checks run in the order of EN 319 102-1's basic validation: format, identification of the
+signing certificate, cryptographic verification (message digest, then signature value),
+signature acceptance against the caller's expectations (registered certificate), X.509
+validation at the caller's validation time ``at`` (chain to a trust anchor, validity period,
+CRL revocation), then the unit the signature is expected from.
+
+Verification is hot (a bundle holds one signature per member unit, and the archive is
+re-verified in bulk), so parsed certificates, per-certificate facts and chain-validation
+results are cached: certificates by DER hash, chains per trust store.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import lru_cache
+from typing import Any
+
+from asn1crypto import cms, core
+from asn1crypto import x509 as a_x509
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.verification import (
+    Criticality,
+    ExtensionPolicy,
+    PolicyBuilder,
+    Store,
+    VerificationError,
+)
+
+from signing._util import certificate_der, load_der_certificate, sha256_hex, utc
+from signing.errors import FormatError, SigningError
+
+__all__ = [
+    "ChainLink",
+    "DocumentReport",
+    "Indication",
+    "SignatureReport",
+    "Signer",
+    "SubIndication",
+    "TrustStore",
+    "UnitResult",
+    "verify_document",
+    "verify_signature",
+]
+
+MAX_SIGNATURE_BYTES = 1024 * 1024
+MAX_CRL_BYTES = 8 * 1024 * 1024
+
+
+class Indication(StrEnum):
+    TOTAL_PASSED = "TOTAL_PASSED"
+    TOTAL_FAILED = "TOTAL_FAILED"
+    INDETERMINATE = "INDETERMINATE"
+
+
+class SubIndication(StrEnum):
+    # TOTAL_FAILED
+    FORMAT_FAILURE = "FORMAT_FAILURE"
+    HASH_FAILURE = "HASH_FAILURE"
+    SIG_CRYPTO_FAILURE = "SIG_CRYPTO_FAILURE"
+    REVOKED = "REVOKED"
+    EXPIRED = "EXPIRED"
+    NOT_YET_VALID = "NOT_YET_VALID"
+    # INDETERMINATE
+    SIG_CONSTRAINTS_FAILURE = "SIG_CONSTRAINTS_FAILURE"
+    CHAIN_CONSTRAINTS_FAILURE = "CHAIN_CONSTRAINTS_FAILURE"
+    CRYPTO_CONSTRAINTS_FAILURE_NO_POE = "CRYPTO_CONSTRAINTS_FAILURE_NO_POE"
+    NO_SIGNING_CERTIFICATE_FOUND = "NO_SIGNING_CERTIFICATE_FOUND"
+    NO_CERTIFICATE_CHAIN_FOUND = "NO_CERTIFICATE_CHAIN_FOUND"
+    REVOKED_NO_POE = "REVOKED_NO_POE"
+    OUT_OF_BOUNDS_NO_POE = "OUT_OF_BOUNDS_NO_POE"
+
+
+_FAILED = Indication.TOTAL_FAILED
+_INDET = Indication.INDETERMINATE
+
+# Short Vietnamese messages shown to users; the English code travels next to them.
+_MESSAGES: dict[SubIndication | None, str] = {
+    None: "Chữ ký số hợp lệ",
+    SubIndication.FORMAT_FAILURE: "Tệp chữ ký không đúng định dạng CMS/PKCS#7",
+    SubIndication.HASH_FAILURE: (
+        "Chữ ký không khớp với nội dung văn bản (văn bản đã bị thay đổi "
+        "hoặc chữ ký thuộc văn bản khác)"
+    ),
+    SubIndication.SIG_CRYPTO_FAILURE: "Giá trị chữ ký số không hợp lệ",
+    SubIndication.REVOKED: "Chứng thư số đã bị thu hồi trước thời điểm ký",
+    SubIndication.EXPIRED: "Chứng thư số đã hết hạn tại thời điểm ký",
+    SubIndication.NOT_YET_VALID: "Chứng thư số chưa có hiệu lực",
+    SubIndication.SIG_CONSTRAINTS_FAILURE: "Chữ ký không đáp ứng yêu cầu",
+    SubIndication.CHAIN_CONSTRAINTS_FAILURE: "Chứng thư số không được phép dùng để ký văn bản",
+    SubIndication.CRYPTO_CONSTRAINTS_FAILURE_NO_POE: "Thuật toán mật mã không được chấp nhận",
+    SubIndication.NO_SIGNING_CERTIFICATE_FOUND: "Không tìm thấy chứng thư số của người ký",
+    SubIndication.NO_CERTIFICATE_CHAIN_FOUND: (
+        "Chứng thư số không do tổ chức cung cấp dịch vụ chứng thực tin cậy cấp"
+    ),
+    SubIndication.REVOKED_NO_POE: (
+        "Chứng thư số đã bị thu hồi; không có bằng chứng chữ ký được tạo trước khi thu hồi"
+    ),
+    SubIndication.OUT_OF_BOUNDS_NO_POE: "Chứng thư số đã hết hạn tại thời điểm kiểm tra",
+}
+
+_DIGESTS: dict[str, type[hashes.HashAlgorithm]] = {
+    "sha256": hashes.SHA256,
+    "sha384": hashes.SHA384,
+    "sha512": hashes.SHA512,
+}
+_WEAK_DIGESTS = frozenset({"md5", "sha1", "sha224"})
+# Extended key usages acceptable for signing documents: RFC 9336 documentSigning, the
+# S/MIME and client-auth usages Vietnamese public CAs put on personal signing certificates,
+# Microsoft's and Adobe's document-signing usages, and anyExtendedKeyUsage.
+_DOC_SIGNING_EKUS = frozenset(
+    {
+        x509.ObjectIdentifier("1.3.6.1.5.5.7.3.36"),
+        ExtendedKeyUsageOID.EMAIL_PROTECTION,
+        ExtendedKeyUsageOID.CLIENT_AUTH,
+        ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE,
+        x509.ObjectIdentifier("1.3.6.1.4.1.311.10.3.12"),
+        x509.ObjectIdentifier("1.2.840.113583.1.1.5"),
+    }
+)
+
+
+# --------------------------------------------------------------------------- reports
+@dataclass(frozen=True)
+class Signer:
+    name: str | None
+    unit: str | None
+    unit_code: str | None
+    user_id: str | None
+    certificate_sha256: str
+    serial_number: str
+    issuer: str
+    not_before: dt.datetime
+    not_after: dt.datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "unit": self.unit,
+            "unit_code": self.unit_code,
+            "user_id": self.user_id,
+            "certificate_sha256": self.certificate_sha256,
+            "serial_number": self.serial_number,
+            "issuer": self.issuer,
+            "not_before": self.not_before.isoformat(),
+            "not_after": self.not_after.isoformat(),
+        }
+
+
+@dataclass(frozen=True)
+class ChainLink:
+    subject: str
+    certificate_sha256: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"subject": self.subject, "certificate_sha256": self.certificate_sha256}
+
+
+@dataclass(frozen=True)
+class SignatureReport:
+    indication: Indication
+    sub_indication: SubIndication | None
+    message: str
+    validation_time: dt.datetime
+    signer: Signer | None = None
+    signing_time: dt.datetime | None = None
+    chain: tuple[ChainLink, ...] = ()
+    revocation_checked: bool = False
+    detail: str | None = None  # technical detail (English), for logs and the JSON report
+
+    @property
+    def passed(self) -> bool:
+        return self.indication is Indication.TOTAL_PASSED
+
+    @property
+    def code(self) -> str:
+        """The most specific ETSI code: the sub-indication, or TOTAL_PASSED."""
+        return str(self.sub_indication or self.indication)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "indication": str(self.indication),
+            "sub_indication": str(self.sub_indication) if self.sub_indication else None,
+            "passed": self.passed,
+            "code": self.code,
+            "message": self.message,
+            "detail": self.detail,
+            "validation_time": self.validation_time.isoformat(),
+            "signing_time": self.signing_time.isoformat() if self.signing_time else None,
+            "signer": self.signer.to_dict() if self.signer else None,
+            "chain": [link.to_dict() for link in self.chain],
+            "revocation_checked": self.revocation_checked,
+        }
+
+
+@dataclass(frozen=True)
+class UnitResult:
+    code: str
+    name: str | None
+    report: SignatureReport | None
+    expected: bool = True  # False for a signature from a unit that is not a member
+
+    @property
+    def signed(self) -> bool:
+        return self.report is not None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "name": self.name,
+            "expected": self.expected,
+            "signed": self.signed,
+            "report": self.report.to_dict() if self.report else None,
+        }
+
+
+@dataclass(frozen=True)
+class DocumentReport:
+    status: str  # "complete" | "incomplete" | "failed"
+    units: list[UnitResult]
+    document_sha256: str
+    validation_time: dt.datetime
+    message: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "complete"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "passed": self.passed,
+            "message": self.message,
+            "document_sha256": self.document_sha256,
+            "validation_time": self.validation_time.isoformat(),
+            "units": [u.to_dict() for u in self.units],
+        }
+
+
+# --------------------------------------------------------------------------- certificates
+@dataclass(frozen=True)
+class _CertFacts:
+    """What verification needs from a certificate, computed once per DER."""
+
+    cert: x509.Certificate
+    der: bytes
+    issuer_der: bytes
+    subject_der: bytes
+    serial: int
+    ski: bytes | None
+    sha256: str
+    signer: Signer
+    key_usage_ok: bool
+    eku_ok: bool
+
+
+def _name_attr(name: x509.Name, oid: x509.ObjectIdentifier) -> str | None:
+    attrs = name.get_attributes_for_oid(oid)
+    if not attrs:
+        return None
+    value = attrs[0].value
+    return value if isinstance(value, str) else None
+
+
+@lru_cache(maxsize=8192)
+def _facts(der: bytes) -> _CertFacts:
+    cert = load_der_certificate(der)
+    try:
+        ski: bytes | None = cert.extensions.get_extension_for_class(
+            x509.SubjectKeyIdentifier
+        ).value.digest
+    except x509.ExtensionNotFound:
+        ski = None
+    except ValueError as exc:  # duplicate or malformed extensions
+        raise FormatError(f"certificate extensions unreadable: {exc}") from None
+    try:
+        ku = cert.extensions.get_extension_for_class(x509.KeyUsage).value
+        key_usage_ok = ku.digital_signature or ku.content_commitment
+    except x509.ExtensionNotFound:
+        key_usage_ok = True
+    try:
+        eku = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+        eku_ok = bool(_DOC_SIGNING_EKUS.intersection(eku))
+    except x509.ExtensionNotFound:
+        eku_ok = True
+    sha = sha256_hex(der)
+    signer = Signer(
+        name=_name_attr(cert.subject, NameOID.COMMON_NAME),
+        unit=_name_attr(cert.subject, NameOID.ORGANIZATION_NAME),
+        unit_code=_name_attr(cert.subject, NameOID.SERIAL_NUMBER),
+        user_id=_name_attr(cert.subject, NameOID.USER_ID),
+        certificate_sha256=sha,
+        serial_number=format(cert.serial_number, "x"),
+        issuer=cert.issuer.rfc4514_string(),
+        not_before=cert.not_valid_before_utc,
+        not_after=cert.not_valid_after_utc,
+    )
+    return _CertFacts(
+        cert=cert,
+        der=der,
+        issuer_der=cert.issuer.public_bytes(),
+        subject_der=cert.subject.public_bytes(),
+        serial=cert.serial_number,
+        ski=ski,
+        sha256=sha,
+        signer=signer,
+        key_usage_ok=key_usage_ok,
+        eku_ok=eku_ok,
+    )
+
+
+def _eku_callback(policy: Any, cert: x509.Certificate, eku: x509.ExtendedKeyUsage | None) -> None:
+    # cryptography's client verifier would demand clientAuth; a document signer needs
+    # documentSigning (or one of the usages in _DOC_SIGNING_EKUS), or no EKU at all.
+    if eku is not None and not _DOC_SIGNING_EKUS.intersection(eku):
+        raise ValueError("extended key usage does not allow document signing")
+
+
+_EE_POLICY = (
+    ExtensionPolicy.webpki_defaults_ee()
+    .may_be_present(x509.ExtendedKeyUsage, Criticality.AGNOSTIC, _eku_callback)
+    .may_be_present(x509.SubjectAlternativeName, Criticality.AGNOSTIC, None)
+)
+_CA_POLICY = ExtensionPolicy.webpki_defaults_ca()
+
+
+# --------------------------------------------------------------------------- trust store
+@dataclass(frozen=True)
+class _Revoked:
+    revoked_at: dt.datetime
+    reason: str | None
+
+
+class TrustStore:
+    """Trust anchors (root certificates) and the CRLs they issued.
+
+    Every CRL must parse, be issued by one of the anchors and carry that anchor's valid
+    signature; otherwise construction fails with FormatError, so a bad CRL can never be
+    silently ignored. The store caches chain-validation results, so keep one instance per
+    set of anchors (``from_pem`` does that for identical input).
+    """
+
+    def __init__(self, anchors: Sequence[x509.Certificate], crls: Sequence[bytes] = ()):
+        anchors = list(anchors)
+        for anchor in anchors:
+            if not isinstance(anchor, x509.Certificate):
+                raise SigningError("trust anchors must be x509.Certificate objects")
+        # De-duplicate by DER so the same root given twice does not matter.
+        unique: dict[bytes, x509.Certificate] = {}
+        for anchor in anchors:
+            unique.setdefault(certificate_der(anchor), anchor)
+        self._anchors = tuple(unique.values())
+        self._anchor_facts = tuple(_facts(d) for d in unique)
+        self._store = Store(list(self._anchors)) if self._anchors else None
+        self._revoked: dict[tuple[bytes, int], _Revoked] = {}
+        self._crl_issuers: set[bytes] = set()
+        for raw in crls:
+            self._add_crl(raw)
+        self._chain_cache: OrderedDict[tuple[Any, ...], _ChainResult] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_pem(cls, pem_bytes: bytes, crls: Sequence[bytes] = ()) -> TrustStore:
+        """Anchors from PEM text (one or more certificates). Cached for identical input."""
+        if not isinstance(pem_bytes, bytes | bytearray):
+            raise FormatError("trust anchors must be PEM bytes")
+        crl_tuple = tuple(bytes(c) if isinstance(c, bytes | bytearray) else c for c in crls)
+        return _store_from_pem(bytes(pem_bytes), crl_tuple)
+
+    @property
+    def anchors(self) -> tuple[x509.Certificate, ...]:
+        return self._anchors
+
+    @property
+    def anchor_fingerprints(self) -> tuple[str, ...]:
+        return tuple(f.sha256 for f in self._anchor_facts)
+
+    def has_crl_for(self, cert: x509.Certificate) -> bool:
+        return cert.issuer.public_bytes() in self._crl_issuers
+
+    def _add_crl(self, raw: bytes) -> None:
+        if not isinstance(raw, bytes | bytearray) or not raw:
+            raise FormatError("CRL must be non-empty bytes")
+        if len(raw) > MAX_CRL_BYTES:
+            raise FormatError("CRL is too large")
+        try:
+            if bytes(raw).lstrip().startswith(b"-----BEGIN"):
+                crl = x509.load_pem_x509_crl(bytes(raw))
+            else:
+                crl = x509.load_der_x509_crl(bytes(raw))
+            issuer = crl.issuer.public_bytes()
+            revoked = list(crl)
+        except (ValueError, TypeError) as exc:
+            raise FormatError(f"danh sách thu hồi (CRL) không đọc được: {exc}") from None
+        issuing = [
+            f for f in self._anchor_facts if f.subject_der == issuer and _crl_signed_by(crl, f.cert)
+        ]
+        if not issuing:
+            raise FormatError("CRL không do tổ chức cấp chứng thư tin cậy ký")
+        self._crl_issuers.add(issuer)
+        for entry in revoked:
+            try:
+                reason_ext = entry.extensions.get_extension_for_class(x509.CRLReason)
+                reason: str | None = reason_ext.value.reason.name
+            except x509.ExtensionNotFound:
+                reason = None
+            except ValueError as exc:
+                raise FormatError(f"CRL entry unreadable: {exc}") from None
+            key = (issuer, entry.serial_number)
+            when = entry.revocation_date_utc
+            known = self._revoked.get(key)
+            if known is None or when < known.revoked_at:
+                self._revoked[key] = _Revoked(when, reason)
+
+    def _revocation(self, facts: _CertFacts) -> _Revoked | None:
+        return self._revoked.get((facts.issuer_der, facts.serial))
+
+    def _chain(self, leaf: _CertFacts, intermediates: tuple[_CertFacts, ...], at: dt.datetime):
+        key = (leaf.der, tuple(i.der for i in intermediates), at)
+        with self._lock:
+            hit = self._chain_cache.get(key)
+            if hit is not None:
+                self._chain_cache.move_to_end(key)
+                return hit
+        result = self._build_chain(leaf, intermediates, at)
+        with self._lock:
+            self._chain_cache[key] = result
+            if len(self._chain_cache) > 4096:
+                self._chain_cache.popitem(last=False)
+        return result
+
+    def _build_chain(
+        self, leaf: _CertFacts, intermediates: tuple[_CertFacts, ...], at: dt.datetime
+    ) -> _ChainResult:
+        if self._store is None:
+            return _ChainResult(None, SubIndication.NO_CERTIFICATE_CHAIN_FOUND, "no trust anchors")
+        verifier = (
+            PolicyBuilder()
+            .store(self._store)
+            .time(at)
+            .extension_policies(ca_policy=_CA_POLICY, ee_policy=_EE_POLICY)
+            .build_client_verifier()
+        )
+        try:
+            verified = verifier.verify(leaf.cert, [i.cert for i in intermediates])
+        except VerificationError as exc:
+            return self._classify_failure(leaf, intermediates, at, str(exc))
+        chain = tuple(_facts(certificate_der(c)) for c in verified.chain)
+        return _ChainResult(chain, None, None)
+
+    def _classify_failure(
+        self,
+        leaf: _CertFacts,
+        intermediates: tuple[_CertFacts, ...],
+        at: dt.datetime,
+        detail: str,
+    ) -> _ChainResult:
+        """Tell "no anchor issued this" from "an anchor did, but a rule failed"."""
+        candidates = (leaf, *intermediates)
+        for anchor in self._anchor_facts:
+            for cert in candidates:
+                if cert.issuer_der == anchor.subject_der and _issued_by(cert.cert, anchor.cert):
+                    if (
+                        not anchor.cert.not_valid_before_utc
+                        <= at
+                        <= anchor.cert.not_valid_after_utc
+                    ):
+                        return _ChainResult(None, SubIndication.OUT_OF_BOUNDS_NO_POE, detail)
+                    for inter in intermediates:
+                        c = inter.cert
+                        if not c.not_valid_before_utc <= at <= c.not_valid_after_utc:
+                            return _ChainResult(None, SubIndication.OUT_OF_BOUNDS_NO_POE, detail)
+                    return _ChainResult(None, SubIndication.CHAIN_CONSTRAINTS_FAILURE, detail)
+        return _ChainResult(None, SubIndication.NO_CERTIFICATE_CHAIN_FOUND, detail)
+
+
+@dataclass(frozen=True)
+class _ChainResult:
+    chain: tuple[_CertFacts, ...] | None
+    failure: SubIndication | None
+    detail: str | None
+
+
+def _crl_signed_by(crl: x509.CertificateRevocationList, anchor: x509.Certificate) -> bool:
+    try:
+        return crl.is_signature_valid(anchor.public_key())
+    except (TypeError, ValueError):
+        return False
+
+
+def _issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
+    try:
+        cert.verify_directly_issued_by(issuer)
+    except (ValueError, TypeError, InvalidSignature):
+        return False
+    return True
+
+
+@lru_cache(maxsize=64)
+def _store_from_pem(pem: bytes, crls: tuple[bytes, ...]) -> TrustStore:
+    if b"-----BEGIN" not in pem:
+        raise FormatError("tệp chứng thư tin cậy không phải PEM")
+    try:
+        anchors = x509.load_pem_x509_certificates(pem)
+    except (ValueError, TypeError) as exc:
+        raise FormatError(f"tệp chứng thư tin cậy (PEM) không đọc được: {exc}") from None
+    if not anchors:
+        raise FormatError("tệp PEM không chứa chứng thư số nào")
+    return TrustStore(anchors, crls)
+
+
+# --------------------------------------------------------------------------- CMS parsing
+@dataclass
+class _Parsed:
+    certificates: list[bytes]
+    sid_kind: str
+    sid_issuer: bytes | None
+    sid_serial: int | None
+    sid_ski: bytes | None
+    digest_name: str
+    sig_name: str
+    pss_params: Any
+    signature: bytes
+    signed_bytes: bytes | None  # DER of the signed attributes as a SET, or None
+    attrs: dict[str, list[Any]] = field(default_factory=dict)
+
+
+def _parse(signature_der: bytes) -> _Parsed:
+    """Pull what we need out of a ContentInfo(SignedData); any oddity -> FormatError."""
+    try:
+        info = cms.ContentInfo.load(signature_der, strict=True)
+        if info["content_type"].native != "signed_data":
+            raise FormatError("not a CMS SignedData")
+        sd = info["content"]
+        infos = sd["signer_infos"]
+        if len(infos) != 1:
+            raise FormatError(f"expected exactly one signer, found {len(infos)}")
+        si = infos[0]
+        certificates = []
+        for choice in sd["certificates"] or ():
+            if choice.name == "certificate":
+                certificates.append(choice.chosen.dump())
+        sid = si["sid"]
+        sid_issuer = sid_serial = sid_ski = None
+        if sid.name == "issuer_and_serial_number":
+            sid_issuer = sid.chosen["issuer"].dump()
+            sid_serial = sid.chosen["serial_number"].native
+        else:
+            sid_ski = sid.chosen.native
+        digest_name = si["digest_algorithm"]["algorithm"].native
+        sig_algo = si["signature_algorithm"]
+        sig_name = sig_algo["algorithm"].native
+        pss_params = sig_algo["parameters"] if sig_name == "rsassa_pss" else None
+        if pss_params is not None:
+            pss_params = pss_params.native
+        signature = si["signature"].native
+        signed_bytes = None
+        attrs: dict[str, list[Any]] = {}
+        signed_attrs = si["signed_attrs"]
+        if signed_attrs is not None and not isinstance(signed_attrs, core.Void):
+            if len(signed_attrs) == 0:
+                raise FormatError("empty signed attributes")
+            # The signature covers the attributes encoded as a SET (tag 0x31), not as the
+            # [0] IMPLICIT field they are stored in; only the tag byte differs.
+            raw = signed_attrs.dump()
+            signed_bytes = b"\x31" + raw[1:]
+            for attr in signed_attrs:
+                name = attr["type"].native
+                if name in attrs:
+                    raise FormatError(f"signed attribute {name} appears twice")
+                attrs[name] = list(attr["values"])
+        econtent_type = sd["encap_content_info"]["content_type"].native
+        if econtent_type != "data":
+            raise FormatError(f"signed content type is {econtent_type}, not data")
+        return _Parsed(
+            certificates=certificates,
+            sid_kind=sid.name,
+            sid_issuer=sid_issuer,
+            sid_serial=sid_serial,
+            sid_ski=sid_ski,
+            digest_name=str(digest_name),
+            sig_name=str(sig_name),
+            pss_params=pss_params,
+            signature=bytes(signature),
+            signed_bytes=signed_bytes,
+            attrs=attrs,
+        )
+    except FormatError:
+        raise
+    except Exception as exc:  # asn1crypto raises many types on hostile input
+        raise FormatError(f"CMS structure unreadable: {type(exc).__name__}: {exc}") from None
+
+
+@lru_cache(maxsize=8192)
+def _name_der_for_sid(cert_der: bytes) -> bytes:
+    """The issuer Name exactly as encoded inside the certificate (what a sid carries)."""
+    return a_x509.Certificate.load(cert_der)["tbs_certificate"]["issuer"].dump()
+
+
+def _matches_sid(parsed: _Parsed, facts: _CertFacts) -> bool:
+    if parsed.sid_kind == "issuer_and_serial_number":
+        return parsed.sid_serial == facts.serial and (
+            parsed.sid_issuer == facts.issuer_der
+            or parsed.sid_issuer == _name_der_for_sid(facts.der)
+        )
+    return parsed.sid_ski is not None and parsed.sid_ski == facts.ski
+
+
+# --------------------------------------------------------------------------- verification
+class _Digests:
+    """Hashes of the document, computed at most once per algorithm."""
+
+    def __init__(self, data: bytes):
+        self._data = data
+        self._cache: dict[str, bytes] = {}
+
+    def get(self, name: str) -> bytes:
+        value = self._cache.get(name)
+        if value is None:
+            value = hashlib.new(name, self._data).digest()
+            self._cache[name] = value
+        return value
+
+
+def _report(
+    indication: Indication,
+    sub: SubIndication | None,
+    at: dt.datetime,
+    *,
+    message: str | None = None,
+    detail: str | None = None,
+    signer: _CertFacts | None = None,
+    signing_time: dt.datetime | None = None,
+    chain: tuple[_CertFacts, ...] = (),
+    revocation_checked: bool = False,
+) -> SignatureReport:
+    return SignatureReport(
+        indication=indication,
+        sub_indication=sub,
+        message=message or _MESSAGES[sub],
+        validation_time=at,
+        signer=signer.signer if signer else None,
+        signing_time=signing_time,
+        chain=tuple(ChainLink(c.cert.subject.rfc4514_string(), c.sha256) for c in chain),
+        revocation_checked=revocation_checked,
+        detail=detail,
+    )
+
+
+def verify_signature(
+    data: bytes,
+    signature_der: bytes,
+    trust: TrustStore | None,
+    *,
+    at: dt.datetime,
+    expected_certificate: x509.Certificate | None = None,
+    expected_unit_code: str | None = None,
+) -> SignatureReport:
+    """Validate one detached CMS signature over ``data`` at validation time ``at``.
+
+    Never raises on bad signature bytes (that is FORMAT_FAILURE). ``expected_certificate``:
+    the certificate registered for the signer; any other certificate fails with
+    SIG_CONSTRAINTS_FAILURE. ``expected_unit_code``: the unit whose slot this signature
+    fills; a certificate naming another unit (or none) fails the same way. ``trust=None``
+    checks integrity only and ends INDETERMINATE/NO_CERTIFICATE_CHAIN_FOUND.
+    """
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise SigningError("document data must be bytes")
+    at = utc(at, "at")
+    if expected_certificate is not None and not isinstance(expected_certificate, x509.Certificate):
+        raise SigningError("expected_certificate must be an x509.Certificate")
+    return _verify(
+        _Digests(bytes(data)), signature_der, trust, at, expected_certificate, expected_unit_code
+    )
+
+
+def _verify(
+    digests: _Digests,
+    signature_der: Any,
+    trust: TrustStore | None,
+    at: dt.datetime,
+    expected_certificate: x509.Certificate | None,
+    expected_unit_code: str | None,
+) -> SignatureReport:
+    # 1. Format.
+    if not isinstance(signature_der, bytes | bytearray | memoryview):
+        return _report(_FAILED, SubIndication.FORMAT_FAILURE, at, detail="signature is not bytes")
+    signature_der = bytes(signature_der)
+    if not signature_der:
+        return _report(_FAILED, SubIndication.FORMAT_FAILURE, at, detail="empty signature")
+    if len(signature_der) > MAX_SIGNATURE_BYTES:
+        return _report(_FAILED, SubIndication.FORMAT_FAILURE, at, detail="signature too large")
+    try:
+        parsed = _parse(signature_der)
+    except FormatError as exc:
+        return _report(_FAILED, SubIndication.FORMAT_FAILURE, at, detail=str(exc))
+
+    # 2. Identify the signing certificate.
+    embedded: list[_CertFacts] = []
+    for der in parsed.certificates:
+        try:
+            embedded.append(_facts(der))
+        except FormatError as exc:
+            return _report(_FAILED, SubIndication.FORMAT_FAILURE, at, detail=str(exc))
+    signer = next((f for f in embedded if _matches_sid(parsed, f)), None)
+    expected = _facts(certificate_der(expected_certificate)) if expected_certificate else None
+    if signer is None and expected is not None and _matches_sid(parsed, expected):
+        signer = expected  # a signature made with -nocerts, for a registered certificate
+    if signer is None:
+        return _report(
+            _INDET,
+            SubIndication.NO_SIGNING_CERTIFICATE_FOUND,
+            at,
+            detail="no certificate in the signature matches its signer identifier",
+        )
+
+    signing_time: dt.datetime | None = None
+    digest_name = parsed.digest_name
+    if digest_name in _WEAK_DIGESTS:
+        return _report(
+            _INDET,
+            SubIndication.CRYPTO_CONSTRAINTS_FAILURE_NO_POE,
+            at,
+            detail=f"digest algorithm {digest_name} is no longer acceptable",
+            signer=signer,
+        )
+    if digest_name not in _DIGESTS:
+        return _report(
+            _FAILED,
+            SubIndication.FORMAT_FAILURE,
+            at,
+            detail=f"unsupported digest algorithm {digest_name}",
+            signer=signer,
+        )
+    content_digest = digests.get(digest_name)
+
+    if parsed.signed_bytes is not None:
+        attrs = parsed.attrs
+        try:
+            signing_time, ess_problem = _check_attributes(attrs, signer)
+        except FormatError as exc:
+            return _report(
+                _FAILED, SubIndication.FORMAT_FAILURE, at, detail=str(exc), signer=signer
+            )
+        if ess_problem:
+            return _report(
+                _INDET,
+                SubIndication.NO_SIGNING_CERTIFICATE_FOUND,
+                at,
+                detail=ess_problem,
+                signer=signer,
+                signing_time=signing_time,
+            )
+        # 3a. Message digest: the signature covers these exact bytes.
+        if attrs["message_digest"][0].native != content_digest:
+            return _report(
+                _FAILED,
+                SubIndication.HASH_FAILURE,
+                at,
+                detail="message-digest attribute differs from the document's hash",
+                signer=signer,
+                signing_time=signing_time,
+            )
+
+    # 3b. Signature value.
+    crypto_problem = _check_signature_value(parsed, signer.cert, content_digest)
+    if crypto_problem is not None:
+        sub, detail = crypto_problem
+        indication = _INDET if sub is SubIndication.CRYPTO_CONSTRAINTS_FAILURE_NO_POE else _FAILED
+        if parsed.signed_bytes is None and sub is SubIndication.SIG_CRYPTO_FAILURE:
+            # Without signed attributes the signature is over the content itself, so a
+            # changed document shows up here; say so in the detail.
+            detail = f"{detail} (no signed attributes: document changed or signature broken)"
+        return _report(indication, sub, at, detail=detail, signer=signer, signing_time=signing_time)
+
+    # 4. Acceptance: made with the registered certificate?
+    if expected is not None and expected.der != signer.der:
+        return _report(
+            _INDET,
+            SubIndication.SIG_CONSTRAINTS_FAILURE,
+            at,
+            message="Chữ ký không được tạo bằng chứng thư số đã đăng ký cho người ký",
+            detail=(f"signed with certificate {signer.sha256}, expected {expected.sha256}"),
+            signer=signer,
+            signing_time=signing_time,
+        )
+
+    # 5. X.509 validation at `at`.
+    cert = signer.cert
+    if signing_time is not None:
+        if signing_time < cert.not_valid_before_utc:
+            return _report(
+                _FAILED,
+                SubIndication.NOT_YET_VALID,
+                at,
+                message="Chứng thư số chưa có hiệu lực tại thời điểm ký",
+                detail="signing time precedes the certificate's notBefore",
+                signer=signer,
+                signing_time=signing_time,
+            )
+        if signing_time > cert.not_valid_after_utc:
+            return _report(
+                _FAILED,
+                SubIndication.EXPIRED,
+                at,
+                detail="signing time is after the certificate's notAfter",
+                signer=signer,
+                signing_time=signing_time,
+            )
+    if at < cert.not_valid_before_utc:
+        return _report(
+            _INDET,
+            SubIndication.NOT_YET_VALID,
+            at,
+            message="Chứng thư số chưa có hiệu lực tại thời điểm kiểm tra",
+            detail="validation time precedes the certificate's notBefore",
+            signer=signer,
+            signing_time=signing_time,
+        )
+    if at > cert.not_valid_after_utc:
+        return _report(
+            _INDET,
+            SubIndication.OUT_OF_BOUNDS_NO_POE,
+            at,
+            detail="certificate expired before the validation time",
+            signer=signer,
+            signing_time=signing_time,
+        )
+    if not signer.key_usage_ok:
+        return _report(
+            _INDET,
+            SubIndication.CHAIN_CONSTRAINTS_FAILURE,
+            at,
+            detail="key usage allows neither digitalSignature nor contentCommitment",
+            signer=signer,
+            signing_time=signing_time,
+        )
+    if not signer.eku_ok:
+        return _report(
+            _INDET,
+            SubIndication.CHAIN_CONSTRAINTS_FAILURE,
+            at,
+            detail="extended key usage does not allow document signing",
+            signer=signer,
+            signing_time=signing_time,
+        )
+    if trust is None:
+        return _report(
+            _INDET,
+            SubIndication.NO_CERTIFICATE_CHAIN_FOUND,
+            at,
+            detail="no trust anchors given",
+            signer=signer,
+            signing_time=signing_time,
+        )
+    intermediates = tuple(f for f in embedded if f.der != signer.der)
+    result = trust._chain(signer, intermediates, at)
+    if result.chain is None:
+        sub = result.failure or SubIndication.NO_CERTIFICATE_CHAIN_FOUND
+        return _report(
+            _INDET, sub, at, detail=result.detail, signer=signer, signing_time=signing_time
+        )
+    chain = result.chain
+
+    # 6. Revocation, from the anchors' CRLs, for every certificate below the anchor.
+    revocation_checked = any(trust.has_crl_for(c.cert) for c in chain[:-1]) or len(chain) == 1
+    for link in chain[:-1]:
+        revoked = trust._revocation(link)
+        if revoked is None or revoked.revoked_at > at:
+            continue
+        reason = f" ({revoked.reason})" if revoked.reason else ""
+        detail = f"certificate {link.sha256} revoked at {revoked.revoked_at.isoformat()}{reason}"
+        if signing_time is not None and signing_time < revoked.revoked_at:
+            return _report(
+                _INDET,
+                SubIndication.REVOKED_NO_POE,
+                at,
+                detail=detail,
+                signer=signer,
+                signing_time=signing_time,
+                chain=chain,
+                revocation_checked=True,
+            )
+        return _report(
+            _FAILED,
+            SubIndication.REVOKED,
+            at,
+            detail=detail,
+            signer=signer,
+            signing_time=signing_time,
+            chain=chain,
+            revocation_checked=True,
+        )
+
+    # 7. The unit this signature stands for.
+    if expected_unit_code is not None and signer.signer.unit_code != expected_unit_code:
+        registered = expected is not None and expected.der == signer.der
+        if signer.signer.unit_code is not None or not registered:
+            got = signer.signer.unit_code or "không có"
+            return _report(
+                _INDET,
+                SubIndication.SIG_CONSTRAINTS_FAILURE,
+                at,
+                message=(
+                    f"Chữ ký không phải của đơn vị {expected_unit_code} "
+                    f"(chứng thư số ghi mã đơn vị: {got})"
+                ),
+                detail=f"certificate unit code {signer.signer.unit_code!r} "
+                f"!= expected {expected_unit_code!r}",
+                signer=signer,
+                signing_time=signing_time,
+                chain=chain,
+                revocation_checked=revocation_checked,
+            )
+
+    return _report(
+        Indication.TOTAL_PASSED,
+        None,
+        at,
+        signer=signer,
+        signing_time=signing_time,
+        chain=chain,
+        revocation_checked=revocation_checked,
+    )
+
+
+def _check_attributes(
+    attrs: Mapping[str, list[Any]], signer: _CertFacts
+) -> tuple[dt.datetime | None, str | None]:
+    """RFC 5652 5.3/11: content-type and message-digest present, single-valued; signing time
+    readable. Returns (signing time, problem with the ESS signing-certificate or None)."""
+    for required in ("content_type", "message_digest"):
+        values = attrs.get(required)
+        if not values or len(values) != 1:
+            raise FormatError(f"signed attribute {required} missing or multi-valued")
+    if attrs["content_type"][0].native != "data":
+        raise FormatError("content-type attribute is not id-data")
+    if not isinstance(attrs["message_digest"][0].native, bytes):
+        raise FormatError("message-digest attribute is not an OCTET STRING")
+    signing_time = None
+    if "signing_time" in attrs:
+        values = attrs["signing_time"]
+        if len(values) != 1:
+            raise FormatError("signing-time attribute is multi-valued")
+        try:
+            value = values[0].native
+        except Exception as exc:  # malformed time strings raise ValueError and others
+            raise FormatError(f"signing-time unreadable: {exc}") from None
+        if not isinstance(value, dt.datetime):
+            raise FormatError("signing-time is not a time")
+        signing_time = utc(value)
+    problem = None
+    try:
+        if "signing_certificate_v2" in attrs:
+            problem = _check_ess(attrs["signing_certificate_v2"], signer, v2=True)
+        elif "signing_certificate" in attrs:
+            problem = _check_ess(attrs["signing_certificate"], signer, v2=False)
+    except FormatError:
+        raise
+    except Exception as exc:
+        raise FormatError(f"signing-certificate attribute unreadable: {exc}") from None
+    return signing_time, problem
+
+
+def _check_ess(values: list[Any], signer: _CertFacts, *, v2: bool) -> str | None:
+    """ESS signing-certificate(-v2): the first ESSCertID must name the signer's certificate."""
+    if len(values) != 1:
+        raise FormatError("signing-certificate attribute is multi-valued")
+    certs = values[0]["certs"]
+    if len(certs) == 0:
+        raise FormatError("signing-certificate attribute lists no certificate")
+    first = certs[0]
+    if v2:
+        algo = first["hash_algorithm"]["algorithm"].native
+        if algo not in _DIGESTS:
+            return f"signing-certificate-v2 uses unsupported hash {algo}"
+        expected = hashlib.new(algo, signer.der).digest()
+    else:
+        expected = hashlib.sha1(signer.der, usedforsecurity=False).digest()
+    if first["cert_hash"].native != expected:
+        return "signing-certificate attribute names a different certificate"
+    issuer_serial = first["issuer_serial"]
+    if issuer_serial.native is not None and issuer_serial["serial_number"].native != signer.serial:
+        return "signing-certificate attribute names a different serial number"
+    return None
+
+
+def _check_signature_value(
+    parsed: _Parsed, cert: x509.Certificate, content_digest: bytes
+) -> tuple[SubIndication, str] | None:
+    digest_cls = _DIGESTS[parsed.digest_name]
+    name = parsed.sig_name
+    sig_hash: hashes.HashAlgorithm
+    if name in ("rsassa_pkcs1v15", "ecdsa", "rsassa_pss"):
+        sig_hash = digest_cls()
+    else:
+        prefix = name.split("_", 1)[0]
+        if prefix in _WEAK_DIGESTS:
+            return SubIndication.CRYPTO_CONSTRAINTS_FAILURE_NO_POE, f"weak algorithm {name}"
+        if prefix not in _DIGESTS or not name.endswith(("_rsa", "_ecdsa")):
+            return SubIndication.CRYPTO_CONSTRAINTS_FAILURE_NO_POE, f"unsupported algorithm {name}"
+        sig_hash = _DIGESTS[prefix]()
+    if parsed.signed_bytes is not None:
+        message, prehashed = parsed.signed_bytes, False
+    elif sig_hash.name == parsed.digest_name:
+        message, prehashed = content_digest, True
+    else:
+        return SubIndication.FORMAT_FAILURE, "digest and signature hash disagree"
+    algorithm: hashes.HashAlgorithm | utils.Prehashed = (
+        utils.Prehashed(sig_hash) if prehashed else sig_hash
+    )
+    key = cert.public_key()
+    try:
+        if name.endswith("ecdsa"):
+            if not isinstance(key, ec.EllipticCurvePublicKey):
+                return SubIndication.SIG_CRYPTO_FAILURE, "ECDSA signature but the key is not EC"
+            key.verify(parsed.signature, message, ec.ECDSA(algorithm))
+        elif name == "rsassa_pss":
+            if not isinstance(key, rsa.RSAPublicKey):
+                return SubIndication.SIG_CRYPTO_FAILURE, "RSA-PSS signature but the key is not RSA"
+            pad = _pss_padding(parsed.pss_params)
+            if pad is None:
+                return SubIndication.FORMAT_FAILURE, "unsupported RSA-PSS parameters"
+            pss_hash = _DIGESTS.get(parsed.pss_params["hash_algorithm"]["algorithm"])
+            if pss_hash is None:
+                return SubIndication.FORMAT_FAILURE, "unsupported RSA-PSS hash"
+            if prehashed and pss_hash.name != sig_hash.name:
+                return SubIndication.FORMAT_FAILURE, "RSA-PSS hash differs from the digest"
+            chosen = utils.Prehashed(pss_hash()) if prehashed else pss_hash()
+            key.verify(parsed.signature, message, pad, chosen)
+        else:
+            if not isinstance(key, rsa.RSAPublicKey):
+                return SubIndication.SIG_CRYPTO_FAILURE, "RSA signature but the key is not RSA"
+            key.verify(parsed.signature, message, padding.PKCS1v15(), algorithm)
+    except InvalidSignature:
+        return SubIndication.SIG_CRYPTO_FAILURE, "signature value does not verify"
+    except (ValueError, TypeError) as exc:
+        return SubIndication.SIG_CRYPTO_FAILURE, f"signature value unusable: {exc}"
+    return None
+
+
+def _pss_padding(params: Any) -> padding.PSS | None:
+    try:
+        mgf = params["mask_gen_algorithm"]
+        if mgf["algorithm"] != "mgf1":
+            return None
+        mgf_hash = _DIGESTS.get(mgf["parameters"]["algorithm"])
+        if mgf_hash is None:
+            return None
+        salt = int(params["salt_length"])
+        return padding.PSS(mgf=padding.MGF1(mgf_hash()), salt_length=salt)
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+# --------------------------------------------------------------------------- documents
+def verify_document(
+    data: bytes,
+    expected_units: Mapping[str, str],
+    signatures: Mapping[str, bytes],
+    trust: TrustStore | None,
+    *,
+    at: dt.datetime,
+    expected_certificates: Mapping[str, x509.Certificate] | None = None,
+) -> DocumentReport:
+    """Check every member unit's signature over the same document bytes.
+
+    ``expected_units``: unit code -> unit name, in the order to report them.
+    ``signatures``: unit code -> detached CMS DER. A signature must come from a certificate
+    naming its slot's unit code (or, for an external certificate without one, from the
+    certificate registered in ``expected_certificates``).
+
+    status: "complete" when every member signed and every signature passed; "failed" when
+    any signature does not pass or a signature comes from a unit that is not a member;
+    "incomplete" otherwise (some members have not signed yet).
+    """
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise SigningError("document data must be bytes")
+    at = utc(at, "at")
+    digests = _Digests(bytes(data))
+    registered = dict(expected_certificates or {})
+    units: list[UnitResult] = []
+    for code, name in expected_units.items():
+        raw = signatures.get(code)
+        report = None
+        if raw is not None:
+            report = _verify(digests, raw, trust, at, registered.get(code), code)
+        units.append(UnitResult(code=code, name=name, report=report))
+    for code, raw in signatures.items():
+        if code not in expected_units:
+            report = _verify(digests, raw, trust, at, registered.get(code), code)
+            units.append(UnitResult(code=code, name=None, report=report, expected=False))
+    unsigned = [u.code for u in units if u.report is None]
+    bad = [u.code for u in units if (u.report is not None and not u.report.passed)]
+    strangers = [u.code for u in units if not u.expected]
+    if bad or strangers:
+        status = "failed"
+        parts = []
+        if bad:
+            parts.append(f"chữ ký không hợp lệ: {', '.join(bad)}")
+        if strangers:
+            parts.append(f"chữ ký của đơn vị không thuộc danh sách: {', '.join(strangers)}")
+        message = "Văn bản không hợp lệ — " + "; ".join(parts)
+    elif unsigned:
+        status = "incomplete"
+        message = f"Còn {len(unsigned)} đơn vị chưa ký: {', '.join(unsigned)}"
+    else:
+        status = "complete"
+        message = f"Đủ chữ ký hợp lệ của {len(units)} đơn vị"
+    return DocumentReport(
+        status=status,
+        units=units,
+        document_sha256=digests.get("sha256").hex(),
+        validation_time=at,
+        message=message,
+    )
+
+
+def signer_certificates(signature_der: bytes) -> list[x509.Certificate]:
+    """The certificates carried in a CMS signature (for archiving them next to it)."""
+    try:
+        parsed = _parse(bytes(signature_der))
+    except (FormatError, TypeError) as exc:
+        raise FormatError(f"chữ ký không đọc được: {exc}") from None
+    return [_facts(d).cert for d in parsed.certificates]
+
+
+def _iter_certs(items: Iterable[bytes]) -> list[x509.Certificate]:
+    return [load_der_certificate(d) for d in items]
