@@ -13,6 +13,7 @@ compression level, so the same input always gives the same bytes.
 from __future__ import annotations
 
 import io
+import re
 import stat
 import struct
 import unicodedata
@@ -45,6 +46,8 @@ class ZipLimits:
 
 DEFAULT_LIMITS = ZipLimits()
 
+# Backslash (a separator on Windows) and control characters (C0 and DEL).
+_UNSAFE_CHARS = re.compile(r"[\\\x00-\x1f\x7f]")
 _ALLOWED_METHODS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED}
 # Errors the standard zipfile/zlib modules raise on damaged or hostile archives.
 _ZIP_ERRORS = (
@@ -82,7 +85,7 @@ def check_member_name(name: str, limits: ZipLimits = DEFAULT_LIMITS) -> list[str
     if name.startswith("/") or ":" in name:
         # ":" covers drive letters (C:...) and alternate data streams on Windows.
         raise BundleError(f"gói chứa đường dẫn tuyệt đối, không an toàn: {name!r}")
-    if "\\" in name or any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in name):
+    if _UNSAFE_CHARS.search(name):
         raise BundleError(f"tên tệp trong gói chứa ký tự không an toàn: {name!r}")
     if unicodedata.normalize("NFC", name) != name:
         raise BundleError(f"tên tệp trong gói không ở dạng Unicode NFC: {name!r}")
