@@ -1,0 +1,163 @@
+"""Use cases of the engine. Each takes ``(session, actor, ...)``, enforces permissions, appends
+audit events and flushes; the caller commits (or rolls back on any exception). Errors are
+``workflow.errors.WorkflowError`` subclasses. ``now`` (optional everywhere) pins the clock.
+
+Authentication
+    authenticate(session, username, password) -> User | None
+    user_for_token(session, token) -> User | None
+    create_token(session, actor | None, username) -> str          (shown once; hashed at rest)
+    revoke_tokens(session, actor | None, username) -> int
+
+Reading
+    visible_documents(session, actor, *, kind, year, state, cluster_id) -> list[Document]
+    inbox(session, actor) -> Inbox(items=[InboxItem(document, triggers)], counts, recent)
+    get_document(session, actor, document_id) -> Document          (NotFound if not visible)
+    allowed_triggers(session, actor, document) -> list[str]
+    timeline(session, actor, document_id) -> list[AuditEvent]
+    signature_progress(session, document) -> SignatureProgress(total, signed, units, voided)
+    versions / get_version / comments / review_decisions / document_docx / signature_der
+    document_by_reference(session, reference_code) -> DocumentVersion | None   (public)
+
+Drafting and review
+    create_document(session, actor, content, *, term_id=None, cluster_id=None) -> Document
+    edit_draft(session, actor, document_id, content, expected_version) -> Document
+    comment(session, actor, document_id, anchor, text, *, unit_code=None) -> Comment
+
+Transitions (one function per trigger, or ``fire`` by name)
+    fire(session, actor, document_id, trigger, *, expected_version, reason, pin,
+         signature_der, decision_number, decision_date, unit_code, override, anchor, text,
+         ca_secret, public_url) -> Document
+    submit_for_review, concur, request_changes, revise, open_signing, sign (-> Signature),
+    decline, submit, approve (needs ca_secret), return_document, cancel
+    export_bundle(session, actor, document_id) -> bytes            (archived documents)
+
+Administration (actor: an admin, or None for the console operator)
+    add_unit, add_cluster, add_term, add_user, grant_role, revoke_role, set_password,
+    set_active, issue_credential, register_certificate, import_credential,
+    revoke_credential, unlock_credential, list_units, list_clusters, list_users,
+    list_credentials, get_term, crl(session, ca_secret=...) -> DER, ca_pem(session) -> PEM
+"""
+
+from __future__ import annotations
+
+from workflow.services.admin import (
+    add_cluster,
+    add_term,
+    add_unit,
+    add_user,
+    ca_pem,
+    crl,
+    get_term,
+    grant_role,
+    import_credential,
+    issue_credential,
+    list_clusters,
+    list_credentials,
+    list_units,
+    list_users,
+    register_certificate,
+    revoke_credential,
+    revoke_role,
+    set_active,
+    set_password,
+    unlock_credential,
+)
+from workflow.services.auth import authenticate, create_token, revoke_tokens, user_for_token
+from workflow.services.drafting import check_content, comment, create_document, edit_draft
+from workflow.services.lifecycle import (
+    approve,
+    cancel,
+    concur,
+    decline,
+    export_bundle,
+    fire,
+    open_signing,
+    reference_code,
+    request_changes,
+    return_document,
+    revise,
+    sign,
+    submit,
+    submit_for_review,
+)
+from workflow.services.queries import (
+    Inbox,
+    InboxItem,
+    SignatureProgress,
+    UnitSignature,
+    allowed_triggers,
+    comments,
+    document_by_reference,
+    document_docx,
+    get_document,
+    get_version,
+    inbox,
+    review_decisions,
+    signature_der,
+    signature_progress,
+    timeline,
+    versions,
+    visible_documents,
+)
+
+__all__ = [
+    "Inbox",
+    "InboxItem",
+    "SignatureProgress",
+    "UnitSignature",
+    "add_cluster",
+    "add_term",
+    "add_unit",
+    "add_user",
+    "allowed_triggers",
+    "approve",
+    "authenticate",
+    "ca_pem",
+    "cancel",
+    "check_content",
+    "comment",
+    "comments",
+    "concur",
+    "create_document",
+    "create_token",
+    "crl",
+    "decline",
+    "document_by_reference",
+    "document_docx",
+    "edit_draft",
+    "export_bundle",
+    "fire",
+    "get_document",
+    "get_term",
+    "get_version",
+    "grant_role",
+    "import_credential",
+    "inbox",
+    "issue_credential",
+    "list_clusters",
+    "list_credentials",
+    "list_units",
+    "list_users",
+    "open_signing",
+    "reference_code",
+    "register_certificate",
+    "request_changes",
+    "return_document",
+    "review_decisions",
+    "revise",
+    "revoke_credential",
+    "revoke_role",
+    "revoke_tokens",
+    "set_active",
+    "set_password",
+    "sign",
+    "signature_der",
+    "signature_progress",
+    "submit",
+    "submit_for_review",
+    "timeline",
+    "unlock_credential",
+    "user_for_token",
+    "versions",
+    "visible_documents",
+]

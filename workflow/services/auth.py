@@ -1,0 +1,105 @@
+"""Authentication: passwords (Argon2id) and API tokens (hashed at rest)."""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from workflow.audit import append_event
+from workflow.clock import aware
+from workflow.errors import NotFound, PermissionDenied
+from workflow.models import ApiToken, User
+from workflow.security import (
+    TOKEN_PREFIX,
+    hash_password,
+    needs_rehash,
+    new_token,
+    token_digest,
+    verify_password,
+)
+from workflow.services._common import current_actor
+
+MAX_PASSWORD = 1024
+
+
+def _username(value: str) -> str:
+    return unicodedata.normalize("NFC", str(value or "")).strip().lower()
+
+
+def authenticate(session: Session, username: str, password: str) -> User | None:
+    """The active user with this username and password, else None (same cost either way)."""
+    if not isinstance(password, str) or len(password) > MAX_PASSWORD:
+        return None
+    user = session.scalar(select(User).where(User.username == _username(username)))
+    ok = verify_password(user.password_hash if user else None, password)
+    if not ok or user is None or not user.active:
+        return None
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
+
+
+def user_for_token(session: Session, token: str) -> User | None:
+    """The active user owning this bearer token, else None. Read-only (no write per call)."""
+    if not isinstance(token, str) or not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+        return None
+    row = session.scalar(
+        select(ApiToken).where(
+            ApiToken.token_sha256 == token_digest(token), ApiToken.revoked_at.is_(None)
+        )
+    )
+    if row is None or not row.user.active:
+        return None
+    return row.user
+
+
+def create_token(
+    session: Session, actor: User | None, username: str, *, now: datetime | None = None
+) -> str:
+    """A new API token for ``username``; returned once, only its SHA-256 is stored.
+
+    ``actor`` must be that user or an admin; ``None`` means the operator at the console
+    (the ``thidua token create`` command).
+    """
+    now = aware(now)
+    user = session.scalar(select(User).where(User.username == _username(username)))
+    if actor is not None:
+        actor = current_actor(session, actor)
+        if not actor.is_admin and (user is None or actor.id != user.id):
+            raise PermissionDenied("Chỉ quản trị viên tạo được mã truy cập cho người khác.")
+    if user is None:
+        raise NotFound(f"Không có người dùng '{username}'.", code="user_not_found")
+    token = new_token()
+    session.add(ApiToken(user_id=user.id, token_sha256=token_digest(token), created_at=now))
+    session.flush()
+    append_event(
+        session,
+        action="token_create",
+        actor=actor.username if actor is not None else "console",
+        now=now,
+        data={"user": user.username},
+    )
+    return token
+
+
+def revoke_tokens(
+    session: Session, actor: User | None, username: str, *, now: datetime | None = None
+) -> int:
+    """Revoke every live token of ``username``; returns how many."""
+    now = aware(now)
+    user = session.scalar(select(User).where(User.username == _username(username)))
+    if actor is not None:
+        actor = current_actor(session, actor)
+        if not actor.is_admin and (user is None or actor.id != user.id):
+            raise PermissionDenied("Chỉ quản trị viên thu hồi được mã truy cập của người khác.")
+    if user is None:
+        raise NotFound(f"Không có người dùng '{username}'.", code="user_not_found")
+    result = session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    return int(result.rowcount or 0)

@@ -1,0 +1,321 @@
+"""Read-side use cases: what an actor may see and do. Visibility is enforced here: a user who
+is not part of a cluster term sees nothing of it (``NotFound``, never ``PermissionDenied``)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+import documents
+from workflow import blobs
+from workflow.audit import document_events
+from workflow.clock import aware
+from workflow.definitions import definition_for, evaluate
+from workflow.errors import NotFound
+from workflow.models import (
+    AuditEvent,
+    ClusterTerm,
+    Comment,
+    Document,
+    DocumentVersion,
+    ReviewDecision,
+    Signature,
+    Unit,
+    User,
+)
+from workflow.services._common import (
+    build_facts,
+    current_actor,
+    load_document,
+    visible_term_ids,
+)
+
+
+def visible_documents(
+    session: Session,
+    actor: User,
+    *,
+    kind: str | None = None,
+    year: int | None = None,
+    state: str | None = None,
+    cluster_id: int | None = None,
+) -> list[Document]:
+    """Documents of the terms the actor takes part in (all for admins), newest year first."""
+    actor = current_actor(session, actor)
+    stmt = (
+        select(Document)
+        .join(Document.term)
+        .options(selectinload(Document.term).selectinload(ClusterTerm.cluster))
+        .order_by(ClusterTerm.year.desc(), Document.kind, Document.id)
+    )
+    terms = visible_term_ids(session, actor)
+    if terms is not None:
+        if not terms:
+            return []
+        stmt = stmt.where(Document.term_id.in_(terms))
+    if kind:
+        stmt = stmt.where(Document.kind == kind)
+    if year:
+        stmt = stmt.where(ClusterTerm.year == int(year))
+    if state:
+        stmt = stmt.where(Document.state == state)
+    if cluster_id:
+        stmt = stmt.where(ClusterTerm.cluster_id == int(cluster_id))
+    return list(session.scalars(stmt))
+
+
+def get_document(session: Session, actor: User, document_id: int) -> Document:
+    """The document, or ``NotFound`` if it does not exist or the actor may not see it."""
+    return load_document(session, current_actor(session, actor), document_id)
+
+
+def allowed_triggers(session: Session, actor: User, document: Document) -> list[str]:
+    """The triggers this actor may fire on this document now, in definition order.
+
+    Guards that only check what the request must carry (a reason, a decision number, the
+    override of missing concurrences) are not evaluated: the UI asks for those inputs.
+    """
+    actor = current_actor(session, actor)
+    definition = definition_for(document.kind, document.definition_version)
+    if document.state not in {s for t in definition.transitions for s in t.source}:
+        return []
+    members = {m.unit_id for m in document.term.memberships}
+    signer_units = sorted(actor.unit_ids("signer") & members) or [None]
+    comment_units = sorted(actor.unit_ids() & (members | {document.term.head_unit_id})) or [None]
+    base = build_facts(session, actor, document)
+    allowed = []
+    for trigger in definition.user_triggers:
+        units: list[int | None] = [None]
+        if trigger in {"concur", "request_changes", "sign", "decline"}:
+            units = list(signer_units)
+        elif trigger == "comment":
+            units = list(comment_units)
+        for unit_id in units:
+            base.unit_id = unit_id
+            if evaluate(definition, trigger, base, inputs=False) is None:
+                allowed.append(trigger)
+                break
+    return allowed
+
+
+@dataclass
+class InboxItem:
+    document: Document
+    triggers: list[str]
+
+
+@dataclass
+class Inbox:
+    """Documents awaiting this user's action, counts per state, and recent activity."""
+
+    items: list[InboxItem] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+    recent: list[AuditEvent] = field(default_factory=list)
+
+
+# Triggers that are "work waiting for me"; comment alone is an option, not a task.
+_TASKS = {
+    "submit_for_review",
+    "concur",
+    "request_changes",
+    "open_signing",
+    "sign",
+    "submit",
+    "approve",
+}
+
+
+def inbox(session: Session, actor: User, *, recent_limit: int = 20) -> Inbox:
+    actor = current_actor(session, actor)
+    docs = visible_documents(session, actor)
+    result = Inbox(counts=dict(Counter(d.state for d in docs)))
+    for doc in docs:
+        triggers = allowed_triggers(session, actor, doc)
+        if _TASKS & set(triggers):
+            result.items.append(InboxItem(doc, triggers))
+    ids = [d.id for d in docs]
+    if ids:
+        result.recent = list(
+            session.scalars(
+                select(AuditEvent)
+                .where(AuditEvent.document_id.in_(ids))
+                .order_by(AuditEvent.seq.desc())
+                .limit(recent_limit)
+            )
+        )
+    return result
+
+
+def timeline(session: Session, actor: User, document_id: int) -> list[AuditEvent]:
+    """The document's audit events, oldest first."""
+    document = get_document(session, actor, document_id)
+    return document_events(session, document.id)
+
+
+@dataclass(frozen=True)
+class UnitSignature:
+    unit_code: str
+    unit_name: str
+    signed: bool
+    signer: str | None = None
+    signer_username: str | None = None
+    signed_at: datetime | None = None
+    method: str | None = None
+    signature_id: int | None = None
+
+
+@dataclass(frozen=True)
+class SignatureProgress:
+    """Who signed the frozen version, and every voided signature in history."""
+
+    total: int
+    signed: int
+    units: list[UnitSignature]
+    voided: list[dict[str, Any]]
+
+    @property
+    def complete(self) -> bool:
+        return self.total > 0 and self.signed == self.total
+
+    def signatures(self) -> list[dict[str, Any]]:
+        """All signatures, live and voided: ``unit``, ``signer``, ``signed_at``, ``voided``
+        (the shape of the JSON API)."""
+        live = [
+            {
+                "unit": u.unit_code,
+                "signer": u.signer_username,
+                "signed_at": aware(u.signed_at).isoformat() if u.signed_at else None,
+                "voided": False,
+            }
+            for u in self.units
+            if u.signed
+        ]
+        return live + self.voided
+
+
+def signature_progress(session: Session, document: Document) -> SignatureProgress:
+    members = document.term.member_units
+    all_sigs = list(
+        session.scalars(
+            select(Signature)
+            .where(Signature.document_id == document.id)
+            .options(selectinload(Signature.signer), selectinload(Signature.unit))
+            .order_by(Signature.signed_at, Signature.id)
+        )
+    )
+    live = {
+        s.unit_id: s
+        for s in all_sigs
+        if s.voided_at is None and s.version_id == document.frozen_version_id
+    }
+    units = []
+    for unit in members:
+        sig = live.get(unit.id)
+        units.append(
+            UnitSignature(
+                unit_code=unit.code,
+                unit_name=unit.name,
+                signed=sig is not None,
+                signer=sig.signer.full_name if sig else None,
+                signer_username=sig.signer.username if sig else None,
+                signed_at=aware(sig.signed_at) if sig else None,
+                method=sig.method if sig else None,
+                signature_id=sig.id if sig else None,
+            )
+        )
+    voided = [
+        {
+            "unit": s.unit.code,
+            "signer": s.signer.username,
+            "signed_at": aware(s.signed_at).isoformat(),
+            "voided": True,
+            "voided_at": aware(s.voided_at).isoformat() if s.voided_at else None,
+            "void_reason": s.void_reason,
+        }
+        for s in all_sigs
+        if s.voided_at is not None
+    ]
+    return SignatureProgress(len(members), len(live), units, voided)
+
+
+def versions(session: Session, actor: User, document_id: int) -> list[DocumentVersion]:
+    document = get_document(session, actor, document_id)
+    return list(document.versions)
+
+
+def get_version(
+    session: Session, actor: User, document_id: int, number: int | None = None
+) -> DocumentVersion:
+    """A version by number (the current one when None)."""
+    document = get_document(session, actor, document_id)
+    if number is None:
+        version = document.current_version
+    else:
+        version = next((v for v in document.versions if v.number == int(number)), None)
+    if version is None:
+        raise NotFound("Không có phiên bản này.", code="version_not_found")
+    return version
+
+
+def comments(session: Session, actor: User, document_id: int) -> list[Comment]:
+    document = get_document(session, actor, document_id)
+    return list(
+        session.scalars(
+            select(Comment)
+            .where(Comment.document_id == document.id)
+            .options(selectinload(Comment.author), selectinload(Comment.unit))
+            .order_by(Comment.created_at, Comment.id)
+        )
+    )
+
+
+def review_decisions(
+    session: Session, actor: User, document_id: int, version_number: int | None = None
+) -> list[ReviewDecision]:
+    version = get_version(session, actor, document_id, version_number)
+    return list(
+        session.scalars(
+            select(ReviewDecision)
+            .where(ReviewDecision.version_id == version.id)
+            .options(selectinload(ReviewDecision.unit), selectinload(ReviewDecision.user))
+            .order_by(ReviewDecision.created_at)
+        )
+    )
+
+
+def document_docx(
+    session: Session, actor: User, document_id: int, version_number: int | None = None
+) -> bytes:
+    """The DOCX of a version: the frozen bytes once frozen (exactly what was signed), else a
+    preview rendered from the current content."""
+    version = get_version(session, actor, document_id, version_number)
+    if version.docx_sha256 is not None:
+        return blobs.get_blob(session, version.docx_sha256)
+    return documents.render(documents.content_from_dict(version.content))
+
+
+def signature_der(session: Session, actor: User, signature_id: int) -> tuple[Signature, bytes]:
+    """One unit's signature file (.p7s DER)."""
+    actor = current_actor(session, actor)
+    sig = session.get(Signature, int(signature_id))
+    if sig is None:
+        raise NotFound("Không tìm thấy chữ ký.")
+    load_document(session, actor, sig.document_id)
+    return sig, blobs.get_blob(session, sig.cms_sha256)
+
+
+def document_by_reference(session: Session, reference_code: str) -> DocumentVersion | None:
+    """Public lookup for the verification page: the frozen version with this reference code
+    (its hash, title and units only; no content is disclosed by callers)."""
+    return session.scalar(
+        select(DocumentVersion).where(DocumentVersion.reference_code == reference_code.strip())
+    )
+
+
+def units_of(session: Session, document: Document) -> list[Unit]:
+    return document.term.member_units
