@@ -2,3 +2,47 @@
 
 No database, no Flask, no clock: everything a document shows comes from its content.
 """
+
+from __future__ import annotations
+
+from documents.codec import content_from_dict, content_to_dict
+from documents.content import (
+    Criterion,
+    Issuer,
+    Meeting,
+    MemberUnit,
+    NominationContent,
+    Nominee,
+    PledgeContent,
+    ScoringSheet,
+    Submission,
+    Votes,
+)
+from documents.errors import DocumentError
+from documents.legal import LEGAL_BASES_2018, LEGAL_BASES_2024, legal_bases_for
+from documents.profiles import PROFILES, Profile
+from documents.render import reference_code_for, render, verify_url_for
+
+__all__ = [
+    "LEGAL_BASES_2018",
+    "LEGAL_BASES_2024",
+    "PROFILES",
+    "Criterion",
+    "DocumentError",
+    "Issuer",
+    "Meeting",
+    "MemberUnit",
+    "NominationContent",
+    "Nominee",
+    "PledgeContent",
+    "Profile",
+    "ScoringSheet",
+    "Submission",
+    "Votes",
+    "content_from_dict",
+    "content_to_dict",
+    "legal_bases_for",
+    "reference_code_for",
+    "render",
+    "verify_url_for",
+]
