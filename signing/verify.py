@@ -27,7 +27,8 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import Any
 
-from asn1crypto import cms, core
+from asn1crypto import algos, cms, core, tsp
+from asn1crypto import parser as asn1_parser
 from asn1crypto import x509 as a_x509
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -267,6 +268,7 @@ class _CertFacts:
     signer: Signer
     key_usage_ok: bool
     eku_ok: bool
+    link: ChainLink
 
 
 def _name_attr(name: x509.Name, oid: x509.ObjectIdentifier) -> str | None:
@@ -321,6 +323,7 @@ def _facts(der: bytes) -> _CertFacts:
         signer=signer,
         key_usage_ok=key_usage_ok,
         eku_ok=eku_ok,
+        link=ChainLink(cert.subject.rfc4514_string(), sha),
     )
 
 
@@ -528,73 +531,171 @@ def _store_from_pem(pem: bytes, crls: tuple[bytes, ...]) -> TrustStore:
 @dataclass
 class _Parsed:
     certificates: list[bytes]
-    sid_kind: str
-    sid_issuer: bytes | None
-    sid_serial: int | None
-    sid_ski: bytes | None
+    sid_der: bytes
     digest_name: str
     sig_name: str
     pss_params: Any
     signature: bytes
     signed_bytes: bytes | None  # DER of the signed attributes as a SET, or None
-    attrs: dict[str, list[Any]] = field(default_factory=dict)
+    attrs: dict[str, Any] = field(default_factory=dict)  # name -> SET OF values (raw ANY)
+
+
+# Light schemas over RFC 5652: the structure of asn1crypto.cms, but the parts we only
+# compare with known encodings stay unparsed. asn1crypto's fully typed parse costs most of a
+# verification; the typed classes are used only when the fast lookups do not match.
+class _AnySet(core.SetOf):
+    _child_spec = core.Any
+
+
+class _RawValues(core.SetOf):
+    _child_spec = core.Any
+
+
+class _RawAttribute(core.Sequence):
+    _fields = [("type", core.ObjectIdentifier), ("values", _RawValues)]  # noqa: RUF012
+
+
+class _RawAttributes(core.SetOf):
+    _child_spec = _RawAttribute
+
+
+class _LightSignerInfo(core.Sequence):
+    _fields = [  # noqa: RUF012
+        ("version", core.Integer),
+        ("sid", cms.SignerIdentifier),
+        ("digest_algorithm", algos.DigestAlgorithm),
+        ("signed_attrs", _RawAttributes, {"implicit": 0, "optional": True}),
+        ("signature_algorithm", algos.SignedDigestAlgorithm),
+        ("signature", core.OctetString),
+        ("unsigned_attrs", _AnySet, {"implicit": 1, "optional": True}),
+    ]
+
+
+class _LightSignerInfos(core.SetOf):
+    _child_spec = _LightSignerInfo
+
+
+class _LightSignedData(core.Sequence):
+    _fields = [  # noqa: RUF012
+        ("version", core.Integer),
+        ("digest_algorithms", core.Any),
+        ("encap_content_info", cms.EncapsulatedContentInfo),
+        ("certificates", _AnySet, {"implicit": 0, "optional": True}),
+        ("crls", _AnySet, {"implicit": 1, "optional": True}),
+        ("signer_infos", _LightSignerInfos),
+    ]
+
+
+class _LightContentInfo(core.Sequence):
+    _fields = [  # noqa: RUF012
+        ("content_type", core.ObjectIdentifier),
+        ("content", _LightSignedData, {"explicit": 0}),
+    ]
+
+
+_ATTR_NAMES = {
+    cms.CMSAttributeType(name).dump(): name
+    for name in (
+        "content_type",
+        "message_digest",
+        "signing_time",
+        "signing_certificate",
+        "signing_certificate_v2",
+    )
+}
+_ID_DATA = cms.ContentType("data").dump()
+_ID_SIGNED_DATA = cms.ContentType("signed_data").dump()
+_DETACHED_DATA = cms.EncapsulatedContentInfo({"content_type": "data"}).dump()
+_DIGEST_DERS = {
+    algos.DigestAlgorithm({"algorithm": name, "parameters": params}).dump(): name
+    for name in ("sha256", "sha384", "sha512")
+    for params in (None, core.Null())
+}
+_SIG_ALGO_DERS = {
+    algos.SignedDigestAlgorithm({"algorithm": name, "parameters": params}).dump(): name
+    for name in (
+        "sha256_ecdsa",
+        "sha384_ecdsa",
+        "sha512_ecdsa",
+        "rsassa_pkcs1v15",
+        "sha256_rsa",
+        "sha384_rsa",
+        "sha512_rsa",
+    )
+    for params in (None, core.Null())
+}
+
+
+def _digest_name(der: bytes) -> str:
+    name = _DIGEST_DERS.get(der)
+    if name is None:
+        name = algos.DigestAlgorithm.load(der, strict=True)["algorithm"].native
+    return str(name)
+
+
+def _signature_algorithm(der: bytes) -> tuple[str, Any]:
+    name = _SIG_ALGO_DERS.get(der)
+    if name is not None:
+        return name, None
+    algo = algos.SignedDigestAlgorithm.load(der, strict=True)
+    name = str(algo["algorithm"].native)
+    params = algo["parameters"].native if name == "rsassa_pss" else None
+    return name, params
 
 
 def _parse(signature_der: bytes) -> _Parsed:
     """Pull what we need out of a ContentInfo(SignedData); any oddity -> FormatError."""
     try:
-        info = cms.ContentInfo.load(signature_der, strict=True)
-        if info["content_type"].native != "signed_data":
+        info = _LightContentInfo.load(signature_der, strict=True)
+        if info["content_type"].dump() != _ID_SIGNED_DATA:
             raise FormatError("not a CMS SignedData")
         sd = info["content"]
+        encap = sd["encap_content_info"].dump()
+        if encap != _DETACHED_DATA:
+            content_type = cms.EncapsulatedContentInfo.load(encap, strict=True)["content_type"]
+            if content_type.native != "data":
+                raise FormatError(f"signed content type is {content_type.native}, not data")
         infos = sd["signer_infos"]
         if len(infos) != 1:
             raise FormatError(f"expected exactly one signer, found {len(infos)}")
         si = infos[0]
         certificates = []
-        for choice in sd["certificates"] or ():
-            if choice.name == "certificate":
-                certificates.append(choice.chosen.dump())
-        sid = si["sid"]
-        sid_issuer = sid_serial = sid_ski = None
-        if sid.name == "issuer_and_serial_number":
-            sid_issuer = sid.chosen["issuer"].dump()
-            sid_serial = sid.chosen["serial_number"].native
-        else:
-            sid_ski = sid.chosen.native
-        digest_name = si["digest_algorithm"]["algorithm"].native
-        sig_algo = si["signature_algorithm"]
-        sig_name = sig_algo["algorithm"].native
-        pss_params = sig_algo["parameters"] if sig_name == "rsassa_pss" else None
-        if pss_params is not None:
-            pss_params = pss_params.native
+        cert_set = sd["certificates"]
+        if cert_set is not None and not isinstance(cert_set, core.Void):
+            # Walk the SET's members with asn1crypto's tokenizer, keeping each one's exact
+            # bytes. CertificateChoices: a plain certificate is a universal SEQUENCE; the
+            # tagged choices (attribute or extended certificates) are ignored.
+            raw, pos = cert_set.contents, 0
+            while pos < len(raw):
+                class_, _m, tag, header, body, trailer = asn1_parser.parse(raw[pos:])
+                size = len(header) + len(body) + len(trailer)
+                if class_ == 0 and tag == 16:
+                    certificates.append(raw[pos : pos + size])
+                pos += size
+        digest_name = _digest_name(si["digest_algorithm"].dump())
+        sig_name, pss_params = _signature_algorithm(si["signature_algorithm"].dump())
         signature = si["signature"].native
         signed_bytes = None
-        attrs: dict[str, list[Any]] = {}
+        attrs: dict[str, Any] = {}
         signed_attrs = si["signed_attrs"]
         if signed_attrs is not None and not isinstance(signed_attrs, core.Void):
-            if len(signed_attrs) == 0:
-                raise FormatError("empty signed attributes")
             # The signature covers the attributes encoded as a SET (tag 0x31), not as the
             # [0] IMPLICIT field they are stored in; only the tag byte differs.
             raw = signed_attrs.dump()
             signed_bytes = b"\x31" + raw[1:]
+            if len(signed_attrs) == 0:
+                raise FormatError("empty signed attributes")
             for attr in signed_attrs:
-                name = attr["type"].native
+                attr_type = attr["type"]
+                name = _ATTR_NAMES.get(attr_type.dump()) or attr_type.dotted
                 if name in attrs:
                     raise FormatError(f"signed attribute {name} appears twice")
-                attrs[name] = list(attr["values"])
-        econtent_type = sd["encap_content_info"]["content_type"].native
-        if econtent_type != "data":
-            raise FormatError(f"signed content type is {econtent_type}, not data")
+                attrs[name] = attr["values"]
         return _Parsed(
             certificates=certificates,
-            sid_kind=sid.name,
-            sid_issuer=sid_issuer,
-            sid_serial=sid_serial,
-            sid_ski=sid_ski,
-            digest_name=str(digest_name),
-            sig_name=str(sig_name),
+            sid_der=si["sid"].dump(),
+            digest_name=digest_name,
+            sig_name=sig_name,
             pss_params=pss_params,
             signature=bytes(signature),
             signed_bytes=signed_bytes,
@@ -606,19 +707,51 @@ def _parse(signature_der: bytes) -> _Parsed:
         raise FormatError(f"CMS structure unreadable: {type(exc).__name__}: {exc}") from None
 
 
+def _single(values: Any, spec: type[core.Asn1Value], what: str) -> Any:
+    """The one value of a single-valued attribute, parsed as ``spec``.
+
+    The SET's contents must be exactly one ``spec`` encoding: ``strict`` refuses trailing
+    bytes, so a second value fails here rather than being ignored."""
+    try:
+        return spec.load(values.contents, strict=True)
+    except (ValueError, TypeError):
+        raise FormatError(f"signed attribute {what} must hold exactly one value") from None
+
+
 @lru_cache(maxsize=8192)
-def _name_der_for_sid(cert_der: bytes) -> bytes:
-    """The issuer Name exactly as encoded inside the certificate (what a sid carries)."""
-    return a_x509.Certificate.load(cert_der)["tbs_certificate"]["issuer"].dump()
+def _sid_ders(cert_der: bytes) -> tuple[bytes, bytes | None]:
+    """The SignerIdentifier encodings that name this certificate: issuerAndSerialNumber
+    (with the issuer exactly as encoded in the certificate) and subjectKeyIdentifier."""
+    a_cert = a_x509.Certificate.load(cert_der)
+    tbs = a_cert["tbs_certificate"]
+    by_issuer = cms.SignerIdentifier(
+        "issuer_and_serial_number",
+        {"issuer": tbs["issuer"], "serial_number": tbs["serial_number"]},
+    ).dump()
+    facts = _facts(cert_der)
+    by_ski = (
+        cms.SignerIdentifier("subject_key_identifier", facts.ski).dump()
+        if facts.ski is not None
+        else None
+    )
+    return by_issuer, by_ski
 
 
 def _matches_sid(parsed: _Parsed, facts: _CertFacts) -> bool:
-    if parsed.sid_kind == "issuer_and_serial_number":
-        return parsed.sid_serial == facts.serial and (
-            parsed.sid_issuer == facts.issuer_der
-            or parsed.sid_issuer == _name_der_for_sid(facts.der)
-        )
-    return parsed.sid_ski is not None and parsed.sid_ski == facts.ski
+    if parsed.sid_der in _sid_ders(facts.der):
+        return True
+    # Not byte-identical: compare by meaning (another encoder may have re-encoded the name).
+    try:
+        sid = cms.SignerIdentifier.load(parsed.sid_der, strict=True)
+        if sid.name == "issuer_and_serial_number":
+            issuer = a_x509.Name.load(facts.issuer_der)
+            return (
+                sid.chosen["serial_number"].native == facts.serial
+                and sid.chosen["issuer"] == issuer
+            )
+        return facts.ski is not None and sid.chosen.native == facts.ski
+    except Exception:  # a sid that does not parse names no certificate
+        return False
 
 
 # --------------------------------------------------------------------------- verification
@@ -656,7 +789,7 @@ def _report(
         validation_time=at,
         signer=signer.signer if signer else None,
         signing_time=signing_time,
-        chain=tuple(ChainLink(c.cert.subject.rfc4514_string(), c.sha256) for c in chain),
+        chain=tuple(c.link for c in chain),
         revocation_checked=revocation_checked,
         detail=detail,
     )
@@ -752,7 +885,7 @@ def _verify(
     if parsed.signed_bytes is not None:
         attrs = parsed.attrs
         try:
-            signing_time, ess_problem = _check_attributes(attrs, signer)
+            signing_time, message_digest, ess_problem = _check_attributes(attrs, signer)
         except FormatError as exc:
             return _report(
                 _FAILED, SubIndication.FORMAT_FAILURE, at, detail=str(exc), signer=signer
@@ -767,7 +900,7 @@ def _verify(
                 signing_time=signing_time,
             )
         # 3a. Message digest: the signature covers these exact bytes.
-        if attrs["message_digest"][0].native != content_digest:
+        if message_digest != content_digest:
             return _report(
                 _FAILED,
                 SubIndication.HASH_FAILURE,
@@ -878,7 +1011,7 @@ def _verify(
     chain = result.chain
 
     # 6. Revocation, from the anchors' CRLs, for every certificate below the anchor.
-    revocation_checked = any(trust.has_crl_for(c.cert) for c in chain[:-1]) or len(chain) == 1
+    revocation_checked = all(c.issuer_der in trust._crl_issuers for c in chain[:-1])
     for link in chain[:-1]:
         revoked = trust._revocation(link)
         if revoked is None or revoked.revoked_at > at:
@@ -940,48 +1073,44 @@ def _verify(
 
 
 def _check_attributes(
-    attrs: Mapping[str, list[Any]], signer: _CertFacts
-) -> tuple[dt.datetime | None, str | None]:
+    attrs: Mapping[str, Any], signer: _CertFacts
+) -> tuple[dt.datetime | None, bytes, str | None]:
     """RFC 5652 5.3/11: content-type and message-digest present, single-valued; signing time
-    readable. Returns (signing time, problem with the ESS signing-certificate or None)."""
-    for required in ("content_type", "message_digest"):
-        values = attrs.get(required)
-        if not values or len(values) != 1:
-            raise FormatError(f"signed attribute {required} missing or multi-valued")
-    if attrs["content_type"][0].native != "data":
-        raise FormatError("content-type attribute is not id-data")
-    if not isinstance(attrs["message_digest"][0].native, bytes):
-        raise FormatError("message-digest attribute is not an OCTET STRING")
-    signing_time = None
-    if "signing_time" in attrs:
-        values = attrs["signing_time"]
-        if len(values) != 1:
-            raise FormatError("signing-time attribute is multi-valued")
-        try:
-            value = values[0].native
-        except Exception as exc:  # malformed time strings raise ValueError and others
-            raise FormatError(f"signing-time unreadable: {exc}") from None
-        if not isinstance(value, dt.datetime):
-            raise FormatError("signing-time is not a time")
-        signing_time = utc(value)
-    problem = None
+    readable. Returns (signing time, message digest, problem with the ESS
+    signing-certificate attribute or None)."""
     try:
+        for required in ("content_type", "message_digest"):
+            if required not in attrs:
+                raise FormatError(f"signed attribute {required} is missing")
+        # A SET OF with exactly one member has that member's encoding as its contents.
+        if attrs["content_type"].contents != _ID_DATA:
+            raise FormatError("content-type attribute is not (only) id-data")
+        digest = _single(attrs["message_digest"], core.OctetString, "message-digest").native
+        signing_time = None
+        if "signing_time" in attrs:
+            value = _single(attrs["signing_time"], cms.Time, "signing-time").native
+            if not isinstance(value, dt.datetime):
+                raise FormatError("signing-time is not a time")
+            signing_time = utc(value)
+        problem = None
         if "signing_certificate_v2" in attrs:
             problem = _check_ess(attrs["signing_certificate_v2"], signer, v2=True)
         elif "signing_certificate" in attrs:
             problem = _check_ess(attrs["signing_certificate"], signer, v2=False)
     except FormatError:
         raise
-    except Exception as exc:
-        raise FormatError(f"signing-certificate attribute unreadable: {exc}") from None
-    return signing_time, problem
+    except Exception as exc:  # asn1crypto raises many types on hostile input
+        raise FormatError(f"signed attributes unreadable: {type(exc).__name__}: {exc}") from None
+    return signing_time, bytes(digest), problem
 
 
-def _check_ess(values: list[Any], signer: _CertFacts, *, v2: bool) -> str | None:
+def _check_ess(values: Any, signer: _CertFacts, *, v2: bool) -> str | None:
     """ESS signing-certificate(-v2): the first ESSCertID must name the signer's certificate."""
-    if len(values) != 1:
-        raise FormatError("signing-certificate attribute is multi-valued")
-    certs = values[0]["certs"]
+    # Fast path: the exact encoding thidua (and openssl -cades) produce for this certificate.
+    if v2 and values.contents == _expected_ess_v2(signer.der):
+        return None
+    spec = tsp.SigningCertificateV2 if v2 else tsp.SigningCertificate
+    certs = _single(values, spec, "signing-certificate")["certs"]
     if len(certs) == 0:
         raise FormatError("signing-certificate attribute lists no certificate")
     first = certs[0]
@@ -998,6 +1127,25 @@ def _check_ess(values: list[Any], signer: _CertFacts, *, v2: bool) -> str | None
     if issuer_serial.native is not None and issuer_serial["serial_number"].native != signer.serial:
         return "signing-certificate attribute names a different serial number"
     return None
+
+
+@lru_cache(maxsize=8192)
+def _expected_ess_v2(cert_der: bytes) -> bytes:
+    """DER of SigningCertificateV2 {certs: [ESSCertIDv2 {sha256 hash, issuerSerial}]}."""
+    a_cert = a_x509.Certificate.load(cert_der)
+    return tsp.SigningCertificateV2(
+        {
+            "certs": [
+                {
+                    "cert_hash": hashlib.sha256(cert_der).digest(),
+                    "issuer_serial": {
+                        "issuer": [a_x509.GeneralName("directory_name", a_cert.issuer)],
+                        "serial_number": a_cert.serial_number,
+                    },
+                }
+            ]
+        }
+    ).dump()
 
 
 def _check_signature_value(
