@@ -7,7 +7,7 @@ import importlib
 import click
 
 # Each module registers its commands on ``main`` when imported.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = ("web.cli.verify",)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -1,0 +1,343 @@
+"""``thidua verify``: check an archive bundle, or a DOCX with its detached signatures, offline.
+
+Exit status: 0 when everything passed, 1 when anything failed or is indeterminate, 2 on a
+usage error or unreadable input. The CLI is the one place that reads the clock (``--at``
+defaults to now, UTC); everything below it takes the time as a parameter.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import zipfile
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from signing.bundle import BundleReport, normalize_fingerprint, verify_bundle
+from signing.errors import SigningError
+from signing.safezip import DEFAULT_LIMITS
+from signing.verify import SignatureReport, TrustStore, verify_signature
+from web.cli import main
+
+MAX_SIGNATURE_FILE = 1024 * 1024
+MAX_TRUST_FILE = 4 * 1024 * 1024
+
+_STATUS = {
+    "TOTAL_PASSED": "hợp lệ",
+    "TOTAL_FAILED": "không hợp lệ",
+    "INDETERMINATE": "chưa xác định được",
+}
+_VERDICT = {
+    "TOTAL_PASSED": "HỢP LỆ",
+    "TOTAL_FAILED": "KHÔNG HỢP LỆ",
+    "INDETERMINATE": "CHƯA XÁC ĐỊNH ĐƯỢC",
+}
+
+
+class InputError(click.ClickException):
+    """Unreadable or unusable input: a clear message and exit status 2."""
+
+    exit_code = 2
+
+
+def _read(path: Path, limit: int, what: str) -> bytes:
+    try:
+        size = path.stat().st_size
+        if not path.is_file():
+            raise InputError(f"{what} {path} không phải là tệp")
+        if size > limit:
+            raise InputError(f"{what} {path} quá lớn ({size} byte, tối đa {limit})")
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"không tìm thấy {what} {path}") from None
+    except OSError as exc:
+        raise InputError(f"không đọc được {what} {path}: {exc.strerror or exc}") from None
+
+
+def _parse_at(text: str | None) -> datetime:
+    if text is None:
+        return datetime.now(UTC)
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("z", "Z"))
+    except ValueError:
+        raise click.BadParameter(
+            f"{text!r} không phải thời điểm ISO 8601 (ví dụ 2018-04-15T08:00:00Z)",
+            param_hint="--at",
+        ) from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _load_trust(path: Path | None, fingerprint: str | None) -> TrustStore | None:
+    if path is None:
+        return None
+    try:
+        store = TrustStore.from_pem(_read(path, MAX_TRUST_FILE, "tệp CA"))
+    except SigningError as exc:
+        raise InputError(f"tệp CA {path} không dùng được: {exc}") from None
+    if fingerprint is not None and normalize_fingerprint(fingerprint) not in (
+        store.anchor_fingerprints
+    ):
+        raise InputError(
+            f"không chứng thư nào trong {path} có dấu vân tay SHA-256 {fingerprint}: "
+            "kiểm tra lại tệp CA"
+        )
+    return store
+
+
+def _label(indication: str, sub: str | None) -> str:
+    return indication if sub is None else f"{indication}/{sub}"
+
+
+def _emit_json(data: dict[str, Any]) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False))
+
+
+@main.command("verify")
+@click.argument("path", type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "--trust",
+    "trust_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Tệp PEM chứng thư CA tin cậy (neo tin cậy).",
+)
+@click.option(
+    "--ca-fingerprint",
+    help="SHA-256 của chứng thư CA (lấy từ nguồn tin cậy) để tin CA nằm trong gói.",
+)
+@click.option("--json", "as_json", is_flag=True, help="In toàn bộ báo cáo dạng JSON.")
+@click.option(
+    "--signature",
+    "signature_paths",
+    multiple=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Tệp chữ ký rời .p7s của một đơn vị (PATH khi đó là tệp DOCX); lặp lại được.",
+)
+@click.option("--at", "at_text", help="Thời điểm kiểm tra, ISO 8601 (mặc định: bây giờ, UTC).")
+@click.pass_context
+def verify_command(
+    ctx: click.Context,
+    path: Path,
+    trust_path: Path | None,
+    ca_fingerprint: str | None,
+    as_json: bool,
+    signature_paths: Sequence[Path],
+    at_text: str | None,
+) -> None:
+    """Kiểm tra gói lưu trữ (zip) hoặc tệp DOCX cùng các chữ ký rời, không cần cơ sở dữ liệu.
+
+    Mã thoát: 0 khi mọi thứ hợp lệ, 1 khi có chữ ký không hợp lệ hoặc chưa xác định được,
+    2 khi sai cách dùng hoặc không đọc được đầu vào.
+    """
+    at = _parse_at(at_text)
+    if ca_fingerprint is not None:
+        try:
+            normalize_fingerprint(ca_fingerprint)
+        except SigningError as exc:
+            raise click.BadParameter(str(exc), param_hint="--ca-fingerprint") from None
+    trust = _load_trust(trust_path, ca_fingerprint)
+    data = _read(path, DEFAULT_LIMITS.max_archive_bytes, "tệp")
+    if signature_paths:
+        if ca_fingerprint is not None and trust is None:
+            raise click.UsageError(
+                "--ca-fingerprint chỉ dùng với gói lưu trữ; "
+                "để kiểm tra DOCX hãy dùng --trust CA.pem"
+            )
+        passed = _verify_docx(data, path, signature_paths, trust, at, as_json)
+    else:
+        passed = _verify_bundle(data, path, trust, ca_fingerprint, at, as_json)
+    ctx.exit(0 if passed else 1)
+
+
+# -- bundle ---------------------------------------------------------------------------------
+
+
+def _looks_like_docx(data: bytes) -> bool:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return "[Content_Types].xml" in archive.namelist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return False
+
+
+def _verify_bundle(
+    data: bytes,
+    path: Path,
+    trust: TrustStore | None,
+    fingerprint: str | None,
+    at: datetime,
+    as_json: bool,
+) -> bool:
+    try:
+        report = verify_bundle(data, trust=trust, ca_fingerprint=fingerprint, at=at)
+    except SigningError as exc:
+        if _looks_like_docx(data):
+            raise InputError(
+                f"{path} là tệp DOCX, không phải gói lưu trữ: thêm --signature UNIT.p7s "
+                "cho mỗi chữ ký rời"
+            ) from None
+        raise InputError(f"không đọc được gói lưu trữ {path}: {exc}") from None
+    if as_json:
+        _emit_json(report.to_dict())
+    else:
+        _print_bundle(report, path)
+    return report.passed
+
+
+def _unit_line(code: str, name: str | None, report: SignatureReport | None) -> str:
+    """``CODE  Name  status (ETSI code)``, e.g.
+    ``VPHU-MD  Văn phòng Huyện ủy Mỹ Đức  hợp lệ (TOTAL_PASSED)``."""
+    if name is None and report is not None and report.signer is not None:
+        name = report.signer.unit
+    parts = [code, name] if name else [code]
+    if report is None:
+        parts.append("thiếu chữ ký")
+    else:
+        sub = None if report.sub_indication is None else str(report.sub_indication)
+        label = _label(str(report.indication), sub)
+        status = f"{_STATUS[str(report.indication)]} ({label})"
+        if not report.passed:
+            status += f": {report.message}"
+        parts.append(status)
+    return "  ".join(parts)
+
+
+def _print_bundle(report: BundleReport, path: Path) -> None:
+    echo = click.echo
+    echo(f"Gói lưu trữ: {path.name} (tài liệu {report.document_id or '?'})")
+    if report.document_sha256:
+        echo(f"SHA-256 văn bản: {report.document_sha256}")
+    trust = {
+        "given": "chứng thư CA từ --trust",
+        "bundle_ca": f"CA trong gói, khớp dấu vân tay {report.ca_fingerprint}",
+        "none": "không có (kết quả chưa xác định được)",
+    }[report.trust_source]
+    echo(f"Neo tin cậy: {trust}")
+    echo(f"Thời điểm kiểm tra: {report.verified_at}")
+    echo("")
+    for unit in report.units:
+        line = _unit_line(unit.code, unit.name, unit.report)
+        if not unit.expected:
+            line += " (không thuộc danh sách đơn vị thành viên)"
+        echo(line)
+    approval = report.approval
+    if approval.report is None:
+        echo("Phê duyệt  thiếu chữ ký phê duyệt")
+    else:
+        signer = approval.report.signer
+        who = signer.unit if signer and signer.unit else "Ban Thi đua – Khen thưởng"
+        line = _unit_line("Phê duyệt", who, approval.report)
+        if approval.report.passed and not approval.manifest_matches:
+            line += "; bản kê phê duyệt không khớp gói"
+        echo(line)
+    if report.fixity.ok:
+        echo("Toàn vẹn BagIt  hợp lệ")
+    else:
+        echo(f"Toàn vẹn BagIt  không hợp lệ: {'; '.join(report.fixity.errors[:3])}")
+    audit = report.audit
+    if audit.ok:
+        echo(f"Nhật ký kiểm toán  hợp lệ ({audit.events} sự kiện)")
+    else:
+        where = "" if audit.broken_index is None else f" tại sự kiện thứ {audit.broken_index + 1}"
+        echo(f"Nhật ký kiểm toán  không hợp lệ{where}: {audit.reason}")
+    if report.problems:
+        echo("")
+        echo("Vấn đề:")
+        for problem in report.problems:
+            echo(f"  - {problem.message}")
+    echo("")
+    echo(_verdict(str(report.indication), report.sub_indication and str(report.sub_indication)))
+
+
+def _verdict(indication: str, sub: str | None) -> str:
+    return f"Kết luận: {_VERDICT[indication]} ({_label(indication, sub)})"
+
+
+# -- DOCX with detached signatures ----------------------------------------------------------
+
+
+def _verify_docx(
+    data: bytes,
+    path: Path,
+    signature_paths: Sequence[Path],
+    trust: TrustStore | None,
+    at: datetime,
+    as_json: bool,
+) -> bool:
+    results: list[tuple[Path, SignatureReport]] = []
+    for sig_path in signature_paths:
+        signature = _read(sig_path, MAX_SIGNATURE_FILE, "tệp chữ ký")
+        try:
+            report = verify_signature(data, signature, trust, at=at)
+        except SigningError as exc:
+            raise InputError(f"không kiểm tra được {sig_path}: {exc}") from None
+        results.append((sig_path, report))
+
+    problems = []
+    if trust is None:
+        problems.append("không có neo tin cậy: thêm --trust CA.pem để xác định được người ký")
+    seen: dict[str, Path] = {}
+    for sig_path, report in results:
+        code = report.signer.unit_code if report.signer else None
+        if code is None:
+            continue
+        if code in seen:
+            problems.append(
+                f"hai chữ ký của cùng đơn vị {code}: {seen[code].name}, {sig_path.name}"
+            )
+        seen.setdefault(code, sig_path)
+
+    indication, sub = "TOTAL_PASSED", None
+    for wanted in ("TOTAL_FAILED", "INDETERMINATE"):
+        hit = next((r for _, r in results if str(r.indication) == wanted), None)
+        if hit is not None:
+            indication = wanted
+            sub = hit.sub_indication and str(hit.sub_indication)
+            break
+    if indication == "TOTAL_PASSED" and problems:
+        indication, sub = "TOTAL_FAILED", "FORMAT_FAILURE"
+    passed = indication == "TOTAL_PASSED"
+    document_sha256 = hashlib.sha256(data).hexdigest()
+    if as_json:
+        _emit_json(
+            {
+                "mode": "document",
+                "document": path.name,
+                "document_sha256": document_sha256,
+                "verified_at": at.isoformat().replace("+00:00", "Z"),
+                "indication": indication,
+                "sub_indication": sub,
+                "passed": passed,
+                "signatures": [
+                    {
+                        "file": sig_path.name,
+                        "unit_code": report.signer.unit_code if report.signer else None,
+                        "report": report.to_dict(),
+                    }
+                    for sig_path, report in results
+                ],
+                "problems": problems,
+            }
+        )
+        return passed
+    echo = click.echo
+    echo(f"Văn bản: {path.name}")
+    echo(f"SHA-256 văn bản: {document_sha256}")
+    echo(f"Thời điểm kiểm tra: {at.isoformat().replace('+00:00', 'Z')}")
+    echo("")
+    for sig_path, report in results:
+        code = report.signer.unit_code if report.signer and report.signer.unit_code else None
+        unit = report.signer.unit if report.signer else None
+        echo(_unit_line(code or sig_path.name, unit, report))
+    if problems:
+        echo("")
+        echo("Vấn đề:")
+        for problem in problems:
+            echo(f"  - {problem}")
+    echo("")
+    echo(_verdict(indication, sub))
+    return passed
