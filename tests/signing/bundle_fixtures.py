@@ -6,12 +6,13 @@ bundle the way an attacker with the bagit tools would (re-hashing the bag afterw
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import os
 import zipfile
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -209,6 +210,22 @@ def make_bundle(world: World, **kwargs: Any) -> bytes:
     return build_bundle(bundle_input(world, **kwargs))
 
 
+@functools.cache
+def shared_world() -> World:
+    """One world for a whole test session: keys and certificates are costly to make."""
+    return make_world()
+
+
+@functools.cache
+def shared_input() -> BundleInput:
+    return bundle_input(shared_world())
+
+
+@functools.cache
+def shared_bundle() -> bytes:
+    return build_bundle(shared_input())
+
+
 # -- tampering ------------------------------------------------------------------------------
 
 
@@ -284,9 +301,11 @@ __all__ = [
     "make_bundle",
     "make_world",
     "rebag",
-    "replace",
     "rezip",
     "sample_docx",
+    "shared_bundle",
+    "shared_input",
+    "shared_world",
     "sign",
     "unzip",
     "write_files",
