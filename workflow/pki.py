@@ -6,6 +6,7 @@ The CA certificate and its key (sealed under the instance's CA master secret) li
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 
 from cryptography import x509
@@ -67,13 +68,32 @@ def ensure_ca(
     )
     session.add(record)
     session.flush()
+    _OPENED[_cache_key(record, master_secret)] = ca
     return record
+
+
+# Opened CAs by (certificate, sealed key, secret digest): opening runs Argon2id (~0.2 s), and
+# the process holding the master secret may as well hold the key it opens.
+_OPENED: dict[tuple[bytes, bytes, bytes], CertificateAuthority] = {}
+_OPENED_MAX = 4
+
+
+def _cache_key(record: CertificateAuthorityRecord, secret: bytes) -> tuple[bytes, bytes, bytes]:
+    return (
+        hashlib.sha256(bytes(record.certificate_pem)).digest(),
+        hashlib.sha256(bytes(record.encrypted_key)).digest(),
+        hashlib.sha256(b"thidua-ca-cache\x00" + bytes(secret)).digest(),
+    )
 
 
 def load_ca(session: Session, master_secret: bytes) -> CertificateAuthority:
     record = active_ca_record(session)
+    cache_key = _cache_key(record, master_secret)
+    cached = _OPENED.get(cache_key)
+    if cached is not None:
+        return cached
     try:
-        return CertificateAuthority.load(
+        ca = CertificateAuthority.load(
             bytes(record.certificate_pem), bytes(record.encrypted_key), master_secret
         )
     except WrongPin as exc:
@@ -84,6 +104,10 @@ def load_ca(session: Session, master_secret: bytes) -> CertificateAuthority:
         ) from exc
     except SigningError as exc:
         raise ConfigError(f"CA đã lưu bị hỏng: {exc}", code="ca_damaged") from exc
+    if len(_OPENED) >= _OPENED_MAX:
+        _OPENED.clear()
+    _OPENED[cache_key] = ca
+    return ca
 
 
 def revocations(session: Session) -> list[Revocation]:

@@ -326,22 +326,24 @@ def open_signing(
         override=override,
         reason=text,
     )
-    version = document.current_version
-    assert version is not None
-    assert not version.is_frozen
-    content = documents.content_from_dict(version.content)
-    ref = reference_code(document, version)
-    try:
-        docx = documents.render(
-            content, reference_code=ref, verify_url=_verify_url(public_url, ref)
-        )
-    except documents.DocumentError as exc:
-        raise ValidationError(str(exc), field=getattr(exc, "field", None)) from None
-    digest = blobs.put_blob(session, docx, blobs.DOCX, now=now)
-    version.frozen_at = now
-    version.docx_sha256 = digest
-    version.reference_code = ref
-    document.frozen_version_id = version.id
+    # The state already says signing; keep the flush until the frozen version is pinned.
+    with session.no_autoflush:
+        version = document.current_version
+        assert version is not None
+        assert not version.is_frozen
+        content = documents.content_from_dict(version.content)
+        ref = reference_code(document, version)
+        try:
+            docx = documents.render(
+                content, reference_code=ref, verify_url=_verify_url(public_url, ref)
+            )
+        except documents.DocumentError as exc:
+            raise ValidationError(str(exc), field=getattr(exc, "field", None)) from None
+        digest = blobs.put_blob(session, docx, blobs.DOCX, now=now)
+        version.frozen_at = now
+        version.docx_sha256 = digest
+        version.reference_code = ref
+        document.frozen_version_id = version.id
     data: dict[str, Any] = {"version": version.number, "docx_sha256": digest, "reference_code": ref}
     if override:
         data["override_reason"] = text
@@ -901,8 +903,10 @@ def approve(
             approved_at=now,
         )
     )
-    document.bundle_sha256 = bundle_sha
-    source = _transition(session, actor, document, "archive", now=now, expected_version=None)
+    # The bundle and the archived state land in one UPDATE (the check constraint ties them).
+    with session.no_autoflush:
+        source = _transition(session, actor, document, "archive", now=now, expected_version=None)
+        document.bundle_sha256 = bundle_sha
     _audit(session, actor, document, "archive", source, now, {"bundle_sha256": bundle_sha})
     return document
 
