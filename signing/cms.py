@@ -70,7 +70,7 @@ _SHA256 = algos.DigestAlgorithm({"algorithm": "sha256"}).dump()
 def _time_value(moment: dt.datetime) -> cms.Time:
     if _UTCTIME_START <= moment < _UTCTIME_END:
         return cms.Time("utc_time", core.UTCTime(moment))
-    return cms.Time("general_time", core.GeneralizedTime(moment))
+    return cms.Time("generalized_time", core.GeneralizedTime(moment))
 
 
 def sign_detached(
