@@ -1,0 +1,296 @@
+"""Reading a bundle is defensive: hostile or damaged zips are refused with BundleError before
+anything is inflated or written, and random input never escapes as another exception."""
+
+from __future__ import annotations
+
+import io
+import stat
+import struct
+import warnings
+import zipfile
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from signing.bagfixity import check_fixity, parse_tag_file
+from signing.bundle import verify_bundle
+from signing.errors import BundleError, SigningError
+from signing.safezip import ZipLimits, check_member_name, read_zip
+from signing.verify import TrustStore
+from tests.signing.bundle_fixtures import VERIFY_AT, rezip, shared_bundle, shared_world, unzip
+
+
+def verify(data: bytes, **kwargs):
+    return verify_bundle(
+        data,
+        trust=TrustStore([shared_world().ca.certificate]),
+        ca_fingerprint=None,
+        at=VERIFY_AT,
+        **kwargs,
+    )
+
+
+def zip_of(entries: list[tuple[zipfile.ZipInfo | str, bytes]]) -> bytes:
+    buffer = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # duplicate names are made on purpose
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for info, content in entries:
+                archive.writestr(info, content)
+    return buffer.getvalue()
+
+
+def with_extra(name: str | zipfile.ZipInfo, content: bytes = b"x") -> bytes:
+    """The genuine bundle plus one more entry."""
+    top, files = unzip(shared_bundle())
+    entries: list[tuple[zipfile.ZipInfo | str, bytes]] = [
+        (f"{top}/{path}", data) for path, data in files.items()
+    ]
+    entries.append((name, content))
+    return zip_of(entries)
+
+
+# -- refused before reading ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "thidua-42/../../etc/passwd",
+        "thidua-42/data/../../x",
+        "../thidua-42/x",
+        "thidua-42/./x",
+        "thidua-42//x",
+    ],
+)
+def test_path_traversal_is_refused(name: str) -> None:
+    with pytest.raises(BundleError, match="vượt thư mục"):
+        verify(with_extra(name))
+
+
+@pytest.mark.parametrize("name", ["/etc/passwd", "/thidua-42/x", "C:/Windows/x", "thidua-42/a:b"])
+def test_absolute_paths_are_refused(name: str) -> None:
+    info = zipfile.ZipInfo("placeholder")
+    info.filename = name  # ZipInfo would not let us build these names otherwise
+    with pytest.raises(BundleError, match="tuyệt đối"):
+        verify(with_extra(info))
+
+
+@pytest.mark.parametrize("name", ["thidua-42\\data\\x", "thidua-42/data/a\x01b"])
+def test_unsafe_characters_are_refused(name: str) -> None:
+    info = zipfile.ZipInfo("placeholder")
+    info.filename = name
+    with pytest.raises(BundleError, match="không an toàn"):
+        verify(with_extra(info))
+
+
+def test_symlink_entry_is_refused() -> None:
+    info = zipfile.ZipInfo("thidua-42/data/link")
+    info.create_system = 3
+    info.external_attr = (stat.S_IFLNK | 0o777) << 16
+    with pytest.raises(BundleError, match="symlink"):
+        verify(with_extra(info, b"/etc/passwd"))
+
+
+def test_device_entry_is_refused() -> None:
+    info = zipfile.ZipInfo("thidua-42/data/dev")
+    info.create_system = 3
+    info.external_attr = (stat.S_IFCHR | 0o666) << 16
+    with pytest.raises(BundleError, match="không phải tệp thường"):
+        verify(with_extra(info))
+
+
+def test_zip_bomb_is_refused_from_the_directory() -> None:
+    bomb = zip_of([("thidua-42/data/document.docx", bytes(20 * 1024 * 1024))])
+    assert len(bomb) < 100_000
+    with pytest.raises(BundleError, match="bom zip"):
+        verify(bomb)
+
+
+def test_lying_size_header_cannot_inflate_more_than_declared() -> None:
+    """An entry that declares 1,000 bytes but inflates to 2 MiB is cut at 1,000 bytes and
+    then fails its CRC: never more than declared is inflated."""
+    data = bytearray(zip_of([("thidua-42/bagit.txt", bytes(2 * 1024 * 1024))]))
+    local = data.index(b"PK\x03\x04")
+    central = data.index(b"PK\x01\x02")
+    struct.pack_into("<I", data, local + 22, 1000)
+    struct.pack_into("<I", data, central + 24, 1000)
+    with pytest.raises(BundleError, match="không đọc được mục"):
+        read_zip(bytes(data))
+
+
+def test_too_many_entries() -> None:
+    entries = [(f"thidua-42/data/f{i}", b"") for i in range(1001)]
+    with pytest.raises(BundleError, match="quá nhiều mục"):
+        verify(zip_of(entries))
+
+
+def test_limits_are_configurable() -> None:
+    with pytest.raises(BundleError, match="quá lớn"):
+        verify(shared_bundle(), limits=ZipLimits(max_archive_bytes=1000))
+    with pytest.raises(BundleError, match="quá lớn khi giải nén"):
+        verify(shared_bundle(), limits=ZipLimits(max_entry_bytes=1000))
+    with pytest.raises(BundleError, match="tổng dung lượng"):
+        verify(shared_bundle(), limits=ZipLimits(max_total_bytes=10_000))
+
+
+@pytest.mark.parametrize("cut", [10, 100, 1000, 0.5])
+def test_truncated_zip(cut: float) -> None:
+    data = shared_bundle()
+    size = int(len(data) * cut) if isinstance(cut, float) else len(data) - cut
+    with pytest.raises(BundleError):
+        verify(data[:size])
+
+
+def test_corrupted_entry_fails_its_crc() -> None:
+    data = bytearray(shared_bundle())
+    start = data.index(b"thidua-42/data/document.docx") + 200  # inside its compressed data
+    data[start] ^= 0xFF
+    with pytest.raises(BundleError):
+        verify(bytes(data))
+
+
+@pytest.mark.parametrize("data", [b"", b"hello", b"PK", b"%PDF-1.7\n" * 100, bytes(5000)])
+def test_not_a_zip(data: bytes) -> None:
+    with pytest.raises(BundleError, match="zip"):
+        verify(data)
+
+
+def test_two_top_folders() -> None:
+    with pytest.raises(BundleError, match="đúng một thư mục gốc"):
+        verify(with_extra("thidua-43/bagit.txt"))
+
+
+def test_file_at_top_level() -> None:
+    with pytest.raises(BundleError, match="đúng một thư mục gốc"):
+        verify(with_extra("README.txt"))
+
+
+def test_top_folder_must_be_a_thidua_bundle() -> None:
+    _, files = unzip(shared_bundle())
+    with pytest.raises(BundleError, match="thidua-"):
+        verify(rezip("something-else", files))
+
+
+def test_duplicate_entry_names() -> None:
+    with pytest.raises(BundleError, match="trùng tên"):
+        verify(with_extra("thidua-42/data/document.docx", b"second copy"))
+
+
+def test_case_insensitive_duplicates() -> None:
+    with pytest.raises(BundleError, match="trùng tên"):
+        verify(with_extra("thidua-42/data/DOCUMENT.docx"))
+
+
+def test_encrypted_entry() -> None:
+    info = zipfile.ZipInfo("thidua-42/data/secret")
+    info.flag_bits |= 0x1
+    data = bytearray(with_extra(info))
+    # zipfile clears the flag when writing; set it in the central directory record
+    central = data.rindex(b"PK\x01\x02")
+    (flags,) = struct.unpack_from("<H", data, central + 8)
+    struct.pack_into("<H", data, central + 8, flags | 0x1)
+    with pytest.raises(BundleError, match="mã hóa"):
+        verify(bytes(data))
+
+
+def test_unsupported_compression() -> None:
+    info = zipfile.ZipInfo("thidua-42/data/x")
+    info.compress_type = zipfile.ZIP_BZIP2
+    with pytest.raises(BundleError, match="phương thức nén"):
+        verify(with_extra(info, b"abc" * 100))
+
+
+def test_non_nfc_name() -> None:
+    with pytest.raises(BundleError, match="NFC"):
+        verify(with_extra("thidua-42/data/My\u0303"))  # "ỹ" decomposed
+
+
+def test_directory_entries_are_fine() -> None:
+    report = verify(with_extra("thidua-42/data/"))
+    assert report.passed
+
+
+def test_member_name_checker_accepts_the_layout() -> None:
+    assert check_member_name("thidua-42/data/signatures/VPHU-MD.p7s") == [
+        "thidua-42",
+        "data",
+        "signatures",
+        "VPHU-MD.p7s",
+    ]
+
+
+# -- fuzzing: only our own error types escape ---------------------------------------------
+
+FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@FUZZ
+@given(st.binary(max_size=3000))
+def test_random_bytes(data: bytes) -> None:
+    try:
+        report = verify(data)
+    except SigningError:
+        return
+    assert not report.passed
+
+
+@FUZZ
+@given(
+    st.lists(
+        st.tuples(st.integers(min_value=0), st.integers(min_value=0, max_value=255)),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_mutated_bundle_bytes(changes: list[tuple[int, int]]) -> None:
+    data = bytearray(shared_bundle())
+    for position, value in changes:
+        data[position % len(data)] = value
+    try:
+        report = verify(bytes(data), bagit_check=False)
+    except SigningError:
+        return
+    if bytes(data) != shared_bundle():
+        # a change that still reads back must be invisible to the bag (e.g. a zip timestamp)
+        # or be caught
+        assert report.passed == (unzip(bytes(data))[1] == unzip(shared_bundle())[1])
+
+
+_PATHS = sorted(unzip(shared_bundle())[1])
+
+
+@FUZZ
+@given(
+    st.sampled_from(_PATHS),
+    st.one_of(st.binary(max_size=2000), st.text(max_size=500).map(str.encode)),
+    st.booleans(),
+)
+def test_mutated_bag_contents(path: str, content: bytes, bagit_check: bool) -> None:
+    """A well-formed zip with any file replaced never raises: it yields a report."""
+    top, files = unzip(shared_bundle())
+    if files[path] == content:
+        return
+    files[path] = content
+    report = verify(rezip(top, files), bagit_check=bagit_check)
+    assert not report.passed
+    report.to_dict()
+
+
+@FUZZ
+@given(st.dictionaries(st.sampled_from([*_PATHS, "bagit.txt", "x/y"]), st.binary(max_size=300)))
+def test_fixity_check_never_raises(files: dict[str, bytes]) -> None:
+    result, info = check_fixity(files)
+    assert isinstance(result.ok, bool)
+    assert isinstance(info, dict)
+
+
+@FUZZ
+@given(st.binary(max_size=500))
+def test_tag_file_parser(raw: bytes) -> None:
+    try:
+        tags = parse_tag_file(raw, "bag-info.txt")
+    except ValueError:
+        return
+    assert all(isinstance(k, str) for k in tags)
