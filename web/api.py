@@ -1,0 +1,135 @@
+"""The JSON API for e-office integration and scripts.
+
+Authentication: ``Authorization: Bearer <token>`` or the browser session. Errors are one
+envelope ``{"error": {"code", "message"}}`` with a 4xx status (see web.errors).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from web import db, openapi
+from web.actions import USER_TRIGGERS, fire, inputs_from
+from web.auth import actor
+from web.errors import error_response
+from web.verification import VerificationInputError, verify_uploads
+from workflow import models
+from workflow.services import queries
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+
+def _need_login():  # type: ignore[no-untyped-def]
+    if not current_user.is_authenticated:
+        return error_response(
+            401, "unauthorized", _("Cần đăng nhập hoặc mã truy cập (Bearer token).")
+        )
+    return None
+
+
+def summary(doc: models.Document) -> dict[str, Any]:
+    return {
+        "id": str(doc.id),
+        "kind": doc.kind,
+        "year": doc.term.year,
+        "state": doc.state,
+        "cluster": doc.term.cluster.code,
+        "cluster_name": doc.term.cluster.name,
+        "title": doc.title,
+        "url": url_for("documents.show", document_id=doc.id, _external=False),
+    }
+
+
+def detail(doc: models.Document) -> dict[str, Any]:
+    session = db.get_session()
+    data = summary(doc)
+    frozen = doc.frozen_version
+    progress = queries.signature_progress(session, doc)
+    data.update(
+        {
+            "version": doc.version,
+            "current_version": doc.current_version.number if doc.current_version else None,
+            "allowed_triggers": [
+                t for t in queries.allowed_triggers(session, actor(), doc) if t in USER_TRIGGERS
+            ],
+            "member_units": [{"code": u.code, "name": u.name} for u in doc.term.member_units],
+            "signatures": progress.signatures(),
+            "signed": progress.signed,
+            "total": progress.total,
+            "frozen": {
+                "sha256": frozen.docx_sha256,
+                "reference_code": frozen.reference_code,
+                "version": frozen.number,
+            }
+            if frozen
+            else None,
+            "docx_url": url_for("documents.docx", document_id=doc.id),
+            "bundle_url": url_for(
+                "archive.bundle", document_id=doc.id, filename=f"thidua-{doc.id}.zip"
+            )
+            if doc.bundle_sha256
+            else None,
+        }
+    )
+    return data
+
+
+@bp.get("/documents")
+def list_documents():  # type: ignore[no-untyped-def]
+    if (resp := _need_login()) is not None:
+        return resp
+    rows = queries.visible_documents(
+        db.get_session(),
+        actor(),
+        kind=request.args.get("kind") or None,
+        year=request.args.get("year", type=int),
+        state=request.args.get("state") or None,
+    )
+    return jsonify([summary(d) for d in rows])
+
+
+@bp.get("/documents/<document_id>")
+def get_document(document_id: str):  # type: ignore[no-untyped-def]
+    if (resp := _need_login()) is not None:
+        return resp
+    doc = queries.get_document(db.get_session(), actor(), document_id)  # type: ignore[arg-type]
+    return jsonify(detail(doc))
+
+
+@bp.post("/documents/<document_id>/<trigger>")
+def fire_trigger(document_id: str, trigger: str):  # type: ignore[no-untyped-def]
+    if (resp := _need_login()) is not None:
+        return resp
+    if not current_user.via_token and not request.is_json:
+        # A session-authenticated write must be a JSON request: a cross-site form cannot
+        # send one, which is what protects this CSRF-exempt endpoint.
+        return error_response(
+            415, "json_required", _("Gửi thân yêu cầu dạng JSON (Content-Type: application/json).")
+        )
+    body = request.get_json(silent=True) if request.data else {}
+    if body is None or not isinstance(body, dict):
+        return error_response(400, "bad_json", _("Thân yêu cầu phải là một đối tượng JSON."))
+    session = db.get_session()
+    doc = queries.get_document(session, actor(), document_id)  # type: ignore[arg-type]
+    fire(doc.id, trigger, inputs_from(body))
+    db.commit()
+    doc = queries.get_document(session, actor(), doc.id)
+    return jsonify(detail(doc))
+
+
+@bp.post("/verify")
+def verify():  # type: ignore[no-untyped-def]
+    try:
+        result = verify_uploads(request.files)
+    except VerificationInputError as exc:
+        return error_response(422, "unverifiable_input", str(exc))
+    return jsonify(result.to_dict())
+
+
+@bp.get("/openapi.json", endpoint="openapi")
+def openapi_document():  # type: ignore[no-untyped-def]
+    return jsonify(openapi.spec(current_app.config.get("PUBLIC_BASE_URL") or "/"))

@@ -1,0 +1,224 @@
+"""Who is asking: Flask-Login sessions for people, bearer tokens for scripts.
+
+Passwords and tokens are checked by ``workflow`` (hashes at rest); here we only carry the
+result. Login is rate limited per client address and per username, and every login starts a
+fresh session (no session fixation).
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import AnonymousUserMixin, LoginManager, current_user, login_user, logout_user
+
+from web import db
+from web.i18n import LANGUAGES
+from web.labels import ROLE_LABELS
+from web.security import login_limiter
+from workflow import models
+from workflow.services import auth as auth_service
+
+bp = Blueprint("auth", __name__)
+login_manager = LoginManager()
+
+
+class Principal:
+    """The logged-in user as Flask-Login sees it, wrapping the ORM ``User`` of this request."""
+
+    is_authenticated = True
+    is_anonymous = False
+
+    def __init__(self, user: models.User, *, via_token: bool = False) -> None:
+        self.user = user
+        self.via_token = via_token
+
+    @property
+    def is_active(self) -> bool:
+        return bool(self.user.active)
+
+    def get_id(self) -> str:
+        return str(self.user.id)
+
+    @property
+    def id(self) -> int:
+        return self.user.id
+
+    @property
+    def username(self) -> str:
+        return self.user.username
+
+    @property
+    def display_name(self) -> str:
+        return self.user.full_name or self.user.username
+
+    def has_role(self, role: str) -> bool:
+        return any(r.role == role for r in self.user.roles)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.user.is_admin
+
+    @cached_property
+    def role_summary(self) -> str:
+        parts = []
+        for membership in self.user.roles:
+            label = str(ROLE_LABELS.get(membership.role, membership.role))
+            if membership.unit is not None:
+                parts.append(f"{label} · {membership.unit.name}")
+            else:
+                parts.append(label)
+        return "; ".join(dict.fromkeys(parts))
+
+
+class Anonymous(AnonymousUserMixin):
+    display_name = ""
+    role_summary = ""
+    is_admin = False
+    via_token = False
+
+    def has_role(self, role: str) -> bool:
+        return False
+
+
+def actor() -> models.User | None:
+    """The ORM user for workflow services (None when anonymous)."""
+    if current_user.is_authenticated:
+        return current_user.user
+    return None
+
+
+def _load_user(user_id: str) -> Principal | None:
+    if not user_id.isdigit():
+        return None
+    user = db.get_session().get(models.User, int(user_id))
+    if user is None or not user.active:
+        return None
+    return Principal(user)
+
+
+def _load_from_request(req) -> Principal | None:  # type: ignore[no-untyped-def]
+    header = req.headers.get("Authorization", "")
+    scheme, _sep, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    user = auth_service.user_for_token(db.get_session(), token.strip())
+    if user is None or not user.active:
+        return None
+    g.auth_via_token = True
+    return Principal(user, via_token=True)
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site relative paths; anything else goes to the inbox."""
+    if target:
+        parts = urlsplit(target)
+        if (
+            not parts.scheme
+            and not parts.netloc
+            and target.startswith("/")
+            and not target.startswith("//")
+        ):
+            return target
+    return url_for("inbox.index")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():  # type: ignore[no-untyped-def]
+    if current_user.is_authenticated and request.method == "GET":
+        return redirect(url_for("inbox.index"))
+    username = ""
+    error = None
+    status = 200
+    if request.method == "POST":
+        username = (request.form.get("username") or "").strip()
+        password = request.form.get("password") or ""
+        limiter = login_limiter(current_app)
+        keys = (f"ip:{request.remote_addr}", f"user:{username.lower()}")
+        wait = limiter.blocked_for(*keys)
+        if wait > 0:
+            error = _(
+                "Quá nhiều lần đăng nhập sai. Vui lòng thử lại sau %(m)d phút.",
+                m=max(1, int(wait // 60) + 1),
+            )
+            status = 429
+        else:
+            user = auth_service.authenticate(db.get_session(), username, password)
+            if user is None:
+                limiter.fail(*keys)
+                error = _("Tên đăng nhập hoặc mật khẩu không đúng.")
+                status = 401
+            else:
+                limiter.reset(f"user:{username.lower()}")
+                lang = session.get("lang")
+                # A brand-new session: whatever an attacker planted before login is gone.
+                session.clear()
+                if lang:
+                    session["lang"] = lang
+                login_user(Principal(user))
+                session.permanent = True
+                return redirect(_safe_next(request.args.get("next") or request.form.get("next")))
+    return (
+        render_template(
+            "auth/login.html", username=username, error=error, next=request.args.get("next", "")
+        ),
+        status,
+    )
+
+
+@bp.post("/logout")
+def logout():  # type: ignore[no-untyped-def]
+    logout_user()
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    flash(_("Đã đăng xuất."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.post("/language")
+def set_language():  # type: ignore[no-untyped-def]
+    lang = request.form.get("lang", "")
+    if lang in LANGUAGES:
+        session["lang"] = lang
+    return redirect(_safe_next(request.form.get("next")))
+
+
+def init_app(app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.user_loader(_load_user)
+    login_manager.request_loader(_load_from_request)
+    login_manager.anonymous_user = Anonymous
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Vui lòng đăng nhập để tiếp tục.")
+    login_manager.login_message_category = "info"
+    # "strong": a session cookie replayed from another browser/address is dropped.
+    login_manager.session_protection = "strong"
+
+    @login_manager.unauthorized_handler
+    def _unauthorized():  # type: ignore[no-untyped-def]
+        if request.path.startswith("/api/"):
+            from web.errors import error_response
+
+            return error_response(
+                401, "unauthorized", _("Cần đăng nhập hoặc mã truy cập (Bearer token).")
+            )
+        flash(_("Vui lòng đăng nhập để tiếp tục."), "info")
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+    app.register_blueprint(bp)

@@ -1,0 +1,307 @@
+"""The OpenAPI 3.1 description of /api, written as data (tests/web checks it against the
+routes the app really serves)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+TRIGGERS = [
+    "submit_for_review",
+    "comment",
+    "concur",
+    "request_changes",
+    "revise",
+    "open_signing",
+    "sign",
+    "decline",
+    "submit",
+    "approve",
+    "return",
+    "cancel",
+]
+
+_ERROR = {"$ref": "#/components/responses/Error"}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def spec(server_url: str = "/") -> dict[str, Any]:
+    """Return the OpenAPI document (a fresh dict each call)."""
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "thidua API",
+            "version": "1.0",
+            "summary": "Giao ước thi đua và hồ sơ khen thưởng có chữ ký số",
+            "description": (
+                "Documents of an emulation cluster, the triggers that move them through review, "
+                "signing and approval, and public verification of signed documents and bundles. "
+                "Authenticate with `Authorization: Bearer <token>` "
+                "(`thidua token create USERNAME`) or a browser session. "
+                'Errors are `{"error": {"code", "message"}}` with a 4xx status.'
+            ),
+            "license": {"name": "AGPL-3.0-or-later", "identifier": "AGPL-3.0-or-later"},
+        },
+        "servers": [{"url": server_url}],
+        "security": [{"bearer": []}, {"session": []}],
+        "paths": {
+            "/api/documents": {
+                "get": {
+                    "operationId": "listDocuments",
+                    "summary": "Documents this user can see",
+                    "parameters": [
+                        {
+                            "name": "kind",
+                            "in": "query",
+                            "schema": {"enum": ["pledge", "nomination"]},
+                        },
+                        {"name": "year", "in": "query", "schema": {"type": "integer"}},
+                        {"name": "state", "in": "query", "schema": {"type": "string"}},
+                    ],
+                    "responses": {
+                        "200": _json(
+                            {
+                                "type": "array",
+                                "items": {"$ref": "#/components/schemas/DocumentSummary"},
+                            },
+                            "The documents, newest first",
+                        ),
+                        "401": _ERROR,
+                    },
+                }
+            },
+            "/api/documents/{document_id}": {
+                "parameters": [{"$ref": "#/components/parameters/DocumentId"}],
+                "get": {
+                    "operationId": "getDocument",
+                    "summary": "One document with its state, allowed triggers and signatures",
+                    "responses": {
+                        "200": _json({"$ref": "#/components/schemas/Document"}, "The document"),
+                        "401": _ERROR,
+                        "403": _ERROR,
+                        "404": _ERROR,
+                    },
+                },
+            },
+            "/api/documents/{document_id}/{trigger}": {
+                "parameters": [
+                    {"$ref": "#/components/parameters/DocumentId"},
+                    {
+                        "name": "trigger",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"enum": TRIGGERS},
+                    },
+                ],
+                "post": {
+                    "operationId": "fireTrigger",
+                    "summary": "Fire a workflow trigger on the document",
+                    "requestBody": {
+                        "required": False,
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": "#/components/schemas/TriggerBody"}
+                            }
+                        },
+                    },
+                    "responses": {
+                        "200": _json(
+                            {"$ref": "#/components/schemas/Document"},
+                            "The document after the trigger",
+                        ),
+                        "400": _ERROR,
+                        "401": _ERROR,
+                        "403": _ERROR,
+                        "404": _ERROR,
+                        "409": _ERROR,
+                        "422": _ERROR,
+                        "423": _ERROR,
+                    },
+                },
+            },
+            "/api/verify": {
+                "post": {
+                    "operationId": "verify",
+                    "summary": "Verify a bundle, or a DOCX with detached CMS signatures (public)",
+                    "security": [],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "multipart/form-data": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {
+                                        "bundle": {
+                                            "type": "string",
+                                            "contentMediaType": "application/zip",
+                                            "description": "An archive bundle (.zip)",
+                                        },
+                                        "document": {
+                                            "type": "string",
+                                            "description": "A DOCX (with `signatures`)",
+                                        },
+                                        "signatures": {
+                                            "type": "array",
+                                            "items": {"type": "string"},
+                                            "description": "Detached CMS signatures (.p7s, DER)",
+                                        },
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    "responses": {
+                        "200": _json(
+                            {"$ref": "#/components/schemas/VerificationReport"}, "The report"
+                        ),
+                        "400": _ERROR,
+                        "413": _ERROR,
+                        "422": _ERROR,
+                    },
+                }
+            },
+            "/api/openapi.json": {
+                "get": {
+                    "operationId": "openapi",
+                    "summary": "This document",
+                    "security": [],
+                    "responses": {"200": {"description": "OpenAPI 3.1 document"}},
+                }
+            },
+        },
+        "components": {
+            "securitySchemes": {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "API token from `thidua token create USERNAME`",
+                },
+                "session": {"type": "apiKey", "in": "cookie", "name": "thidua_session"},
+            },
+            "parameters": {
+                "DocumentId": {
+                    "name": "document_id",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "string"},
+                },
+            },
+            "responses": {
+                "Error": _json({"$ref": "#/components/schemas/Error"}, "An error"),
+            },
+            "schemas": {
+                "Error": {
+                    "type": "object",
+                    "required": ["error"],
+                    "properties": {
+                        "error": {
+                            "type": "object",
+                            "required": ["code", "message"],
+                            "properties": {
+                                "code": {"type": "string"},
+                                "message": {"type": "string"},
+                                "tries_left": {"type": "integer"},
+                            },
+                        }
+                    },
+                },
+                "DocumentSummary": {
+                    "type": "object",
+                    "required": ["id", "kind", "year", "state", "cluster"],
+                    "properties": {
+                        "id": {"type": "string"},
+                        "kind": {"enum": ["pledge", "nomination"]},
+                        "year": {"type": "integer"},
+                        "state": {"type": "string"},
+                        "cluster": {"type": "string"},
+                        "title": {"type": "string"},
+                        "url": {"type": "string"},
+                    },
+                },
+                "Signature": {
+                    "type": "object",
+                    "required": ["unit", "signer", "signed_at", "voided"],
+                    "properties": {
+                        "unit": {"type": "string", "description": "Unit code, e.g. VPHU-MD"},
+                        "unit_name": {"type": "string"},
+                        "signer": {"type": "string"},
+                        "signed_at": {"type": "string", "format": "date-time"},
+                        "voided": {"type": "boolean"},
+                        "version": {"type": "integer"},
+                    },
+                },
+                "Document": {
+                    "allOf": [
+                        {"$ref": "#/components/schemas/DocumentSummary"},
+                        {
+                            "type": "object",
+                            "required": ["allowed_triggers", "signatures", "version"],
+                            "properties": {
+                                "version": {
+                                    "type": "integer",
+                                    "description": "Lock version; send as expected_version",
+                                },
+                                "allowed_triggers": {"type": "array", "items": {"type": "string"}},
+                                "signatures": {
+                                    "type": "array",
+                                    "items": {"$ref": "#/components/schemas/Signature"},
+                                },
+                                "member_units": {"type": "array", "items": {"type": "object"}},
+                                "frozen": {
+                                    "type": ["object", "null"],
+                                    "properties": {
+                                        "sha256": {"type": "string"},
+                                        "reference_code": {"type": "string"},
+                                    },
+                                },
+                                "docx_url": {"type": ["string", "null"]},
+                                "bundle_url": {"type": ["string", "null"]},
+                            },
+                        },
+                    ]
+                },
+                "TriggerBody": {
+                    "type": "object",
+                    "properties": {
+                        "pin": {"type": "string", "description": "Signer PIN (sign)"},
+                        "signature": {
+                            "type": "string",
+                            "contentEncoding": "base64",
+                            "description": "Detached CMS signature, DER, base64 (sign)",
+                        },
+                        "reason": {
+                            "type": "string",
+                            "description": "Required by decline, return, cancel, request_changes",
+                        },
+                        "text": {"type": "string", "description": "Comment text (comment)"},
+                        "anchor": {
+                            "type": "string",
+                            "description": "Section or item a comment refers to",
+                        },
+                        "decision_number": {
+                            "type": "string",
+                            "description": "Board decision (approve)",
+                        },
+                        "decision_date": {"type": "string", "format": "date"},
+                        "override_reason": {
+                            "type": "string",
+                            "description": "open_signing without every concurrence",
+                        },
+                        "expected_version": {"type": "integer"},
+                    },
+                },
+                "VerificationReport": {
+                    "type": "object",
+                    "description": "ETSI EN 319 102-1 indications, per unit and overall",
+                    "required": ["indication"],
+                    "properties": {
+                        "indication": {"enum": ["TOTAL_PASSED", "TOTAL_FAILED", "INDETERMINATE"]},
+                        "kind": {"enum": ["bundle", "document"]},
+                        "report": {"type": "object"},
+                    },
+                },
+            },
+        },
+    }

@@ -1,0 +1,222 @@
+"""Administration: units, clusters and yearly terms, users and roles, signing credentials.
+
+Every page and action goes through ``workflow.services.admin`` (which refuses non-admins);
+GET pages ask ``require_admin`` first so a non-admin sees a 403 page, not an empty list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+
+from web import db
+from web.auth import actor
+from workflow.errors import ConflictError, NotFound, ValidationError
+from workflow.models import ROLES, UNIT_KINDS
+from workflow.services import admin as svc
+from workflow.services._common import require_admin
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+SECTIONS = ("units", "clusters", "users", "credentials")
+
+
+def _guard() -> None:
+    require_admin(db.get_session(), actor())
+
+
+def _page(section: str, status: int = 200, error: str | None = None, form: Any = None):  # type: ignore[no-untyped-def]
+    session = db.get_session()
+    data: dict[str, Any] = {
+        "section": section,
+        "error": error,
+        "form": form or {},
+        "roles": ROLES,
+        "unit_kinds": UNIT_KINDS,
+        "revocation_reasons": svc.REVOCATION_REASONS,
+    }
+    data["units"] = svc.list_units(session)
+    if section == "clusters":
+        data["clusters"] = svc.list_clusters(session)
+    if section == "users":
+        data["users"] = svc.list_users(session)
+    if section == "credentials":
+        data["credentials"] = svc.list_credentials(session)
+        data["users"] = svc.list_users(session)
+    return render_template(f"admin/{section}.html", **data), status
+
+
+@bp.get("")
+@login_required
+def index():  # type: ignore[no-untyped-def]
+    _guard()
+    return redirect(url_for("admin.section", section="units"))
+
+
+@bp.get("/<section>")
+@login_required
+def section(section: str):  # type: ignore[no-untyped-def]
+    _guard()
+    if section not in SECTIONS:
+        return redirect(url_for("admin.section", section="units"))
+    return _page(section)
+
+
+def _act(section: str, action: Callable[[], Any], done: str):  # type: ignore[no-untyped-def]
+    try:
+        action()
+    except (ValidationError, ConflictError, NotFound) as exc:
+        db.rollback()
+        status = (
+            409 if isinstance(exc, ConflictError) else (404 if isinstance(exc, NotFound) else 422)
+        )
+        return _page(section, status=status, error=exc.message, form=request.form)
+    flash(done, "success")
+    return redirect(url_for("admin.section", section=section))
+
+
+def _f(name: str) -> str:
+    return (request.form.get(name) or "").strip()
+
+
+@bp.post("/units")
+@login_required
+def add_unit():  # type: ignore[no-untyped-def]
+    return _act(
+        "units",
+        lambda: svc.add_unit(
+            db.get_session(), actor(), _f("code"), _f("name"), kind=_f("kind") or "member"
+        ),
+        _("Đã thêm đơn vị."),
+    )
+
+
+@bp.post("/clusters")
+@login_required
+def add_cluster():  # type: ignore[no-untyped-def]
+    return _act(
+        "clusters",
+        lambda: svc.add_cluster(db.get_session(), actor(), _f("code"), _f("name")),
+        _("Đã thêm cụm thi đua."),
+    )
+
+
+@bp.post("/terms")
+@login_required
+def add_term():  # type: ignore[no-untyped-def]
+    def run() -> Any:
+        try:
+            year = int(_f("year"))
+        except ValueError:
+            raise ValidationError(_("Năm phải là số."), field="year") from None
+        members = [m.strip() for m in _f("members").replace("\n", ",").split(",") if m.strip()]
+        return svc.add_term(
+            db.get_session(),
+            actor(),
+            _f("cluster_code"),
+            year,
+            head=_f("head"),
+            deputy=_f("deputy") or None,
+            board=_f("board"),
+            members=members,
+        )
+
+    return _act("clusters", run, _("Đã thêm nhiệm kỳ."))
+
+
+@bp.post("/users")
+@login_required
+def add_user():  # type: ignore[no-untyped-def]
+    def run() -> Any:
+        role = _f("role")
+        roles = [(_f("unit_code") or None, role)] if role else []
+        return svc.add_user(
+            db.get_session(),
+            actor(),
+            _f("username"),
+            _f("full_name"),
+            password=request.form.get("password") or None,
+            roles=roles,
+        )
+
+    return _act("users", run, _("Đã thêm người dùng."))
+
+
+@bp.post("/users/roles")
+@login_required
+def grant_role():  # type: ignore[no-untyped-def]
+    return _act(
+        "users",
+        lambda: svc.grant_role(
+            db.get_session(), actor(), _f("username"), _f("unit_code") or None, _f("role")
+        ),
+        _("Đã cấp vai trò."),
+    )
+
+
+@bp.post("/users/roles/revoke")
+@login_required
+def revoke_role():  # type: ignore[no-untyped-def]
+    return _act(
+        "users",
+        lambda: svc.revoke_role(
+            db.get_session(), actor(), _f("username"), _f("unit_code") or None, _f("role")
+        ),
+        _("Đã thu hồi vai trò."),
+    )
+
+
+@bp.post("/users/active")
+@login_required
+def set_active():  # type: ignore[no-untyped-def]
+    active = _f("active") == "1"
+    return _act(
+        "users",
+        lambda: svc.set_active(db.get_session(), actor(), _f("username"), active),
+        _("Đã mở khóa tài khoản.") if active else _("Đã khóa tài khoản."),
+    )
+
+
+@bp.post("/credentials")
+@login_required
+def issue_credential():  # type: ignore[no-untyped-def]
+    secret = current_app.config["THIDUA_CONFIG"].ca_master_secret
+    return _act(
+        "credentials",
+        lambda: svc.issue_credential(
+            db.get_session(),
+            actor(),
+            _f("username"),
+            _f("unit_code"),
+            request.form.get("pin") or "",
+            ca_secret=secret,
+        ),
+        _("Đã cấp chứng thư số."),
+    )
+
+
+@bp.post("/credentials/<int:credential_id>/revoke")
+@login_required
+def revoke_credential(credential_id: int):  # type: ignore[no-untyped-def]
+    current_app.extensions.pop("thidua.crl_cache", None)
+    return _act(
+        "credentials",
+        lambda: svc.revoke_credential(
+            db.get_session(), actor(), credential_id, reason=_f("reason") or "unspecified"
+        ),
+        _("Đã thu hồi chứng thư số; danh sách thu hồi (CRL) đã cập nhật."),
+    )
+
+
+@bp.post("/credentials/<int:credential_id>/unlock")
+@login_required
+def unlock_credential(credential_id: int):  # type: ignore[no-untyped-def]
+    return _act(
+        "credentials",
+        lambda: svc.unlock_credential(db.get_session(), actor(), credential_id),
+        _("Đã mở khóa khóa ký."),
+    )

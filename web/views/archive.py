@@ -1,0 +1,59 @@
+"""The archive: approved documents with their bundles, filtered by year, cluster and kind."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, render_template, request
+from flask_login import login_required
+
+from web import db
+from web.auth import actor
+from workflow import blobs
+from workflow.services import admin as admin_service
+from workflow.services import queries
+from workflow.services._common import can_see_term, current_actor
+
+bp = Blueprint("archive", __name__, url_prefix="/archive")
+
+
+@bp.get("")
+@login_required
+def index():  # type: ignore[no-untyped-def]
+    session = db.get_session()
+    who = current_actor(session, actor())
+    kind = request.args.get("kind") or None
+    year = request.args.get("year", type=int)
+    cluster_id = request.args.get("cluster", type=int)
+    rows = queries.visible_documents(
+        session, who, kind=kind, year=year, state="archived", cluster_id=cluster_id
+    )
+    every = queries.visible_documents(session, who, state="archived")
+    clusters = [
+        c
+        for c in admin_service.list_clusters(session)
+        if any(can_see_term(who, t) for t in c.terms)
+    ]
+    approvals = {d.id: d for d in rows}
+    return render_template(
+        "archive/index.html",
+        rows=rows,
+        kind=kind,
+        year=year,
+        cluster_id=cluster_id,
+        clusters=clusters,
+        years=sorted({d.term.year for d in every}, reverse=True),
+        approvals=approvals,
+    )
+
+
+@bp.get("/<int:document_id>/<filename>")
+@login_required
+def bundle(document_id: int, filename: str) -> Response:
+    session = db.get_session()
+    doc = queries.get_document(session, actor(), document_id)
+    if doc.bundle_sha256 is None or filename != f"thidua-{doc.id}.zip":
+        abort(404)
+    return Response(
+        blobs.get_blob(session, doc.bundle_sha256),
+        mimetype="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="thidua-{doc.id}.zip"'},
+    )

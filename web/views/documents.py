@@ -1,0 +1,545 @@
+"""Documents: list, detail, structured editor, triggers, signing, approval, DOCX, diff."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import login_required
+from sqlalchemy import select
+
+import documents as docs_pkg
+from web import content_form, content_view, db
+from web.actions import USER_TRIGGERS, Inputs, fire, inputs_from
+from web.auth import actor
+from web.diffing import diff as content_diff
+from workflow import models
+from workflow.errors import (
+    ConflictError,
+    CredentialLocked,
+    GuardFailed,
+    ValidationError,
+    WorkflowError,
+    WrongPinError,
+)
+from workflow.services import drafting, queries
+
+bp = Blueprint("documents", __name__, url_prefix="/documents")
+
+MAX_P7S_BYTES = 256 * 1024
+OPENSSL_COMMAND = "openssl cms -sign -binary -md sha256 -outform DER -nodetach -in document.docx "
+
+
+def _session():  # type: ignore[no-untyped-def]
+    return db.get_session()
+
+
+@bp.get("")
+@login_required
+def index():  # type: ignore[no-untyped-def]
+    kind = request.args.get("kind") or None
+    state = request.args.get("state") or None
+    year = request.args.get("year", type=int)
+    rows = queries.visible_documents(_session(), actor(), kind=kind, year=year, state=state)
+    years = sorted(
+        {d.term.year for d in queries.visible_documents(_session(), actor())}, reverse=True
+    )
+    terms = _creatable_terms()
+    return render_template(
+        "documents/index.html",
+        rows=rows,
+        kind=kind,
+        state=state,
+        year=year,
+        years=years,
+        terms=terms,
+    )
+
+
+def _creatable_terms() -> list[models.ClusterTerm]:
+    """Terms where this user drafts for the head unit (they may create documents there)."""
+    user = actor()
+    if user is None:
+        return []
+    units = user.unit_ids("drafter")
+    if not units:
+        return []
+    return list(
+        _session().scalars(
+            select(models.ClusterTerm)
+            .where(models.ClusterTerm.head_unit_id.in_(units))
+            .order_by(models.ClusterTerm.year.desc())
+        )
+    )
+
+
+def _people(usernames: set[str]) -> dict[str, str]:
+    if not usernames:
+        return {}
+    rows = _session().execute(
+        select(models.User.username, models.User.full_name).where(
+            models.User.username.in_(usernames)
+        )
+    )
+    return {u: n for u, n in rows}
+
+
+def _page_context(document_id: int) -> dict[str, Any]:
+    session = _session()
+    who = actor()
+    doc = queries.get_document(session, who, document_id)
+    triggers = queries.allowed_triggers(session, who, doc)
+    version = doc.current_version
+    frozen = doc.frozen_version
+    progress = queries.signature_progress(session, doc) if frozen else None
+    decisions = (
+        {d.unit_id: d for d in queries.review_decisions(session, who, doc.id)} if version else {}
+    )
+    sigs_by_code = {}
+    voided = []
+    if frozen:
+        for s in session.scalars(
+            select(models.Signature).where(models.Signature.document_id == doc.id)
+        ):
+            if s.voided_at is None and s.version_id == frozen.id:
+                sigs_by_code[s.unit.code] = s
+            elif s.voided_at is not None:
+                voided.append(s)
+    members = [
+        {"unit": u, "signature": sigs_by_code.get(u.code), "decision": decisions.get(u.id)}
+        for u in doc.term.member_units
+    ]
+    comments = queries.comments(session, who, doc.id)
+    numbers = {v.id: v.number for v in doc.versions}
+    by_anchor: dict[str, list[Any]] = defaultdict(list)
+    for c in comments:
+        c.version_number = numbers.get(c.version_id)
+        by_anchor[c.anchor].append(c)
+    events = queries.timeline(session, who, doc.id)
+    approval = session.scalar(select(models.Approval).where(models.Approval.document_id == doc.id))
+    content = version.content if version else {}
+    is_head_drafter = (doc.term.head_unit_id, "drafter") in {(r.unit_id, r.role) for r in who.roles}
+    return {
+        "doc": doc,
+        "triggers": [t for t in triggers if t in USER_TRIGGERS],
+        "version": version,
+        "frozen": frozen,
+        "progress": progress,
+        "members": members,
+        "signed_count": progress.signed if progress else 0,
+        "voided": voided,
+        "decisions": decisions,
+        "concur_count": sum(1 for d in decisions.values() if d.decision == "concur"),
+        "all_concurred": all(
+            m["decision"] is not None and m["decision"].decision == "concur" for m in members
+        ),
+        "comments": comments,
+        "comments_by_anchor": by_anchor,
+        "content": content,
+        "anchors": content_view.anchors(content) if content else [],
+        "events": events,
+        "people": _people({e.actor for e in events if e.actor}),
+        "versions": list(doc.versions),
+        "approval": approval,
+        "can_edit": doc.state == "draft" and is_head_drafter,
+        "conflict": None,
+        "form_trigger": None,
+        "form_reason": "",
+        "form_text": "",
+        "form_anchor": "",
+    }
+
+
+@bp.get("/<int:document_id>")
+@login_required
+def show(document_id: int):  # type: ignore[no-untyped-def]
+    return render_template("documents/show.html", **_page_context(document_id))
+
+
+def _rerender_with_error(
+    document_id: int, trigger: str, exc: WorkflowError, status: int
+) -> tuple[str, int]:
+    """The document page again, the error on top and the user's text kept in the form."""
+    db.rollback()
+    ctx = _page_context(document_id)
+    ctx["conflict"] = exc.message
+    ctx["form_trigger"] = trigger
+    ctx["form_reason"] = request.form.get("reason", "")
+    ctx["form_text"] = request.form.get("text", "")
+    ctx["form_anchor"] = request.form.get("anchor", "")
+    return render_template("documents/show.html", **ctx), status
+
+
+DONE_MESSAGES = {
+    "submit_for_review": _l("Đã gửi dự thảo cho các đơn vị góp ý."),
+    "comment": _l("Đã ghi nhận góp ý."),
+    "concur": _l("Đơn vị đã nhất trí với dự thảo."),
+    "request_changes": _l("Đã gửi đề nghị sửa."),
+    "revise": _l("Văn bản đã được đưa về dự thảo để chỉnh sửa."),
+    "open_signing": _l("Văn bản đã được chốt và mở ký."),
+    "sign": _l("Đã ký số văn bản."),
+    "decline": _l("Đã từ chối ký; văn bản trở về dự thảo."),
+    "submit": _l("Đã trình Ban Thi đua – Khen thưởng."),
+    "approve": _l("Đã phê duyệt; hồ sơ đã được lưu trữ."),
+    "return": _l("Đã trả lại văn bản."),
+    "cancel": _l("Đã hủy văn bản."),
+}
+
+
+@bp.post("/<int:document_id>/action/<trigger>", endpoint="fire")
+@login_required
+def fire_trigger(document_id: int, trigger: str):  # type: ignore[no-untyped-def]
+    if trigger in ("sign", "approve"):
+        # These have their own pages (PIN, upload, decision); the form posts there.
+        return redirect(url_for(f"documents.{trigger}", document_id=document_id), code=307)
+    try:
+        fire(document_id, trigger, inputs_from(request.form))
+    except (ConflictError, GuardFailed, ValidationError) as exc:
+        status = 409 if isinstance(exc, ConflictError) else 422
+        return _rerender_with_error(document_id, trigger, exc, status)
+    flash(str(DONE_MESSAGES.get(trigger, _("Đã thực hiện."))), "success")
+    anchor = "#review" if trigger == "comment" else ""
+    return redirect(url_for("documents.show", document_id=document_id) + anchor)
+
+
+@bp.route("/<int:document_id>/sign", methods=["GET", "POST"])
+@login_required
+def sign(document_id: int):  # type: ignore[no-untyped-def]
+    session = _session()
+    who = actor()
+    doc = queries.get_document(session, who, document_id)
+    error = None
+    tries_left = None
+    status = 200
+    if request.method == "POST":
+        upload = request.files.get("signature_file")
+        signature = None
+        if upload is not None and upload.filename:
+            signature = upload.read(MAX_P7S_BYTES + 1)
+            if len(signature) > MAX_P7S_BYTES:
+                signature = None
+                error = _("Tệp chữ ký quá lớn (tối đa 256 KB).")
+                status = 413
+            elif not signature:
+                error = _("Tệp chữ ký rỗng.")
+                status = 422
+        if error is None:
+            inp = inputs_from(request.form, signature=signature)
+            if signature is not None:
+                inp.pin = None
+            try:
+                fire(doc.id, "sign", inp)
+            except WrongPinError as exc:
+                db.rollback()
+                error, tries_left, status = exc.message, exc.tries_left, 422
+            except CredentialLocked as exc:
+                db.rollback()
+                error, status = exc.message, 423
+            except (ConflictError, GuardFailed, ValidationError) as exc:
+                db.rollback()
+                error = exc.message
+                status = 409 if isinstance(exc, ConflictError) else 422
+            else:
+                flash(str(DONE_MESSAGES["sign"]), "success")
+                return redirect(url_for("documents.show", document_id=doc.id))
+        doc = queries.get_document(session, who, document_id)
+    triggers = queries.allowed_triggers(session, who, doc)
+    frozen = doc.frozen_version
+    progress = queries.signature_progress(session, doc) if frozen else None
+    my_units = [u for u in doc.term.member_units if u.id in who.unit_ids("signer")]
+    return render_template(
+        "documents/sign.html",
+        doc=doc,
+        frozen=frozen,
+        progress=progress,
+        error=error,
+        tries_left=tries_left,
+        can_sign="sign" in triggers,
+        my_units=my_units,
+        openssl_command=OPENSSL_COMMAND,
+    ), status
+
+
+@bp.route("/<int:document_id>/approve", methods=["GET", "POST"])
+@login_required
+def approve(document_id: int):  # type: ignore[no-untyped-def]
+    session = _session()
+    who = actor()
+    doc = queries.get_document(session, who, document_id)
+    error = None
+    status = 200
+    form = {"decision_number": "", "decision_date": date.today().isoformat()}
+    if request.method == "POST":
+        form = {k: request.form.get(k, "") for k in ("decision_number", "decision_date")}
+        try:
+            inp = inputs_from(request.form)
+            if doc.kind != "nomination" and not inp.decision_number:
+                inp.decision_number, inp.decision_date = None, None
+            fire(doc.id, "approve", inp)
+        except WrongPinError as exc:
+            db.rollback()
+            error, status = exc.message, 422
+        except CredentialLocked as exc:
+            db.rollback()
+            error, status = exc.message, 423
+        except (ConflictError, GuardFailed, ValidationError) as exc:
+            db.rollback()
+            error = exc.message
+            status = 409 if isinstance(exc, ConflictError) else 422
+        else:
+            flash(str(DONE_MESSAGES["approve"]), "success")
+            return redirect(url_for("documents.show", document_id=doc.id))
+        doc = queries.get_document(session, who, document_id)
+    triggers = queries.allowed_triggers(session, who, doc)
+    progress = queries.signature_progress(session, doc) if doc.frozen_version else None
+    return render_template(
+        "documents/approve.html",
+        doc=doc,
+        frozen=doc.frozen_version,
+        progress=progress,
+        error=error,
+        form=form,
+        can_approve="approve" in triggers,
+        can_return="return" in triggers,
+    ), status
+
+
+def _docx_response(data: bytes, filename: str) -> Response:
+    return Response(
+        data,
+        mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@bp.get("/<int:document_id>/document.docx")
+@login_required
+def docx(document_id: int) -> Response:
+    session = _session()
+    doc = queries.get_document(session, actor(), document_id)
+    frozen = doc.frozen_version
+    number = frozen.number if frozen else None
+    data = queries.document_docx(session, actor(), doc.id, number)
+    name = frozen.reference_code if frozen else f"thidua-{doc.id}-du-thao"
+    return _docx_response(data, f"{name}.docx")
+
+
+@bp.get("/<int:document_id>/versions/<int:number>.docx")
+@login_required
+def version_docx(document_id: int, number: int) -> Response:
+    data = queries.document_docx(_session(), actor(), document_id, number)
+    return _docx_response(data, f"thidua-{document_id}-v{number}.docx")
+
+
+@bp.get("/<int:document_id>/signatures/<int:signature_id>.p7s")
+@login_required
+def signature_file(document_id: int, signature_id: int) -> Response:
+    sig, der = queries.signature_der(_session(), actor(), signature_id)
+    if sig.document_id != document_id:
+        abort(404)
+    return Response(
+        der,
+        mimetype="application/pkcs7-signature",
+        headers={"Content-Disposition": f'attachment; filename="{sig.unit.code}.p7s"'},
+    )
+
+
+@bp.get("/<int:document_id>/diff")
+@login_required
+def diff(document_id: int):  # type: ignore[no-untyped-def]
+    session = _session()
+    doc = queries.get_document(session, actor(), document_id)
+    versions = list(doc.versions)
+    if len(versions) < 2:
+        flash(_("Văn bản mới có một phiên bản."), "info")
+        return redirect(url_for("documents.show", document_id=doc.id))
+    b = request.args.get("b", type=int) or versions[-1].number
+    a = request.args.get("a", type=int) or max(1, b - 1)
+    old = queries.get_version(session, actor(), doc.id, a)
+    new = queries.get_version(session, actor(), doc.id, b)
+    rows = content_diff(old.content, new.content)
+    return render_template(
+        "documents/diff.html", doc=doc, old=old, new=new, rows=rows, versions=versions
+    )
+
+
+# ------------------------------------------------------------------ the structured editor
+
+
+def _editor(
+    content: dict[str, Any],
+    *,
+    doc: models.Document | None,
+    term: Any,
+    errors: dict[str, str] | None = None,
+    general_error: str | None = None,
+    status: int = 200,
+    expected_version: int | None = None,
+):  # type: ignore[no-untyped-def]
+    tree = content_form.build(content)
+    for field, message in (errors or {}).items():
+        content_form.attach_error(tree, field, message)
+    return render_template(
+        "documents/edit.html",
+        tree=tree,
+        doc=doc,
+        term=term,
+        content=content,
+        general_error=general_error,
+        expected_version=expected_version,
+    ), status
+
+
+def _validation_field(exc: Exception) -> tuple[str, str]:
+    field = getattr(exc, "field", None) or ""
+    message = getattr(exc, "message", None) or getattr(exc, "reason", None) or str(exc)
+    # ValidationError wraps a DocumentError as "field: reason"; show the reason only.
+    if field and isinstance(message, str) and message.startswith(field + ": "):
+        message = message[len(field) + 2 :]
+    return field, message
+
+
+@bp.route("/<int:document_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(document_id: int):  # type: ignore[no-untyped-def]
+    session = _session()
+    doc = queries.get_document(session, actor(), document_id)
+    version = doc.current_version
+    schema = version.content if version else {}
+    if request.method == "GET":
+        return _editor(dict(schema), doc=doc, term=doc.term, expected_version=doc.version)
+    content = content_form.parse(request.form, schema)
+    expected = request.form.get("expected_version", type=int)
+    try:
+        drafting.edit_draft(session, actor(), doc.id, content, expected)
+    except ValidationError as exc:
+        db.rollback()
+        field, message = _validation_field(exc)
+        return _editor(
+            content,
+            doc=doc,
+            term=doc.term,
+            errors={field: message} if field else {},
+            general_error=message,
+            status=422,
+            expected_version=expected,
+        )
+    except ConflictError as exc:
+        db.rollback()
+        # Nothing lost: the user's edits come back in the form, with the conflict explained
+        # and the fresh version number so that saving again is a deliberate choice.
+        doc = queries.get_document(session, actor(), document_id)
+        return _editor(
+            content,
+            doc=doc,
+            term=doc.term,
+            general_error=exc.message,
+            status=409,
+            expected_version=doc.version,
+        )
+    flash(_("Đã lưu dự thảo."), "success")
+    return redirect(url_for("documents.show", document_id=doc.id))
+
+
+def _starting_content(term: models.ClusterTerm, kind: str) -> dict[str, Any]:
+    """A new document starts from the cluster's previous document of this kind (its
+    structure and wording), brought to this term's year and member units."""
+    session = _session()
+    previous = session.scalars(
+        select(models.Document)
+        .join(models.Document.term)
+        .where(
+            models.ClusterTerm.cluster_id == term.cluster_id,
+            models.Document.kind == kind,
+            models.Document.state != "cancelled",
+        )
+        .order_by(models.ClusterTerm.year.desc())
+    ).first()
+    units = [
+        {"code": u.code, "name": u.name, "signer_title": "", "signer_name": "", "authority": "T/M"}
+        for u in term.member_units
+    ]
+    if previous is not None and previous.current_version is not None:
+        content = dict(previous.current_version.content)
+        old_units = {u.get("code"): u for u in content.get("member_units") or []}
+        for u in units:
+            if u["code"] in old_units:
+                u.update(
+                    {
+                        k: old_units[u["code"]].get(k, u[k])
+                        for k in ("signer_title", "signer_name", "authority")
+                    }
+                )
+    elif kind == "pledge":
+        from documents import samples
+
+        sample = docs_pkg.content_to_dict(samples.pledge_2019())
+        content = dict(sample)
+    else:
+        from documents import samples
+
+        content = dict(docs_pkg.content_to_dict(samples.nomination_2018()))
+    content["year"] = term.year
+    content["member_units"] = units
+    content["head_unit"] = term.head_unit.code
+    if "deputy_unit" in content:
+        content["deputy_unit"] = term.deputy_unit.code if term.deputy_unit else None
+    content["cluster_name"] = (
+        term.cluster.name if not content.get("cluster_name") else content["cluster_name"]
+    )
+    return content
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new():  # type: ignore[no-untyped-def]
+    session = _session()
+    kind = request.values.get("kind", "pledge")
+    if kind not in ("pledge", "nomination"):
+        abort(404)
+    term_id = request.values.get("term_id", type=int)
+    term = session.get(models.ClusterTerm, term_id) if term_id else None
+    if term is None or term not in _creatable_terms():
+        flash(
+            _("Chỉ chuyên viên soạn thảo của đơn vị cụm trưởng được tạo văn bản cho nhiệm kỳ này."),
+            "error",
+        )
+        return redirect(url_for("documents.index"))
+    schema = _starting_content(term, kind)
+    if request.method == "GET":
+        return _editor(schema, doc=None, term=term)
+    content = content_form.parse(request.form, schema)
+    try:
+        created = drafting.create_document(session, actor(), content, term_id=term.id)
+    except ValidationError as exc:
+        db.rollback()
+        field, message = _validation_field(exc)
+        return _editor(
+            content,
+            doc=None,
+            term=term,
+            errors={field: message} if field else {},
+            general_error=message,
+            status=422,
+        )
+    except ConflictError as exc:
+        db.rollback()
+        return _editor(content, doc=None, term=term, general_error=exc.message, status=409)
+    flash(_("Đã tạo dự thảo."), "success")
+    return redirect(url_for("documents.show", document_id=created.id))
+
+
+__all__ = ["Inputs", "bp"]

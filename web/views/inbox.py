@@ -1,0 +1,26 @@
+"""/ — "Việc chờ tôi xử lý": what waits for this user, counts per state, recent activity."""
+
+from __future__ import annotations
+
+from flask import Blueprint, g, render_template
+from flask_login import login_required
+
+from web import db
+from web.auth import actor
+from workflow.definitions import STATES
+from workflow.services import queries
+
+bp = Blueprint("inbox", __name__)
+
+
+@bp.get("/")
+@login_required
+def index():  # type: ignore[no-untyped-def]
+    box = queries.inbox(db.get_session(), actor())
+    g.inbox_count = len(box.items)
+    titles = {item.document.id: item.document for item in box.items}
+    for doc in queries.visible_documents(db.get_session(), actor()):
+        titles.setdefault(doc.id, doc)
+    return render_template(
+        "inbox.html", box=box, states=[s for s in STATES], documents_by_id=titles
+    )
