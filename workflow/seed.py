@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 import documents
 from documents import samples
 from signing.credentials import generate_private_key, seal_private_key
-from workflow.clock import aware
+from workflow.clock import aware, utcnow
 from workflow.errors import ConflictError
 from workflow.models import Document, Unit, User
 from workflow.pki import ensure_ca
@@ -33,7 +33,6 @@ BOARD_NAME = "Hội đồng Thi đua – Khen thưởng các cơ quan Đảng Th
 BOARD_USER = "board-approver"
 ADMIN_USER = "admin"
 STEPS = 12
-STEP_SECONDS = 2
 
 
 @dataclass
@@ -57,6 +56,8 @@ def seed_demo(
 ) -> SeedResult:
     """Create the demo cluster and documents in the caller's transaction (flushes only).
 
+    Records are stamped with the real clock (never before ``now``, default now).
+
     Raises ``ConflictError`` if the database already has users (seed an empty instance).
     """
     now = aware(now)
@@ -67,14 +68,15 @@ def seed_demo(
             code="already_seeded",
         )
     result = SeedResult()
-    tick = iter(range(10**6))
 
-    start = now - timedelta(seconds=STEP_SECONDS * 200)
+    last = [now]
 
     def at() -> datetime:
-        # Events a few seconds apart and all in the past (certificates must already be valid
-        # when someone verifies right after seeding), so the timeline reads in order.
-        return start + timedelta(seconds=STEP_SECONDS * next(tick))
+        # The real clock, strictly increasing: every record is in the past by the time anyone
+        # verifies it, and the timeline reads in the order things were done.
+        moment = max(utcnow(), last[0] + timedelta(microseconds=1))
+        last[0] = moment
+        return moment
 
     step("CA của hệ thống")
     ensure_ca(session, ca_secret, now=at())

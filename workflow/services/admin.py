@@ -26,6 +26,7 @@ from signing.credentials import (
 )
 from signing.errors import SigningError, WrongPin
 from workflow.audit import append_event
+from workflow.blobs import get_blob
 from workflow.clock import aware
 from workflow.errors import ConflictError, NotFound, ValidationError
 from workflow.models import (
@@ -35,6 +36,7 @@ from workflow.models import (
     Cluster,
     ClusterTerm,
     Credential,
+    Document,
     RoleMembership,
     TermMember,
     Unit,
@@ -610,6 +612,45 @@ def list_credentials(session: Session, *, username: str | None = None) -> list[C
     return list(session.scalars(stmt))
 
 
+def all_documents(
+    session: Session,
+    actor: User | None,
+    *,
+    kind: str | None = None,
+    year: int | None = None,
+    state: str | None = None,
+) -> list[Document]:
+    """Every document (admin or console), newest year first."""
+    _operator(session, actor)
+    stmt = (
+        select(Document)
+        .join(Document.term)
+        .options(selectinload(Document.term).selectinload(ClusterTerm.cluster))
+        .order_by(ClusterTerm.year.desc(), Document.kind, Document.id)
+    )
+    if kind:
+        stmt = stmt.where(Document.kind == kind)
+    if year:
+        stmt = stmt.where(ClusterTerm.year == int(year))
+    if state:
+        stmt = stmt.where(Document.state == state)
+    return list(session.scalars(stmt))
+
+
+def document_bundle(session: Session, actor: User | None, document_id: int) -> bytes:
+    """The archive bundle of any archived document (admin or console)."""
+    _operator(session, actor)
+    document = session.get(Document, int(document_id))
+    if document is None:
+        raise NotFound(f"Không có văn bản số {document_id}.")
+    if document.bundle_sha256 is None:
+        raise NotFound(
+            f"Văn bản số {document.id} chưa được lưu trữ (trạng thái {document.state}).",
+            code="no_bundle",
+        )
+    return get_blob(session, document.bundle_sha256)
+
+
 def crl(session: Session, *, ca_secret: bytes, now: datetime | None = None) -> bytes:
     """The current CRL (DER) of the project CA."""
     return crl_der(session, ca_secret, now=now)
@@ -626,8 +667,10 @@ __all__ = [
     "add_term",
     "add_unit",
     "add_user",
+    "all_documents",
     "ca_pem",
     "crl",
+    "document_bundle",
     "get_term",
     "grant_role",
     "import_credential",
