@@ -188,7 +188,7 @@ def inline_picture(rel_id: str, width_mm: float, height_mm: float, name: str, de
     """An inline picture run (the QR code); ids are fixed so the output stays deterministic."""
     cx, cy = round(width_mm * EMU_PER_MM), round(height_mm * EMU_PER_MM)
     return (
-        '<w:r><w:drawing><wp:inline distT="0" distB="0" distL="0" distR="0">'
+        f'<w:r>{rpr(10)}<w:drawing><wp:inline distT="0" distB="0" distL="0" distR="0">'
         f'<wp:extent cx="{cx}" cy="{cy}"/><wp:effectExtent l="0" t="0" r="0" b="0"/>'
         f'<wp:docPr id="1" name="{attr(name)}" descr="{attr(descr)}"/>'
         '<wp:cNvGraphicFramePr><a:graphicFrameLocks noChangeAspect="1"/></wp:cNvGraphicFramePr>'

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from collections.abc import Callable
 
@@ -15,7 +16,7 @@ from documents import blocks as b
 from documents.codec import content_to_dict
 from documents.content import Content, NominationContent, Nominee, PledgeContent
 from documents.errors import DocumentError
-from documents.ooxml import cell, field_run, mm, para, row, run, table
+from documents.ooxml import TWIPS_PER_MM, cell, field_run, mm, para, row, run, table
 from documents.package import (
     APP,
     CONTENT_TYPES,
@@ -105,7 +106,8 @@ def render(
 
 
 def _section(profile: Profile) -> str:
-    top, bottom, left, right = profile.margins_mm
+    # Round margins up to whole twips so that "15 mm" never reads back as 14.99 mm.
+    top, bottom, left, right = (math.ceil(m * TWIPS_PER_MM) for m in profile.margins_mm)
     width, height = b.A4_TWIPS
     return (
         "<w:sectPr>"
@@ -114,8 +116,8 @@ def _section(profile: Profile) -> str:
         f'<w:footerReference w:type="default" r:id="{FOOTER_DEFAULT}"/>'
         f'<w:footerReference w:type="first" r:id="{FOOTER_FIRST}"/>'
         f'<w:pgSz w:w="{width}" w:h="{height}"/>'
-        f'<w:pgMar w:top="{mm(top)}" w:right="{mm(right)}" w:bottom="{mm(bottom)}" '
-        f'w:left="{mm(left)}" w:header="{mm(profile.header_distance_mm)}" '
+        f'<w:pgMar w:top="{top}" w:right="{right}" w:bottom="{bottom}" '
+        f'w:left="{left}" w:header="{mm(profile.header_distance_mm)}" '
         f'w:footer="{mm(profile.footer_distance_mm)}" w:gutter="0"/>'
         '<w:pgNumType w:start="1"/><w:cols w:space="720"/>'
         # Page 1 uses the empty "first" header: numbers appear from page 2.

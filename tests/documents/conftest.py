@@ -1,0 +1,79 @@
+"""Rendered samples shared by the documents tests (rendering is pure, so render once)."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterator
+
+import docx
+import pytest
+from docx.document import Document as DocxDocument
+from docx.oxml.ns import qn
+from docx.table import Table
+
+import documents
+from documents import samples
+
+
+def read(data: bytes) -> DocxDocument:
+    return docx.Document(io.BytesIO(data))
+
+
+def squash(text: str) -> str:
+    """Cell text with line breaks and repeated spaces folded, as a reader sees it."""
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def all_tables(doc: DocxDocument) -> Iterator[Table]:
+    """Every table of the body, nested ones included."""
+    stack = list(doc.tables)
+    while stack:
+        table = stack.pop(0)
+        yield table
+        for row in table.rows:
+            for cell in row.cells:
+                stack.extend(cell.tables)
+
+
+def table_with(doc: DocxDocument, text: str) -> Table:
+    for table in all_tables(doc):
+        if any(text in squash(c.text) for row in table.rows for c in row.cells):
+            return table
+    raise AssertionError(f"no table contains {text!r}")
+
+
+def rfonts(element) -> dict[str, str | None]:
+    fonts = element.find(qn("w:rFonts"))
+    assert fonts is not None, "run without w:rFonts"
+    return {slot: fonts.get(qn(f"w:{slot}")) for slot in ("ascii", "hAnsi", "eastAsia", "cs")}
+
+
+@pytest.fixture(scope="session")
+def pledge() -> documents.PledgeContent:
+    return samples.pledge_2018()
+
+
+@pytest.fixture(scope="session")
+def nomination() -> documents.NominationContent:
+    return samples.nomination_2018()
+
+
+@pytest.fixture(scope="session")
+def pledge_bytes(pledge: documents.PledgeContent) -> bytes:
+    return documents.render(pledge)
+
+
+@pytest.fixture(scope="session")
+def nomination_bytes(nomination: documents.NominationContent) -> bytes:
+    return documents.render(nomination)
+
+
+@pytest.fixture(scope="session")
+def pledge_doc(pledge_bytes: bytes) -> DocxDocument:
+    return read(pledge_bytes)
+
+
+@pytest.fixture(scope="session")
+def nomination_doc(nomination_bytes: bytes) -> DocxDocument:
+    return read(nomination_bytes)

@@ -1,0 +1,387 @@
+"""The rendered DOCX read back with python-docx: what a clerk would check on the page."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import zipfile
+
+import pytest
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml.ns import qn
+from docx.shared import Mm, Pt
+
+import documents
+from documents import samples
+from documents.blocks import vn_date
+from documents.metrics import text_width_pt
+from documents.profiles import PARTY, STATE
+
+from .conftest import all_tables, read, rfonts, squash, table_with
+
+# --- header ----------------------------------------------------------------------------------
+
+
+def test_header_is_a_borderless_two_column_table(pledge_doc):
+    header = pledge_doc.tables[0]
+    assert len(header.columns) == 2
+    borders = header._tbl.tblPr.find(qn("w:tblBorders"))
+    assert {b.get(qn("w:val")) for b in borders} == {"nil"}
+    left, right = (squash(c.text) for c in header.rows[0].cells)
+    assert left == "THÀNH ỦY HÀ NỘI CỤM THI ĐUA SỐ 4 *"
+    assert right == "ĐẢNG CỘNG SẢN VIỆT NAM"
+    number, place_date = (squash(c.text) for c in header.rows[1].cells)
+    assert number == "Số 05-GU/CTĐ4"  # Party style: no colon, hyphen before the symbol
+    assert place_date == "Mỹ Đức, ngày 31 tháng 3 năm 2018"
+    date_runs = header.rows[1].cells[1].paragraphs[0].runs
+    assert date_runs
+    assert all(r.italic for r in date_runs)
+
+
+def test_party_title_is_bold_15pt_with_a_rule_as_long_as_the_title(pledge_doc):
+    cell = pledge_doc.tables[0].rows[0].cells[1]
+    title, rule = cell.paragraphs[0], cell.paragraphs[1]
+    assert title.runs[0].bold
+    assert title.runs[0].font.size == Pt(15)
+    assert rule.text == ""
+    assert rule._p.pPr.find(qn("w:pBdr")).find(qn("w:top")).get(qn("w:val")) == "single"
+    ind = rule._p.pPr.find(qn("w:ind"))
+    cell_width = int(cell._tc.tcPr.find(qn("w:tcW")).get(qn("w:w")))
+    length = cell_width - int(ind.get(qn("w:left"))) - int(ind.get(qn("w:right")))
+    expected = text_width_pt("ĐẢNG CỘNG SẢN VIỆT NAM", 15, bold=True) * 20
+    assert abs(length - expected) <= 2
+
+
+def test_issuing_body_is_bold_and_superior_body_is_not(pledge_doc):
+    superior, issuer, star = pledge_doc.tables[0].rows[0].cells[0].paragraphs
+    assert not superior.runs[0].bold
+    assert superior.runs[0].font.size == Pt(14)
+    assert issuer.runs[0].bold
+    assert star.text == "*"
+
+
+def test_state_profile_uses_national_title_and_colon_number():
+    content = dataclasses.replace(samples.nomination_2018(), profile="state")
+    doc = read(documents.render(content))
+    header = doc.tables[0]
+    assert squash(header.rows[0].cells[1].text) == (
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM Độc lập - Tự do - Hạnh phúc"
+    )
+    assert squash(header.rows[1].cells[0].text) == "Số: 12/TTr/CTĐ4"
+    assert "*" not in header.rows[0].cells[0].text
+    text = "\n".join(squash(c.text) for t in all_tables(doc) for r in t.rows for c in r.cells)
+    assert "ĐẢNG CỘNG SẢN" not in text
+    assert "TM. CỤM THI ĐUA SỐ 4" in text  # State spelling of the authority
+    grid = table_with(doc, "VĂN PHÒNG THỊ ỦY SƠN TÂY")
+    assert "TM. VĂN PHÒNG" in squash(grid.rows[0].cells[0].text)
+
+
+@pytest.mark.parametrize(
+    ("day", "expected"),
+    [
+        ((2020, 1, 5), "ngày 05 tháng 01 năm 2020"),
+        ((2018, 2, 9), "ngày 09 tháng 02 năm 2018"),
+        ((2018, 3, 31), "ngày 31 tháng 3 năm 2018"),
+        ((2018, 12, 10), "ngày 10 tháng 12 năm 2018"),
+        ((2019, 10, 1), "ngày 01 tháng 10 năm 2019"),
+    ],
+)
+def test_dates_pad_days_below_ten_and_months_one_and_two(day, expected):
+    import datetime as dt
+
+    assert vn_date(dt.date(*day)) == expected
+
+
+def test_number_lines():
+    assert PARTY.number_line(5, "GU/CTĐ4") == "Số 05-GU/CTĐ4"
+    assert PARTY.number_line(127, "QĐ/TW") == "Số 127-QĐ/TW"
+    assert STATE.number_line(15, "TTr-BTĐKT") == "Số: 15/TTr-BTĐKT"
+    blank = PARTY.number_line(None, "GU/CTĐ4")  # a gap for the records clerk's number
+    assert blank.startswith("Số ")
+    assert blank.endswith("-GU/CTĐ4")
+    assert blank.removesuffix("-GU/CTĐ4").strip("Số \u00a0") == ""
+
+
+# --- title, legal bases, body ----------------------------------------------------------------
+
+
+def _paragraph(doc, text):
+    for p in doc.paragraphs:
+        if p.text == text:
+            return p
+    raise AssertionError(f"no paragraph {text!r}")
+
+
+def test_title_and_summary_are_bold_and_centred(pledge_doc, pledge):
+    title = _paragraph(pledge_doc, "GIAO ƯỚC THI ĐUA NĂM 2018")
+    assert title.alignment == WD_ALIGN_PARAGRAPH.CENTER
+    assert all(r.bold for r in title.runs)
+    assert title.runs[0].font.size == Pt(16)
+    summary = _paragraph(pledge_doc, pledge.summary)
+    assert summary.alignment == WD_ALIGN_PARAGRAPH.CENTER
+    assert summary.runs[0].bold
+
+
+def test_legal_bases_are_italic_one_per_line_ending_semicolon_then_full_stop(pledge_doc, pledge):
+    found = [p for p in pledge_doc.paragraphs if p.text.startswith("Căn cứ ")]
+    assert [p.text[:-1] for p in found] == list(pledge.legal_bases)
+    assert all(p.text.endswith(";") for p in found[:-1])
+    assert found[-1].text.endswith(".")
+    assert all(r.italic for p in found for r in p.runs)
+
+
+def test_body_is_justified_with_a_first_line_indent(pledge_doc, pledge):
+    for text in pledge.contents:
+        p = _paragraph(pledge_doc, f"{pledge.contents.index(text) + 1}. {text}")
+        assert p.alignment == WD_ALIGN_PARAGRAPH.JUSTIFY
+        assert abs(p.paragraph_format.first_line_indent - Mm(10)) < Mm(0.1)
+        assert p.runs[0].font.size == Pt(14)
+
+
+# --- criteria --------------------------------------------------------------------------------
+
+
+def test_criteria_table_lists_every_criterion_and_totals_100(pledge_doc, pledge):
+    table = table_with(pledge_doc, "Tiêu chí")
+    rows = [[squash(c.text) for c in r.cells] for r in table.rows]
+    assert rows[0] == ["STT", "Tiêu chí", "Điểm tối đa"]
+    items = rows[1:1 + len(pledge.criteria.items)]
+    assert [r[1] for r in items] == [c.title for c in pledge.criteria.items]
+    assert sum(int(r[2]) for r in items) == 100
+    total = rows[1 + len(pledge.criteria.items)]
+    assert total[0] == "Tổng cộng"
+    assert total[-1] == "100"
+    bonus = rows[-1]
+    assert bonus[0] == "B"
+    assert bonus[1].startswith("Điểm thưởng (tối đa 10 điểm)")
+    assert bonus[-1] == "≤ 10"
+    for criterion in pledge.criteria.bonus:
+        assert f"{criterion.title}: cộng {criterion.max_points} điểm" in bonus[1]
+
+
+# --- signatures and recipients ---------------------------------------------------------------
+
+
+def test_signature_grid_has_one_cell_per_member_unit_head_first(pledge_doc, pledge):
+    grid = table_with(pledge_doc, "VĂN PHÒNG THỊ ỦY SƠN TÂY")
+    cells = [squash(c.text) for r in grid.rows for c in r.cells]
+    assert len(cells) == len(pledge.member_units) == 8
+    assert cells[0] == "T/M VĂN PHÒNG HUYỆN ỦY MỸ ĐỨC CHÁNH VĂN PHÒNG Nguyễn Văn Hùng"
+    assert cells[1].startswith("T/M VĂN PHÒNG HUYỆN ỦY ỨNG HÒA")
+    for unit in pledge.member_units:
+        expected = f"T/M {unit.name.upper()} {unit.signer_title.upper()} {unit.signer_name}"
+        assert cells.count(expected) == 1
+    # The authority lines of one grid break the same way, so title lines stay level.
+    first_lines = {c.paragraphs[0].text.split("\n")[0] for r in grid.rows for c in r.cells}
+    assert first_lines == {"T/M VĂN PHÒNG"}
+
+
+def test_odd_number_of_units_centres_the_last_one():
+    content = samples.pledge_2018()
+    content = dataclasses.replace(content, member_units=content.member_units[:7])
+    grid = table_with(read(documents.render(content)), "VĂN PHÒNG HUYỆN ỦY QUỐC OAI")
+    last = grid.rows[-1]
+    assert len({id(c._tc) for c in last.cells}) == 1
+    assert "QUỐC OAI" in last.cells[0].text
+
+
+def test_recipients_block(pledge_doc, pledge):
+    label = _paragraph(pledge_doc.tables[-1].rows[0].cells[0], "Nơi nhận:")
+    assert label.runs[0].underline
+    lines = [p.text for p in pledge_doc.tables[-1].rows[0].cells[0].paragraphs[1:]]
+    assert lines == [f"- {r}," for r in pledge.recipients[:-1]] + [f"- {pledge.recipients[-1]}."]
+
+
+# --- fonts, page, footer ---------------------------------------------------------------------
+
+TNR = {"ascii": "Times New Roman", "hAnsi": "Times New Roman", "eastAsia": "Times New Roman",
+       "cs": "Times New Roman"}
+
+
+@pytest.mark.parametrize("which", ["pledge_doc", "nomination_doc"])
+def test_times_new_roman_on_every_run_and_in_the_styles(which, request):
+    doc = request.getfixturevalue(which)
+    section = doc.sections[0]
+    parts = [doc.element.body, section.header._element, section.footer._element,
+             section.first_page_footer._element]
+    runs = [r for part in parts for r in part.iter(qn("w:r"))]
+    assert len(runs) > 100
+    for r in runs:
+        assert rfonts(r.find(qn("w:rPr"))) == TNR
+    normal = doc.styles["Normal"].element
+    assert rfonts(normal.find(qn("w:rPr"))) == TNR
+    defaults = doc.styles.element.find(qn("w:docDefaults"))
+    assert rfonts(defaults.find(qn("w:rPrDefault")).find(qn("w:rPr"))) == TNR
+    assert doc.styles["Normal"].font.name == "Times New Roman"
+
+
+@pytest.mark.parametrize("which", ["pledge_doc", "nomination_doc"])
+def test_a4_and_margins_within_the_rules(which, request):
+    section = request.getfixturevalue(which).sections[0]
+    assert abs(section.page_width - Mm(210)) < Mm(0.1)
+    assert abs(section.page_height - Mm(297)) < Mm(0.1)
+    assert Mm(20) <= section.top_margin <= Mm(25)
+    assert Mm(20) <= section.bottom_margin <= Mm(25)
+    assert Mm(30) <= section.left_margin <= Mm(35)
+    assert Mm(15) <= section.right_margin <= Mm(20)
+
+
+def test_page_numbers_start_on_page_two(pledge_doc):
+    section = pledge_doc.sections[0]
+    assert section.different_first_page_header_footer
+    assert section.first_page_header.paragraphs[0].text == ""
+    fields = section.header._element.findall(".//" + qn("w:fldSimple"))
+    assert [f.get(qn("w:instr")).strip() for f in fields] == ["PAGE"]
+    assert section.header.paragraphs[0].alignment == WD_ALIGN_PARAGRAPH.CENTER
+
+
+def test_every_footer_carries_reference_code_and_verify_url():
+    content = samples.pledge_2018()
+    data = documents.render(content, reference_code="TD-GU-2018-00007-V2",
+                            verify_url="https://thidua.example.vn/verify?ref=TD-GU-2018-00007-V2")
+    section = read(data).sections[0]
+    for footer in (section.footer, section.first_page_footer):
+        text = footer.paragraphs[0].text
+        assert "TD-GU-2018-00007-V2" in text
+        assert "https://thidua.example.vn/verify?ref=TD-GU-2018-00007-V2" in text
+
+
+def test_default_reference_code_and_url_are_derived_from_content(pledge, pledge_doc):
+    code = documents.reference_code_for(pledge)
+    assert code.startswith("GU-2018-")
+    assert len(code) == len("GU-2018-") + 10
+    assert code in pledge_doc.sections[0].footer.paragraphs[0].text
+    assert documents.verify_url_for(code) in pledge_doc.sections[0].footer.paragraphs[0].text
+    assert pledge_doc.core_properties.identifier == code
+    other = dataclasses.replace(pledge, place="Ứng Hòa")
+    assert documents.reference_code_for(other) != code
+
+
+@pytest.mark.parametrize("which", ["pledge", "nomination"])
+def test_last_page_has_the_qr_code_of_the_verify_url(which, request):
+    content = request.getfixturevalue(which)
+    url = "https://thidua.example.vn/verify?ref=ABC-123"
+    doc = read(documents.render(content, reference_code="ABC-123", verify_url=url))
+    assert len(doc.inline_shapes) == 1
+    blip = doc.element.body.find(".//" + qn("a:blip"))
+    image = doc.part.related_parts[blip.get(qn("r:embed"))]
+    assert image.blob.startswith(b"\x89PNG\r\n\x1a\n")
+    # The QR block is the last thing in the body, so it lands on the last page.
+    body_children = [el for el in doc.element.body if el.tag != qn("w:sectPr")]
+    tail = body_children[-1]
+    assert tail.find(".//" + qn("a:blip")) is not None
+    assert url in "".join(t.text for t in tail.iter(qn("w:t")))
+
+
+def test_core_properties_come_from_the_content(pledge_doc, nomination_doc):
+    props = pledge_doc.core_properties
+    assert props.title == "GIAO ƯỚC THI ĐUA NĂM 2018"
+    assert props.created.date().isoformat() == "2018-03-31"
+    assert props.modified == props.created
+    assert props.author == "Cụm thi đua số 4"
+    assert nomination_doc.core_properties.created.date().isoformat() == "2018-12-20"
+
+
+# --- nomination --------------------------------------------------------------------------
+
+
+def test_nomination_has_submission_minutes_and_list_on_separate_pages(nomination_doc):
+    breaks = nomination_doc.element.body.findall(".//" + qn("w:pageBreakBefore"))
+    assert len(breaks) == 2
+    texts = [p.text for p in nomination_doc.paragraphs]
+    order = [texts.index("TỜ TRÌNH"), texts.index("BIÊN BẢN"), texts.index("DANH SÁCH")]
+    assert order == sorted(order)
+    numbers = [squash(t.rows[1].cells[0].text) for t in nomination_doc.tables[:1]]
+    assert numbers == ["Số 12-TTr/CTĐ4"]
+    assert any(squash(c.text) == "Số 05-BB/CTĐ4" for t in nomination_doc.tables
+               for r in t.rows for c in r.cells)
+    assert "(Kèm theo Tờ trình số 12-TTr/CTĐ4 ngày 20/12/2018 của Cụm thi đua số 4)" in texts
+
+
+def test_minutes_record_the_votes_per_nominee(nomination_doc, nomination):
+    table = table_with(nomination_doc, "Không biểu quyết")
+    rows = [[squash(c.text) for c in r.cells] for r in table.rows]
+    assert rows[0] == ["STT", "Tập thể, cá nhân", "Hình thức đề nghị", "Đồng ý", "Không đồng ý",
+                       "Không biểu quyết", "Tỷ lệ đồng ý"]
+    assert rows[1:] == [
+        ["1", "Văn phòng Huyện ủy Mỹ Đức", samples.FLAG, "8", "0", "0", "100%"],
+        ["2", "Văn phòng Huyện ủy Ứng Hòa", samples.MERIT, "7", "1", "0", "87,5%"],
+        ["3", "Văn phòng Huyện ủy Phú Xuyên", samples.MERIT, "7", "0", "1", "87,5%"],
+    ]
+    text = "\n".join(p.text for p in nomination_doc.paragraphs)
+    assert "Số phiếu phát ra: 08; số phiếu hợp lệ: 08" in text
+    assert "bỏ phiếu kín" in text
+    assert "Hội nghị nhất trí bầu Văn phòng Huyện ủy Ứng Hòa làm Cụm trưởng" in text
+
+
+def test_minutes_are_signed_by_secretary_left_and_chair_right(nomination_doc):
+    table = table_with(nomination_doc, "NGƯỜI GHI BIÊN BẢN")
+    left, right = (squash(c.text) for c in table.rows[0].cells)
+    assert left == "NGƯỜI GHI BIÊN BẢN Đinh Thị Mai"
+    assert right == "CHỦ TRÌ HỘI NGHỊ Nguyễn Văn Hùng"
+    grid = table_with(nomination_doc, "VĂN PHÒNG THỊ ỦY SƠN TÂY")
+    assert len([c for r in grid.rows for c in r.cells]) == 8
+
+
+def test_nominee_list_proposes_flag_for_rank_one_and_merit_for_two_and_three(nomination_doc):
+    table = table_with(nomination_doc, "Số phiếu đồng ý")
+    rows = [[squash(c.text) for c in r.cells] for r in table.rows]
+    assert rows[1][0] == "TẬP THỂ"
+    assert rows[2:] == [
+        ["1", "Văn phòng Huyện ủy Mỹ Đức", samples.FLAG, "108,5", "8/8"],
+        ["2", "Văn phòng Huyện ủy Ứng Hòa", samples.MERIT, "106", "7/8"],
+        ["3", "Văn phòng Huyện ủy Phú Xuyên", samples.MERIT, "104,5", "7/8"],
+    ]
+
+
+def test_submission_is_signed_for_the_cluster_beside_the_recipients(nomination_doc):
+    table = table_with(nomination_doc, "T/M CỤM THI ĐUA SỐ 4")
+    left, right = (squash(c.text) for c in table.rows[0].cells)
+    assert left.startswith("Nơi nhận: - Như trên,")
+    assert left.endswith("- Lưu đơn vị Cụm trưởng.")
+    assert right == "T/M CỤM THI ĐUA SỐ 4 CỤM TRƯỞNG Nguyễn Văn Hùng"
+    texts = [p.text for p in nomination_doc.paragraphs]
+    assert "Kính gửi: Hội đồng Thi đua – Khen thưởng các cơ quan Đảng Thành phố Hà Nội" in texts
+    assert ("1. Đề nghị tặng Cờ thi đua của Ủy ban nhân dân Thành phố Hà Nội cho 01 tập thể: "
+            "Văn phòng Huyện ủy Mỹ Đức.") in texts
+
+
+# --- determinism and the package -------------------------------------------------------------
+
+
+def test_same_content_gives_identical_bytes(pledge_bytes, nomination_bytes):
+    assert documents.render(samples.pledge_2018()) == pledge_bytes
+    assert documents.render(samples.nomination_2018()) == nomination_bytes
+    assert documents.render(samples.pledge_2019()) != pledge_bytes
+
+
+def test_zip_entries_have_fixed_times_and_order(pledge_bytes):
+    with zipfile.ZipFile(io.BytesIO(pledge_bytes)) as archive:
+        infos = archive.infolist()
+        assert archive.testzip() is None
+    assert {i.date_time for i in infos} == {(2018, 3, 31, 0, 0, 0)}
+    assert infos[0].filename == "[Content_Types].xml"
+    assert [i.filename for i in infos][-1] == "word/media/qr.png"
+
+
+def test_text_is_nfc_even_when_typed_decomposed():
+    import unicodedata
+
+    content = samples.pledge_2018()
+    decomposed = unicodedata.normalize("NFD", "Văn phòng Huyện ủy Ứng Hòa")
+    units = list(content.member_units)
+    units[1] = dataclasses.replace(units[1], name=decomposed)
+    content = dataclasses.replace(content, member_units=tuple(units))
+    assert content.member_units[1].name == unicodedata.normalize("NFC", decomposed)
+    with zipfile.ZipFile(io.BytesIO(documents.render(content))) as archive:
+        xml = archive.read("word/document.xml").decode("utf-8")
+    assert unicodedata.is_normalized("NFC", xml)
+    assert "HUYỆN ỦY ỨNG HÒA" in xml
+
+
+def test_pledge_2019_rotates_the_head():
+    doc = read(documents.render(samples.pledge_2019()))
+    grid = table_with(doc, "VĂN PHÒNG THỊ ỦY SƠN TÂY")
+    assert "ỨNG HÒA" in grid.rows[0].cells[0].text
+    assert "PHÚ XUYÊN" in grid.rows[0].cells[1].text
+    assert squash(doc.tables[0].rows[1].cells[1].text) == "Ứng Hòa, ngày 15 tháng 3 năm 2019"
