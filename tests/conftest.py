@@ -7,6 +7,9 @@ import shutil
 
 import pytest
 
+# Database fixtures (engine, clean tables, seeded demo data) shared by workflow and web tests.
+pytest_plugins = ["tests.fixtures_db"]
+
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 

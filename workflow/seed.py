@@ -261,7 +261,7 @@ def seed_demo(
 
 
 def demo_states(session: Session) -> dict[int, str]:
-    return dict(session.execute(select(Document.id, Document.state)).tuples().all())
+    return dict(session.execute(select(Document.id, Document.state)).all())
 
 
 def board_unit(session: Session) -> Unit | None:
