@@ -75,7 +75,10 @@ def kind_label(kind: str) -> str:
 
 
 def init_app(app: Flask) -> None:
+    from web.content_view import sections
+
     app.jinja_env.globals.update(
+        content_sections=sections,
         state_label=state_label,
         trigger_label=trigger_label,
         action_label=action_label,
