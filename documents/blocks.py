@@ -209,17 +209,34 @@ def _split_lines(texts: Sequence[str], size: float, available: float) -> list[li
 
 
 def authority_lines(profile: Profile, unit: MemberUnit) -> str:
-    return f"{profile.authority(unit.authority)} {upper(unit.name)}".strip()
+    """The first line of a unit's signature: "T/M VĂN PHÒNG HUYỆN ỦY MỸ ĐỨC".
+
+    With "K/T" (a deputy signing for the head) the unit stands alone on this line and the
+    authority goes with the head's title on the next one (see :func:`deputy_line`).
+    """
+    if unit.authority in ("", "K/T"):
+        return upper(unit.name)
+    return f"{profile.authority(unit.authority)} {upper(unit.name)}"
+
+
+def deputy_line(profile: Profile, authority: str, signer_title: str) -> list[str]:
+    """ "K/T CHÁNH VĂN PHÒNG" above "PHÓ CHÁNH VĂN PHÒNG" when a deputy signs for the head."""
+    if authority != "K/T":
+        return []
+    head_title = signer_title.split(" ", 1)[1] if " " in signer_title else signer_title
+    return [f"{profile.authority('K/T')} {upper(head_title)}"]
 
 
 SIGNATURE_SPACE = mm(20)  # room for a handwritten signature and the seal
 
 
 def signature_cell_paragraphs(
-    lines: Sequence[str], title: str, name: str, size: float
+    lines: Sequence[str], title: str, name: str, size: float, extra: Sequence[str] = ()
 ) -> str:
     return (
         para(lines_run(lines, size, bold=True), align="center", size=size, keep_next=True)
+        + "".join(para(run(line, size, bold=True), align="center", size=size, keep_next=True)
+                  for line in extra)
         + (para(run(title, size, bold=True), align="center", size=size, keep_next=True)
            if title else "")
         + para(run(name, size, bold=True), align="center", size=size, before=SIGNATURE_SPACE,
@@ -242,7 +259,8 @@ def signature_grid(profile: Profile, units: Sequence[MemberUnit]) -> str:
     split = any(text_width_pt(t, size, True) > available for t in texts)
     lines_per_cell = _split_lines(texts, size, available) if split else [[t] for t in texts]
     cells = [
-        signature_cell_paragraphs(lines, upper(unit.signer_title), unit.signer_name, size)
+        signature_cell_paragraphs(lines, upper(unit.signer_title), unit.signer_name, size,
+                                  deputy_line(profile, unit.authority, unit.signer_title))
         for unit, lines in zip(units, lines_per_cell, strict=True)
     ]
     rows = []

@@ -71,6 +71,13 @@ def _clean_symbol(value: Any, field: str) -> str:
     return text
 
 
+def _check_deputy(authority: str, signer_title: str, field: str) -> None:
+    # "K/T" means a deputy signs for the head ("K/T CHÁNH VĂN PHÒNG / PHÓ CHÁNH VĂN PHÒNG").
+    if authority == "K/T" and not signer_title.casefold().startswith("phó "):
+        raise DocumentError(field, "K/T (ký thay) chỉ dùng khi cấp phó ký: chức danh phải "
+                                   "bắt đầu bằng 'Phó'")
+
+
 def _clean_year(value: Any, field: str = "year") -> int:
     return clean_int(value, field, lo=1990, hi=2100)
 
@@ -105,6 +112,7 @@ class MemberUnit:
         _set(self, "signer_name", clean_text(self.signer_name, "signer_name", max_len=80))
         authority = clean_text(self.authority, "authority", required=False, max_len=8)
         _set(self, "authority", clean_choice(authority, "authority", AUTHORITIES))
+        _check_deputy(self.authority, self.signer_title, "authority")
 
 
 @dataclass(frozen=True)
@@ -286,6 +294,7 @@ class Submission:
         authority = clean_text(self.signer_authority, "signer_authority", required=False,
                                max_len=8)
         _set(self, "signer_authority", clean_choice(authority, "signer_authority", AUTHORITIES))
+        _check_deputy(self.signer_authority, self.signer_title, "signer_authority")
         _set(self, "recipients", clean_lines(self.recipients, "recipients", required=False,
                                              max_len=SHORT, max_items=20, strip_end=";.,"))
 

@@ -49,9 +49,10 @@ def rpr(size: float, bold: bool = False, italic: bool = False, underline: bool =
         parts.append("<w:b/><w:bCs/>")
     if italic:
         parts.append("<w:i/><w:iCs/>")
+    # Element order follows the schema (Word rejects out-of-order run properties): u after sz.
+    parts.append(f'<w:sz w:val="{half_points}"/><w:szCs w:val="{half_points}"/>')
     if underline:
         parts.append('<w:u w:val="single"/>')
-    parts.append(f'<w:sz w:val="{half_points}"/><w:szCs w:val="{half_points}"/>')
     return "<w:rPr>" + "".join(parts) + "</w:rPr>"
 
 
@@ -151,7 +152,8 @@ def row(cells: Iterable[str], *, cant_split: bool = True, header: bool = False) 
         trpr += "<w:cantSplit/>"
     if header:
         trpr += "<w:tblHeader/>"
-    return f"<w:tr><w:trPr>{trpr}</w:trPr>{''.join(cells)}</w:tr>"
+    trpr = f"<w:trPr>{trpr}</w:trPr>" if trpr else ""  # an empty trPr is not schema-valid
+    return f"<w:tr>{trpr}{''.join(cells)}</w:tr>"
 
 
 _BORDER_SIDES = ("top", "left", "bottom", "right", "insideH", "insideV")

@@ -244,9 +244,13 @@ def _submission(content: NominationContent, profile: Profile) -> str:
                                    f"{names}."))
     out.append(b.body(profile, f"{content.issuer.name} kính trình {sub.addressee} xem xét, "
                                "quyết định./."))
-    signer = [f"{profile.authority(sub.signer_authority)} {b.upper(content.issuer.name)}".strip()]
-    signature = b.signature_cell_paragraphs(signer, b.upper(sub.signer_title), sub.signer_name,
-                                            profile.authority_size)
+    body_name = b.upper(content.issuer.name)
+    signer = [body_name if sub.signer_authority in ("", "K/T")
+              else f"{profile.authority(sub.signer_authority)} {body_name}"]
+    signature = b.signature_cell_paragraphs(
+        signer, b.upper(sub.signer_title), sub.signer_name, profile.authority_size,
+        b.deputy_line(profile, sub.signer_authority, sub.signer_title),
+    )
     total = b.text_width(profile)
     left_w = total // 2 - mm(5)
     out.append(b.spacer(keep_next=True))

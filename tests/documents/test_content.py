@@ -140,6 +140,7 @@ PLEDGE_CASES = [
     ("bad unit code", _set("member_units[5].code", "vphu cm"), "member_units[5].code"),
     ("bad authority", _set("member_units[0].authority", "Thay mặt"),
      "member_units[0].authority"),
+    ("K/T by a head", _set("member_units[0].authority", "K/T"), "member_units[0].authority"),
     ("head not a member", _set("head_unit", "VPHU-XX"), "head_unit"),
     ("deputy equals head", _set("deputy_unit", "VPHU-MD"), "deputy_unit"),
     ("unknown field", _set("signature_colour", "blue"), "signature_colour"),

@@ -385,3 +385,15 @@ def test_pledge_2019_rotates_the_head():
     assert "ỨNG HÒA" in grid.rows[0].cells[0].text
     assert "PHÚ XUYÊN" in grid.rows[0].cells[1].text
     assert squash(doc.tables[0].rows[1].cells[1].text) == "Ứng Hòa, ngày 15 tháng 3 năm 2019"
+
+
+def test_a_deputy_signs_for_the_head_with_k_t():
+    content = samples.pledge_2018()
+    units = list(content.member_units)
+    units[3] = dataclasses.replace(units[3], authority="K/T", signer_title="Phó Chánh Văn phòng",
+                                   signer_name="Ngô Thị Hạnh")
+    doc = read(documents.render(dataclasses.replace(content, member_units=tuple(units))))
+    grid = table_with(doc, "VĂN PHÒNG THỊ ỦY SƠN TÂY")
+    cells = [squash(c.text) for r in grid.rows for c in r.cells]
+    assert ("VĂN PHÒNG HUYỆN ỦY THƯỜNG TÍN K/T CHÁNH VĂN PHÒNG PHÓ CHÁNH VĂN PHÒNG Ngô Thị Hạnh"
+            in cells)
