@@ -21,12 +21,16 @@ def utc(moment: datetime, what: str = "time") -> datetime:
     return moment.astimezone(UTC)
 
 
+# What cryptography raises on a malformed certificate: InvalidVersion is not a ValueError.
+CERT_ERRORS: tuple[type[Exception], ...] = (ValueError, TypeError, x509.InvalidVersion)
+
+
 @lru_cache(maxsize=8192)
 def load_der_certificate(der: bytes) -> x509.Certificate:
     """Parse a DER certificate once; verification sees the same few certificates again and again."""
     try:
         return x509.load_der_x509_certificate(der)
-    except (ValueError, TypeError) as exc:
+    except CERT_ERRORS as exc:
         raise FormatError(f"chứng thư số không đọc được (DER): {exc}") from None
 
 

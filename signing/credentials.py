@@ -25,7 +25,7 @@ from signing._seal import (
     open_sealed,
     seal,
 )
-from signing._util import load_der_certificate
+from signing._util import CERT_ERRORS, load_der_certificate
 from signing.errors import FormatError, SigningError, WrongPassword
 
 __all__ = [
@@ -194,7 +194,7 @@ def load_certificates(data: bytes) -> Sequence[x509.Certificate]:
     if b"-----BEGIN" in data:
         try:
             certs = x509.load_pem_x509_certificates(data)
-        except (ValueError, TypeError) as exc:
+        except CERT_ERRORS as exc:
             raise FormatError(f"tệp PEM không đọc được: {exc}") from None
         if not certs:
             raise FormatError("tệp PEM không chứa chứng thư số nào")

@@ -43,7 +43,7 @@ from cryptography.x509.verification import (
     VerificationError,
 )
 
-from signing._util import certificate_der, load_der_certificate, sha256_hex, utc
+from signing._util import CERT_ERRORS, certificate_der, load_der_certificate, sha256_hex, utc
 from signing.errors import FormatError, SigningError
 
 __all__ = [
@@ -281,6 +281,14 @@ def _name_attr(name: x509.Name, oid: x509.ObjectIdentifier) -> str | None:
 
 @lru_cache(maxsize=8192)
 def _facts(der: bytes) -> _CertFacts:
+    """Facts of a DER certificate; FormatError when any part of it cannot be read."""
+    try:
+        return _read_facts(der)
+    except CERT_ERRORS as exc:
+        raise FormatError(f"chứng thư số không đọc được: {exc}") from None
+
+
+def _read_facts(der: bytes) -> _CertFacts:
     cert = load_der_certificate(der)
     try:
         ski: bytes | None = cert.extensions.get_extension_for_class(
@@ -408,7 +416,7 @@ class TrustStore:
                 crl = x509.load_der_x509_crl(bytes(raw))
             issuer = crl.issuer.public_bytes()
             revoked = list(crl)
-        except (ValueError, TypeError) as exc:
+        except CERT_ERRORS as exc:
             raise FormatError(f"danh sách thu hồi (CRL) không đọc được: {exc}") from None
         issuing = [
             f for f in self._anchor_facts if f.subject_der == issuer and _crl_signed_by(crl, f.cert)
@@ -520,7 +528,7 @@ def _store_from_pem(pem: bytes, crls: tuple[bytes, ...]) -> TrustStore:
         raise FormatError("tệp chứng thư tin cậy không phải PEM")
     try:
         anchors = x509.load_pem_x509_certificates(pem)
-    except (ValueError, TypeError) as exc:
+    except CERT_ERRORS as exc:
         raise FormatError(f"tệp chứng thư tin cậy (PEM) không đọc được: {exc}") from None
     if not anchors:
         raise FormatError("tệp PEM không chứa chứng thư số nào")
