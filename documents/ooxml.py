@@ -142,8 +142,11 @@ def cell(
         tcpr += ("<w:tcBorders><w:top w:val=\"nil\"/><w:left w:val=\"nil\"/>"
                  "<w:bottom w:val=\"nil\"/><w:right w:val=\"nil\"/></w:tcBorders>")
     tcpr += f'<w:vAlign w:val="{valign}"/>'
-    # A cell must end with a paragraph, even an empty one.
-    return f"<w:tc><w:tcPr>{tcpr}</w:tcPr>{paragraphs or para()}</w:tc>"
+    # A cell must end with a paragraph (even after a nested table), or Word and LibreOffice
+    # lay the row out wrongly.
+    if not paragraphs.endswith("</w:p>"):
+        paragraphs += para(size=2, line=40, exact=True)
+    return f"<w:tc><w:tcPr>{tcpr}</w:tcPr>{paragraphs}</w:tc>"
 
 
 def row(cells: Iterable[str], *, cant_split: bool = True, header: bool = False) -> str:

@@ -193,7 +193,7 @@ def _criteria(content: PledgeContent, profile: Profile) -> str:
         )
         rows.append([("B", {"align": "center", "bold": True}), (lines, {"bold": True}),
                      (f"≤ {sheet.bonus_cap}", {"align": "center", "bold": True})])
-    return b.body(profile, intro) + b.data_table(
+    return b.body(profile, intro, keep_next=True) + b.data_table(
         profile, widths, ("STT", "Tiêu chí", "Điểm tối đa"), rows
     ) + b.spacer()
 
@@ -303,6 +303,7 @@ def _minutes(content: NominationContent, profile: Profile) -> str:
         f"Hội nghị thống nhất hình thức {meeting.voting_method_text}. Số phiếu phát ra: "
         f"{meeting.ballots_issued:02d}; số phiếu hợp lệ: {meeting.ballots_valid:02d}. "
         "Kết quả cụ thể như sau:",
+        keep_next=True,
     ))
     total = b.text_width(profile)
     fixed = [mm(13), mm(40), mm(15), mm(15), mm(16), mm(16)]
