@@ -16,6 +16,8 @@ from typing import Any
 from documents.content import CONTENT_TYPES, NESTED_TYPES, Content
 from documents.errors import DocumentError
 
+_MAX_LIST = 1000
+
 
 def content_to_dict(content: Content) -> dict[str, Any]:
     """A JSON-safe dict with ``"kind"`` first; :func:`content_from_dict` inverts it exactly."""
@@ -84,6 +86,8 @@ def _convert(hint: Any, value: Any, path: str) -> Any:
     if typing.get_origin(hint) is tuple and args and args[0] in NESTED_TYPES:
         if not isinstance(value, list | tuple):
             raise DocumentError(path, "phải là danh sách")
+        if len(value) > _MAX_LIST:  # the dataclass states the exact limit; this bounds the work
+            raise DocumentError(path, f"quá nhiều mục ({len(value)})")
         return tuple(_build(args[0], item, f"{path}[{i}]") for i, item in enumerate(value))
     # Scalars and lists of text are checked by the dataclasses themselves.
     return value

@@ -32,6 +32,8 @@ def clean_text(value: Any, field: str, *, required: bool = True, max_len: int = 
         value = ""
     if not isinstance(value, str):
         raise DocumentError(field, "phải là chuỗi ký tự")
+    if len(value) > 4 * max_len + 64:  # refuse megabytes before normalising them
+        raise DocumentError(field, f"quá dài ({len(value)} ký tự, tối đa {max_len})")
     text = unicodedata.normalize("NFC", value)
     bad = _FORBIDDEN.search(text)
     if bad:

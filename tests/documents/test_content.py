@@ -134,6 +134,8 @@ PLEDGE_CASES = [
     ("private-use character", _set("summary", "Cụm \ue000"), "summary"),
     ("absurd length", _set("preamble[0]", "thi đua " * 2000), "preamble[0]"),
     ("too many items", _set("contents", ["nội dung"] * 500), "contents"),
+    ("megabytes of text", _set("place", "Mỹ Đức" * 1_000_000), "place"),
+    ("thousands of units", _set("member_units", [{}] * 5000), "member_units"),
     ("duplicate unit code", _set("member_units[1].code", "VPHU-MD"), "member_units[1].code"),
     ("duplicate unit name", _set("member_units[4].name", "Văn phòng Huyện ủy Mỹ Đức"),
      "member_units[4].name"),
