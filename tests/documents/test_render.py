@@ -397,3 +397,17 @@ def test_a_deputy_signs_for_the_head_with_k_t():
     cells = [squash(c.text) for r in grid.rows for c in r.cells]
     assert ("VĂN PHÒNG HUYỆN ỦY THƯỜNG TÍN K/T CHÁNH VĂN PHÒNG PHÓ CHÁNH VĂN PHÒNG Ngô Thị Hạnh"
             in cells)
+
+
+def test_identical_bytes_in_a_fresh_process_with_another_hash_seed(pledge_bytes):
+    import hashlib
+    import os
+    import subprocess
+    import sys
+
+    code = ("import hashlib, documents; from documents import samples; "
+            "print(hashlib.sha256(documents.render(samples.pledge_2018())).hexdigest())")
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                         text=True, env=env, timeout=120).stdout.strip()
+    assert out == hashlib.sha256(pledge_bytes).hexdigest()
