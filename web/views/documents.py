@@ -40,7 +40,6 @@ from workflow.services import drafting, queries
 bp = Blueprint("documents", __name__, url_prefix="/documents")
 
 MAX_P7S_BYTES = 256 * 1024
-OPENSSL_COMMAND = "openssl cms -sign -binary -md sha256 -outform DER -nodetach -in document.docx "
 
 
 def _session():  # type: ignore[no-untyped-def]
@@ -269,7 +268,6 @@ def sign(document_id: int):  # type: ignore[no-untyped-def]
         tries_left=tries_left,
         can_sign="sign" in triggers,
         my_units=my_units,
-        openssl_command=OPENSSL_COMMAND,
     ), status
 
 
