@@ -8,8 +8,9 @@ same content would differ. Here every part is written in a fixed order with a fi
 from __future__ import annotations
 
 import datetime as dt
-import io
-import zipfile
+import functools
+import struct
+import zlib
 from dataclasses import dataclass
 
 from documents.ooxml import NS, RFONTS, attr
@@ -176,15 +177,50 @@ def core_xml(props: CoreProperties) -> str:
     )
 
 
-def write_package(parts: list[tuple[str, bytes]], date: dt.date) -> bytes:
-    """Zip ``parts`` in the given order with a fixed entry time: same input, same bytes."""
-    stamp = (max(date.year, 1980), date.month, date.day, 0, 0, 0)
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in parts:
-            info = zipfile.ZipInfo(name, date_time=stamp)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.create_system = 3                 # ZipInfo defaults to the host OS
-            info.external_attr = 0o100644 << 16
-            archive.writestr(info, data, compresslevel=6)
-    return buffer.getvalue()
+_LOCAL = struct.Struct("<IHHHHHIIIHH")
+_CENTRAL = struct.Struct("<IHHHHHHIIIHHHHHII")
+_END = struct.Struct("<IHHHHIIH")
+
+
+@functools.lru_cache(maxsize=64)
+def _deflate_static(data: bytes) -> tuple[int, bytes]:
+    """Constant parts (styles, settings, relationships...) are compressed once per process."""
+    return _deflate(data)
+
+
+def _deflate(data: bytes) -> tuple[int, bytes]:
+    compressor = zlib.compressobj(6, zlib.DEFLATED, -15)  # raw deflate, as zip stores it
+    return zlib.crc32(data), compressor.compress(data) + compressor.flush()
+
+
+def write_package(
+    parts: list[tuple[str, bytes]], date: dt.date, *, static: frozenset[str] = frozenset()
+) -> bytes:
+    """Zip ``parts`` in the given order with a fixed entry time: same input, same bytes.
+
+    The zip is written directly (local headers, central directory, end record) rather than
+    through ``zipfile``: every field is then fixed by us, and the constant parts named in
+    ``static`` are deflated once per process. PNG data is stored, not deflated again.
+    """
+    dos_time = 0  # 00:00:00
+    dos_date = ((max(date.year, 1980) - 1980) << 9) | (date.month << 5) | date.day
+    chunks: list[bytes] = []
+    central: list[bytes] = []
+    offset = 0
+    for name, data in parts:
+        raw_name = name.encode("ascii")
+        if name.endswith(".png"):
+            method, crc, stored = 0, zlib.crc32(data), data
+        else:
+            method = 8
+            crc, stored = _deflate_static(data) if name in static else _deflate(data)
+        header = _LOCAL.pack(0x04034B50, 20, 0, method, dos_time, dos_date, crc, len(stored),
+                             len(data), len(raw_name), 0)
+        chunks += (header, raw_name, stored)
+        central.append(_CENTRAL.pack(0x02014B50, (3 << 8) | 20, 20, 0, method, dos_time,
+                                     dos_date, crc, len(stored), len(data), len(raw_name), 0,
+                                     0, 0, 0, 0o100644 << 16, offset) + raw_name)
+        offset += len(header) + len(raw_name) + len(stored)
+    directory = b"".join(central)
+    end = _END.pack(0x06054B50, 0, 0, len(central), len(central), len(directory), offset, 0)
+    return b"".join(chunks) + directory + end

@@ -102,7 +102,15 @@ def render(
     ]
     encoded = [(name, text.encode("utf-8")) for name, text in parts]
     encoded.append(("word/media/qr.png", png))
-    return write_package(encoded, props.date)
+    return write_package(encoded, props.date, static=_STATIC_PARTS)
+
+
+# Parts whose bytes depend only on the profile: deflated once per process.
+_STATIC_PARTS = frozenset({
+    "[Content_Types].xml", "_rels/.rels", "docProps/app.xml", "word/_rels/document.xml.rels",
+    "word/styles.xml", "word/settings.xml", "word/fontTable.xml", "word/header1.xml",
+    "word/header2.xml",
+})
 
 
 def _section(profile: Profile) -> str:
