@@ -5,6 +5,7 @@ No database, no Flask, no clock: everything a document shows comes from its cont
 
 from __future__ import annotations
 
+from documents import samples
 from documents.codec import content_from_dict, content_to_dict
 from documents.content import (
     Criterion,
@@ -44,5 +45,6 @@ __all__ = [
     "legal_bases_for",
     "reference_code_for",
     "render",
+    "samples",
     "verify_url_for",
 ]
