@@ -892,7 +892,7 @@ class _Verifier:
             return result
         for index, line in enumerate(lines):
             try:
-                events.append(_strict_json(line.encode("utf-8"), f"audit.jsonl dòng {index + 1}"))
+                events.append(_strict_json_text(line, f"audit.jsonl dòng {index + 1}"))
             except BundleError as exc:
                 result = AuditResult(False, len(lines), broken_index=index, reason=str(exc))
                 self.fail("audit", f"nhật ký kiểm toán hỏng ở dòng {index + 1}: {exc}")
@@ -1048,29 +1048,39 @@ def _reject_constant(name: str) -> Any:
     raise BundleError(f"JSON chứa hằng số không chuẩn {name}")
 
 
+# One decoder for every bundle: building a JSONDecoder per document shows up in bulk runs.
+_DECODER = json.JSONDecoder(object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant)
+
+
 def _strict_json(raw: bytes, what: str) -> Any:
     """JSON as RFC 8259 means it: UTF-8, no duplicate keys (two readers could pick different
     values), no NaN/Infinity, bounded nesting."""
     try:
         text = raw.decode("utf-8")
-        value = json.loads(
-            text, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant
-        )
+    except UnicodeDecodeError as exc:
+        raise BundleError(f"{what} không phải UTF-8: {exc}") from None
+    return _strict_json_text(text, what)
+
+
+def _strict_json_text(text: str, what: str) -> Any:
+    try:
+        value = _DECODER.decode(text)
     except BundleError as exc:
         raise BundleError(f"{what}: {exc}") from None
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+    except (ValueError, RecursionError) as exc:
         raise BundleError(f"{what} không phải JSON hợp lệ: {exc}") from None
     _check_depth(value, what)
     return value
 
 
 def _check_depth(value: Any, what: str) -> None:
+    """Refuse deeply nested JSON: later recursive code (comparisons, re-encoding for the
+    report) would otherwise hit Python's recursion limit."""
     stack = [(value, 0)]
     while stack:
         item, depth = stack.pop()
         if depth > _MAX_JSON_DEPTH:
             raise BundleError(f"{what}: JSON lồng quá sâu")
-        if isinstance(item, dict):
-            stack.extend((child, depth + 1) for child in item.values())
-        elif isinstance(item, list):
-            stack.extend((child, depth + 1) for child in item)
+        if isinstance(item, dict | list):
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((c, depth + 1) for c in children if isinstance(c, dict | list))

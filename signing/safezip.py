@@ -125,22 +125,24 @@ def read_zip(data: bytes, limits: ZipLimits = DEFAULT_LIMITS) -> ZipContents:
         raise BundleError("gói lưu trữ phải là dữ liệu nhị phân (bytes)")
     if len(data) > limits.max_archive_bytes:
         raise BundleError(f"gói quá lớn: {len(data)} byte, tối đa {limits.max_archive_bytes} byte")
-    if len(data) < 22 or b"PK\x05\x06" not in bytes(data[-65557:]):
+    data = bytes(data)
+    if len(data) < 22 or b"PK\x05\x06" not in data[-65557:]:
         raise BundleError("tệp không phải là gói zip (không thấy thư mục trung tâm zip)")
     try:
-        archive = zipfile.ZipFile(io.BytesIO(bytes(data)))
+        # zipfile parses the central directory (including Zip64 records); entries are then
+        # inflated below, straight from the bytes.
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            infos = archive.infolist()
+            directory_start = getattr(archive, "start_dir", len(data))
     except _ZIP_ERRORS as exc:
         raise BundleError(f"tệp zip hỏng hoặc bị cắt cụt: {exc}") from None
-    with archive:
-        try:
-            infos = archive.infolist()
-        except _ZIP_ERRORS as exc:  # pragma: no cover - infolist is a plain list today
-            raise BundleError(f"tệp zip hỏng: {exc}") from None
-        files = _check_directory(infos, limits)
-        top = _single_top(infos)
-        contents: dict[str, bytes] = {}
-        for info in files:
-            contents[info.filename[len(top) + 1 :]] = _read_entry(archive, info, limits)
+    files = _check_directory(infos, limits)
+    top = _single_top(infos)
+    spans = _data_spans(data, infos, directory_start)
+    contents: dict[str, bytes] = {}
+    for info in files:
+        start, end = spans[info.filename]
+        contents[info.filename[len(top) + 1 :]] = _read_entry(data[start:end], info, limits)
     return ZipContents(top=top, files=contents)
 
 
@@ -208,25 +210,70 @@ def _single_top(infos: list[zipfile.ZipInfo]) -> str:
     return top
 
 
-def _read_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limits: ZipLimits) -> bytes:
-    """Inflate one entry, never more than its declared size (zipfile stops there and checks
-    the CRC) and never more than the per-entry limit."""
-    cap = min(info.file_size, limits.max_entry_bytes)
+_LOCAL_HEADER = struct.Struct("<4s5H3L2H")
+
+
+def _local_header(data: bytes, info: zipfile.ZipInfo) -> tuple[int, int]:
+    """Check an entry's local header against its central-directory record; return the span
+    (start, end) of its compressed data."""
+    offset = info.header_offset
+    if offset < 0 or offset + _LOCAL_HEADER.size > len(data):
+        raise BundleError(f"mục nằm ngoài tệp zip: {info.filename!r}")
+    (magic, _version, _flags, method, _t, _d, _crc, _cs, _us, name_len, extra_len) = (
+        _LOCAL_HEADER.unpack_from(data, offset)
+    )
+    if magic != b"PK\x03\x04":
+        raise BundleError(f"tiêu đề cục bộ hỏng: {info.filename!r}")
+    name_start = offset + _LOCAL_HEADER.size
+    encoding = "utf-8" if info.flag_bits & 0x800 else "cp437"
     try:
-        with archive.open(info) as handle:
-            data = handle.read(cap + 1)
-            if len(data) > cap:  # pragma: no cover - zipfile already stops at file_size
-                raise BundleError(f"mục lớn hơn kích thước khai báo: {info.filename!r}")
-            # Reading to EOF makes zipfile check the CRC-32 of what it inflated.
-            if handle.read(1):  # pragma: no cover - same as above
-                raise BundleError(f"mục lớn hơn kích thước khai báo: {info.filename!r}")
-    except BundleError:
-        raise
-    except _ZIP_ERRORS as exc:
-        raise BundleError(f"không đọc được mục {info.filename!r} trong gói: {exc}") from None
-    if len(data) != info.file_size:
+        central_name = info.orig_filename.encode(encoding)
+    except UnicodeEncodeError:
+        central_name = b""
+    # Two names for one entry would let different tools extract different files.
+    if data[name_start : name_start + name_len] != central_name or method != info.compress_type:
+        raise BundleError(f"tiêu đề cục bộ khác thư mục trung tâm: {info.filename!r}")
+    start = name_start + name_len + extra_len
+    return start, start + info.compress_size
+
+
+def _data_spans(
+    data: bytes, infos: list[zipfile.ZipInfo], directory_start: int
+) -> dict[str, tuple[int, int]]:
+    """Where each entry's compressed data lies. Entries must not share bytes (the
+    "overlapping files" zip bomb) nor run into the central directory."""
+    spans = {info.filename: _local_header(data, info) for info in infos}
+    previous_end = 0
+    for info in sorted(infos, key=lambda item: item.header_offset):
+        if info.header_offset < previous_end:
+            raise BundleError(f"các mục zip chồng lên nhau (nghi bom zip): {info.filename!r}")
+        previous_end = spans[info.filename][1]
+    if previous_end > min(directory_start, len(data)):
+        raise BundleError("dữ liệu mục zip tràn vào thư mục trung tâm (tệp bị cắt cụt?)")
+    return spans
+
+
+def _read_entry(raw: bytes, info: zipfile.ZipInfo, limits: ZipLimits) -> bytes:
+    """Inflate one entry's compressed bytes, never more than its declared size (nor the
+    per-entry limit), and check its length and CRC-32."""
+    if len(raw) != info.compress_size:
         raise BundleError(f"mục bị cắt cụt trong gói: {info.filename!r}")
-    return data
+    cap = min(info.file_size, limits.max_entry_bytes)
+    if info.compress_type == zipfile.ZIP_STORED:
+        content = raw
+    else:
+        inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+        try:
+            content = inflater.decompress(raw, cap + 1)
+        except zlib.error as exc:
+            raise BundleError(f"mục nén hỏng {info.filename!r}: {exc}") from None
+        if not inflater.eof:
+            raise BundleError(f"mục nén hỏng hoặc lớn hơn kích thước khai báo: {info.filename!r}")
+    if len(content) != info.file_size:
+        raise BundleError(f"kích thước mục khác giá trị khai báo: {info.filename!r}")
+    if zlib.crc32(content) != info.CRC:
+        raise BundleError(f"mục hỏng (CRC-32 không khớp): {info.filename!r}")
+    return content
 
 
 def zip_timestamp(moment: datetime) -> tuple[int, int, int, int, int, int]:

@@ -109,14 +109,14 @@ def test_zip_bomb_is_refused_from_the_directory() -> None:
 
 
 def test_lying_size_header_cannot_inflate_more_than_declared() -> None:
-    """An entry that declares 1,000 bytes but inflates to 2 MiB is cut at 1,000 bytes and
-    then fails its CRC: never more than declared is inflated."""
+    """An entry that declares 1,000 bytes but inflates to 2 MiB stops at 1,001 bytes and is
+    refused: never more than declared is inflated."""
     data = bytearray(zip_of([("thidua-42/bagit.txt", bytes(2 * 1024 * 1024))]))
     local = data.index(b"PK\x03\x04")
     central = data.index(b"PK\x01\x02")
     struct.pack_into("<I", data, local + 22, 1000)
     struct.pack_into("<I", data, central + 24, 1000)
-    with pytest.raises(BundleError, match="không đọc được mục"):
+    with pytest.raises(BundleError, match="lớn hơn kích thước khai báo"):
         read_zip(bytes(data))
 
 
@@ -294,3 +294,21 @@ def test_tag_file_parser(raw: bytes) -> None:
     except ValueError:
         return
     assert all(isinstance(k, str) for k in tags)
+
+
+def test_overlapping_entries_are_refused() -> None:
+    """Entries whose data spans overlap (the "overlapping files" zip bomb)."""
+    data = bytearray(zip_of([("thidua-42/a", b"a" * 100), ("thidua-42/b", b"b" * 100)]))
+    central = data.index(b"PK\x01\x02")
+    (size,) = struct.unpack_from("<I", data, central + 20)
+    struct.pack_into("<I", data, central + 20, size + 60)  # a's data now runs into b
+    with pytest.raises(BundleError, match="chồng lên nhau"):
+        read_zip(bytes(data))
+
+
+def test_local_name_must_match_the_directory() -> None:
+    data = bytearray(zip_of([("thidua-42/bagit.txt", b"x")]))
+    local = data.index(b"thidua-42/bagit.txt")
+    data[local : local + 9] = b"thidua-43"
+    with pytest.raises(BundleError, match="khác thư mục trung tâm"):
+        read_zip(bytes(data))
