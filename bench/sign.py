@@ -1,0 +1,245 @@
+"""Signing benchmark. Prints exactly one JSON object on stdout:
+
+    {"sign_ms": .., "verify_ms": .., "openssl_sign_ms": .., "openssl_verify_ms": ..,
+     "bulk_signatures_per_s": ..}
+
+* ``sign_ms`` / ``verify_ms``: medians of ``signing.cms.sign_detached`` and
+  ``signing.verify.verify_signature`` (ECDSA P-256, a 48 KiB document, trust store warm),
+  in process.
+* ``openssl_sign_ms`` / ``openssl_verify_ms``: medians of one ``openssl cms -sign`` /
+  ``-verify`` run per file on the same document and keys (process start included), in the
+  same run, for comparison with what any user can do by hand.
+* ``bulk_signatures_per_s``: 1,000 archive bundles of 8 member signatures each (plus the
+  board's approval), generated beforehand (not timed), each with its own document and its
+  own CRL as real archives have; then ``signing.bundle.verify_bundle`` over all of them on
+  one core (CPU affinity pinned; CPU time of this process, so other load on the machine does
+  not count), with the in-memory fixity check (``bagit_check=False``: the bagit library's
+  extra on-disk validation is the single-bundle second opinion). Every bundle must pass.
+
+Targets (issue 3): sign <= 1 ms, verify <= 1 ms, bulk >= 3,000 signatures/s.
+Options: ``--bundles N`` (default 1000), ``--quick`` (100 bundles, fewer repeats).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+
+from signing._seal import TEST_KDF
+from signing.audit import GENESIS, event_hash
+from signing.bundle import BundleInput, approval_manifest, build_bundle, verify_bundle
+from signing.ca import CertificateAuthority
+from signing.cms import sign_detached
+from signing.credentials import generate_private_key
+from signing.verify import TrustStore, verify_signature
+
+UNITS = {f"VPHU-{i:02d}": f"Văn phòng Huyện ủy số {i}" for i in range(1, 9)}
+BOARD = ("BTDKT", "Ban Thi đua – Khen thưởng")
+START = datetime(2018, 1, 2, tzinfo=UTC)
+VERIFY_AT = datetime(2018, 6, 1, tzinfo=UTC)
+DOC_SIZE = 48 * 1024
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+class World:
+    """A CA, eight member-unit signers and the board."""
+
+    def __init__(self) -> None:
+        self.ca = CertificateAuthority.create(
+            "thidua bench CA", "Cụm thi đua", b"b" * 32, START, kdf_params=TEST_KDF
+        )
+        self.signers = {}
+        for code, name in {**UNITS, BOARD[0]: BOARD[1]}.items():
+            key = generate_private_key("ec-p256")
+            cert = self.ca.issue(
+                key.public_key(),
+                person=f"Lãnh đạo {name}",
+                unit_name=name,
+                unit_code=code,
+                user_id=code.lower(),
+                now=START,
+            )
+            self.signers[code] = (key, cert)
+
+    def sign(self, code: str, data: bytes, when: datetime) -> bytes:
+        key, cert = self.signers[code]
+        return sign_detached(data, key, cert, signing_time=when, chain=[self.ca.certificate])
+
+
+def document(rng: random.Random) -> bytes:
+    return b"PK\x03\x04" + rng.randbytes(DOC_SIZE - 4)
+
+
+def median_ms(fn, repeats: int) -> float:
+    fn()  # warm caches
+    samples = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - started) * 1000)
+    return statistics.median(samples)
+
+
+def bench_in_process(world: World, data: bytes, repeats: int) -> tuple[float, float]:
+    key, cert = world.signers["VPHU-01"]
+    when = START + timedelta(days=30)
+    sign_ms = median_ms(
+        lambda: sign_detached(data, key, cert, signing_time=when, chain=[world.ca.certificate]),
+        repeats,
+    )
+    signature = world.sign("VPHU-01", data, when)
+    trust = TrustStore([world.ca.certificate])
+    report = verify_signature(data, signature, trust, at=VERIFY_AT)
+    if not report.passed:
+        raise SystemExit(f"in-process verification failed: {report.code} {report.detail}")
+    verify_ms = median_ms(lambda: verify_signature(data, signature, trust, at=VERIFY_AT), repeats)
+    return sign_ms, verify_ms
+
+
+def bench_openssl(world: World, data: bytes, repeats: int) -> tuple[float, float]:
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        raise SystemExit("openssl is not installed")
+    key, cert = world.signers["VPHU-01"]
+    with tempfile.TemporaryDirectory(prefix="thidua-bench-") as tmp:
+        folder = Path(tmp)
+        (folder / "doc.docx").write_bytes(data)
+        (folder / "key.pem").write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+        (folder / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        (folder / "ca.pem").write_bytes(world.ca.certificate_pem)
+        sign_cmd = [
+            openssl, "cms", "-sign", "-binary", "-cades", "-md", "sha256",
+            "-in", "doc.docx", "-signer", "cert.pem", "-inkey", "key.pem",
+            "-certfile", "ca.pem", "-outform", "DER", "-out", "doc.p7s",
+        ]  # fmt: skip
+        verify_cmd = [
+            openssl, "cms", "-verify", "-binary", "-inform", "DER",
+            "-in", "doc.p7s", "-content", "doc.docx", "-CAfile", "ca.pem",
+            "-purpose", "any", "-attime", str(int(VERIFY_AT.timestamp())),
+            "-out", os.devnull,
+        ]  # fmt: skip
+
+        def run(command: list[str]) -> None:
+            subprocess.run(command, cwd=folder, check=True, capture_output=True, timeout=60)
+
+        sign_ms = median_ms(lambda: run(sign_cmd), repeats)
+        verify_ms = median_ms(lambda: run(verify_cmd), repeats)
+    return sign_ms, verify_ms
+
+
+def make_bundle(world: World, index: int, rng: random.Random) -> bytes:
+    doc_id = f"{2018 + index % 5}-{index:05d}"
+    data = document(rng)
+    signed = START + timedelta(days=60, minutes=index)
+    approved = signed + timedelta(days=5)
+    signatures = {code: world.sign(code, data, signed) for code in UNITS}
+    decision = {"number": f"{index}/QĐ-BTĐKT", "board": {"code": BOARD[0], "name": BOARD[1]}}
+    manifest = approval_manifest(
+        doc_id,
+        hashlib.sha256(data).hexdigest(),
+        signatures,
+        decision,
+        approved,
+        member_units=UNITS,
+    )
+    events = []
+    previous = GENESIS
+    for step, action in enumerate(["open_signing", *[f"sign:{c}" for c in UNITS], "approve"]):
+        fields = {
+            "id": index * 100 + step,
+            "action": action,
+            "at": (signed + timedelta(seconds=step)).isoformat(),
+            "prev_hash": previous,
+            "doc_prev_hash": previous,
+        }
+        fields["hash"] = event_hash(fields)
+        events.append(fields)
+        previous = fields["hash"]
+    return build_bundle(
+        BundleInput(
+            document_id=doc_id,
+            document_docx=data,
+            document_json={"kind": "pledge", "title": f"GIAO ƯỚC THI ĐUA {doc_id}"},
+            expected_units=UNITS,
+            unit_signatures=signatures,
+            approval_manifest=manifest,
+            approval_signature=world.sign(BOARD[0], manifest, approved),
+            certificates=[world.ca.certificate, *(c for _, c in world.signers.values())],
+            crl=world.ca.crl([], now=approved),
+            audit_events=events,
+            verification={"status": "complete"},
+            created_at=approved,
+        )
+    )
+
+
+def bench_bulk(world: World, count: int, rng: random.Random) -> float:
+    log(f"generating {count} bundles (not timed)...")
+    bundles = [make_bundle(world, i, rng) for i in range(count)]
+    trust = TrustStore([world.ca.certificate])
+    cpu = min(os.sched_getaffinity(0))
+    os.sched_setaffinity(0, {cpu})
+    log(f"verifying {count} bundles on CPU {cpu}...")
+    started = time.process_time()
+    failed = 0
+    for data in bundles:
+        report = verify_bundle(
+            data, trust=trust, ca_fingerprint=None, at=VERIFY_AT, bagit_check=False
+        )
+        failed += not report.passed
+    elapsed = time.process_time() - started
+    if failed:
+        raise SystemExit(f"{failed} of {count} bundles did not verify")
+    return count * len(UNITS) / elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bundles", type=int, default=1000)
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    count = 100 if args.quick else args.bundles
+    repeats = 50 if args.quick else 500
+    rng = random.Random(2018)
+    world = World()
+    data = document(rng)
+    sign_ms, verify_ms = bench_in_process(world, data, repeats)
+    openssl_sign_ms, openssl_verify_ms = bench_openssl(world, data, 10 if args.quick else 30)
+    bulk = bench_bulk(world, count, rng)
+    print(
+        json.dumps(
+            {
+                "sign_ms": round(sign_ms, 3),
+                "verify_ms": round(verify_ms, 3),
+                "openssl_sign_ms": round(openssl_sign_ms, 3),
+                "openssl_verify_ms": round(openssl_verify_ms, 3),
+                "bulk_signatures_per_s": round(bulk, 1),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
