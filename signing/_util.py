@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 
 from signing.errors import FormatError, SigningError
@@ -21,8 +22,15 @@ def utc(moment: datetime, what: str = "time") -> datetime:
     return moment.astimezone(UTC)
 
 
-# What cryptography raises on a malformed certificate: InvalidVersion is not a ValueError.
-CERT_ERRORS: tuple[type[Exception], ...] = (ValueError, TypeError, x509.InvalidVersion)
+# What cryptography raises on a malformed certificate; several are not ValueErrors.
+CERT_ERRORS: tuple[type[Exception], ...] = (
+    ValueError,
+    TypeError,
+    x509.InvalidVersion,
+    x509.DuplicateExtension,
+    x509.UnsupportedGeneralNameType,
+    UnsupportedAlgorithm,
+)
 
 
 @lru_cache(maxsize=8192)

@@ -260,6 +260,7 @@ class _CertFacts:
 
     cert: x509.Certificate
     der: bytes
+    public_key: Any
     issuer_der: bytes
     subject_der: bytes
     serial: int
@@ -323,6 +324,7 @@ def _read_facts(der: bytes) -> _CertFacts:
     return _CertFacts(
         cert=cert,
         der=der,
+        public_key=cert.public_key(),
         issuer_der=cert.issuer.public_bytes(),
         subject_der=cert.subject.public_bytes(),
         serial=cert.serial_number,
@@ -919,7 +921,7 @@ def _verify(
             )
 
     # 3b. Signature value.
-    crypto_problem = _check_signature_value(parsed, signer.cert, content_digest)
+    crypto_problem = _check_signature_value(parsed, signer.public_key, content_digest)
     if crypto_problem is not None:
         sub, detail = crypto_problem
         indication = _INDET if sub is SubIndication.CRYPTO_CONSTRAINTS_FAILURE_NO_POE else _FAILED
@@ -1157,7 +1159,7 @@ def _expected_ess_v2(cert_der: bytes) -> bytes:
 
 
 def _check_signature_value(
-    parsed: _Parsed, cert: x509.Certificate, content_digest: bytes
+    parsed: _Parsed, key: Any, content_digest: bytes
 ) -> tuple[SubIndication, str] | None:
     digest_cls = _DIGESTS[parsed.digest_name]
     name = parsed.sig_name
@@ -1180,7 +1182,6 @@ def _check_signature_value(
     algorithm: hashes.HashAlgorithm | utils.Prehashed = (
         utils.Prehashed(sig_hash) if prehashed else sig_hash
     )
-    key = cert.public_key()
     try:
         if name.endswith("ecdsa"):
             if not isinstance(key, ec.EllipticCurvePublicKey):
