@@ -50,12 +50,6 @@ def clean_text(value: Any, field: str, *, required: bool = True, max_len: int = 
     return text
 
 
-def clean_optional_text(value: Any, field: str, *, max_len: int = SHORT) -> str | None:
-    """Like :func:`clean_text` but an empty value becomes ``None``."""
-    text = clean_text(value, field, required=False, max_len=max_len)
-    return text or None
-
-
 def clean_lines(
     value: Any,
     field: str,
