@@ -104,6 +104,7 @@ LONG_LIST_FIELDS = {
     "discussion",
     "request",
 }
+LONG_FIELDS = {"title", "award", "addressee", "summary"}
 CHOICES: dict[str, list[tuple[str, Any]]] = {
     "profile": [
         ("party", _l("Văn bản của Đảng (HD 36-HD/VPTW)")),
@@ -168,6 +169,11 @@ class Node:
     error: str = ""
 
     @property
+    def is_compound(self) -> bool:
+        """A group holding lists or groups is laid out as a column, not a row of inputs."""
+        return any(c.kind in ("group", "list") for c in self.children)
+
+    @property
     def dom_id(self) -> str:
         return "f-" + re.sub(r"[^A-Za-z0-9_-]", "-", self.path)
 
@@ -199,7 +205,7 @@ def _scalar_node(key: str, path: str, value: Any, parent_list: str = "") -> Node
         return Node("date", path, key, label(key), value)
     if key in TIME_FIELDS:
         return Node("time", path, key, label(key), value)
-    long = isinstance(value, str) and len(value) > 90
+    long = key in LONG_FIELDS or (isinstance(value, str) and len(value) > 90)
     return Node("long" if long else "text", path, key, label(key), value)
 
 

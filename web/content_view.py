@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from web.content_form import label
+from web.content_form import CHOICES, DATE_FIELDS, label
+from web.i18n import vn_iso_date
 
 
 @dataclass
@@ -29,6 +30,16 @@ class Section:
 
 PLEDGE_ORDER = ("legal_bases", "preamble", "contents", "targets", "commitments")
 SUBMISSION_LISTS = ("legal_bases", "request")
+
+
+def _display(key: str, value: Any) -> str:
+    """A field value as a reader expects it: dates in words, choices by their label."""
+    if key in DATE_FIELDS and isinstance(value, str):
+        return vn_iso_date(value)
+    for choice, text in CHOICES.get(key, []):
+        if choice == value:
+            return str(text)
+    return str(value)
 
 
 def _lines(anchor: str, values: Any) -> list[Item]:
@@ -63,7 +74,7 @@ def sections(content: Mapping[str, Any]) -> list[Section]:
         meeting = content.get("meeting") or {}
         if meeting:
             facts = [
-                Item("meeting", f"{label(k)}: {meeting.get(k)}")
+                Item("meeting", f"{label(k)}: {_display(k, meeting.get(k))}")
                 for k in (
                     "date",
                     "start_time",

@@ -12,7 +12,7 @@ from markupsafe import Markup
 from transitions.extensions import GraphMachine
 
 from web.diagram import render_svg
-from web.labels import state_label
+from web.labels import state_label, trigger_label
 from workflow.definitions import DEFINITIONS, FINAL_STATES, STATES, Definition
 
 bp = Blueprint("diagram", __name__)
@@ -50,13 +50,16 @@ def mermaid_source(definition: Definition) -> str:
 @bp.get("/workflow")
 def page():  # type: ignore[no-untyped-def]
     diagrams = []
-    for (kind, version), definition in sorted(DEFINITIONS.items()):
+    for (kind, version), definition in sorted(
+        DEFINITIONS.items(), key=lambda item: (item[0][0] != "pledge", item[0])
+    ):
         svg = render_svg(
             list(STATES),
             _edges(definition),
             initial="draft",
             finals=FINAL_STATES,
             labels={s: state_label(s) for s in STATES},
+            trigger_labels={t.trigger: trigger_label(t.trigger) for t in definition.transitions},
             title=f"{kind} v{version}",
         )
         diagrams.append(
