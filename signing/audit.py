@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -43,9 +44,11 @@ def _normalise(value: Any, path: str) -> Any:
     if value is None or isinstance(value, bool | int):
         return value
     if isinstance(value, float):
-        # Floats have several textual forms across languages; refuse them rather than hash
-        # something another implementation might print differently.
-        raise FormatError(f"audit field {path}: floats are not allowed, use an integer or text")
+        # Python prints finite floats as the shortest repr that round-trips, so the text is
+        # stable; NaN and infinities are not JSON at all.
+        if not math.isfinite(value):
+            raise FormatError(f"audit field {path}: {value!r} is not a JSON number")
+        return value
     raise FormatError(f"audit field {path}: unsupported type {type(value).__name__}")
 
 
