@@ -46,7 +46,7 @@ from signing.bagfixity import FixityResult, bagit_validate, check_fixity, make_b
 from signing.ca import certificate_unit_code, fingerprint_sha256
 from signing.credentials import load_certificates
 from signing.errors import BundleError, FormatError, SigningError
-from signing.safezip import DEFAULT_LIMITS, ZipLimits, read_zip, write_zip
+from signing.safezip import DEFAULT_LIMITS, ZipLimits, read_zip, write_zip, zip_timestamp
 from signing.verify import (
     DocumentReport,
     Indication,
@@ -313,6 +313,7 @@ def build_bundle(inp: BundleInput) -> bytes:
         raise BundleError("verification phải là một đối tượng")
     certs = _certificate_files(inp.certificates)
     created = _iso(inp.created_at)
+    zip_timestamp(inp.created_at)  # refuse a date zip cannot carry before doing the work
 
     payload: dict[str, bytes] = {
         "document.docx": docx,
@@ -341,9 +342,7 @@ def build_bundle(inp: BundleInput) -> bytes:
     title = inp.document_json.get("title")
     bag_info: dict[str, Any] = {
         "Bag-Software-Agent": f"thidua ({BUNDLE_FORMAT}; bagit.py {bagit.VERSION})",
-        "Bagging-Date": inp.created_at.astimezone(UTC).date().isoformat()
-        if inp.created_at.tzinfo
-        else inp.created_at.date().isoformat(),
+        "Bagging-Date": created[:10],  # the date in UTC; bagit would stamp today
         "External-Identifier": doc_id,
         "External-Description": _check_text(title, "title")
         if isinstance(title, str) and title.strip()
@@ -458,16 +457,23 @@ class ApprovalResult:
     decision: Mapping[str, Any] | None = None
     approved_at: str | None = None
     mismatches: tuple[str, ...] = ()
+    signer_is_member: bool = False  # a member unit, not the board, signed the approval
 
     @property
     def passed(self) -> bool:
-        return self.report is not None and self.report.passed and self.manifest_matches
+        return (
+            self.report is not None
+            and self.report.passed
+            and self.manifest_matches
+            and not self.signer_is_member
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "passed": self.passed,
             "manifest_matches": self.manifest_matches,
             "mismatches": list(self.mismatches),
+            "signer_is_member": self.signer_is_member,
             "decision": None if self.decision is None else dict(self.decision),
             "approved_at": self.approved_at,
             "report": None if self.report is None else self.report.to_dict(),
@@ -767,9 +773,13 @@ class _Verifier:
                 SubIndication.NO_CERTIFICATE_CHAIN_FOUND,
             )
             return None, "none"
-        for path, pem in sorted(self.files.items()):
-            if not _cert_path(path):
-                continue
+        # CA files first: they are the only ones that can match.
+        candidates = sorted(
+            (path for path in self.files if _cert_path(path)),
+            key=lambda path: (not path.startswith("data/certs/ca-"), path),
+        )
+        for path in candidates:
+            pem = self.files[path]
             try:
                 certs = load_certificates(pem)
             except FormatError as exc:
@@ -834,7 +844,7 @@ class _Verifier:
         doc_sha: str | None,
         signatures: Mapping[str, bytes],
         units: Mapping[str, str],
-        trust: TrustStore,
+        trust: TrustStore | None,
     ) -> ApprovalResult:
         manifest = self.files.get("data/approval/manifest.json")
         signature = self.files.get("data/approval/manifest.json.p7s")
@@ -861,6 +871,17 @@ class _Verifier:
                 body.get("approved_at") if isinstance(body.get("approved_at"), str) else None
             )
         report = _verify(manifest, signature, trust, self.at, board_code)
+        signer_code = report.signer.unit_code if report.signer else None
+        signer_is_member = signer_code is not None and signer_code in units
+        if signer_is_member:
+            # A member unit cannot approve its own pledge, whatever the manifest claims the
+            # board's code to be.
+            self.note(
+                "approval_signer",
+                f"bản kê phê duyệt do đơn vị thành viên {signer_code} ký, không phải Ban Thi đua"
+                " – Khen thưởng",
+                SubIndication.SIG_CONSTRAINTS_FAILURE,
+            )
         for item in mismatches:
             self.fail("approval_manifest", item, SubIndication.HASH_FAILURE)
         return ApprovalResult(
@@ -869,6 +890,7 @@ class _Verifier:
             decision=decision,
             approved_at=approved_at,
             mismatches=tuple(mismatches),
+            signer_is_member=signer_is_member,
         )
 
     # -- audit --------------------------------------------------------------------------

@@ -527,3 +527,32 @@ def test_in_memory_fixity_agrees_with_bagit(bundle) -> None:
         assert ours.ok == theirs.ok, (name, ours.errors, theirs.errors)
     assert verdicts["intact"] == (True, True)
     assert sum(ok for ok, _ in verdicts.values()) == 1
+
+
+def test_member_unit_posing_as_the_board(bundle, world, trust) -> None:
+    """A member unit writes its own code as the board's and signs the approval itself."""
+    _, files = unzip(bundle)
+    docx = files["data/document.docx"]
+    sigs = {code: files[f"data/signatures/{code}.p7s"] for code in UNITS}
+    manifest = approval_manifest(
+        "42",
+        hashlib.sha256(docx).hexdigest(),
+        sigs,
+        {"number": "1/QĐ", "board": {"code": "VPHU-MD", "name": "Ban giả"}},
+        APPROVED_AT,
+        member_units=UNITS,
+    )
+
+    def mutate(files):
+        files["data/approval/manifest.json"] = manifest
+        files["data/approval/manifest.json.p7s"] = sign(world, "VPHU-MD", manifest)
+
+    report = check(rebag(bundle, mutate), trust)
+    assert report.approval.report.passed  # a valid signature by VPHU-MD...
+    assert report.approval.manifest_matches
+    assert "approval_signer" in problem_codes(report)  # ...but not the board's
+    assert report.approval.signer_is_member
+    assert not report.approval.passed
+    assert report.indication == INDETERMINATE
+    assert report.sub_indication == "SIG_CONSTRAINTS_FAILURE"
+    assert not report.passed

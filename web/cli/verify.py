@@ -232,7 +232,9 @@ def _print_bundle(report: BundleReport, path: Path) -> None:
         who = signer.unit if signer and signer.unit else "Ban Thi đua – Khen thưởng"
         line = _unit_line("Phê duyệt", who, approval.report)
         if approval.report.passed and not approval.manifest_matches:
-            line += "; bản kê phê duyệt không khớp gói"
+            line += "; nhưng bản kê phê duyệt không khớp gói"
+        if approval.signer_is_member:
+            line += "; nhưng người ký là đơn vị thành viên, không phải Ban Thi đua – Khen thưởng"
         echo(line)
     if report.fixity.ok:
         echo("Toàn vẹn BagIt  hợp lệ")
