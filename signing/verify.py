@@ -364,8 +364,8 @@ class TrustStore:
 
     Every CRL must parse, be issued by one of the anchors and carry that anchor's valid
     signature; otherwise construction fails with FormatError, so a bad CRL can never be
-    silently ignored. The store caches chain-validation results, so keep one instance per
-    set of anchors (``from_pem`` does that for identical input).
+    silently ignored. Chain-validation results are cached per set of anchors and shared by
+    every store built from the same anchors, so creating a store per request stays cheap.
     """
 
     def __init__(self, anchors: Sequence[x509.Certificate], crls: Sequence[bytes] = ()):
@@ -379,13 +379,11 @@ class TrustStore:
             unique.setdefault(certificate_der(anchor), anchor)
         self._anchors = tuple(unique.values())
         self._anchor_facts = tuple(_facts(d) for d in unique)
-        self._store = Store(list(self._anchors)) if self._anchors else None
+        self._chains = _chain_cache_for(tuple(sorted(unique)), self._anchors)
         self._revoked: dict[tuple[bytes, int], _Revoked] = {}
         self._crl_issuers: set[bytes] = set()
         for raw in crls:
             self._add_crl(raw)
-        self._chain_cache: OrderedDict[tuple[Any, ...], _ChainResult] = OrderedDict()
-        self._lock = threading.Lock()
 
     @classmethod
     def from_pem(cls, pem_bytes: bytes, crls: Sequence[bytes] = ()) -> TrustStore:
@@ -443,28 +441,31 @@ class TrustStore:
     def _revocation(self, facts: _CertFacts) -> _Revoked | None:
         return self._revoked.get((facts.issuer_der, facts.serial))
 
-    def _chain(self, leaf: _CertFacts, intermediates: tuple[_CertFacts, ...], at: dt.datetime):
+    def _chain(
+        self, leaf: _CertFacts, intermediates: tuple[_CertFacts, ...], at: dt.datetime
+    ) -> _ChainResult:
         key = (leaf.der, tuple(i.der for i in intermediates), at)
-        with self._lock:
-            hit = self._chain_cache.get(key)
+        cache = self._chains
+        with cache.lock:
+            hit = cache.results.get(key)
             if hit is not None:
-                self._chain_cache.move_to_end(key)
+                cache.results.move_to_end(key)
                 return hit
         result = self._build_chain(leaf, intermediates, at)
-        with self._lock:
-            self._chain_cache[key] = result
-            if len(self._chain_cache) > 4096:
-                self._chain_cache.popitem(last=False)
+        with cache.lock:
+            cache.results[key] = result
+            if len(cache.results) > _CHAIN_RESULTS_PER_STORE:
+                cache.results.popitem(last=False)
         return result
 
     def _build_chain(
         self, leaf: _CertFacts, intermediates: tuple[_CertFacts, ...], at: dt.datetime
     ) -> _ChainResult:
-        if self._store is None:
+        if self._chains.store is None:
             return _ChainResult(None, SubIndication.NO_CERTIFICATE_CHAIN_FOUND, "no trust anchors")
         verifier = (
             PolicyBuilder()
-            .store(self._store)
+            .store(self._chains.store)
             .time(at)
             .extension_policies(ca_policy=_CA_POLICY, ee_policy=_EE_POLICY)
             .build_client_verifier()
@@ -500,6 +501,33 @@ class TrustStore:
                             return _ChainResult(None, SubIndication.OUT_OF_BOUNDS_NO_POE, detail)
                     return _ChainResult(None, SubIndication.CHAIN_CONSTRAINTS_FAILURE, detail)
         return _ChainResult(None, SubIndication.NO_CERTIFICATE_CHAIN_FOUND, detail)
+
+
+class _ChainCache:
+    """Chain-validation results for one set of anchors: they depend on nothing else (CRLs
+    are applied afterwards), so every TrustStore with these anchors shares them."""
+
+    def __init__(self, anchors: tuple[x509.Certificate, ...]):
+        self.store = Store(list(anchors)) if anchors else None
+        self.results: OrderedDict[tuple[Any, ...], _ChainResult] = OrderedDict()
+        self.lock = threading.Lock()
+
+
+_CHAIN_RESULTS_PER_STORE = 4096
+_CHAIN_CACHES: OrderedDict[tuple[bytes, ...], _ChainCache] = OrderedDict()
+_CHAIN_CACHES_LOCK = threading.Lock()
+
+
+def _chain_cache_for(key: tuple[bytes, ...], anchors: tuple[x509.Certificate, ...]) -> _ChainCache:
+    with _CHAIN_CACHES_LOCK:
+        cache = _CHAIN_CACHES.get(key)
+        if cache is None:
+            cache = _CHAIN_CACHES[key] = _ChainCache(anchors)
+            if len(_CHAIN_CACHES) > 32:
+                _CHAIN_CACHES.popitem(last=False)
+        else:
+            _CHAIN_CACHES.move_to_end(key)
+        return cache
 
 
 @dataclass(frozen=True)
