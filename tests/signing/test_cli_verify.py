@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 import zipfile
 from io import BytesIO
 from pathlib import Path
@@ -372,3 +373,27 @@ def test_every_signature_in_the_bundle_verifies_with_openssl(tmp_path: Path, fil
         )
         != 0
     )
+
+
+def test_installed_console_script(files, tmp_path: Path) -> None:
+    """The real ``thidua`` executable: exit statuses and no traceback on bad input."""
+    script = Path(sys.executable).with_name("thidua")
+    if not script.exists():
+        pytest.skip("the thidua console script is not installed in this environment")
+    ok = subprocess.run(
+        [script, "verify", files["bundle"], "--trust", files["ca"], "--at", AT],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert "Kết luận: HỢP LỆ (TOTAL_PASSED)" in ok.stdout
+    junk = tmp_path / "junk.zip"
+    junk.write_bytes(b"PK\x05\x06" + bytes(30))
+    bad = subprocess.run(
+        [script, "verify", junk], capture_output=True, text=True, check=False, timeout=120
+    )
+    assert bad.returncode == 2
+    assert "Traceback" not in bad.stderr
+    assert bad.stderr.startswith("Error: ")
