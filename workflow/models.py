@@ -320,6 +320,9 @@ class Document(Base):
     current_version: Mapped[DocumentVersion | None] = relationship(
         foreign_keys=[current_version_id], post_update=True
     )
+    # Read-mostly: services set ``frozen_version_id`` itself (see workflow.services), so that
+    # the frozen version and the state requiring it (check frozen_from_signing_on) land in
+    # the same UPDATE rather than in a later post-update.
     frozen_version: Mapped[DocumentVersion | None] = relationship(
         foreign_keys=[frozen_version_id], post_update=True
     )

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from workflow.definitions import Facts
@@ -111,6 +112,13 @@ def lock_document(session: Session, document: Document) -> Document:
         stmt = select(Document).where(Document.id == document.id)
     locked = session.scalars(stmt.execution_options(populate_existing=True)).one()
     return locked
+
+
+def set_frozen_version(document: Document, version: DocumentVersion | None) -> None:
+    """Point the document at its frozen version through the column (written in the same UPDATE
+    as the state), keeping the loaded relationship in step without a post-update."""
+    document.frozen_version_id = version.id if version is not None else None
+    set_committed_value(document, "frozen_version", version)
 
 
 def check_expected_version(document: Document, expected_version: int | None) -> None:

@@ -64,6 +64,14 @@ def check_content(term: ClusterTerm, kind: str, content: Any) -> Any:
         raise ValidationError(
             f"Nội dung ghi năm {parsed.year} nhưng nhiệm kỳ cụm là năm {term.year}.", field="year"
         )
+    for field_name, unit in (("head_unit", term.head_unit), ("deputy_unit", term.deputy_unit)):
+        stated = getattr(parsed, field_name, None)
+        if stated is not None and unit is not None and stated != unit.code:
+            raise ValidationError(
+                f"Nội dung ghi {field_name} là {stated}, nhưng nhiệm kỳ năm {term.year} "
+                f"là {unit.code}.",
+                field=field_name,
+            )
     expected = {m.unit.code for m in term.memberships}
     given = [u.code for u in parsed.member_units]
     if set(given) != expected or len(given) != len(set(given)):
@@ -166,15 +174,14 @@ def create_document(
     session.add(document)
     flush(session)
     version = DocumentVersion(
-        document_id=document.id,
         number=1,
         content=_stored(parsed),
         created_by_id=actor.id,
         created_at=now,
     )
-    session.add(version)
+    document.versions.append(version)
     flush(session)
-    document.current_version_id = version.id
+    document.current_version = version
     flush(session)
     append_event(
         session,
@@ -214,15 +221,15 @@ def new_version(
         or 0
     ) + 1
     version = DocumentVersion(
-        document_id=document.id,
         number=number,
         content=content,
         created_by_id=actor.id,
         created_at=now,
     )
-    session.add(version)
+    # Through the relationships, so the loaded document sees its new version at once.
+    document.versions.append(version)
     session.flush()
-    document.current_version_id = version.id
+    document.current_version = version
     return version
 
 

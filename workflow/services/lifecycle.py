@@ -12,6 +12,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 import documents
@@ -58,6 +59,7 @@ from workflow.services._common import (
     load_document,
     lock_document,
     optional_reason,
+    set_frozen_version,
 )
 from workflow.services.drafting import comment, new_version
 
@@ -343,7 +345,7 @@ def open_signing(
         version.frozen_at = now
         version.docx_sha256 = digest
         version.reference_code = ref
-        document.frozen_version_id = version.id
+        set_frozen_version(document, version)
     data: dict[str, Any] = {"version": version.number, "docx_sha256": digest, "reference_code": ref}
     if override:
         data["override_reason"] = text
@@ -366,7 +368,7 @@ def _void_and_restart(
             sig.void_reason = reason
             voided += 1
         new_version(session, document, actor, dict(frozen.content), now)
-    document.frozen_version_id = None
+    set_frozen_version(document, None)
     return voided
 
 
@@ -523,25 +525,51 @@ def _server_credential(session: Session, actor: User, unit_id: int) -> Credentia
 
 def _record_wrong_pin(session: Session, credential_id: int) -> int:
     """Count a wrong PIN in its own transaction, committed at once, so the count survives the
-    rollback of the failed request. Returns the new count."""
+    rollback of the failed request. Returns the new count.
+
+    The separate transaction needs the write lock the caller may already hold: on SQLite when
+    the caller wrote earlier in its transaction (web requests and CLI commands never do before
+    a signature), on PostgreSQL if it had locked the credential row. Then the count is recorded
+    in the caller's transaction instead, which is the best that can be done without
+    committing the caller's work.
+    """
     table = Credential.__table__
+    stmt = (
+        update(table)
+        .where(table.c.id == credential_id, table.c.failed_pins < MAX_PIN_TRIES)
+        .values(failed_pins=table.c.failed_pins + 1)
+        .returning(table.c.failed_pins)
+    )
+    lock_stmt = (
+        update(table)
+        .where(
+            table.c.id == credential_id,
+            table.c.status == "active",
+            table.c.failed_pins >= MAX_PIN_TRIES,
+        )
+        .values(status="locked")
+    )
     engine = session.get_bind()
-    with engine.begin() as conn:
-        count = conn.execute(
-            update(table)
-            .where(table.c.id == credential_id, table.c.failed_pins < MAX_PIN_TRIES)
-            .values(failed_pins=table.c.failed_pins + 1)
-            .returning(table.c.failed_pins)
-        ).scalar_one_or_none()
-        if count is None:
-            return MAX_PIN_TRIES
-        if count >= MAX_PIN_TRIES:
-            conn.execute(
-                update(table)
-                .where(table.c.id == credential_id, table.c.status == "active")
-                .values(status="locked")
-            )
-    return int(count)
+    if engine.dialect.name == "sqlite":
+        in_transaction = session.connection().connection.dbapi_connection.in_transaction
+    else:
+        in_transaction = False
+    count: int | None = None
+    if not in_transaction:
+        try:
+            with engine.connect() as conn:
+                if engine.dialect.name == "postgresql":
+                    conn.exec_driver_sql("SET LOCAL lock_timeout = '3s'")
+                count = conn.execute(stmt).scalar_one_or_none()
+                conn.execute(lock_stmt)
+                conn.commit()
+        except OperationalError:
+            count = None
+            in_transaction = True
+    if in_transaction:
+        count = session.execute(stmt).scalar_one_or_none()
+        session.execute(lock_stmt)
+    return MAX_PIN_TRIES if count is None else int(count)
 
 
 def _open_key(session: Session, credential: Credential, pin: Any, now: datetime) -> Any:
@@ -552,6 +580,7 @@ def _open_key(session: Session, credential: Credential, pin: Any, now: datetime)
         key = unseal_private_key(bytes(credential.sealed_key or b""), pin)
     except WrongPin:
         count = _record_wrong_pin(session, credential.id)
+        session.expire(credential, ["failed_pins", "status"])
         left = max(MAX_PIN_TRIES - count, 0)
         if left == 0:
             raise CredentialLocked(
