@@ -484,3 +484,37 @@ def test_two_signers_in_one_file_is_a_format_failure(trust, openssl, external) -
     report = verify_signature(DOCUMENT, der, trust, at=at)
     assert outcome(report) == (Indication.TOTAL_FAILED, SubIndication.FORMAT_FAILURE)
     assert "one signer" in report.detail
+
+
+def test_certificate_without_unit_code_needs_the_registered_certificate(ca, trust) -> None:
+    """A certificate from an external CA names no unit: only registration binds it to one."""
+    key = generate_private_key()
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "Phạm Văn Đức")]))
+        .issuer_name(ca.certificate.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(ISSUED)
+        .not_valid_after(ISSUED + timedelta(days=365))
+        .add_extension(
+            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False
+        )
+        .sign(ca._key, hashes.SHA256())
+    )
+    der = sign_detached(DOCUMENT, key, cert, signing_time=SIGNED_AT)
+    unbound = verify_signature(DOCUMENT, der, trust, at=VERIFY_AT, expected_unit_code="VPHU-MD")
+    assert unbound.sub_indication is SubIndication.SIG_CONSTRAINTS_FAILURE
+    bound = verify_signature(
+        DOCUMENT, der, trust, at=VERIFY_AT, expected_unit_code="VPHU-MD", expected_certificate=cert
+    )
+    assert outcome(bound) == PASSED
+    expected = {"VPHU-MD": UNITS["VPHU-MD"][0]}
+    document = verify_document(
+        DOCUMENT, expected, {"VPHU-MD": der}, trust, at=VERIFY_AT,
+        expected_certificates={"VPHU-MD": cert},
+    )  # fmt: skip
+    assert document.status == "complete"
+    assert verify_document(DOCUMENT, expected, {"VPHU-MD": der}, trust, at=VERIFY_AT).status == (
+        "failed"
+    )
