@@ -573,7 +573,8 @@ def verify_bundle(
     ``trust``: anchors to validate signer chains against. Without it the bundle's own CA
     certificate (data/certs) is used only if its SHA-256 equals ``ca_fingerprint``; otherwise
     every signature is INDETERMINATE / NO_CERTIFICATE_CHAIN_FOUND (a bundle must not vouch
-    for itself). ``at``: the validation time (the caller's clock; none is read here).
+    for itself). When both are given, ``trust`` decides and the fingerprint is not used.
+    ``at``: the validation time (the caller's clock; none is read here).
 
     Fixity is always checked in memory (every file's SHA-256 against the bag's manifests);
     ``bagit_check`` adds the bagit library's own ``Bag.validate()`` on a private copy, an
@@ -630,6 +631,7 @@ class _Verifier:
     def run(self, at_text: str) -> BundleReport:
         self._check_layout()
         fixity, bag_info = self._fixity()
+        self._check_format(bag_info)
         docx = self.files.get("data/document.docx")
         doc_sha = None if docx is None else _sha256(docx)
         doc_id, units = self._document_json(doc_sha, bag_info)
@@ -729,6 +731,22 @@ class _Verifier:
             )
         self._compare_bag_info(bag_info, expected_id, doc_sha, units)
         return doc_id, units
+
+    def _check_format(self, info: Mapping[str, Any]) -> None:
+        """A bundle of an unknown format version is not judged by this version's rules."""
+        declared = info.get("Thidua-Bundle-Format")
+        if info and declared != BUNDLE_FORMAT:
+            self.fail(
+                "format",
+                f"định dạng gói {declared!r} không được hỗ trợ (phiên bản này đọc {BUNDLE_FORMAT})",
+            )
+        raw = self.files.get("data/verification.json")
+        if raw is not None:
+            try:
+                if not isinstance(_strict_json(raw, "data/verification.json"), dict):
+                    raise BundleError("data/verification.json phải là một đối tượng JSON")
+            except BundleError as exc:
+                self.fail("verification_json", str(exc))
 
     def _compare_bag_info(
         self,

@@ -556,3 +556,24 @@ def test_member_unit_posing_as_the_board(bundle, world, trust) -> None:
     assert report.indication == INDETERMINATE
     assert report.sub_indication == "SIG_CONSTRAINTS_FAILURE"
     assert not report.passed
+
+
+def test_unknown_bundle_format_version(bundle, trust) -> None:
+    def mutate(files):
+        files["bag-info.txt"] = files["bag-info.txt"].replace(
+            b"Thidua-Bundle-Format: thidua-bundle/1", b"Thidua-Bundle-Format: thidua-bundle/9"
+        )
+
+    report = check(rebag(bundle, mutate), trust)
+    assert "format" in problem_codes(report)
+    assert report.indication == FAILED
+
+
+@pytest.mark.parametrize("content", [b"[]", b"{", b'{"a":1,"a":2}'])
+def test_malformed_verification_json(bundle, trust, content: bytes) -> None:
+    def mutate(files):
+        files["data/verification.json"] = content
+
+    report = check(rebag(bundle, mutate), trust)
+    assert "verification_json" in problem_codes(report)
+    assert report.indication == FAILED
