@@ -274,11 +274,16 @@ def test_certificate_without_document_signing_usage(ca, trust) -> None:
         .not_valid_before(ISSUED)
         .not_valid_after(ISSUED + timedelta(days=90))
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca.certificate.public_key()),
+            critical=False,
+        )
         .sign(ca._key, hashes.SHA256())
     )
     der = sign_detached(DOCUMENT, key, cert, signing_time=SIGNED_AT)
     report = verify_signature(DOCUMENT, der, trust, at=ISSUED + timedelta(days=40))
     assert outcome(report) == (Indication.INDETERMINATE, SubIndication.CHAIN_CONSTRAINTS_FAILURE)
+    assert "extended key usage" in report.detail
 
 
 def test_without_trust_anchors_integrity_is_still_checked(sigs) -> None:
@@ -499,6 +504,10 @@ def test_certificate_without_unit_code_needs_the_registered_certificate(ca, trus
         .not_valid_after(ISSUED + timedelta(days=365))
         .add_extension(
             x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False
+        )
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca.certificate.public_key()),
+            critical=False,
         )
         .sign(ca._key, hashes.SHA256())
     )
