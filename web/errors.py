@@ -20,8 +20,17 @@ def wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
+# Guards that say "this role may not do this" (as opposed to "not yet" or "missing input"):
+# the web answers them with 403, the other refused guards with 422.
+PERMISSION_GUARDS = frozenset(
+    {"is_head_drafter", "is_cluster_member", "is_member_signer", "is_submitter", "is_board"}
+)
+
+
 def status_for(exc: werr.WorkflowError) -> int:
     """HTTP status of a workflow error: the engine declares it on the class."""
+    if isinstance(exc, werr.GuardFailed) and exc.guard in PERMISSION_GUARDS:
+        return 403
     status = getattr(exc, "http_status", 400)
     # A misconfigured instance is our fault, everything else is a 4xx the user can act on.
     return status if isinstance(status, int) and 400 <= status < 600 else 400

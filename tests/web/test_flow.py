@@ -48,7 +48,8 @@ def test_pledge_2019_from_draft_to_archive(app: Flask) -> None:
         r = fire(client, document, "comment", anchor=anchor, text=f"Góp ý của {code}")
         assert r.status_code == 302, r.get_data(as_text=True)[:400]
     page = drafter.get(f"/documents/{document}").get_data(as_text=True)
-    assert "Góp ý của VPHU-MD" in page and "Góp ý của VPHU-PX" in page
+    assert "Góp ý của VPHU-MD" in page
+    assert "Góp ý của VPHU-PX" in page
     # All eight concur.
     for code in UNITS:
         r = fire(login(app, signer(code)), document, "concur")
@@ -64,7 +65,8 @@ def test_pledge_2019_from_draft_to_archive(app: Flask) -> None:
     for n, code in enumerate(UNITS, start=1):
         client = login(app, signer(code))
         sign_page = client.get(f"/documents/{document}/sign").get_data(as_text=True)
-        assert sha in sign_page and 'name="pin"' in sign_page
+        assert sha in sign_page
+        assert 'name="pin"' in sign_page
         r = client.post(
             f"/documents/{document}/sign",
             data={"pin": "123456", "expected_version": version_of(sign_page)},

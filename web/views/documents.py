@@ -26,11 +26,13 @@ from web import content_form, content_view, db
 from web.actions import USER_TRIGGERS, Inputs, fire, inputs_from
 from web.auth import actor
 from web.diffing import diff as content_diff
+from web.errors import status_for
 from workflow import models
 from workflow.errors import (
     ConflictError,
     CredentialLocked,
     GuardFailed,
+    InvalidTransition,
     ValidationError,
     WorkflowError,
     WrongPinError,
@@ -206,9 +208,8 @@ def fire_trigger(document_id: int, trigger: str):  # type: ignore[no-untyped-def
         return redirect(url_for(f"documents.{trigger}", document_id=document_id), code=307)
     try:
         fire(document_id, trigger, inputs_from(request.form))
-    except (ConflictError, GuardFailed, ValidationError) as exc:
-        status = 409 if isinstance(exc, ConflictError) else 422
-        return _rerender_with_error(document_id, trigger, exc, status)
+    except (ConflictError, GuardFailed, ValidationError, InvalidTransition) as exc:
+        return _rerender_with_error(document_id, trigger, exc, status_for(exc))
     flash(str(DONE_MESSAGES.get(trigger, _("Đã thực hiện."))), "success")
     anchor = "#review" if trigger == "comment" else ""
     return redirect(url_for("documents.show", document_id=document_id) + anchor)
@@ -247,10 +248,9 @@ def sign(document_id: int):  # type: ignore[no-untyped-def]
             except CredentialLocked as exc:
                 db.rollback()
                 error, status = exc.message, 423
-            except (ConflictError, GuardFailed, ValidationError) as exc:
+            except (ConflictError, GuardFailed, ValidationError, InvalidTransition) as exc:
                 db.rollback()
-                error = exc.message
-                status = 409 if isinstance(exc, ConflictError) else 422
+                error, status = exc.message, status_for(exc)
             else:
                 flash(str(DONE_MESSAGES["sign"]), "success")
                 return redirect(url_for("documents.show", document_id=doc.id))
@@ -293,10 +293,9 @@ def approve(document_id: int):  # type: ignore[no-untyped-def]
         except CredentialLocked as exc:
             db.rollback()
             error, status = exc.message, 423
-        except (ConflictError, GuardFailed, ValidationError) as exc:
+        except (ConflictError, GuardFailed, ValidationError, InvalidTransition) as exc:
             db.rollback()
-            error = exc.message
-            status = 409 if isinstance(exc, ConflictError) else 422
+            error, status = exc.message, status_for(exc)
         else:
             flash(str(DONE_MESSAGES["approve"]), "success")
             return redirect(url_for("documents.show", document_id=doc.id))

@@ -1,0 +1,115 @@
+"""Headers, cookies, CSRF, login rate limiting and session fixation."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Flask
+
+from tests.web.conftest import PASSWORD, login
+from web.security import LoginLimiter
+
+
+def test_security_headers_on_html_and_json(client) -> None:  # type: ignore[no-untyped-def]
+    for path in ("/login", "/verify", "/api/openapi.json", "/does-not-exist"):
+        headers = client.get(path).headers
+        csp = headers["Content-Security-Policy"]
+        assert "script-src 'self'" in csp
+        assert "style-src 'self'" in csp
+        assert "unsafe-inline" not in csp
+        assert "frame-ancestors 'none'" in csp
+        assert headers["X-Frame-Options"] == "DENY"
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert headers["Referrer-Policy"] == "same-origin"
+
+
+def test_pages_carry_no_inline_script_or_style(app: Flask) -> None:
+    """What the CSP forbids must not be needed: no <script> bodies, no style attributes."""
+    client = login(app, "vphu-uh-drafter")
+    draft = app.config["DEMO_DOCUMENTS"]["pledge-2019"]
+    for path in ("/", f"/documents/{draft}", f"/documents/{draft}/edit", "/workflow", "/verify"):
+        html = client.get(path).get_data(as_text=True)
+        assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), path
+        assert not re.search(r"\sstyle\s*=", html), path
+        assert not re.search(r"\son[a-z]+\s*=", html), path
+
+
+def test_session_cookie_is_secure_httponly_samesite(client) -> None:  # type: ignore[no-untyped-def]
+    response = client.post("/login", data={"username": "vphu-md-signer", "password": PASSWORD})
+    cookie = response.headers["Set-Cookie"]
+    assert "Secure" in cookie
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
+
+
+def test_csrf_is_enforced_on_forms(app: Flask) -> None:
+    app.config["WTF_CSRF_ENABLED"] = True
+    client = app.test_client()
+    response = client.post("/login", data={"username": "vphu-md-signer", "password": PASSWORD})
+    assert response.status_code == 400
+    assert "Phiên làm việc đã hết hạn" in response.get_data(as_text=True)
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    response = client.post(
+        "/login", data={"username": "vphu-md-signer", "password": PASSWORD, "csrf_token": token}
+    )
+    assert response.status_code == 302
+    # Logged in, a trigger without the token is still refused and changes nothing.
+    draft = app.config["DEMO_DOCUMENTS"]["pledge-2019"]
+    drafter = app.test_client()
+    page = drafter.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    drafter.post(
+        "/login", data={"username": "vphu-uh-drafter", "password": PASSWORD, "csrf_token": token}
+    )
+    response = drafter.post(f"/documents/{draft}/action/submit_for_review", data={})
+    assert response.status_code == 400
+    assert "Dự thảo" in drafter.get(f"/documents/{draft}").get_data(as_text=True)
+
+
+def test_wrong_password_is_refused_and_then_rate_limited(app: Flask) -> None:
+    client = app.test_client()
+    for _ in range(5):
+        response = client.post("/login", data={"username": "vphu-md-signer", "password": "nope"})
+        assert response.status_code == 401
+        assert "không đúng" in response.get_data(as_text=True)
+    response = client.post("/login", data={"username": "vphu-md-signer", "password": PASSWORD})
+    assert response.status_code == 429
+    assert "Quá nhiều lần đăng nhập sai" in response.get_data(as_text=True)
+
+
+def test_limiter_window_expires() -> None:
+    now = [0.0]
+    limiter = LoginLimiter(limit=2, window_seconds=10, clock=lambda: now[0])
+    limiter.fail("k")
+    limiter.fail("k")
+    assert limiter.blocked_for("k") > 0
+    now[0] = 11
+    assert limiter.blocked_for("k") == 0
+
+
+def test_login_starts_a_new_session(app: Flask) -> None:
+    """Session fixation: nothing planted in the session before login survives it."""
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["planted"] = "by-an-attacker"
+    client.post("/login", data={"username": "vphu-md-signer", "password": PASSWORD})
+    with client.session_transaction() as session:
+        assert "planted" not in session
+        assert session.get("_user_id")
+
+
+def test_logout_ends_the_session(app: Flask) -> None:
+    client = login(app, "vphu-md-signer")
+    assert client.get("/").status_code == 200
+    client.post("/logout")
+    assert client.get("/").status_code == 302
+
+
+def test_open_redirect_after_login_is_refused(app: Flask) -> None:
+    client = app.test_client()
+    response = client.post(
+        "/login?next=https://evil.example/",
+        data={"username": "vphu-md-signer", "password": PASSWORD},
+    )
+    assert response.headers["Location"] in ("/", "http://localhost/")
