@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -141,7 +142,7 @@ def seed_demo_command(instance: Path | None) -> None:
         if demo_seed.is_seeded(session):
             raise CliError("Instance đã có dữ liệu; seed-demo chỉ chạy trên instance trống.")
         with click.progressbar(
-            length=demo_seed.STEPS, label="Tạo dữ liệu mẫu", file=click.get_text_stream("stderr")
+            length=demo_seed.STEPS, label="Tạo dữ liệu mẫu", file=sys.stderr
         ) as bar:
 
             def progress(_label: str) -> None:
