@@ -140,9 +140,10 @@ def _parse_manifest(raw: bytes, name: str) -> dict[str, str]:
         parts = line.strip().split(None, 1)
         if len(parts) != 2 or not _HEX64.fullmatch(parts[0]):
             raise ValueError(f"{name} dòng {number}: không có dạng '<sha256> <đường dẫn>'")
-        path = _decode_path(parts[1].lstrip("*"))
-        normal = posixpath.normpath(path)
-        if normal != path or path.startswith(("/", "../", "~")) or path == "..":
+        path = parts[1].lstrip("*")
+        if "%" in path:
+            path = _decode_path(path)
+        if path.startswith(("/", "~")) or any(part in ("", ".", "..") for part in path.split("/")):
             raise ValueError(f"{name} dòng {number}: đường dẫn không an toàn {path!r}")
         if path in entries:
             raise ValueError(f"{name}: {path} được liệt kê hai lần")

@@ -932,7 +932,11 @@ class _Verifier:
             return result
         for index, line in enumerate(lines):
             try:
-                events.append(_strict_json_text(line, f"audit.jsonl dòng {index + 1}"))
+                # No depth limit here: verify_chain's recursion errors are caught below and
+                # only scalars of an event reach the report.
+                events.append(
+                    _strict_json_text(line, f"audit.jsonl dòng {index + 1}", check_depth=False)
+                )
             except BundleError as exc:
                 result = AuditResult(False, len(lines), broken_index=index, reason=str(exc))
                 self.fail("audit", f"nhật ký kiểm toán hỏng ở dòng {index + 1}: {exc}")
@@ -1102,14 +1106,15 @@ def _strict_json(raw: bytes, what: str) -> Any:
     return _strict_json_text(text, what)
 
 
-def _strict_json_text(text: str, what: str) -> Any:
+def _strict_json_text(text: str, what: str, *, check_depth: bool = True) -> Any:
     try:
         value = _DECODER.decode(text)
     except BundleError as exc:
         raise BundleError(f"{what}: {exc}") from None
     except (ValueError, RecursionError) as exc:
         raise BundleError(f"{what} không phải JSON hợp lệ: {exc}") from None
-    _check_depth(value, what)
+    if check_depth:
+        _check_depth(value, what)
     return value
 
 

@@ -225,11 +225,14 @@ def _local_header(data: bytes, info: zipfile.ZipInfo) -> tuple[int, int]:
     if magic != b"PK\x03\x04":
         raise BundleError(f"tiêu đề cục bộ hỏng: {info.filename!r}")
     name_start = offset + _LOCAL_HEADER.size
-    encoding = "utf-8" if info.flag_bits & 0x800 else "cp437"
-    try:
-        central_name = info.orig_filename.encode(encoding)
-    except UnicodeEncodeError:
-        central_name = b""
+    name = info.orig_filename
+    if name.isascii():  # the usual case; the cp437 codec is slow pure Python
+        central_name = name.encode("ascii")
+    else:
+        try:
+            central_name = name.encode("utf-8" if info.flag_bits & 0x800 else "cp437")
+        except UnicodeEncodeError:
+            central_name = b""
     # Two names for one entry would let different tools extract different files.
     if data[name_start : name_start + name_len] != central_name or method != info.compress_type:
         raise BundleError(f"tiêu đề cục bộ khác thư mục trung tâm: {info.filename!r}")
@@ -291,7 +294,9 @@ def zip_timestamp(moment: datetime) -> tuple[int, int, int, int, int, int]:
 
 def write_zip(entries: Iterable[tuple[str, bytes]], *, moment: datetime) -> bytes:
     """Deterministic zip: entries in the given order, all stamped ``moment`` (UTC), regular
-    files mode 0644 with Unix attributes, deflate level 9, no extra fields, no comment."""
+    files mode 0644 with Unix attributes, no extra fields, no comment. Entries are deflated
+    at level 9 unless that saves less than 5 % (a DOCX is a zip already, signatures and
+    certificates barely shrink): those are stored, so readers need not inflate them."""
     stamp = zip_timestamp(moment)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
@@ -300,6 +305,12 @@ def write_zip(entries: Iterable[tuple[str, bytes]], *, moment: datetime) -> byte
             info = zipfile.ZipInfo(name, date_time=stamp)
             info.create_system = 3
             info.external_attr = (stat.S_IFREG | 0o644) << 16
-            info.compress_type = zipfile.ZIP_DEFLATED
+            info.compress_type = _method_for(content)
             archive.writestr(info, content, compresslevel=9)
     return buffer.getvalue()
+
+
+def _method_for(content: bytes) -> int:
+    deflater = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    size = len(deflater.compress(content)) + len(deflater.flush())
+    return zipfile.ZIP_DEFLATED if size < 0.95 * len(content) else zipfile.ZIP_STORED
