@@ -122,23 +122,27 @@ def sign_detached(
         assert isinstance(key, rsa.RSAPrivateKey)
         signature = key.sign(to_sign, padding.PKCS1v15(), hashes.SHA256())
 
+    # Each level is encoded once and handed to its parent as a loaded (unparsed) value:
+    # asn1crypto then copies bytes instead of re-encoding the whole tree at every level.
     signer_info = cms.SignerInfo(
         {
             "version": "v1",
             "sid": cms.SignerIdentifier.load(sid_der),
             "digest_algorithm": algos.DigestAlgorithm.load(_SHA256),
-            "signed_attrs": signed_attrs,
+            "signed_attrs": cms.CMSAttributes.load(to_sign),
             "signature_algorithm": algos.SignedDigestAlgorithm({"algorithm": algo}),
             "signature": signature,
         }
-    )
+    ).dump()
     signed_data = cms.SignedData(
         {
             "version": "v1",
             "digest_algorithms": [algos.DigestAlgorithm.load(_SHA256)],
             "encap_content_info": {"content_type": "data"},
             "certificates": cms.CertificateSet.load(certs_der),
-            "signer_infos": [signer_info],
+            "signer_infos": cms.SignerInfos([cms.SignerInfo.load(signer_info)]),
         }
-    )
-    return cms.ContentInfo({"content_type": "signed_data", "content": signed_data}).dump()
+    ).dump()
+    return cms.ContentInfo(
+        {"content_type": "signed_data", "content": cms.SignedData.load(signed_data)}
+    ).dump()
