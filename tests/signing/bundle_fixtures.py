@@ -95,9 +95,7 @@ def make_world(units: Mapping[str, str] = UNITS, *, common_name: str = "thidua C
         )
         return Signer(code, name, key, cert)
 
-    signers = {
-        code: signer(code, name, f"Lãnh đạo {name}") for code, name in units.items()
-    }
+    signers = {code: signer(code, name, f"Lãnh đạo {name}") for code, name in units.items()}
     board = signer(BOARD_CODE, BOARD_NAME, "Trưởng ban Thi đua – Khen thưởng")
     return World(ca, signers, board)
 
