@@ -527,3 +527,89 @@ def test_certificate_without_unit_code_needs_the_registered_certificate(ca, trus
     assert verify_document(DOCUMENT, expected, {"VPHU-MD": der}, trust, at=VERIFY_AT).status == (
         "failed"
     )
+
+
+def _ca_cert(subject: str, key, issuer_name: x509.Name, issuer_key, *, path_length: int | None):
+    name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, subject)])
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(issuer_name or name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(ISSUED - timedelta(days=30))
+        .not_valid_after(ISSUED + timedelta(days=3650))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=path_length), critical=True)
+        .add_extension(
+            x509.KeyUsage(False, False, False, False, False, True, True, False, False),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()),
+            critical=False,
+        )
+    )
+    return builder.sign(issuer_key, hashes.SHA256())
+
+
+def test_external_hierarchy_with_an_intermediate_ca() -> None:
+    """A public CA: root -> issuing CA -> signer. The signature carries the intermediate;
+    only the root is trusted. Revoking the intermediate in the root's CRL fails the signer."""
+    root_key, inter_key, leaf_key = (generate_private_key() for _ in range(3))
+    root = _ca_cert("VN Root CA", root_key, None, root_key, path_length=1)
+    inter = _ca_cert("VN Issuing CA", inter_key, root.subject, root_key, path_length=0)
+    leaf = (
+        x509.CertificateBuilder()
+        .subject_name(
+            x509.Name(
+                [
+                    x509.NameAttribute(x509.NameOID.COMMON_NAME, "Đỗ Thị Lan"),
+                    x509.NameAttribute(x509.NameOID.SERIAL_NUMBER, "VPHU-UH"),
+                ]
+            )
+        )
+        .issuer_name(inter.subject)
+        .public_key(leaf_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(ISSUED)
+        .not_valid_after(ISSUED + timedelta(days=365))
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(inter_key.public_key()),
+            critical=False,
+        )
+        .add_extension(
+            x509.KeyUsage(True, True, False, False, False, False, False, False, False),
+            critical=True,
+        )
+        .sign(inter_key, hashes.SHA256())
+    )
+    der = sign_detached(DOCUMENT, leaf_key, leaf, signing_time=SIGNED_AT, chain=[inter])
+    store = TrustStore([root])
+    report = verify_signature(DOCUMENT, der, store, at=VERIFY_AT, expected_unit_code="VPHU-UH")
+    assert outcome(report) == PASSED, report.to_dict()
+    assert [link.subject for link in report.chain] == [
+        leaf.subject.rfc4514_string(),
+        "CN=VN Issuing CA",
+        "CN=VN Root CA",
+    ]
+    without_intermediate = sign_detached(DOCUMENT, leaf_key, leaf, signing_time=SIGNED_AT)
+    missing = verify_signature(DOCUMENT, without_intermediate, store, at=VERIFY_AT)
+    assert outcome(missing) == (Indication.INDETERMINATE, SubIndication.NO_CERTIFICATE_CHAIN_FOUND)
+
+    crl = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(root.subject)
+        .last_update(ISSUED)
+        .next_update(ISSUED + timedelta(days=7))
+        .add_revoked_certificate(
+            x509.RevokedCertificateBuilder()
+            .serial_number(inter.serial_number)
+            .revocation_date(ISSUED)
+            .build()
+        )
+        .sign(root_key, hashes.SHA256())
+        .public_bytes(Encoding.DER)
+    )
+    revoked = verify_signature(DOCUMENT, der, TrustStore([root], [crl]), at=VERIFY_AT)
+    assert outcome(revoked) == (Indication.TOTAL_FAILED, SubIndication.REVOKED)
