@@ -5,11 +5,22 @@ recipients, QR block. Each returns WordprocessingML for ``word/document.xml``.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Sequence
 
 from documents.content import Issuer, MemberUnit
 from documents.metrics import text_width_pt
-from documents.ooxml import cell, inline_picture, lines_run, mm, para, row, run, table
+from documents.ooxml import (
+    TWIPS_PER_MM,
+    cell,
+    inline_picture,
+    lines_run,
+    mm,
+    para,
+    row,
+    run,
+    table,
+)
 from documents.profiles import Profile
 
 PT = 20  # twips per point
@@ -17,10 +28,17 @@ CELL_MARGIN = 57  # 1 mm each side inside table cells
 A4_TWIPS = (11906, 16838)
 
 
+def margins_twips(profile: Profile) -> tuple[int, int, int, int]:
+    """Top, bottom, left, right margins rounded up to whole twips, so that "15 mm" never reads
+    back as 14.99 mm."""
+    top, bottom, left, right = (math.ceil(m * TWIPS_PER_MM) for m in profile.margins_mm)
+    return top, bottom, left, right
+
+
 def text_width(profile: Profile) -> int:
     """Width of the type area in twips (A4 less the left and right margins)."""
-    _top, _bottom, left, right = profile.margins_mm
-    return A4_TWIPS[0] - mm(left) - mm(right)
+    _top, _bottom, left, right = margins_twips(profile)
+    return A4_TWIPS[0] - left - right
 
 
 def vn_date(day: dt.date) -> str:

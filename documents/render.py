@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import re
 from collections.abc import Callable
 
@@ -16,7 +15,7 @@ from documents import blocks as b
 from documents.codec import content_to_dict
 from documents.content import Content, NominationContent, Nominee, PledgeContent
 from documents.errors import DocumentError
-from documents.ooxml import TWIPS_PER_MM, cell, field_run, mm, para, row, run, table
+from documents.ooxml import cell, field_run, mm, para, row, run, table
 from documents.package import (
     APP,
     CONTENT_TYPES,
@@ -114,8 +113,7 @@ _STATIC_PARTS = frozenset({
 
 
 def _section(profile: Profile) -> str:
-    # Round margins up to whole twips so that "15 mm" never reads back as 14.99 mm.
-    top, bottom, left, right = (math.ceil(m * TWIPS_PER_MM) for m in profile.margins_mm)
+    top, bottom, left, right = b.margins_twips(profile)
     width, height = b.A4_TWIPS
     return (
         "<w:sectPr>"
