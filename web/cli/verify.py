@@ -61,7 +61,7 @@ def _read(path: Path, limit: int, what: str) -> bytes:
 
 def _parse_at(text: str | None) -> datetime:
     if text is None:
-        return datetime.now(UTC)
+        return datetime.now(UTC).replace(microsecond=0)
     try:
         moment = datetime.fromisoformat(text.strip().replace("z", "Z"))
     except ValueError:
