@@ -64,12 +64,12 @@ def _parse_at(text: str | None) -> datetime:
         return datetime.now(UTC).replace(microsecond=0)
     try:
         moment = datetime.fromisoformat(text.strip().replace("z", "Z"))
-    except ValueError:
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except (ValueError, OverflowError):
         raise click.BadParameter(
             f"{text!r} không phải thời điểm ISO 8601 (ví dụ 2018-04-15T08:00:00Z)",
             param_hint="--at",
         ) from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _load_trust(path: Path | None, fingerprint: str | None) -> TrustStore | None:
