@@ -211,7 +211,7 @@ def test_missing_file_exits_2(tmp_path: Path) -> None:
     ("args", "message"),
     [
         (["--at", "hôm qua"], "ISO 8601"),
-        (["--at", "0001-01-01T00:00:00-01:00"], "ISO 8601"),
+        (["--at", "0001-01-01T00:00:00+01:00"], "ISO 8601"),
         (["--ca-fingerprint", "1234"], "dấu vân tay"),
         (["--trust", "{missing}"], "không tìm thấy"),
         (["--trust", "{bundle}"], "không dùng được"),
