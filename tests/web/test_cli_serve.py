@@ -1,0 +1,52 @@
+"""``thidua serve`` and ``web:create_app()`` as gunicorn calls it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from web import create_app
+from web.cli import main
+from web.cli.serve import ServeError, build_app
+from workflow.config import init_instance
+
+
+def test_serve_refuses_an_uninitialised_instance(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["serve", "--instance", str(tmp_path / "none")])
+    assert result.exit_code == 2
+    assert "thidua init" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_serve_refuses_an_unmigrated_database(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    for name in ("THIDUA_SECRET_KEY", "THIDUA_CA_SECRET", "DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    init_instance(tmp_path)
+    with pytest.raises(ServeError, match="thidua init"):
+        build_app(tmp_path)
+
+
+def test_create_app_reads_the_instance_from_the_environment(template, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("THIDUA_INSTANCE", str(template.config.instance_dir))
+    monkeypatch.setenv("DATABASE_URL", template.url)
+    for name in ("THIDUA_SECRET_KEY", "THIDUA_CA_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    app = create_app()
+    try:
+        assert app.config["SECRET_KEY"] == template.config.secret_key
+        assert app.test_client().get("/healthz").status_code == 200
+    finally:
+        app.extensions["thidua.engine"].dispose()
+
+
+def test_build_app_serves_a_migrated_instance(template, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("DATABASE_URL", template.url)
+    for name in ("THIDUA_SECRET_KEY", "THIDUA_CA_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    app = build_app(template.config.instance_dir)
+    try:
+        assert app.test_client().get("/login").status_code == 200
+    finally:
+        app.extensions["thidua.engine"].dispose()
