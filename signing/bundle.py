@@ -142,7 +142,10 @@ def _iso(moment: datetime) -> str:
         raise BundleError(f"cần một datetime, không phải {type(moment).__name__}")
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    try:
+        return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    except OverflowError:
+        raise BundleError(f"thời điểm {moment!r} nằm ngoài phạm vi biểu diễn được") from None
 
 
 def _sha256(data: bytes) -> str:
