@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from babel.messages.mofile import read_mo
@@ -49,7 +49,7 @@ def test_vietnamese_dates(app: Flask) -> None:
     with app.test_request_context("/"):
         assert vn_date(date(2018, 3, 31)) == "ngày 31 tháng 3 năm 2018"
         # 17:30 UTC is 00:30 the next day in Hà Nội.
-        moment = datetime(2018, 3, 30, 17, 30, tzinfo=timezone.utc)
+        moment = datetime(2018, 3, 30, 17, 30, tzinfo=UTC)
         assert vn_datetime(moment) == "00:30, ngày 31 tháng 3 năm 2018"
     with app.test_request_context("/"):
         from flask import session

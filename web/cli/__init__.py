@@ -7,7 +7,12 @@ import importlib
 import click
 
 # Each module registers its commands on ``main`` when imported.
-COMMAND_MODULES: tuple[str, ...] = ("web.cli.verify", "web.cli.demo", "web.cli.admin", "web.cli.serve")
+COMMAND_MODULES: tuple[str, ...] = (
+    "web.cli.verify",
+    "web.cli.demo",
+    "web.cli.admin",
+    "web.cli.serve",
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
