@@ -398,3 +398,43 @@ def test_installed_console_script(files, tmp_path: Path) -> None:
     assert bad.returncode == 2
     assert "Traceback" not in bad.stderr
     assert bad.stderr.startswith("Error: ")
+
+
+def _swap(files):
+    a, b = "data/signatures/VPHU-MD.p7s", "data/signatures/VPHU-UH.p7s"
+    files[a], files[b] = files[b], files[a]
+
+
+def _other_document(files):
+    files["data/signatures/VPHU-TO.p7s"] = sign(shared_world(), "VPHU-TO", sample_docx("khác"))
+
+
+def _alter_manifest(files):
+    files["data/approval/manifest.json"] = files["data/approval/manifest.json"].replace(
+        b"15/Q", b"16/Q"
+    )
+
+
+def _edit_audit(files):
+    files["data/audit.jsonl"] = files["data/audit.jsonl"].replace(b"vphu-md-signer", b"ke-gian", 1)
+
+
+@pytest.mark.parametrize(
+    ("mutate", "expected"),
+    [
+        (_swap, "VPHU-MD  Văn phòng Huyện ủy Mỹ Đức  chưa xác định được "
+                "(INDETERMINATE/SIG_CONSTRAINTS_FAILURE)"),
+        (_other_document, "VPHU-TO  Văn phòng Huyện ủy Thanh Oai  không hợp lệ "
+                          "(TOTAL_FAILED/HASH_FAILURE)"),
+        (_alter_manifest, "Phê duyệt  Ban Thi đua – Khen thưởng thành phố Hà Nội  không hợp lệ "
+                          "(TOTAL_FAILED/HASH_FAILURE)"),
+        (_edit_audit, "Nhật ký kiểm toán  không hợp lệ tại sự kiện thứ"),
+    ],
+    ids=["swapped", "other-document", "altered-manifest", "edited-audit"],
+)  # fmt: skip
+def test_rebagged_tampering_exits_1(files, mutate, expected: str) -> None:
+    files["bundle"].write_bytes(rebag(shared_bundle(), mutate))
+    result = run(files["bundle"], "--trust", files["ca"], "--at", AT)
+    assert result.exit_code == 1, result.output
+    assert expected in result.output
+    assert result.output.splitlines()[-1].startswith("Kết luận: KHÔNG HỢP LỆ (TOTAL_FAILED/")
