@@ -224,6 +224,9 @@ def test_comments_are_anchored_and_come_from_members(demo_session, demo):
     assert info.value.field == "text"
     with pytest.raises(GuardFailed):
         comment(s, user(s, "board-approver"), doc_id, "nominees[0]", "Ban không góp ý ở đây")
+    with pytest.raises(PermissionDenied):
+        comment(s, user(s, "vphu-qo-drafter"), doc_id, "nominees[0]", "Nhân danh đơn vị khác",
+                unit_code="VPHU-MD")
     with pytest.raises(InvalidTransition):
         comment(s, user(s, "vphu-qo-drafter"), demo.pledge_2019, "criteria", "Chưa gửi góp ý")
 

@@ -25,7 +25,6 @@ from workflow.models import (
     User,
 )
 from workflow.services._common import (
-    acting_unit,
     build_facts,
     can_see_term,
     check_expected_version,
@@ -33,6 +32,7 @@ from workflow.services._common import (
     current_actor,
     flush,
     load_document,
+    unit_by_code,
 )
 
 MAX_COMMENT = 4000
@@ -326,12 +326,15 @@ def comment(
     term = document.term
     body = clean_text(text, "text", max_len=MAX_COMMENT)
     candidates = {m.unit_id for m in term.memberships} | {term.head_unit_id}
-    unit_id = acting_unit(session, actor, candidates, "", unit_code) if unit_code else None
-    if unit_id is None:
+    if unit_code:
+        unit_id: int | None = unit_by_code(session, unit_code).id
+        if unit_id not in actor.unit_ids() or unit_id not in candidates:
+            raise PermissionDenied(
+                "Bạn chỉ góp ý nhân danh đơn vị thành viên của mình.", code="not_in_unit"
+            )
+    else:
         mine = sorted(actor.unit_ids() & candidates)
         unit_id = mine[0] if mine else None
-    elif unit_id not in actor.unit_ids():
-        raise PermissionDenied("Bạn không thuộc đơn vị này.", code="not_in_unit")
     definition = definition_for(document.kind, document.definition_version)
     facts = build_facts(session, actor, document, unit_id=unit_id, with_content=False)
     fire_machine(definition, document, "comment", facts)
