@@ -1126,10 +1126,7 @@ def _check_attributes(
         digest = _single(attrs["message_digest"], core.OctetString, "message-digest").native
         signing_time = None
         if "signing_time" in attrs:
-            value = _single(attrs["signing_time"], cms.Time, "signing-time").native
-            if not isinstance(value, dt.datetime):
-                raise FormatError("signing-time is not a time")
-            signing_time = utc(value)
+            signing_time = _signing_time(attrs["signing_time"].contents)
         problem = None
         if "signing_certificate_v2" in attrs:
             problem = _check_ess(attrs["signing_certificate_v2"], signer, v2=True)
@@ -1140,6 +1137,19 @@ def _check_attributes(
     except Exception as exc:  # asn1crypto raises many types on hostile input
         raise FormatError(f"signed attributes unreadable: {type(exc).__name__}: {exc}") from None
     return signing_time, bytes(digest), problem
+
+
+@lru_cache(maxsize=4096)
+def _signing_time(encoded: bytes) -> dt.datetime:
+    """The one signing-time value (UTCTime or GeneralizedTime); cached because signatures
+    verified together often share a signing time."""
+    try:
+        value = cms.Time.load(encoded, strict=True).native
+    except Exception as exc:  # asn1crypto raises several types on malformed times
+        raise FormatError(f"signing-time unreadable: {exc}") from None
+    if not isinstance(value, dt.datetime):
+        raise FormatError("signing-time is not a time")
+    return utc(value)
 
 
 def _check_ess(values: Any, signer: _CertFacts, *, v2: bool) -> str | None:
