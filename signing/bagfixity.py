@@ -15,11 +15,14 @@ Both return a FixityResult; the test suite checks they agree on every tampered b
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import posixpath
 import re
 import shutil
+import subprocess
+import sys
 import tempfile
 import threading
 import unicodedata
@@ -50,9 +53,8 @@ _HEX64 = re.compile(r"[0-9a-fA-F]{64}")
 # an application that configures logging still receives them through propagation.
 logging.getLogger("bagit").addHandler(logging.NullHandler())
 
-# bagit.make_bag works by changing the process's working directory; serialise our calls so
-# two builds in one process never race on it. (Other code in the process must not rely on
-# relative paths while a bundle is being built; thidua's code uses absolute paths.)
+# bagit.make_bag works by changing the process's working directory; serialise in-process
+# calls so two builds never race on it (make_bag_files isolates it when other threads run).
 _MAKE_BAG_LOCK = threading.Lock()
 
 
@@ -258,29 +260,63 @@ def _read_tree(root: str) -> dict[str, bytes]:
     return out
 
 
-def make_bag_files(payload: Mapping[str, bytes], bag_info: Mapping[str, Any]) -> dict[str, bytes]:
+# Run in a child interpreter when this process has other threads (see make_bag_files).
+_CHILD_MAKE_BAG = """
+import json, sys
+import bagit
+bagit.make_bag(sys.argv[1], json.load(sys.stdin), processes=1, checksums=["sha256"])
+"""
+
+
+def _run_make_bag(root: str, bag_info: Mapping[str, Any], isolate: bool) -> None:
+    if not isolate:
+        with _MAKE_BAG_LOCK:
+            bagit.make_bag(root, dict(bag_info), processes=1, checksums=["sha256"])
+        return
+    result = subprocess.run(
+        [sys.executable, "-I", "-c", _CHILD_MAKE_BAG, root],
+        input=json.dumps(dict(bag_info), ensure_ascii=False).encode("utf-8"),
+        capture_output=True,
+        check=False,
+        timeout=300,
+        cwd=os.path.dirname(root),
+    )
+    if result.returncode != 0:
+        detail = result.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["?"]
+        raise BundleError(f"bagit.make_bag thất bại: {detail[0]}")
+
+
+def make_bag_files(
+    payload: Mapping[str, bytes], bag_info: Mapping[str, Any], *, isolate: bool | None = None
+) -> dict[str, bytes]:
     """Make a SHA-256 bag of ``payload`` (paths relative to data/) with bagit.make_bag in a
     private temporary folder and return all its files (paths relative to the bag).
+
+    bagit.make_bag changes the process's working directory while it works. When other
+    threads run in this process (a threaded web server), that would move their relative
+    paths under their feet, so the library then runs in a child interpreter instead
+    (``isolate``, default: whenever another thread is alive); both ways give the same bytes.
 
     bagit lists tag files in directory order, which differs between file systems; the tag
     manifest's lines are sorted so the same input always gives the same bytes. The bag is
     validated by the library before it is returned.
     """
+    if isolate is None:
+        isolate = threading.active_count() > 1
     base = tempfile.mkdtemp(prefix="thidua-bag-", dir=_scratch_dir())
     try:
         root = os.path.join(base, "bag")
         os.mkdir(root, 0o700)
         _write_tree(root, payload)
-        with _MAKE_BAG_LOCK:
-            bag = bagit.make_bag(root, dict(bag_info), processes=1, checksums=["sha256"])
+        _run_make_bag(root, bag_info, isolate)
         tagmanifest = os.path.join(root, TAGMANIFEST)
         with open(tagmanifest, encoding="utf-8") as handle:
             lines = sorted(line for line in handle.read().splitlines() if line.strip())
         with open(tagmanifest, "w", encoding="utf-8", newline="\n") as handle:
             handle.write("".join(line + "\n" for line in lines))
-        bagit.Bag(bag.path).validate(processes=1)
+        bagit.Bag(root).validate(processes=1)
         return _read_tree(root)
-    except (bagit.BagError, OSError, RuntimeError) as exc:
+    except (bagit.BagError, OSError, RuntimeError, subprocess.SubprocessError) as exc:
         raise BundleError(f"không tạo được túi BagIt: {exc}") from None
     finally:
         shutil.rmtree(base, ignore_errors=True)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import threading
 import zipfile
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -14,6 +16,7 @@ import bagit
 import pytest
 from cryptography.hazmat.primitives import serialization
 
+from signing.bagfixity import make_bag_files
 from signing.bundle import (
     BUNDLE_FORMAT,
     MANIFEST_FORMAT,
@@ -371,3 +374,27 @@ def test_extracted_bag_verifies_after_rezipping_by_another_tool(
             archive.write(path, path.relative_to(tmp_path).as_posix())
     report = verify_bundle(out.getvalue(), trust=trust, ca_fingerprint=None, at=VERIFY_AT)
     assert report.passed, report.problems
+
+
+def test_bag_made_in_a_child_process_is_identical() -> None:
+    """With other threads alive, bagit.make_bag (which changes the working directory) runs in
+    a child interpreter; the bag must not differ by a byte, nor our working directory move."""
+    payload = {"document.docx": b"PK\x03\x04abc", "signatures/VPHU-MD.p7s": b"\x30\x00"}
+    info = {"Bagging-Date": "2018-04-10", "Thidua-Member-Unit": ["VPHU-MD Văn phòng"]}
+    here = os.getcwd()
+    assert make_bag_files(payload, info, isolate=True) == make_bag_files(
+        payload, info, isolate=False
+    )
+    assert os.getcwd() == here
+
+
+def test_build_with_other_threads_alive_is_identical() -> None:
+    stop = threading.Event()
+    worker = threading.Thread(target=stop.wait, daemon=True)
+    worker.start()
+    try:
+        assert threading.active_count() > 1
+        assert build_bundle(shared_input()) == shared_bundle()
+    finally:
+        stop.set()
+        worker.join()
