@@ -583,6 +583,14 @@ def verify_bundle(
     ``bagit_check`` adds the bagit library's own ``Bag.validate()`` on a private copy, an
     independent second opinion costing about 3 ms, which bulk re-verification may skip.
 
+    The indication is TOTAL_PASSED only when everything passed. Otherwise it is that of the
+    first failure, unit signatures first: a signature's own ETSI result; HASH_FAILURE for
+    bag fixity, an approval manifest that names other bytes, or a broken audit chain;
+    FORMAT_FAILURE for layout problems and for a member unit whose signature is missing (an
+    archived bundle asserts that every member signed: ``status`` then says "incomplete").
+    Anything merely undecidable (no trust anchor, an approval signed by a member unit)
+    makes it INDETERMINATE.
+
     Raises BundleError when the input is not a safe, readable bundle zip (limits, traversal,
     links, bombs, damage) and FormatError for a malformed ``ca_fingerprint``; any problem
     inside a readable bundle yields a failed report instead.
@@ -622,7 +630,9 @@ class _Verifier:
         # (indication, sub-indication) of every finding that is not a signature report
         self.findings: list[tuple[Indication, SubIndication]] = []
 
-    def fail(self, code: str, message: str, sub: SubIndication = SubIndication.FORMAT_FAILURE):
+    def fail(
+        self, code: str, message: str, sub: SubIndication = SubIndication.FORMAT_FAILURE
+    ) -> None:
         self.problems.append(Problem(code, message))
         self.findings.append((Indication.TOTAL_FAILED, sub))
 
