@@ -404,8 +404,16 @@ def openssl_sign(openssl: str, folder: Path, *extra: str, prefix: str = "") -> b
 
 @pytest.mark.parametrize(
     "flags",
-    [(), ("-cades",), ("-noattr",), ("-nosmimecap",), ("-cades", "-nosmimecap")],
-    ids=["plain", "cades", "noattr", "nosmimecap", "cades-nosmimecap"],
+    [
+        (),
+        ("-cades",),
+        ("-noattr",),
+        ("-nosmimecap",),
+        ("-cades", "-nosmimecap"),
+        ("-stream",),
+        ("-nodetach",),
+    ],
+    ids=["plain", "cades", "noattr", "nosmimecap", "cades-nosmimecap", "ber-stream", "attached"],
 )
 def test_openssl_made_signatures_verify(trust, openssl, external, flags) -> None:
     signer, _rsa, folder, at = external
