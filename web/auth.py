@@ -75,14 +75,19 @@ class Principal:
 
     @cached_property
     def role_summary(self) -> str:
-        parts = []
+        """'Văn phòng Huyện ủy Ứng Hòa: Chuyên viên soạn thảo, Góp ý' (roles grouped by unit)."""
+        by_unit: dict[str, list[str]] = {}
         for membership in self.user.roles:
+            unit = membership.unit.name if membership.unit is not None else ""
             label = str(ROLE_LABELS.get(membership.role, membership.role))
-            if membership.unit is not None:
-                parts.append(f"{label} · {membership.unit.name}")
-            else:
-                parts.append(label)
-        return "; ".join(dict.fromkeys(parts))
+            by_unit.setdefault(unit, [])
+            if label not in by_unit[unit]:
+                by_unit[unit].append(label)
+        parts = [
+            f"{unit}: {', '.join(labels)}" if unit else ", ".join(labels)
+            for unit, labels in by_unit.items()
+        ]
+        return "; ".join(parts)
 
 
 class Anonymous(AnonymousUserMixin):

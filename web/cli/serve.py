@@ -66,8 +66,12 @@ def run(app, host: str, port: int) -> None:  # type: ignore[no-untyped-def]
 
 
 @main.command("serve")
-@click.option("--instance", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Thư mục instance (mặc định: $THIDUA_INSTANCE hoặc ./instance).")
+@click.option(
+    "--instance",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Thư mục instance (mặc định: $THIDUA_INSTANCE hoặc ./instance).",
+)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Địa chỉ lắng nghe.")
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
 def serve_command(instance: Path | None, host: str, port: int) -> None:
@@ -80,4 +84,80 @@ def serve_command(instance: Path | None, host: str, port: int) -> None:
         )
     app = build_app(instance)
     click.echo(f"thidua: http://{host}:{port}/  (Ctrl+C để dừng)")
+    run(app, host, port)
+
+
+# --- the demo: init if needed, seed if empty, serve -------------------------------------------
+
+
+def _needs_init(instance: Path | None) -> bool:
+    from workflow.config import load_config
+    from workflow.db import is_up_to_date, make_engine
+
+    try:
+        config = load_config(instance)
+    except WorkflowError:
+        return True
+    engine = make_engine(config.database_url)
+    try:
+        return not is_up_to_date(engine)
+    except Exception:  # no database file or tables yet
+        return True
+    finally:
+        engine.dispose()
+
+
+def _is_empty(instance: Path | None) -> bool:
+    from workflow.config import load_config
+    from workflow.db import make_engine, session_factory
+    from workflow.seed import is_seeded
+
+    engine = make_engine(load_config(instance).database_url)
+    try:
+        with session_factory(engine)() as session:
+            return not is_seeded(session)
+    finally:
+        engine.dispose()
+
+
+def demo_logins(instance: Path | None) -> list[str]:
+    from sqlalchemy import select
+
+    from workflow import models
+    from workflow.config import load_config
+    from workflow.db import make_engine, session_factory
+
+    engine = make_engine(load_config(instance).database_url)
+    try:
+        with session_factory(engine)() as session:
+            return list(session.scalars(select(models.User.username).order_by(models.User.id)))
+    finally:
+        engine.dispose()
+
+
+def prepare_demo(ctx: click.Context, instance: Path | None) -> None:
+    """``thidua init`` when the instance is missing or old, ``thidua seed-demo`` when empty."""
+    from web.cli.admin import init_command, seed_demo_command
+
+    if _needs_init(instance):
+        ctx.invoke(init_command, instance=instance)
+    if _is_empty(instance):
+        ctx.invoke(seed_demo_command, instance=instance)
+
+
+def serve_demo(ctx: click.Context, instance: Path | None, host: str, port: int) -> None:
+    prepare_demo(ctx, instance)
+    app = build_app(instance)
+    logins = demo_logins(instance)
+    app.config["DEMO_LOGINS"] = logins
+    from workflow.seed import DEMO_PASSWORD, DEMO_PIN
+
+    click.echo("")
+    click.echo(f"thidua đang chạy tại: http://{host}:{port}/")
+    click.echo("Tài khoản mẫu (CHỈ DÙNG ĐỂ THỬ, không dùng cho dữ liệu thật):")
+    click.echo(f"  mật khẩu: {DEMO_PASSWORD}   mã PIN ký: {DEMO_PIN}")
+    click.echo("  bắt đầu: vphu-uh-drafter (soạn giao ước 2019), các lãnh đạo <mã>-signer,")
+    click.echo("           board-approver (Ban Thi đua – Khen thưởng), admin")
+    click.echo("  tất cả: " + ", ".join(logins))
+    click.echo("Nhấn Ctrl+C để dừng.")
     run(app, host, port)
