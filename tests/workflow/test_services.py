@@ -225,8 +225,14 @@ def test_comments_are_anchored_and_come_from_members(demo_session, demo):
     with pytest.raises(GuardFailed):
         comment(s, user(s, "board-approver"), doc_id, "nominees[0]", "Ban không góp ý ở đây")
     with pytest.raises(PermissionDenied):
-        comment(s, user(s, "vphu-qo-drafter"), doc_id, "nominees[0]", "Nhân danh đơn vị khác",
-                unit_code="VPHU-MD")
+        comment(
+            s,
+            user(s, "vphu-qo-drafter"),
+            doc_id,
+            "nominees[0]",
+            "Nhân danh đơn vị khác",
+            unit_code="VPHU-MD",
+        )
     with pytest.raises(InvalidTransition):
         comment(s, user(s, "vphu-qo-drafter"), demo.pledge_2019, "criteria", "Chưa gửi góp ý")
 
@@ -718,3 +724,52 @@ def test_documents_of_the_demo_are_stored_as_validated_content(demo_session, dem
     content = documents.content_from_dict(copy.deepcopy(doc.frozen_version.content))
     assert content.year == 2018
     assert len(content.member_units) == 8
+
+
+def test_bad_request_inputs_are_our_own_errors(demo_session, demo):
+    s = demo_session
+    drafter = user(s, HEAD_2019)
+    with pytest.raises(ValidationError) as info:
+        lifecycle.fire(s, drafter, demo.pledge_2019, "submit_for_review", expected_version="x")
+    assert info.value.field == "expected_version"
+    with pytest.raises(NotFound):
+        get_document(s, drafter, "không-phải-số")
+    with pytest.raises(InvalidTransition):
+        lifecycle.fire(s, drafter, demo.pledge_2019, "publish")
+    with pytest.raises(ValidationError):
+        edit_draft(s, drafter, demo.pledge_2019, "không phải nội dung", None)
+    with pytest.raises(ValidationError) as info:
+        create_document(s, drafter, {"kind": "memo", "year": 2019})
+    assert info.value.field == "kind"
+
+
+def test_decision_date_accepts_iso_text(demo_session, demo):
+    s = demo_session
+    doc_id = demo.nomination_2018
+    lifecycle.open_signing(s, user(s, HEAD_2018), doc_id, override=True, reason="Đã biểu quyết")
+    sign_all_uploaded(s, demo, doc_id)
+    lifecycle.submit(s, user(s, HEAD_2018), doc_id)
+    board = user(s, "board-approver")
+    with pytest.raises(ValidationError) as info:
+        lifecycle.fire(
+            s,
+            board,
+            doc_id,
+            "approve",
+            pin=DEMO_PIN,
+            ca_secret=demo.ca_secret,
+            decision_number="15/QĐ",
+            decision_date="28/12/2018",
+        )
+    assert info.value.field == "decision_date"
+    doc = lifecycle.fire(
+        s,
+        board,
+        doc_id,
+        "approve",
+        pin=DEMO_PIN,
+        ca_secret=demo.ca_secret,
+        decision_number="15/QĐ",
+        decision_date="2018-12-28",
+    )
+    assert doc.state == "archived"

@@ -122,7 +122,15 @@ def set_frozen_version(document: Document, version: DocumentVersion | None) -> N
 
 
 def check_expected_version(document: Document, expected_version: int | None) -> None:
-    if expected_version is not None and int(expected_version) != document.version:
+    if expected_version is None:
+        return
+    try:
+        expected_version = int(expected_version)
+    except (TypeError, ValueError):
+        raise ValidationError(
+            "Phiên bản văn bản gửi kèm không hợp lệ.", field="expected_version"
+        ) from None
+    if expected_version != document.version:
         raise ConflictError(
             "Văn bản vừa được người khác thay đổi; hãy tải lại trang và thực hiện lại.",
             code="stale_version",

@@ -790,10 +790,7 @@ def approve(
     actor, now = current_actor(session, actor), aware(now)
     document = load_document(session, actor, document_id)
     number = clean_text(decision_number, "decision_number", max_len=64, required=False) or None
-    if decision_date is not None and not isinstance(decision_date, date):
-        raise ValidationError("Ngày quyết định không hợp lệ.", field="decision_date")
-    if isinstance(decision_date, datetime):
-        decision_date = decision_date.date()
+    decision_date = _as_date(decision_date)
     if (number is None) != (decision_date is None):
         raise ValidationError("Cần cả số và ngày của quyết định.", field="decision_number")
     check_expected_version(document, expected_version)
@@ -938,6 +935,24 @@ def approve(
         document.bundle_sha256 = bundle_sha
     _audit(session, actor, document, "archive", source, now, {"bundle_sha256": bundle_sha})
     return document
+
+
+def _as_date(value: Any) -> date | None:
+    """A decision date from a date, a datetime or ISO text (forms and JSON send text)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise ValidationError(
+        "Ngày quyết định không hợp lệ (định dạng YYYY-MM-DD).", field="decision_date"
+    )
 
 
 def export_bundle(session: Session, actor: User, document_id: int) -> bytes:
