@@ -288,6 +288,15 @@ def _common_transitions(kind: str) -> tuple[TransitionSpec, ...]:
         ),
         TransitionSpec("approve", ("submitted",), "approved", approve_guards, "Phê duyệt"),
         TransitionSpec("archive", ("approved",), "archived", (), "Lưu trữ", system=True),
+        # The sweeper's repair path; the signing join itself moves documents through "sign".
+        TransitionSpec(
+            "complete_signing",
+            ("signing",),
+            "signed",
+            (all_members_signed,),
+            "Hoàn tất ký",
+            system=True,
+        ),
         TransitionSpec(
             "return",
             ("submitted",),

@@ -169,6 +169,9 @@ def test_admin_commands(cli):
     listed = cli("credentials", "list")
     assert "vphu-bv-signer" in listed.output
     assert cli("list").output.strip() == "Không có văn bản nào."
+    swept = cli("sweep")
+    assert swept.exit_code == 0
+    assert "Không có văn bản" in swept.output
 
 
 def test_commands_before_init_say_what_to_do(cli):

@@ -773,3 +773,37 @@ def test_decision_date_accepts_iso_text(demo_session, demo):
         decision_date="2018-12-28",
     )
     assert doc.state == "archived"
+
+
+def test_sweep_completes_a_fully_signed_document_left_in_signing(demo_session, demo):
+    from workflow import blobs
+    from workflow.services import sweep
+
+    s = demo_session
+    drive_to_signing(s, demo.pledge_2019)
+    sign_all_uploaded(s, demo, demo.pledge_2019, SIGNERS[:-1])
+    assert sweep(s) == []
+    # The last signature written behind the join's back (as after a crash or a manual repair).
+    doc = get_document(s, user(s, "admin"), demo.pledge_2019)
+    last = user(s, SIGNERS[-1])
+    der = cms_for(s, demo, SIGNERS[-1], frozen_docx(s, doc.id))
+    cred = s.scalar(select(Credential).where(Credential.user_id == last.id))
+    s.add(
+        Signature(
+            document_id=doc.id,
+            version_id=doc.frozen_version_id,
+            unit_id=cred.unit_id,
+            signer_id=last.id,
+            credential_id=cred.id,
+            method="upload",
+            cms_sha256=blobs.put_blob(s, der, blobs.CMS),
+            certificate_sha256=cred.fingerprint_sha256,
+            signed_at=utcnow(),
+        )
+    )
+    s.flush()
+    assert doc.state == "signing"
+    assert sweep(s) == [doc.id]
+    assert doc.state == "signed"
+    assert sweep(s) == []
+    assert timeline(s, last, doc.id)[-1].action == "complete_signing"

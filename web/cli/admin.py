@@ -1,6 +1,6 @@
 """Operator commands: ``init``, ``seed-demo``, ``list``, ``export``, ``audit verify``,
-``ca export``, ``token create``, ``users add``, ``units add``, ``clusters add``, ``terms add``
-and ``credentials issue|revoke|unlock|list``.
+``ca export``, ``token create``, ``users add``, ``units add``, ``clusters add|add-term``,
+``credentials issue|revoke|unlock|list`` and ``sweep``.
 
 Thin wrappers over ``workflow`` services: one transaction per command, committed when the
 command succeeds. Errors print a clear message and exit 2; ``audit verify`` exits 1 when the
@@ -32,7 +32,7 @@ from workflow.definitions import STATE_LABELS
 from workflow.errors import WorkflowError
 from workflow.models import DOCUMENT_KINDS, DOCUMENT_STATES, ROLES
 from workflow.pki import ensure_ca
-from workflow.services import admin, auth
+from workflow.services import admin, auth, lifecycle
 
 INSTANCE_HELP = "Thư mục instance (mặc định: $THIDUA_INSTANCE hoặc ./instance)."
 
@@ -499,3 +499,16 @@ def credentials_list_command(instance: Path | None) -> None:
             f"{'khóa trên máy chủ' if row['server_key'] else 'chỉ chứng thư'}  "
             f"{row['fingerprint'][:16]}"
         )
+
+
+@main.command("sweep")
+@instance_option
+def sweep_command(instance: Path | None) -> None:
+    """Move fully signed documents still marked `signing` to `signed` (idempotent; for cron)."""
+    config = _config(instance)
+    with _session(config) as session:
+        moved = lifecycle.sweep(session)
+    if moved:
+        click.echo("Đã chuyển sang 'đã ký đủ': " + ", ".join(str(i) for i in moved))
+    else:
+        click.echo("Không có văn bản nào cần xử lý.")

@@ -30,6 +30,7 @@ Transitions (one function per trigger, or ``fire`` by name)
     submit_for_review, concur, request_changes, revise, open_signing, sign (-> Signature),
     decline, submit, approve (needs ca_secret), return_document, cancel
     export_bundle(session, actor, document_id) -> bytes            (archived documents)
+    sweep(session) -> list[int]   (repair: signing documents already fully signed -> signed)
 
 Administration (actor: an admin, or None for the console operator)
     add_unit, add_cluster, add_term, add_user, grant_role, revoke_role, set_password,
@@ -79,6 +80,7 @@ from workflow.services.lifecycle import (
     sign,
     submit,
     submit_for_review,
+    sweep,
 )
 from workflow.services.queries import (
     Inbox,
@@ -155,6 +157,7 @@ __all__ = [
     "signature_progress",
     "submit",
     "submit_for_review",
+    "sweep",
     "timeline",
     "unlock_credential",
     "user_for_token",

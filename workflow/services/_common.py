@@ -237,7 +237,7 @@ def content_problem(document: Document, version: DocumentVersion | None) -> str 
 
 def build_facts(
     session: Session,
-    actor: User,
+    actor: User | None,
     document: Document,
     *,
     unit_id: int | None = None,
@@ -259,7 +259,9 @@ def build_facts(
             )
         )
     signed = frozenset(s.unit_id for s in live_signatures(session, document.frozen_version_id))
-    roles = frozenset((r.unit_id, r.role) for r in actor.roles if r.unit_id is not None)
+    roles = frozenset(
+        (r.unit_id, r.role) for r in (actor.roles if actor else []) if r.unit_id is not None
+    )
     return Facts(
         kind=document.kind,
         state=document.state,

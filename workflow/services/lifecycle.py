@@ -968,6 +968,43 @@ def export_bundle(session: Session, actor: User, document_id: int) -> bytes:
     return blobs.get_blob(session, document.bundle_sha256)
 
 
+def sweep(session: Session, *, now: datetime | None = None) -> list[int]:
+    """Move to ``signed`` every document still in ``signing`` whose frozen version already has
+    a live signature from every member unit; returns their ids. Idempotent.
+
+    The signing join does this under a row lock, so normally there is nothing to do; the
+    sweeper is the safety net a cron job or ``thidua sweep`` runs (workflow.md, 4.2).
+    """
+    now = aware(now)
+    moved = []
+    ids = list(session.scalars(select(Document.id).where(Document.state == "signing")))
+    for doc_id in ids:
+        document = session.get(Document, doc_id)
+        assert document is not None
+        document = lock_document(session, document)
+        if document.state != "signing":
+            continue
+        definition = definition_for(document.kind, document.definition_version)
+        facts = build_facts(session, None, document, with_content=False)
+        if evaluate(definition, "complete_signing", facts, inputs=True) is not None:
+            continue
+        fire_machine(definition, document, "complete_signing", facts)
+        document.updated_at = now
+        flush(session)
+        append_event(
+            session,
+            action="complete_signing",
+            actor="system",
+            now=now,
+            document=document,
+            from_state="signing",
+            to_state="signed",
+            data={"version": document.frozen_version.number if document.frozen_version else None},
+        )
+        moved.append(document.id)
+    return moved
+
+
 # --- dispatch -----------------------------------------------------------------------------
 
 
