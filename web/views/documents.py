@@ -111,14 +111,15 @@ def _page_context(document_id: int) -> dict[str, Any]:
     )
     sigs_by_code = {}
     voided = []
-    if frozen:
-        for s in session.scalars(
-            select(models.Signature).where(models.Signature.document_id == doc.id)
-        ):
-            if s.voided_at is None and s.version_id == frozen.id:
-                sigs_by_code[s.unit.code] = s
-            elif s.voided_at is not None:
-                voided.append(s)
+    for sig in session.scalars(
+        select(models.Signature)
+        .where(models.Signature.document_id == doc.id)
+        .order_by(models.Signature.signed_at)
+    ):
+        if sig.voided_at is not None:
+            voided.append(sig)
+        elif frozen is not None and sig.version_id == frozen.id:
+            sigs_by_code[sig.unit.code] = sig
     members = [
         {"unit": u, "signature": sigs_by_code.get(u.code), "decision": decisions.get(u.id)}
         for u in doc.term.member_units
@@ -451,6 +452,24 @@ def edit(document_id: int):  # type: ignore[no-untyped-def]
     return redirect(url_for("documents.show", document_id=doc.id))
 
 
+def _shift_dates(value: Any, years: int) -> Any:
+    """Last year's content moved to this year: every ``date`` field by ``years`` years."""
+    if isinstance(value, dict):
+        out = {}
+        for key, child in value.items():
+            if key in content_form.DATE_FIELDS and isinstance(child, str) and years:
+                try:
+                    day = date.fromisoformat(child)
+                    child = day.replace(year=day.year + years).isoformat()
+                except ValueError:  # 29 February, or not a date: leave it to the editor
+                    pass
+            out[key] = _shift_dates(child, years)
+        return out
+    if isinstance(value, list):
+        return [_shift_dates(v, years) for v in value]
+    return value
+
+
 def _starting_content(term: models.ClusterTerm, kind: str) -> dict[str, Any]:
     """A new document starts from the cluster's previous document of this kind (its
     structure and wording), brought to this term's year and member units."""
@@ -470,7 +489,9 @@ def _starting_content(term: models.ClusterTerm, kind: str) -> dict[str, Any]:
         for u in term.member_units
     ]
     if previous is not None and previous.current_version is not None:
-        content = dict(previous.current_version.content)
+        content = _shift_dates(
+            dict(previous.current_version.content), term.year - previous.term.year
+        )
         old_units = {u.get("code"): u for u in content.get("member_units") or []}
         for u in units:
             if u["code"] in old_units:
