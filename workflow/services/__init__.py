@@ -66,21 +66,17 @@ from workflow.services.admin import (
 from workflow.services.auth import authenticate, create_token, revoke_tokens, user_for_token
 from workflow.services.drafting import check_content, comment, create_document, edit_draft
 from workflow.services.lifecycle import (
-    approve,
     cancel,
     concur,
     decline,
-    export_bundle,
     fire,
     open_signing,
     reference_code,
     request_changes,
     return_document,
     revise,
-    sign,
     submit,
     submit_for_review,
-    sweep,
 )
 from workflow.services.queries import (
     Inbox,
@@ -101,6 +97,7 @@ from workflow.services.queries import (
     versions,
     visible_documents,
 )
+from workflow.services.signatures import approve, export_bundle, sign, sweep
 
 __all__ = [
     "Inbox",

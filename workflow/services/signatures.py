@@ -1,0 +1,580 @@
+"""Signing use cases: a member unit signs (server-held key and PIN, or an uploaded CMS), the
+board approves and the document is archived with its bundle; plus the wrong-PIN counter, the
+archive export and the sweeper.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from signing.bundle import BundleInput, approval_manifest, build_bundle
+from signing.cms import sign_detached
+from signing.credentials import unseal_private_key
+from signing.errors import SigningError, WrongPin
+from signing.verify import TrustStore, verify_document, verify_signature
+from workflow import blobs
+from workflow.audit import append_event, document_events
+from workflow.clock import aware
+from workflow.definitions import STATE_LABELS, definition_for, evaluate, fire_machine
+from workflow.errors import (
+    ConflictError,
+    CredentialLocked,
+    GuardFailed,
+    NotFound,
+    PermissionDenied,
+    ValidationError,
+    WrongPinError,
+)
+from workflow.models import (
+    MAX_PIN_TRIES,
+    Approval,
+    Credential,
+    Document,
+    Signature,
+    Unit,
+    User,
+)
+from workflow.pki import ca_certificate, crl_der, load_ca
+from workflow.services._common import (
+    build_facts,
+    check_expected_version,
+    clean_text,
+    current_actor,
+    flush,
+    live_signatures,
+    load_document,
+    lock_document,
+)
+from workflow.services._transitions import audit as _audit
+from workflow.services._transitions import member_unit as _member_unit
+from workflow.services._transitions import transition as _transition
+
+MAX_UPLOAD_SIGNATURE = 256 * 1024
+
+
+# --- credentials and PINs -----------------------------------------------------------------
+
+
+def _check_usable(credential: Credential, now: datetime) -> None:
+    if credential.status == "revoked":
+        raise CredentialLocked("Chứng thư số đã bị thu hồi.", code="credential_revoked")
+    if credential.status == "locked":
+        raise CredentialLocked(
+            f"Khóa ký đã bị khóa sau {MAX_PIN_TRIES} lần nhập sai PIN; "
+            "hãy liên hệ quản trị viên để mở khóa.",
+            code="credential_locked",
+        )
+    if aware(credential.not_after) < now:
+        raise CredentialLocked("Chứng thư số đã hết hạn.", code="credential_expired")
+
+
+def _server_credential(session: Session, actor: User, unit_id: int) -> Credential:
+    credentials = list(
+        session.scalars(
+            select(Credential)
+            .where(
+                Credential.user_id == actor.id,
+                Credential.unit_id == unit_id,
+                Credential.sealed_key.is_not(None),
+            )
+            .order_by(Credential.id.desc())
+        )
+    )
+    if not credentials:
+        raise ValidationError(
+            "Bạn chưa có khóa ký lưu trên máy chủ cho đơn vị này; hãy tải lên chữ ký số "
+            "tạo bên ngoài (.p7s) hoặc liên hệ quản trị viên.",
+            field="pin",
+            code="no_credential",
+        )
+    for credential in credentials:
+        if credential.status == "active":
+            return credential
+    return credentials[0]  # _check_usable then says why it cannot be used
+
+
+def _record_wrong_pin(session: Session, credential_id: int) -> int:
+    """Count a wrong PIN in its own transaction, committed at once, so the count survives the
+    rollback of the failed request. Returns the new count.
+
+    The separate transaction needs the write lock the caller may already hold: on SQLite when
+    the caller wrote earlier in its transaction (web requests and CLI commands never do before
+    a signature), on PostgreSQL if it had locked the credential row. Then the count is recorded
+    in the caller's transaction instead, which is the best that can be done without
+    committing the caller's work.
+    """
+    table = Credential.__table__
+    stmt = (
+        update(table)
+        .where(table.c.id == credential_id, table.c.failed_pins < MAX_PIN_TRIES)
+        .values(failed_pins=table.c.failed_pins + 1)
+        .returning(table.c.failed_pins)
+    )
+    lock_stmt = (
+        update(table)
+        .where(
+            table.c.id == credential_id,
+            table.c.status == "active",
+            table.c.failed_pins >= MAX_PIN_TRIES,
+        )
+        .values(status="locked")
+    )
+    engine = session.get_bind()
+    if engine.dialect.name == "sqlite":
+        in_transaction = session.connection().connection.dbapi_connection.in_transaction
+    else:
+        in_transaction = False
+    count: int | None = None
+    if not in_transaction:
+        try:
+            with engine.connect() as conn:
+                if engine.dialect.name == "postgresql":
+                    conn.exec_driver_sql("SET LOCAL lock_timeout = '3s'")
+                count = conn.execute(stmt).scalar_one_or_none()
+                conn.execute(lock_stmt)
+                conn.commit()
+        except OperationalError:
+            count = None
+            in_transaction = True
+    if in_transaction:
+        count = session.execute(stmt).scalar_one_or_none()
+        session.execute(lock_stmt)
+    return MAX_PIN_TRIES if count is None else int(count)
+
+
+def _open_key(session: Session, credential: Credential, pin: Any, now: datetime) -> Any:
+    _check_usable(credential, now)
+    if not isinstance(pin, str) or not pin:
+        raise ValidationError("Cần nhập mã PIN.", field="pin", code="pin_required")
+    try:
+        key = unseal_private_key(bytes(credential.sealed_key or b""), pin)
+    except WrongPin:
+        count = _record_wrong_pin(session, credential.id)
+        session.expire(credential, ["failed_pins", "status"])
+        left = max(MAX_PIN_TRIES - count, 0)
+        if left == 0:
+            raise CredentialLocked(
+                f"Sai mã PIN {MAX_PIN_TRIES} lần; khóa ký đã bị khóa. "
+                "Hãy liên hệ quản trị viên để mở khóa.",
+                code="credential_locked",
+            ) from None
+        raise WrongPinError(f"Mã PIN không đúng; còn {left} lần thử.", tries_left=left) from None
+    except SigningError as exc:
+        raise CredentialLocked(
+            f"Khóa ký lưu trữ bị hỏng: {exc}", code="credential_damaged"
+        ) from None
+    if credential.failed_pins:
+        credential.failed_pins = 0
+    return key
+
+
+def _certificate(credential: Credential) -> Any:
+    from cryptography import x509
+
+    return x509.load_der_x509_certificate(bytes(credential.certificate_der))
+
+
+def _trust(session: Session) -> TrustStore:
+    return TrustStore([ca_certificate(session)])
+
+
+# --- sign ---------------------------------------------------------------------------------
+
+
+def sign(
+    session: Session,
+    actor: User,
+    document_id: int,
+    *,
+    pin: str | None = None,
+    signature_der: bytes | None = None,
+    unit_code: str | None = None,
+    expected_version: int | None = None,
+    now: datetime | None = None,
+) -> Signature:
+    """A member unit's signer signs the frozen version, with the server-held key and ``pin``
+    or by uploading a detached CMS (``signature_der``) made elsewhere, which is verified
+    against the frozen bytes and the signer's registered certificate before it is stored.
+
+    The same unit signing again gets its existing signature back. The signature that
+    completes the set moves the document to ``signed``; the join runs under a lock on the
+    document row so that exactly one signer makes that move.
+    """
+    actor, now = current_actor(session, actor), aware(now)
+    document = load_document(session, actor, document_id)
+    unit_id = _member_unit(session, actor, document, unit_code)
+    if unit_id is not None and document.frozen_version_id is not None:
+        existing = _existing_signature(session, document.frozen_version_id, unit_id)
+        if existing is not None and (unit_id, "signer") in {
+            (r.unit_id, r.role) for r in actor.roles
+        }:
+            return existing
+    check_expected_version(document, expected_version)
+    definition = definition_for(document.kind, document.definition_version)
+    facts = build_facts(session, actor, document, unit_id=unit_id, with_content=False)
+    if document.state != "signing":
+        fire_machine(definition, document, "sign", facts)  # raises the precise error
+    refusal = evaluate(definition, "sign", facts, inputs=False)
+    if refusal is not None:
+        fire_machine(definition, document, "sign", facts)  # raises GuardFailed with reasons
+        raise GuardFailed(refusal, trigger="sign", guard="unknown")
+    assert unit_id is not None
+    unit = session.get(Unit, unit_id)
+    assert unit is not None
+    frozen = document.frozen_version
+    assert frozen is not None
+    assert frozen.docx_sha256 is not None
+    frozen_id = frozen.id
+    docx = blobs.get_blob(session, frozen.docx_sha256)
+
+    if signature_der is not None:
+        cms, credential_id, cert_sha, method = _uploaded(
+            session, actor, unit, docx, signature_der, now
+        )
+    elif pin is not None:
+        credential = _server_credential(session, actor, unit_id)
+        key = _open_key(session, credential, pin, now)
+        cert = _certificate(credential)
+        try:
+            cms = sign_detached(docx, key, cert, signing_time=now, chain=(ca_certificate(session),))
+        except SigningError as exc:
+            raise CredentialLocked(
+                f"Không ký được bằng khóa này: {exc}", code="credential_damaged"
+            ) from None
+        credential_id, cert_sha, method = credential.id, credential.fingerprint_sha256, "server_key"
+    else:
+        raise ValidationError(
+            "Cần nhập mã PIN hoặc tải lên tệp chữ ký (.p7s).", field="pin", code="pin_required"
+        )
+
+    # The join: from here on, one signer of this document at a time.
+    document = lock_document(session, document)
+    if document.state != "signing" or document.frozen_version_id != frozen_id:
+        raise ConflictError(
+            "Văn bản vừa thay đổi trạng thái "
+            f"({STATE_LABELS.get(document.state, document.state)}); chữ ký chưa được lưu.",
+            code="state_changed",
+        )
+    existing = _existing_signature(session, frozen_id, unit_id)
+    if existing is not None:
+        return existing
+    facts = build_facts(session, actor, document, unit_id=unit_id, with_content=False)
+    source = document.state
+    fire_machine(definition, document, "sign", facts)
+    if document.state != source:
+        document.updated_at = now
+    cms_sha = blobs.put_blob(session, cms, blobs.CMS, now=now)
+    signature = Signature(
+        document_id=document.id,
+        version_id=frozen_id,
+        unit_id=unit_id,
+        signer_id=actor.id,
+        credential_id=credential_id,
+        method=method,
+        cms_sha256=cms_sha,
+        certificate_sha256=cert_sha,
+        signed_at=now,
+    )
+    session.add(signature)
+    _audit(
+        session,
+        actor,
+        document,
+        "sign",
+        source,
+        now,
+        {
+            "unit": unit.code,
+            "version": frozen.number,
+            "method": method,
+            "signature_sha256": cms_sha,
+            "certificate_sha256": cert_sha,
+        },
+    )
+    return signature
+
+
+def _existing_signature(session: Session, version_id: int, unit_id: int) -> Signature | None:
+    return session.scalar(
+        select(Signature).where(
+            Signature.version_id == version_id,
+            Signature.unit_id == unit_id,
+            Signature.voided_at.is_(None),
+        )
+    )
+
+
+def _uploaded(
+    session: Session, actor: User, unit: Unit, docx: bytes, signature_der: Any, now: datetime
+) -> tuple[bytes, int, str, str]:
+    if not isinstance(signature_der, bytes | bytearray) or not signature_der:
+        raise ValidationError("Tệp chữ ký rỗng hoặc không hợp lệ.", field="signature")
+    if len(signature_der) > MAX_UPLOAD_SIGNATURE:
+        raise ValidationError("Tệp chữ ký quá lớn.", field="signature")
+    der = bytes(signature_der)
+    report = verify_signature(docx, der, _trust(session), at=now, expected_unit_code=unit.code)
+    if not report.passed:
+        raise ValidationError(
+            f"Chữ ký tải lên không hợp lệ: {report.message} ({report.code})",
+            field="signature",
+            code="signature_invalid",
+            indication=str(report.indication),
+            sub_indication=str(report.sub_indication) if report.sub_indication else None,
+        )
+    fingerprint = report.signer.certificate_sha256 if report.signer else None
+    credential = session.scalar(
+        select(Credential).where(Credential.fingerprint_sha256 == fingerprint)
+    )
+    if credential is None or credential.user_id != actor.id or credential.unit_id != unit.id:
+        raise PermissionDenied(
+            "Chữ ký được tạo bằng chứng thư số không đăng ký cho bạn tại đơn vị này.",
+            code="certificate_not_registered",
+        )
+    if credential.status == "revoked":
+        raise CredentialLocked("Chứng thư số đã bị thu hồi.", code="credential_revoked")
+    return der, credential.id, credential.fingerprint_sha256, "upload"
+
+
+# --- approve ------------------------------------------------------------------------------
+
+
+def approve(
+    session: Session,
+    actor: User,
+    document_id: int,
+    *,
+    pin: str,
+    ca_secret: bytes,
+    decision_number: str | None = None,
+    decision_date: date | None = None,
+    expected_version: int | None = None,
+    now: datetime | None = None,
+) -> Document:
+    """submitted → approved → archived, in one transaction (the board).
+
+    The board member signs the approval manifest (document hash, every unit signature's hash,
+    the decision) with their server-held key; the archive bundle is built, stored as a blob,
+    and the document is archived. Nominations need ``decision_number`` and ``decision_date``.
+    ``ca_secret`` opens the CA key to issue the CRL the bundle carries.
+    """
+    actor, now = current_actor(session, actor), aware(now)
+    document = load_document(session, actor, document_id)
+    number = clean_text(decision_number, "decision_number", max_len=64, required=False) or None
+    decision_date = _as_date(decision_date)
+    if (number is None) != (decision_date is None):
+        raise ValidationError("Cần cả số và ngày của quyết định.", field="decision_number")
+    check_expected_version(document, expected_version)
+    definition = definition_for(document.kind, document.definition_version)
+    facts = build_facts(
+        session,
+        actor,
+        document,
+        decision_number=number,
+        decision_date=decision_date,
+        with_content=False,
+    )
+    if evaluate(definition, "approve", facts, inputs=True) is not None or (
+        document.state != "submitted"
+    ):
+        fire_machine(definition, document, "approve", facts)  # raises the precise error
+    term = document.term
+    credential = _server_credential(session, actor, term.board_unit_id)
+    key = _open_key(session, credential, pin, now)
+    ca = load_ca(session, ca_secret)
+
+    document = lock_document(session, document)
+    check_expected_version(document, expected_version)
+    frozen = document.frozen_version
+    assert frozen is not None
+    assert frozen.docx_sha256 is not None
+    signatures = live_signatures(session, frozen.id)
+    members = term.member_units
+    by_unit = {s.unit_id: s for s in signatures}
+    unit_sigs = {
+        u.code: blobs.get_blob(session, by_unit[u.id].cms_sha256)
+        for u in members
+        if u.id in by_unit
+    }
+    board = term.board_unit
+    decision: dict[str, Any] = {"board": {"code": board.code, "name": board.name}}
+    if number is not None and decision_date is not None:
+        decision.update({"number": number, "date": decision_date.isoformat()})
+    member_names = {u.code: u.name for u in members}
+    try:
+        manifest = approval_manifest(
+            str(document.id),
+            frozen.docx_sha256,
+            unit_sigs,
+            decision,
+            now,
+            member_units=member_names,
+        )
+        manifest_sig = sign_detached(
+            manifest, key, _certificate(credential), signing_time=now, chain=(ca.certificate,)
+        )
+    except SigningError as exc:
+        raise GuardFailed(
+            f"Không lập được bản kê phê duyệt: {exc}", trigger="approve", guard="manifest"
+        ) from None
+
+    source = _transition(
+        session,
+        actor,
+        document,
+        "approve",
+        now=now,
+        expected_version=None,
+        decision_number=number,
+        decision_date=decision_date,
+    )
+    manifest_sha = blobs.put_blob(session, manifest, blobs.JSON, now=now)
+    manifest_sig_sha = blobs.put_blob(session, manifest_sig, blobs.CMS, now=now)
+    _audit(
+        session,
+        actor,
+        document,
+        "approve",
+        source,
+        now,
+        {
+            "manifest_sha256": manifest_sha,
+            "approval_signature_sha256": manifest_sig_sha,
+            **(
+                {"decision_number": number, "decision_date": decision_date.isoformat()}
+                if number is not None and decision_date is not None
+                else {}
+            ),
+        },
+    )
+
+    docx = blobs.get_blob(session, frozen.docx_sha256)
+    trust = TrustStore([ca.certificate])
+    report = verify_document(docx, member_names, unit_sigs, trust, at=now)
+    certificates: list[Any] = [ca.certificate, _certificate(credential)]
+    for sig in signatures:
+        cred = session.get(Credential, sig.credential_id) if sig.credential_id else None
+        if cred is not None:
+            certificates.append(_certificate(cred))
+    try:
+        bundle = build_bundle(
+            BundleInput(
+                document_id=str(document.id),
+                document_docx=docx,
+                document_json={
+                    "kind": document.kind,
+                    "title": document.title,
+                    "year": term.year,
+                    "cluster": term.cluster.name,
+                    "reference_code": frozen.reference_code,
+                    "version": frozen.number,
+                    "content": frozen.content,
+                },
+                expected_units=member_names,
+                unit_signatures=unit_sigs,
+                approval_manifest=manifest,
+                approval_signature=manifest_sig,
+                certificates=certificates,
+                crl=crl_der(session, ca_secret, now=now),
+                audit_events=[e.to_dict() for e in document_events(session, document.id)],
+                verification=report.to_dict(),
+                created_at=now,
+            )
+        )
+    except SigningError as exc:
+        raise GuardFailed(
+            f"Không lập được gói lưu trữ: {exc}", trigger="approve", guard="bundle"
+        ) from None
+    bundle_sha = blobs.put_blob(session, bundle, blobs.ZIP, now=now)
+    session.add(
+        Approval(
+            document_id=document.id,
+            version_id=frozen.id,
+            approver_id=actor.id,
+            credential_id=credential.id,
+            decision_number=number,
+            decision_date=decision_date,
+            manifest_sha256=manifest_sha,
+            signature_sha256=manifest_sig_sha,
+            bundle_sha256=bundle_sha,
+            approved_at=now,
+        )
+    )
+    # The bundle and the archived state land in one UPDATE (the check constraint ties them).
+    with session.no_autoflush:
+        source = _transition(session, actor, document, "archive", now=now, expected_version=None)
+        document.bundle_sha256 = bundle_sha
+    _audit(session, actor, document, "archive", source, now, {"bundle_sha256": bundle_sha})
+    return document
+
+
+def _as_date(value: Any) -> date | None:
+    """A decision date from a date, a datetime or ISO text (forms and JSON send text)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise ValidationError(
+        "Ngày quyết định không hợp lệ (định dạng YYYY-MM-DD).", field="decision_date"
+    )
+
+
+def export_bundle(session: Session, actor: User, document_id: int) -> bytes:
+    """The archive bundle (zip) of an archived document the actor may see."""
+    actor = current_actor(session, actor)
+    document = load_document(session, actor, document_id)
+    if document.bundle_sha256 is None:
+        raise NotFound(
+            "Văn bản chưa được lưu trữ nên chưa có gói lưu trữ.",
+            code="no_bundle",
+            state=document.state,
+        )
+    return blobs.get_blob(session, document.bundle_sha256)
+
+
+def sweep(session: Session, *, now: datetime | None = None) -> list[int]:
+    """Move to ``signed`` every document still in ``signing`` whose frozen version already has
+    a live signature from every member unit; returns their ids. Idempotent.
+
+    The signing join does this under a row lock, so normally there is nothing to do; the
+    sweeper is the safety net a cron job or ``thidua sweep`` runs (workflow.md, 4.2).
+    """
+    now = aware(now)
+    moved = []
+    ids = list(session.scalars(select(Document.id).where(Document.state == "signing")))
+    for doc_id in ids:
+        document = session.get(Document, doc_id)
+        assert document is not None
+        document = lock_document(session, document)
+        if document.state != "signing":
+            continue
+        definition = definition_for(document.kind, document.definition_version)
+        facts = build_facts(session, None, document, with_content=False)
+        if evaluate(definition, "complete_signing", facts, inputs=True) is not None:
+            continue
+        fire_machine(definition, document, "complete_signing", facts)
+        document.updated_at = now
+        flush(session)
+        append_event(
+            session,
+            action="complete_signing",
+            actor="system",
+            now=now,
+            document=document,
+            from_state="signing",
+            to_state="signed",
+            data={"version": document.frozen_version.number if document.frozen_version else None},
+        )
+        moved.append(document.id)
+    return moved
