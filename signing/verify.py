@@ -855,9 +855,15 @@ def verify_signature(
     at = utc(at, "at")
     if expected_certificate is not None and not isinstance(expected_certificate, x509.Certificate):
         raise SigningError("expected_certificate must be an x509.Certificate")
+    _check_trust(trust)
     return _verify(
         _Digests(bytes(data)), signature_der, trust, at, expected_certificate, expected_unit_code
     )
+
+
+def _check_trust(trust: object) -> None:
+    if trust is not None and not isinstance(trust, TrustStore):
+        raise SigningError("trust must be a TrustStore or None")
 
 
 def _verify(
@@ -1287,8 +1293,14 @@ def verify_document(
     if not isinstance(data, bytes | bytearray | memoryview):
         raise SigningError("document data must be bytes")
     at = utc(at, "at")
+    _check_trust(trust)
+    if not isinstance(expected_units, Mapping) or not isinstance(signatures, Mapping):
+        raise SigningError("expected_units and signatures must be mappings keyed by unit code")
     digests = _Digests(bytes(data))
     registered = dict(expected_certificates or {})
+    for cert in registered.values():
+        if not isinstance(cert, x509.Certificate):
+            raise SigningError("expected_certificates must map unit codes to certificates")
     units: list[UnitResult] = []
     for code, name in expected_units.items():
         raw = signatures.get(code)

@@ -17,7 +17,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 from signing.ca import Revocation, fingerprint_sha256
 from signing.cms import sign_detached
 from signing.credentials import generate_private_key
-from signing.errors import FormatError
+from signing.errors import FormatError, SigningError
 from signing.verify import (
     Indication,
     SubIndication,
@@ -621,3 +621,14 @@ def test_external_hierarchy_with_an_intermediate_ca() -> None:
     )
     revoked = verify_signature(DOCUMENT, der, TrustStore([root], [crl]), at=VERIFY_AT)
     assert outcome(revoked) == (Indication.TOTAL_FAILED, SubIndication.REVOKED)
+
+
+def test_programming_errors_are_our_errors(sigs) -> None:
+    with pytest.raises(SigningError):
+        verify_signature(DOCUMENT, sigs["VPHU-MD"], "ca.pem", at=VERIFY_AT)  # type: ignore[arg-type]
+    with pytest.raises(SigningError):
+        verify_signature("text", sigs["VPHU-MD"], None, at=VERIFY_AT)  # type: ignore[arg-type]
+    with pytest.raises(SigningError):
+        verify_signature(DOCUMENT, sigs["VPHU-MD"], None, at="2018-04-15")  # type: ignore[arg-type]
+    with pytest.raises(SigningError):
+        verify_document(DOCUMENT, ["VPHU-MD"], sigs, None, at=VERIFY_AT)  # type: ignore[arg-type]
