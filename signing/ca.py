@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID, ObjectIdentifier
 
 from signing._seal import DEFAULT_KDF, PURPOSE_CA_KEY, KdfParams, open_sealed, seal
-from signing._util import certificate_der, sha256_hex, utc
+from signing._util import CERT_ERRORS, certificate_der, sha256_hex, utc
 from signing.credentials import (
     PrivateKey,
     check_key_matches,
@@ -216,10 +216,17 @@ class CertificateAuthority:
         try:
             cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier)
             bc = cert.extensions.get_extension_for_class(x509.BasicConstraints).value
+            cert.subject.public_bytes()
         except x509.ExtensionNotFound as exc:
             raise FormatError(f"not a thidua CA certificate: {exc}") from None
+        except CERT_ERRORS as exc:
+            raise FormatError(f"CA certificate unreadable: {exc}") from None
         if not bc.ca:
             raise FormatError("certificate is not a CA certificate")
+        try:  # a stored root that no longer verifies itself has been altered
+            cert.verify_directly_issued_by(cert)
+        except Exception as exc:  # InvalidSignature, ValueError, TypeError alike
+            raise FormatError(f"CA certificate signature does not verify: {exc}") from None
         return cls(cert, key, bytes(encrypted_key))
 
     # -- properties ---------------------------------------------------------------------

@@ -112,7 +112,11 @@ def check_key_matches(key: PrivateKey, certificate: x509.Certificate) -> None:
     """Raise SigningError unless ``certificate`` certifies ``key``'s public half."""
     fmt = serialization.PublicFormat.SubjectPublicKeyInfo
     enc = serialization.Encoding.DER
-    if key.public_key().public_bytes(enc, fmt) != certificate.public_key().public_bytes(enc, fmt):
+    try:
+        cert_key = certificate.public_key().public_bytes(enc, fmt)
+    except CERT_ERRORS as exc:
+        raise FormatError(f"khóa công khai trong chứng thư số không đọc được: {exc}") from None
+    if key.public_key().public_bytes(enc, fmt) != cert_key:
         raise SigningError("khóa bí mật không khớp với chứng thư số")
 
 

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtensionOID, NameOID
 
@@ -212,3 +213,25 @@ def test_openssl_accepts_certificates_and_crl(ca, md, openssl, files) -> None:
     done = run([openssl, "crl", "-inform", "DER", "-in", crl, "-CAfile", ca_file, "-noout"])
     assert done.returncode == 0, done.stderr
     assert "verify OK" in done.stdout + done.stderr
+
+
+def test_altered_stored_ca_certificate_is_refused(ca) -> None:
+    """Same key, edited name: the self-signature no longer verifies."""
+    edited = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Edited CA")]))
+        .issuer_name(ca.certificate.issuer)
+        .public_key(ca.certificate.public_key())
+        .serial_number(ca.certificate.serial_number)
+        .not_valid_before(ca.certificate.not_valid_before_utc)
+        .not_valid_after(ca.certificate.not_valid_after_utc)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.SubjectKeyIdentifier.from_public_key(ca.certificate.public_key()), critical=False
+        )
+        .sign(generate_private_key(), hashes.SHA256())
+    )
+    with pytest.raises(FormatError, match="does not verify"):
+        CertificateAuthority.load(
+            edited.public_bytes(serialization.Encoding.PEM), ca.encrypted_key, MASTER
+        )

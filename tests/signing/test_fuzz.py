@@ -4,6 +4,7 @@ input. Only our own error types may escape, and verify_signature never raises at
 from __future__ import annotations
 
 import contextlib
+import unicodedata
 from datetime import timedelta
 
 import pytest
@@ -12,7 +13,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from signing.audit import event_hash, verify_chain
+from signing.audit import GENESIS, event_hash, verify_chain
 from signing.ca import CertificateAuthority
 from signing.cms import sign_detached
 from signing.credentials import (
@@ -221,21 +222,51 @@ def test_mutated_stored_ca_raises_only_our_errors(ca, data) -> None:
 
 
 # --------------------------------------------------------------------------- audit
+RESERVED = {"hash", "id", "prev_hash", "doc_prev_hash"}
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.text(max_size=20) | st.floats(),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner),
-    max_leaves=12,
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.text(max_size=12)
+    | st.floats(allow_nan=False, allow_infinity=False),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+field_maps = st.dictionaries(
+    st.text(max_size=8).filter(lambda k: unicodedata.normalize("NFC", k) not in RESERVED),
+    json_values,
+    max_size=4,
 )
 
 
-@FAST
-@given(events=st.lists(st.dictionaries(st.text(max_size=10), json_values, max_size=6)))
-def test_audit_chain_on_arbitrary_events_reports_never_raises(events) -> None:
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(payloads=st.lists(field_maps, min_size=1, max_size=5), data=st.data())
+def test_audit_chain_of_arbitrary_events_verifies_and_any_edit_is_found(payloads, data) -> None:
+    events = []
+    previous = GENESIS
+    for index, payload in enumerate(payloads):
+        event = {**payload, "id": index, "prev_hash": previous, "doc_prev_hash": previous}
+        event["hash"] = event_hash(event)
+        previous = event["hash"]
+        events.append(event)
+    assert verify_chain(events).ok
+    assert verify_chain(events, link="doc_prev_hash").ok
+    victim = data.draw(st.integers(0, len(events) - 1))
+    events[victim] = {**events[victim], "tampered__": True}  # keys above are <= 8 chars
     report = verify_chain(events)
-    assert report.ok == (len(events) == 0) or report.ok is False or report.ok is True
-    for event in events:
-        with contextlib.suppress(SigningError):
-            assert len(event_hash(event)) == 64
+    assert (report.ok, report.broken_index) == (False, victim)
+
+
+@FAST
+@given(events=st.lists(st.dictionaries(st.text(max_size=8), json_values, max_size=4), max_size=4))
+def test_audit_chain_on_arbitrary_mappings_reports_never_raises(events) -> None:
+    """Events without a valid hash: always a report naming the first one, never a crash."""
+    report = verify_chain(events)
+    assert report.ok == (len(events) == 0)
+    if events:
+        assert report.broken_index == 0
 
 
 def test_pem_of_a_non_certificate_is_refused(signers) -> None:
