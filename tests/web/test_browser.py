@@ -15,16 +15,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from flask import Flask
-from sqlalchemy import select
 from werkzeug.serving import make_server
 
-from signing.credentials import unseal_private_key
 from tests.conftest import require_executable
 from tests.web.conftest import PASSWORD, PIN, UNITS, signer
-from workflow import models
-from workflow.db import make_engine, session_factory
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 CHROMIUM_ARGS = [
@@ -104,34 +101,19 @@ class Person:
         self.context.close()
 
 
-def _key_and_cert(app: Flask, username: str, code: str, tmp: Path) -> tuple[Path, Path]:
+def _key_and_cert(app: Flask, username: str, tmp: Path) -> tuple[Path, Path]:
     """The signer's own key and certificate, as they would hold them outside thidua."""
-    engine = make_engine(app.config["DATABASE_URL"])
-    try:
-        with session_factory(engine)() as session:
-            cred = session.scalars(
-                select(models.Credential)
-                .join(models.Credential.user)
-                .join(models.Credential.unit)
-                .where(models.User.username == username, models.Unit.code == code)
-            ).one()
-            key = unseal_private_key(bytes(cred.sealed_key), PIN)
-            cert_der = bytes(cred.certificate_der)
-    finally:
-        engine.dispose()
+    demo = app.config["DEMO_DATA"]
     key_path, cert_path = tmp / "key.pem", tmp / "cert.pem"
     key_path.write_bytes(
-        key.private_bytes(
+        demo.keys[username].private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
     )
-    from cryptography import x509
-
-    cert_path.write_bytes(
-        x509.load_der_x509_certificate(cert_der).public_bytes(serialization.Encoding.PEM)
-    )
+    cert = x509.load_der_x509_certificate(demo.certificates[username])
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     return key_path, cert_path
 
 
@@ -196,7 +178,7 @@ def test_pledge_2019_in_chromium(app: Flask, server: str, browser, tmp_path: Pat
                 p.click('[data-test="download-docx"]')
             docx = tmp_path / "document.docx"
             info.value.save_as(docx)
-            key, cert = _key_and_cert(app, signer(code), code, tmp_path)
+            key, cert = _key_and_cert(app, signer(code), tmp_path)
             p7s = tmp_path / f"{code}.p7s"
             subprocess.run(
                 [

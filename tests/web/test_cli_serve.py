@@ -28,24 +28,38 @@ def test_serve_refuses_an_unmigrated_database(tmp_path: Path, monkeypatch) -> No
         build_app(tmp_path)
 
 
-def test_create_app_reads_the_instance_from_the_environment(template, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("THIDUA_INSTANCE", str(template.config.instance_dir))
-    monkeypatch.setenv("DATABASE_URL", template.url)
+def _instance(tmp_path: Path, monkeypatch, db_url: str) -> Path:  # type: ignore[no-untyped-def]
     for name in ("THIDUA_SECRET_KEY", "THIDUA_CA_SECRET"):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    init_instance(tmp_path)
+    return tmp_path
+
+
+def test_create_app_reads_the_instance_from_the_environment(
+    tmp_path: Path,
+    monkeypatch,
+    demo_db,
+    db_url: str,  # type: ignore[no-untyped-def]
+) -> None:
+    instance = _instance(tmp_path, monkeypatch, db_url)
+    monkeypatch.setenv("THIDUA_INSTANCE", str(instance))
     app = create_app()
     try:
-        assert app.config["SECRET_KEY"] == template.config.secret_key
+        assert app.config["SECRET_KEY"] == (instance / "secret_key").read_text().strip()
         assert app.test_client().get("/healthz").status_code == 200
+        assert app.test_client().get("/login").status_code == 200
     finally:
         app.extensions["thidua.engine"].dispose()
 
 
-def test_build_app_serves_a_migrated_instance(template, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("DATABASE_URL", template.url)
-    for name in ("THIDUA_SECRET_KEY", "THIDUA_CA_SECRET"):
-        monkeypatch.delenv(name, raising=False)
-    app = build_app(template.config.instance_dir)
+def test_build_app_serves_a_migrated_instance(
+    tmp_path: Path,
+    monkeypatch,
+    demo_db,
+    db_url: str,  # type: ignore[no-untyped-def]
+) -> None:
+    app = build_app(_instance(tmp_path, monkeypatch, db_url))
     try:
         assert app.test_client().get("/login").status_code == 200
     finally:
