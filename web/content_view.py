@@ -140,5 +140,5 @@ def anchors(content: Mapping[str, Any]) -> list[tuple[str, str]]:
         for n, item in enumerate(section.items, start=1):
             if item.anchor != section.anchor:
                 text = item.text if len(item.text) <= 60 else item.text[:57] + "…"
-                result.append((item.anchor, f"  {section.title} {n}: {text}"))
+                result.append((item.anchor, f"— {section.title} {n}: {text}"))
     return result

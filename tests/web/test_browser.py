@@ -136,6 +136,16 @@ def test_pledge_2019_in_chromium(app: Flask, server: str, browser, tmp_path: Pat
     first_points.fill(str(before + 5))
     assert int(page.locator('output[data-total-of="criteria"]').inner_text()) == int(total) + 5
     first_points.fill(str(before))
+    # A new criterion row: added in the browser, counted in the live total, then removed.
+    rows = page.locator("#f-criteria-items .repeat-item")
+    count = rows.count()
+    page.click('[data-add-row="f-criteria-items"]')
+    assert rows.count() == count + 1
+    rows.last.locator('input[data-points="criteria"]').fill("7")
+    assert int(page.locator('output[data-total-of="criteria"]').inner_text()) == int(total) + 7
+    rows.last.locator("[data-remove-row]").click()
+    assert rows.count() == count
+    assert page.locator('output[data-total-of="criteria"]').inner_text() == total
     shot(page, "03-editor")
     drafter.open(document)
     drafter.click_action("submit_for_review")

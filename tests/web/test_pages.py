@@ -126,3 +126,14 @@ def test_healthz_reports_a_dead_database(app: Flask) -> None:
     response = dead.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.get_json() == {"status": "database unavailable"}
+
+
+def test_verify_by_reference_code_shows_the_frozen_hash(app: Flask) -> None:
+    archived = app.config["DEMO_DOCUMENTS"]["pledge-2018"]
+    detail = login(app, "vphu-md-signer").get(f"/api/documents/{archived}").get_json()
+    ref, sha = detail["frozen"]["reference_code"], detail["frozen"]["sha256"]
+    page = app.test_client().get(f"/verify?ref={ref}").get_data(as_text=True)
+    assert sha in page
+    assert "GIAO ƯỚC THI ĐUA NĂM 2018" in page
+    page = app.test_client().get("/verify?ref=TD-GU-1999-99999-V9").get_data(as_text=True)
+    assert "Không tìm thấy văn bản nào có mã này" in page
