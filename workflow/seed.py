@@ -20,7 +20,7 @@ from documents import samples
 from signing.credentials import generate_private_key, seal_private_key
 from workflow.clock import aware, utcnow
 from workflow.errors import ConflictError
-from workflow.models import Document, Unit, User
+from workflow.models import User
 from workflow.pki import ensure_ca
 from workflow.security import hash_password
 from workflow.services import admin, drafting, lifecycle
@@ -259,10 +259,3 @@ def seed_demo(
     session.flush()
     return result
 
-
-def demo_states(session: Session) -> dict[int, str]:
-    return dict(session.execute(select(Document.id, Document.state)).all())
-
-
-def board_unit(session: Session) -> Unit | None:
-    return session.scalar(select(Unit).where(Unit.code == BOARD_CODE))
