@@ -205,3 +205,37 @@ def test_admin_adds_unit_and_user_and_sees_errors_next_to_input(app: Flask) -> N
     assert response.status_code == 302, response.get_data(as_text=True)[:800]
     assert "vphu-bv-drafter" in admin.get("/admin/users").get_data(as_text=True)
     assert login(app, "vphu-bv-drafter", "mot-mat-khau-dai").get("/").status_code == 200
+
+
+def test_a_non_member_sees_nothing_of_the_cluster(app: Flask) -> None:
+    admin = login(app, "admin")
+    assert (
+        admin.post(
+            "/admin/units",
+            data={"code": "VPHU-BV", "name": "Văn phòng Huyện ủy Ba Vì", "kind": "member"},
+        ).status_code
+        == 302
+    )
+    assert (
+        admin.post(
+            "/admin/users",
+            data={
+                "username": "vphu-bv-drafter",
+                "full_name": "Chuyên viên Ba Vì",
+                "password": "mot-mat-khau-dai",
+                "role": "drafter",
+                "unit_code": "VPHU-BV",
+            },
+        ).status_code
+        == 302
+    )
+    outsider = login(app, "vphu-bv-drafter", "mot-mat-khau-dai")
+    archived = app.config["DEMO_DOCUMENTS"]["pledge-2018"]
+    assert outsider.get(f"/documents/{archived}").status_code == 404
+    assert outsider.get(f"/archive/{archived}/thidua-{archived}.zip").status_code == 404
+    assert outsider.get(f"/api/documents/{archived}").status_code == 404
+    assert outsider.get("/api/documents").get_json() == []
+    assert "GIAO ƯỚC" not in outsider.get("/documents").get_data(as_text=True)
+    assert outsider.get("/clusters/terms/1").status_code == 404
+    # The public check of a received document still works for them, as for anyone.
+    assert outsider.get("/verify").status_code == 200
