@@ -58,7 +58,18 @@ def index():  # type: ignore[no-untyped-def]
     years = sorted(
         {d.term.year for d in queries.visible_documents(_session(), actor())}, reverse=True
     )
-    terms = _creatable_terms()
+    # What this user may start: a kind the term does not have yet (a cancelled one aside).
+    live = {
+        (d.term_id, d.kind)
+        for d in queries.visible_documents(_session(), actor())
+        if d.state != "cancelled"
+    }
+    creatable = [
+        (term, k)
+        for term in _creatable_terms()
+        for k in ("pledge", "nomination")
+        if (term.id, k) not in live
+    ]
     return render_template(
         "documents/index.html",
         rows=rows,
@@ -66,7 +77,7 @@ def index():  # type: ignore[no-untyped-def]
         state=state,
         year=year,
         years=years,
-        terms=terms,
+        creatable=creatable,
     )
 
 
