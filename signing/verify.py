@@ -575,7 +575,8 @@ class _Parsed:
     pss_params: Any
     signature: bytes
     signed_bytes: bytes | None  # DER of the signed attributes as a SET, or None
-    attrs: dict[str, Any] = field(default_factory=dict)  # name -> SET OF values (raw ANY)
+    # attribute name -> contents of its SET OF values (the values' encodings, concatenated)
+    attrs: dict[str, bytes] = field(default_factory=dict)
 
 
 # Light schemas over RFC 5652: the structure of asn1crypto.cms, but the parts we only
@@ -682,7 +683,127 @@ def _signature_algorithm(der: bytes) -> tuple[str, Any]:
 
 
 def _parse(signature_der: bytes) -> _Parsed:
-    """Pull what we need out of a ContentInfo(SignedData); any oddity -> FormatError."""
+    """Pull what we need out of a ContentInfo(SignedData); any oddity -> FormatError.
+
+    The common shape (DER, detached id-data, one signer, well-known algorithms) is read with
+    asn1crypto's tokenizer alone; everything else, and everything the fast reading does not
+    recognise, goes through the schema-based reading, which decides what is accepted."""
+    fast = _parse_fast(signature_der)
+    if fast is not None:
+        return fast
+    return _parse_schema(signature_der)
+
+
+# (class, constructed, tag) of the elements the fast reading expects.
+_SEQUENCE = (0, 1, 16)
+_SET = (0, 1, 17)
+_INTEGER = (0, 0, 2)
+_OID = (0, 0, 6)
+_OCTETS = (0, 0, 4)
+_CTX0_CONS = (2, 1, 0)
+_CTX1_CONS = (2, 1, 1)
+_CTX0_PRIM = (2, 0, 0)
+
+
+def _elements(contents: bytes) -> list[tuple[tuple[int, int, int], bytes, bytes]]:
+    """The elements encoded one after another in ``contents``: ((class, constructed, tag),
+    whole encoding, contents), read with asn1crypto's tokenizer. Definite lengths only:
+    an indefinite-length (BER) element raises ValueError, which sends the caller to the
+    schema-based reading."""
+    out = []
+    pos, end = 0, len(contents)
+    while pos < end:
+        class_, method, tag, header, body, trailer = asn1_parser.parse(contents[pos:])
+        if trailer:
+            raise ValueError("indefinite length")
+        size = len(header) + len(body)
+        out.append(((class_, method, tag), contents[pos : pos + size], body))
+        pos += size
+    return out
+
+
+def _parse_fast(der: bytes) -> _Parsed | None:
+    """The same _Parsed as _parse_schema for the shape thidua and openssl produce, or None
+    whenever anything differs from that shape (then _parse_schema judges the input).
+
+    Not a second ASN.1 parser: the tokenizer is asn1crypto's; this only checks that each
+    element has the tag the schema gives it and keeps the exact bytes the checks compare."""
+    try:
+        kind, _m, _t, _h, body, trailer = asn1_parser.parse(der, strict=True)
+        if (kind, _m, _t) != _SEQUENCE or trailer:
+            return None
+        info = _elements(body)
+        if len(info) != 2 or info[0][1] != _ID_SIGNED_DATA or info[1][0] != _CTX0_CONS:
+            return None
+        wrapped = _elements(info[1][2])
+        if len(wrapped) != 1 or wrapped[0][0] != _SEQUENCE:
+            return None
+        sd = _elements(wrapped[0][2])
+        if len(sd) < 4 or sd[0][0] != _INTEGER or sd[1][0] != _SET or sd[2][1] != _DETACHED_DATA:
+            return None
+        rest = sd[3:]
+        certificates: list[bytes] = []
+        if rest and rest[0][0] == _CTX0_CONS:
+            # CertificateChoices: plain certificates are universal SEQUENCEs; the tagged
+            # choices (attribute or extended certificates) are ignored, as in _parse_schema.
+            certificates = [enc for tag, enc, _ in _elements(rest.pop(0)[2]) if tag == _SEQUENCE]
+        if rest and rest[0][0] == _CTX1_CONS:
+            rest.pop(0)
+        if len(rest) != 1 or rest[0][0] != _SET:
+            return None
+        infos = _elements(rest[0][2])
+        if len(infos) != 1 or infos[0][0] != _SEQUENCE:
+            return None
+        si = _elements(infos[0][2])
+        if len(si) < 5 or si[0][0] != _INTEGER or si[1][0] not in (_SEQUENCE, _CTX0_PRIM):
+            return None
+        digest_name = _DIGEST_DERS.get(si[2][1]) if si[2][0] == _SEQUENCE else None
+        if digest_name is None:
+            return None
+        tail = si[3:]
+        signed_bytes = None
+        attrs: dict[str, bytes] = {}
+        if tail[0][0] == _CTX0_CONS:
+            _tag, encoded, contents = tail.pop(0)
+            for attr_tag, _enc, attr_body in _elements(contents):
+                if attr_tag != _SEQUENCE:
+                    return None
+                parts = _elements(attr_body)
+                if len(parts) != 2 or parts[0][0] != _OID or parts[1][0] != _SET:
+                    return None
+                name = _ATTR_NAMES.get(parts[0][1])
+                if name is None:
+                    name = core.ObjectIdentifier.load(parts[0][1], strict=True).dotted
+                if name in attrs:
+                    return None
+                attrs[name] = parts[1][2]
+            if not attrs:
+                return None
+            signed_bytes = b"\x31" + encoded[1:]
+        if len(tail) < 2 or tail[0][0] != _SEQUENCE or tail[1][0] != _OCTETS:
+            return None
+        sig_name = _SIG_ALGO_DERS.get(tail[0][1])
+        if sig_name is None:
+            return None
+        if len(tail) > 3 or (len(tail) == 3 and tail[2][0] != _CTX1_CONS):
+            return None
+        return _Parsed(
+            certificates=certificates,
+            sid_der=si[1][1],
+            digest_name=digest_name,
+            sig_name=sig_name,
+            pss_params=None,
+            signature=tail[1][2],
+            signed_bytes=signed_bytes,
+            attrs=attrs,
+        )
+    except Exception:  # anything unexpected: the schema-based reading decides
+        return None
+
+
+def _parse_schema(signature_der: bytes) -> _Parsed:
+    """_parse through the light asn1crypto schemas; handles BER, attached content, unusual
+    algorithms, and says what is wrong with malformed input."""
     try:
         info = _LightContentInfo.load(signature_der, strict=True)
         if info["content_type"].dump() != _ID_SIGNED_DATA:
@@ -728,7 +849,7 @@ def _parse(signature_der: bytes) -> _Parsed:
                 name = _ATTR_NAMES.get(attr_type.dump()) or attr_type.dotted
                 if name in attrs:
                     raise FormatError(f"signed attribute {name} appears twice")
-                attrs[name] = attr["values"]
+                attrs[name] = attr["values"].contents
         return _Parsed(
             certificates=certificates,
             sid_der=si["sid"].dump(),
@@ -745,13 +866,14 @@ def _parse(signature_der: bytes) -> _Parsed:
         raise FormatError(f"CMS structure unreadable: {type(exc).__name__}: {exc}") from None
 
 
-def _single(values: Any, spec: type[core.Asn1Value], what: str) -> Any:
+def _single(values: bytes, spec: type[core.Asn1Value], what: str) -> Any:
     """The one value of a single-valued attribute, parsed as ``spec``.
 
-    The SET's contents must be exactly one ``spec`` encoding: ``strict`` refuses trailing
-    bytes, so a second value fails here rather than being ignored."""
+    ``values`` are the SET's contents, which must be exactly one ``spec`` encoding:
+    ``strict`` refuses trailing bytes, so a second value fails here rather than being
+    ignored."""
     try:
-        return spec.load(values.contents, strict=True)
+        return spec.load(values, strict=True)
     except (ValueError, TypeError):
         raise FormatError(f"signed attribute {what} must hold exactly one value") from None
 
@@ -776,9 +898,15 @@ def _sid_ders(cert_der: bytes) -> tuple[bytes, bytes | None]:
 
 
 def _matches_sid(parsed: _Parsed, facts: _CertFacts) -> bool:
-    if parsed.sid_der in _sid_ders(facts.der):
-        return True
-    # Not byte-identical: compare by meaning (another encoder may have re-encoded the name).
+    return _matches_sid_exactly(parsed, facts) or _matches_sid_by_meaning(parsed, facts)
+
+
+def _matches_sid_exactly(parsed: _Parsed, facts: _CertFacts) -> bool:
+    return parsed.sid_der in _sid_ders(facts.der)
+
+
+def _matches_sid_by_meaning(parsed: _Parsed, facts: _CertFacts) -> bool:
+    """Not byte-identical: compare by meaning (another encoder may have re-encoded the name)."""
     try:
         sid = cms.SignerIdentifier.load(parsed.sid_der, strict=True)
         if sid.name == "issuer_and_serial_number":
@@ -894,7 +1022,11 @@ def _verify(
             embedded.append(_facts(der))
         except FormatError as exc:
             return _report(_FAILED, SubIndication.FORMAT_FAILURE, at, detail=str(exc))
-    signer = next((f for f in embedded if _matches_sid(parsed, f)), None)
+    # Exact encodings first: the usual case costs a dictionary lookup per certificate, and
+    # the slower comparison by meaning runs only for signatures from other encoders.
+    signer = next((f for f in embedded if _matches_sid_exactly(parsed, f)), None)
+    if signer is None:
+        signer = next((f for f in embedded if _matches_sid_by_meaning(parsed, f)), None)
     expected = _facts(certificate_der(expected_certificate)) if expected_certificate else None
     if signer is None and expected is not None and _matches_sid(parsed, expected):
         signer = expected  # a signature made with -nocerts, for a registered certificate
@@ -1117,7 +1249,7 @@ def _verify(
 
 
 def _check_attributes(
-    attrs: Mapping[str, Any], signer: _CertFacts
+    attrs: Mapping[str, bytes], signer: _CertFacts
 ) -> tuple[dt.datetime | None, bytes, str | None]:
     """RFC 5652 5.3/11: content-type and message-digest present, single-valued; signing time
     readable. Returns (signing time, message digest, problem with the ESS
@@ -1127,12 +1259,12 @@ def _check_attributes(
             if required not in attrs:
                 raise FormatError(f"signed attribute {required} is missing")
         # A SET OF with exactly one member has that member's encoding as its contents.
-        if attrs["content_type"].contents != _ID_DATA:
+        if attrs["content_type"] != _ID_DATA:
             raise FormatError("content-type attribute is not (only) id-data")
         digest = _single(attrs["message_digest"], core.OctetString, "message-digest").native
         signing_time = None
         if "signing_time" in attrs:
-            signing_time = _signing_time(attrs["signing_time"].contents)
+            signing_time = _signing_time(attrs["signing_time"])
         problem = None
         if "signing_certificate_v2" in attrs:
             problem = _check_ess(attrs["signing_certificate_v2"], signer, v2=True)
@@ -1158,10 +1290,10 @@ def _signing_time(encoded: bytes) -> dt.datetime:
     return utc(value)
 
 
-def _check_ess(values: Any, signer: _CertFacts, *, v2: bool) -> str | None:
+def _check_ess(values: bytes, signer: _CertFacts, *, v2: bool) -> str | None:
     """ESS signing-certificate(-v2): the first ESSCertID must name the signer's certificate."""
     # Fast path: the exact encoding thidua (and openssl -cades) produce for this certificate.
-    if v2 and values.contents == _expected_ess_v2(signer.der):
+    if v2 and values == _expected_ess_v2(signer.der):
         return None
     spec = tsp.SigningCertificateV2 if v2 else tsp.SigningCertificate
     certs = _single(values, spec, "signing-certificate")["certs"]
