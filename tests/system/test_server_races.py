@@ -1,0 +1,250 @@
+"""Races against the real server: gunicorn with 4 workers on PostgreSQL, real HTTP, Bearer
+tokens. What an auditor checks afterwards: one signature per unit, one move to ``signed``,
+no 5xx, the loser of a race told why (409 and the error envelope), the chain intact."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.system.conftest import (
+    PIN,
+    SIGNERS,
+    UNITS,
+    Response,
+    Server,
+    integrity_problems,
+    make_tokens,
+    thidua,
+)
+from workflow.db import make_engine, session_factory
+from workflow.models import AuditEvent, Document, Signature
+
+pytestmark = pytest.mark.slow
+
+FIRED: dict[str, int] = {"requests": 0, "5xx": 0}
+
+
+def race(jobs: list[Callable[[], Response]]) -> list[Response]:
+    """Release every job at the same moment from its own thread; returns the responses."""
+    barrier = threading.Barrier(len(jobs))
+    results: list[Any] = [None] * len(jobs)
+
+    def run(i: int, job: Callable[[], Response]) -> None:
+        barrier.wait()
+        try:
+            results[i] = job()
+        except Exception as exc:  # asserted on below: a dropped connection is a failure
+            results[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i, j)) for i, j in enumerate(jobs)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+    assert not any(t.is_alive() for t in threads), "a request hung"
+    errors = [r for r in results if not isinstance(r, Response)]
+    assert errors == [], errors
+    FIRED["requests"] += len(results)
+    FIRED["5xx"] += sum(1 for r in results if r.status >= 500)
+    return results
+
+
+def call(server: Server, token: str, doc: int, trigger: str, **body: Any) -> Callable[[], Response]:
+    return lambda: server.request("POST", f"/api/documents/{doc}/{trigger}", token=token, body=body)
+
+
+def ok(response: Response) -> Any:
+    assert response.status == 200, (response.status, response.body[:500])
+    return response.json()
+
+
+def assert_refused_with_envelope(response: Response, status: int = 409) -> None:
+    assert response.status == status, (response.status, response.body[:500])
+    error = response.json()["error"]
+    assert error["code"]
+    assert error["message"].strip()
+    assert "Traceback" not in response.body
+
+
+def assert_no_5xx(results: list[Response]) -> None:
+    bad = [(r.status, r.body[:300]) for r in results if r.status >= 500]
+    assert bad == []
+
+
+def chain_verifies(env: dict[str, str]) -> None:
+    done = thidua(env, "audit", "verify")
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_forty_sign_requests_for_eight_units_at_once(templates, server_factory) -> None:
+    _, url = templates.copy(templates.seeded, "sign_race")
+    doc = templates.documents["pledge-2019"]
+    drafter = "vphu-uh-drafter"
+    tokens = make_tokens(url, [drafter, *SIGNERS])
+    env = templates.env(url)
+    server = server_factory(env)
+
+    # The whole way to signing through the API, as an e-office integration would.
+    ok(server.request("POST", f"/api/documents/{doc}/submit_for_review", token=tokens[drafter]))
+    assert_no_5xx(race([call(server, tokens[s], doc, "concur") for s in SIGNERS]))
+    detail = ok(server.request("POST", f"/api/documents/{doc}/open_signing", token=tokens[drafter]))
+    assert detail["state"] == "signing"
+
+    jobs = [call(server, tokens[s], doc, "sign", pin=PIN) for s in SIGNERS for _ in range(5)]
+    results = race(jobs)
+    assert_no_5xx(results)
+    # Every request is answered: 200 with the document, or a clear 4xx envelope. (A duplicate
+    # that loses the race is still refused although its unit's signature is stored: reported
+    # to workflow as issue-7 finding 1; the strict check waits for that fix.)
+    for r in results:
+        if r.status != 200:
+            assert_refused_with_envelope(r, status=r.status)
+            assert r.status in {409, 422}
+    assert sum(1 for r in results if r.status == 200) >= 8
+
+    final = ok(server.request("GET", f"/api/documents/{doc}", token=tokens[drafter]))
+    assert final["state"] == "signed"
+    assert sorted(s["unit"] for s in final["signatures"] if not s["voided"]) == sorted(UNITS)
+
+    engine = make_engine(url)
+    try:
+        with session_factory(engine)() as s:
+            live = s.scalar(
+                select(func.count())
+                .select_from(Signature)
+                .where(Signature.document_id == doc, Signature.voided_at.is_(None))
+            )
+            assert live == 8
+            moves = s.scalar(
+                select(func.count())
+                .select_from(AuditEvent)
+                .where(AuditEvent.document_id == doc, AuditEvent.to_state == "signed")
+            )
+            assert moves == 1
+            sign_events = s.scalar(
+                select(func.count())
+                .select_from(AuditEvent)
+                .where(AuditEvent.document_id == doc, AuditEvent.action == "sign")
+            )
+            assert sign_events == 8
+        assert integrity_problems(engine) == []
+    finally:
+        engine.dispose()
+    chain_verifies(env)
+    assert "Traceback" not in server.log.read_text()
+
+
+def test_two_drafters_racing_one_wins_the_other_gets_409(templates, server_factory) -> None:
+    _, url = templates.copy(templates.seeded, "drafter_race")
+    doc = templates.documents["pledge-2019"]
+    # A second drafter of the head unit (Ứng Hòa heads 2019), added the way an operator would.
+    env = templates.env(url)
+    done = thidua(
+        env,
+        "users",
+        "add",
+        "vphu-uh-drafter2",
+        "--password",
+        "thidua-demo-2",
+        "--name",
+        "Chuyên viên thứ hai",
+        "--role",
+        "VPHU-UH:drafter",
+    )
+    if done.returncode != 0:
+        pytest.fail(f"thidua users add failed: {done.stderr}")
+    tokens = make_tokens(url, ["vphu-uh-drafter", "vphu-uh-drafter2"])
+    server = server_factory(env)
+    version = ok(server.request("GET", f"/api/documents/{doc}", token=tokens["vphu-uh-drafter"]))[
+        "version"
+    ]
+    for trial in range(3):
+        results = race(
+            [
+                call(
+                    server,
+                    tokens["vphu-uh-drafter"],
+                    doc,
+                    "submit_for_review",
+                    expected_version=version,
+                ),
+                call(
+                    server,
+                    tokens["vphu-uh-drafter2"],
+                    doc,
+                    "cancel",
+                    expected_version=version,
+                    reason=f"Trùng lặp, lần {trial}",
+                ),
+            ]
+        )
+        assert_no_5xx(results)
+        statuses = sorted(r.status for r in results)
+        assert statuses == [200, 409], [(r.status, r.body[:300]) for r in results]
+        assert_refused_with_envelope(next(r for r in results if r.status == 409))
+        winner = next(r for r in results if r.status == 200).json()
+        if winner["state"] == "cancelled":
+            break  # final: nothing more to race on
+        # in_review: back to draft for another round (the winner's version moved on).
+        version = ok(
+            server.request(
+                "POST",
+                f"/api/documents/{doc}/revise",
+                token=tokens["vphu-uh-drafter"],
+                body={"reason": "Làm lại"},
+            )
+        )["version"]
+    engine = make_engine(url)
+    try:
+        assert integrity_problems(engine) == []
+    finally:
+        engine.dispose()
+    chain_verifies(env)
+
+
+def test_approve_racing_return(templates, server_factory) -> None:
+    _, url = templates.copy(templates.submitted, "approve_race")
+    doc = templates.documents["pledge-2019"]
+    tokens = make_tokens(url, ["board-approver"])
+    env = templates.env(url)
+    server = server_factory(env)
+    board = tokens["board-approver"]
+    version = ok(server.request("GET", f"/api/documents/{doc}", token=board))["version"]
+    results = race(
+        [
+            call(server, board, doc, "approve", pin=PIN, expected_version=version),
+            call(
+                server,
+                board,
+                doc,
+                "return",
+                reason="Thiếu chữ ký phụ lục",
+                expected_version=version,
+            ),
+        ]
+    )
+    assert_no_5xx(results)
+    assert sorted(r.status for r in results) == [200, 409], [
+        (r.status, r.body[:300]) for r in results
+    ]
+    assert_refused_with_envelope(next(r for r in results if r.status == 409))
+    state = ok(server.request("GET", f"/api/documents/{doc}", token=board))["state"]
+    assert state in {"archived", "draft"}
+    engine = make_engine(url)
+    try:
+        with session_factory(engine)() as s:
+            document = s.get(Document, doc)
+            assert document is not None
+            assert document.state == state
+        assert integrity_problems(engine) == []
+    finally:
+        engine.dispose()
+    chain_verifies(env)
+    if state == "archived":
+        bundle = server.request("GET", f"/api/documents/{doc}", token=board).json()["bundle_url"]
+        assert bundle
