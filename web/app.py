@@ -82,6 +82,18 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     nav.init_app(app)
     labels.init_app(app)
     _register_blueprints(app)
+    proxies = int(os.environ.get("THIDUA_BEHIND_PROXY", "0") or 0)
+    if proxies > 0:
+        # Behind N reverse proxies (HTTPS terminator): trust their X-Forwarded-* headers, so
+        # the login limiter sees the client's address and redirects keep the https scheme.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(
+            app.wsgi_app,
+            x_for=proxies,
+            x_proto=proxies,  # type: ignore[method-assign]
+            x_host=proxies,
+        )
 
     @app.get("/healthz")
     def healthz():  # type: ignore[no-untyped-def]
