@@ -258,4 +258,3 @@ def seed_demo(
     result.documents["pledge-2019"] = draft.id
     session.flush()
     return result
-

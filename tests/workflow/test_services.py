@@ -807,3 +807,18 @@ def test_sweep_completes_a_fully_signed_document_left_in_signing(demo_session, d
     assert doc.state == "signed"
     assert sweep(s) == []
     assert timeline(s, last, doc.id)[-1].action == "complete_signing"
+
+
+def test_approval_refuses_signatures_that_no_longer_verify(demo_session, demo):
+    s = demo_session
+    drive_to_signing(s, demo.pledge_2019)
+    sign_all_uploaded(s, demo, demo.pledge_2019)
+    lifecycle.submit(s, user(s, HEAD_2019), demo.pledge_2019)
+    cred = s.scalar(select(Credential).where(Credential.user_id == user(s, SIGNERS[2]).id))
+    admin.revoke_credential(s, None, cred.id, reason="key_compromise")
+    with pytest.raises(GuardFailed) as info:
+        lifecycle.approve(
+            s, user(s, "board-approver"), demo.pledge_2019, pin=DEMO_PIN, ca_secret=demo.ca_secret
+        )
+    assert info.value.guard == "signatures_verify"
+    assert "VPHU-PX" in info.value.reason

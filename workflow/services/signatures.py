@@ -405,6 +405,25 @@ def approve(
     if number is not None and decision_date is not None:
         decision.update({"number": number, "date": decision_date.isoformat()})
     member_names = {u.code: u.name for u in members}
+    # Archive only what verifies now, revocations included: the bundle must prove itself.
+    docx = blobs.get_blob(session, frozen.docx_sha256)
+    crl = crl_der(session, ca_secret, now=now)
+    report = verify_document(
+        docx, member_names, unit_sigs, TrustStore([ca.certificate], crls=[crl]), at=now
+    )
+    if report.status != "complete":
+        failing = [
+            f"{u.code} ({u.report.code if u.report else 'chưa ký'})"
+            for u in report.units
+            if u.report is None or not u.report.passed
+        ]
+        raise GuardFailed(
+            "Không thể phê duyệt: chữ ký chưa hợp lệ hoặc còn thiếu ("
+            + ", ".join(failing)
+            + "); hãy trả lại văn bản.",
+            trigger="approve",
+            guard="signatures_verify",
+        )
     try:
         manifest = approval_manifest(
             str(document.id),
@@ -452,9 +471,6 @@ def approve(
         },
     )
 
-    docx = blobs.get_blob(session, frozen.docx_sha256)
-    trust = TrustStore([ca.certificate])
-    report = verify_document(docx, member_names, unit_sigs, trust, at=now)
     certificates: list[Any] = [ca.certificate, _certificate(credential)]
     for sig in signatures:
         cred = session.get(Credential, sig.credential_id) if sig.credential_id else None
@@ -479,7 +495,7 @@ def approve(
                 approval_manifest=manifest,
                 approval_signature=manifest_sig,
                 certificates=certificates,
-                crl=crl_der(session, ca_secret, now=now),
+                crl=crl,
                 audit_events=[e.to_dict() for e in document_events(session, document.id)],
                 verification=report.to_dict(),
                 created_at=now,
