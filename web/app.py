@@ -88,12 +88,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         # the login limiter sees the client's address and redirects keep the https scheme.
         from werkzeug.middleware.proxy_fix import ProxyFix
 
-        app.wsgi_app = ProxyFix(
-            app.wsgi_app,
-            x_for=proxies,
-            x_proto=proxies,  # type: ignore[method-assign]
-            x_host=proxies,
-        )
+        fixed = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+        app.wsgi_app = fixed  # type: ignore[method-assign]
 
     @app.get("/healthz")
     def healthz():  # type: ignore[no-untyped-def]
