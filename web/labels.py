@@ -29,6 +29,7 @@ TRIGGER_LABELS = {
     "submit": _l("Trình"),
     "approve": _l("Phê duyệt"),
     "archive": _l("Lưu trữ"),
+    "complete_signing": _l("Đủ chữ ký"),
     "return": _l("Trả lại"),
     "cancel": _l("Hủy"),
 }
@@ -63,7 +64,15 @@ def state_label(state: str) -> str:
 
 
 def trigger_label(trigger: str) -> str:
-    return str(TRIGGER_LABELS.get(trigger, trigger))
+    if trigger in TRIGGER_LABELS:
+        return str(TRIGGER_LABELS[trigger])
+    # A trigger added to the definitions later: its own (Vietnamese) label, not the code.
+    from workflow.definitions import DEFINITIONS
+
+    for definition in DEFINITIONS.values():
+        if definition.specs(trigger):
+            return definition.label(trigger)
+    return trigger
 
 
 def action_label(action: str) -> str:

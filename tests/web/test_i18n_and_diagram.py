@@ -135,3 +135,11 @@ def test_workflow_page_renders_without_scripts(client) -> None:  # type: ignore[
     assert page.count("<svg") == len(DEFINITIONS)
     assert "stateDiagram-v2" in page
     assert "cdn" not in page.lower()
+
+
+def test_every_trigger_and_state_has_a_label() -> None:
+    from web.labels import STATE_LABELS, TRIGGER_LABELS
+
+    for definition in DEFINITIONS.values():
+        assert set(definition.triggers) <= set(TRIGGER_LABELS)
+    assert set(STATES) == set(STATE_LABELS)
