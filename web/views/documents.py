@@ -20,10 +20,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 import documents as docs_pkg
 from web import content_form, content_view, db
-from web.actions import USER_TRIGGERS, Inputs, fire, inputs_from
+from web.actions import USER_TRIGGERS, fire, inputs_from
 from web.auth import actor
 from web.diffing import diff as content_diff
 from web.errors import status_for
@@ -44,7 +45,7 @@ bp = Blueprint("documents", __name__, url_prefix="/documents")
 MAX_P7S_BYTES = 256 * 1024
 
 
-def _session():  # type: ignore[no-untyped-def]
+def _session() -> Session:
     return db.get_session()
 
 
@@ -570,5 +571,3 @@ def new():  # type: ignore[no-untyped-def]
     flash(_("Đã tạo dự thảo."), "success")
     return redirect(url_for("documents.show", document_id=created.id))
 
-
-__all__ = ["Inputs", "bp"]
