@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import io
+import re
 
 from flask import Flask
 
@@ -182,3 +183,44 @@ def test_openapi_lists_exactly_the_user_triggers(client) -> None:  # type: ignor
     for definition in DEFINITIONS.values():
         assert enum == set(definition.user_triggers)
     assert enum == set(USER_TRIGGERS)
+
+
+def test_verify_a_docx_with_its_p7s_files(app: Flask) -> None:
+    archived = app.config["DEMO_DOCUMENTS"]["pledge-2018"]
+    reader = login(app, "vphu-md-signer")
+    page = reader.get(f"/documents/{archived}").get_data(as_text=True)
+    links = re.findall(r'href="(/documents/\d+/signatures/\d+\.p7s)"', page)
+    assert len(links) == 8
+    files = [(io.BytesIO(reader.get(link).data), f"file{n}.p7s") for n, link in enumerate(links)]
+    docx = reader.get(f"/documents/{archived}/document.docx").data
+    public = app.test_client()
+    response = public.post(
+        "/verify",
+        data={"document": (io.BytesIO(docx), "gu.docx"), "signatures": files},
+        content_type="multipart/form-data",
+    )
+    html = response.get_data(as_text=True)
+    assert 'data-indication="TOTAL_PASSED"' in html
+    assert html.count('data-status="passed"') == 8
+    # Seven of eight signatures: the missing unit is named, nothing is called valid overall.
+    files = [(io.BytesIO(reader.get(link).data), f"file{n}.p7s") for n, link in enumerate(links)]
+    response = public.post(
+        "/verify",
+        data={"document": (io.BytesIO(docx), "gu.docx"), "signatures": files[:7]},
+        content_type="multipart/form-data",
+    )
+    html = response.get_data(as_text=True)
+    assert 'data-indication="INDETERMINATE"' in html
+    assert html.count('data-status="missing"') == 1
+    # Any changed byte of the document: every signature fails with the hash explained.
+    tampered = bytearray(docx)
+    tampered[-100] ^= 0x01
+    files = [(io.BytesIO(reader.get(link).data), f"file{n}.p7s") for n, link in enumerate(links)]
+    response = public.post(
+        "/api/verify",
+        data={"document": (io.BytesIO(bytes(tampered)), "gu.docx"), "signatures": files},
+        content_type="multipart/form-data",
+    )
+    report = response.get_json()
+    assert report["indication"] != "TOTAL_PASSED"
+    assert all(u["status"] != "passed" for u in report["units"])
