@@ -153,9 +153,14 @@ def _parse_manifest(raw: bytes, name: str) -> dict[str, str]:
     return entries
 
 
-def check_fixity(files: Mapping[str, bytes]) -> tuple[FixityResult, dict[str, Any]]:
+def check_fixity(
+    files: Mapping[str, bytes], *, digests: dict[str, bytes] | None = None
+) -> tuple[FixityResult, dict[str, Any]]:
     """Validate a bag whose files (paths relative to the bag folder) are in memory; return
-    the result and bag-info.txt's tags (empty when unreadable)."""
+    the result and bag-info.txt's tags (empty when unreadable).
+
+    ``digests``, when given, receives the SHA-256 (raw bytes) of every payload file this
+    check hashed, so the caller need not hash large files again."""
     errors: list[str] = []
     info: dict[str, Any] = {}
     try:
@@ -191,7 +196,12 @@ def check_fixity(files: Mapping[str, bytes]) -> tuple[FixityResult, dict[str, An
         errors.append(f"{path} có trong {MANIFEST} nhưng không có trong túi")
     for path, expected in manifest.items():
         content = files.get(path)
-        if content is not None and hashlib.sha256(content).hexdigest() != expected:
+        if content is None:
+            continue
+        digest = hashlib.sha256(content).digest()
+        if digests is not None:
+            digests[path] = digest
+        if digest.hex() != expected:
             errors.append(f"{path}: SHA-256 không khớp {MANIFEST}")
 
     if TAGMANIFEST not in files:

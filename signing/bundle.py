@@ -54,7 +54,8 @@ from signing.verify import (
     SubIndication,
     TrustStore,
     UnitResult,
-    verify_document,
+    _Digests,
+    _verify_document,
     verify_signature,
 )
 
@@ -627,6 +628,9 @@ class _Verifier:
         self.ca_fingerprint = ca_fingerprint
         self.at = at
         self.problems: list[Problem] = []
+        # SHA-256 of the payload files hashed by the fixity check, by path: the document is
+        # hashed once, not again for document.json and for every signature.
+        self.digests: dict[str, bytes] = {}
         # (indication, sub-indication) of every finding that is not a signature report
         self.findings: list[tuple[Indication, SubIndication]] = []
 
@@ -646,7 +650,10 @@ class _Verifier:
         fixity, bag_info = self._fixity()
         self._check_format(bag_info)
         docx = self.files.get("data/document.docx")
-        doc_sha = None if docx is None else _sha256(docx)
+        doc_digest = None
+        if docx is not None:
+            doc_digest = self.digests.get("data/document.docx") or hashlib.sha256(docx).digest()
+        doc_sha = None if doc_digest is None else doc_digest.hex()
         doc_id, units = self._document_json(doc_sha, bag_info)
         trust, source = self._trust()
         signatures = {
@@ -654,7 +661,7 @@ class _Verifier:
             for path, content in sorted(self.files.items())
             if _signature_path(path)
         }
-        document = self._units(units, docx, signatures, trust)
+        document = self._units(units, docx, doc_digest, signatures, trust)
         approval = self._approval(doc_id, doc_sha, signatures, units, trust)
         audit = self._audit()
         indication, sub = self._overall(document, approval)
@@ -697,7 +704,7 @@ class _Verifier:
 
     # -- fixity -------------------------------------------------------------------------
     def _fixity(self) -> tuple[FixityResult, Mapping[str, Any]]:
-        result, info = check_fixity(self.files)
+        result, info = check_fixity(self.files, digests=self.digests)
         if self.bagit_check:
             result = result.merged(bagit_validate(self.files))
         if not result.ok:
@@ -830,8 +837,9 @@ class _Verifier:
     def _with_crl(self, store: TrustStore, crl: bytes | None) -> TrustStore:
         """``store`` plus the bundle's CRL when that CRL belongs to one of its anchors and the
         store has no revocation data of its own for that anchor (a CRL the caller supplies is
-        at least as fresh as the archived one). A CRL claiming an anchor's name but not
-        signed by it is a forgery and fails the bundle."""
+        at least as fresh as the archived one); the store's CRLs for other anchors are kept.
+        A CRL claiming an anchor's name but not signed by it is a forgery and fails the
+        bundle."""
         if crl is None:
             return store
         try:
@@ -843,7 +851,7 @@ class _Verifier:
         if not anchors or any(store.has_crl_for(a) for a in anchors):
             return store
         try:
-            return _store_with_crl(store.anchors, crl)
+            return _store_with_crl(store, crl)
         except SigningError as exc:
             self.fail("crl", f"data/crl.der không hợp lệ: {exc}", SubIndication.SIG_CRYPTO_FAILURE)
             return store
@@ -853,12 +861,14 @@ class _Verifier:
         self,
         units: Mapping[str, str],
         docx: bytes | None,
+        doc_digest: bytes | None,
         signatures: Mapping[str, bytes],
         trust: TrustStore | None,
     ) -> DocumentReport | None:
-        if docx is None or not units:
+        if docx is None or doc_digest is None or not units:
             return None  # already reported as a missing or unreadable file
-        document = verify_document(docx, units, signatures, trust, at=self.at)
+        digests = _Digests(docx, {"sha256": doc_digest})
+        document = _verify_document(digests, units, signatures, trust, at=self.at)
         for unit in document.units:
             if not unit.expected:
                 self.fail(
@@ -1014,9 +1024,10 @@ def _anchor_store(cert: x509.Certificate) -> TrustStore:
     return TrustStore([cert])
 
 
-@lru_cache(maxsize=256)
-def _store_with_crl(anchors: tuple[x509.Certificate, ...], crl: bytes) -> TrustStore:
-    return TrustStore(list(anchors), crls=[crl])
+@lru_cache(maxsize=64)
+def _store_with_crl(store: TrustStore, crl: bytes) -> TrustStore:
+    """``store`` (never changed once built, so a fine cache key) plus one CRL."""
+    return store.with_crls([crl])
 
 
 def _verify(

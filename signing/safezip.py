@@ -87,7 +87,7 @@ def check_member_name(name: str, limits: ZipLimits = DEFAULT_LIMITS) -> list[str
         raise BundleError(f"gói chứa đường dẫn tuyệt đối, không an toàn: {name!r}")
     if _UNSAFE_CHARS.search(name):
         raise BundleError(f"tên tệp trong gói chứa ký tự không an toàn: {name!r}")
-    if unicodedata.normalize("NFC", name) != name:
+    if not name.isascii() and not unicodedata.is_normalized("NFC", name):
         raise BundleError(f"tên tệp trong gói không ở dạng Unicode NFC: {name!r}")
     parts = name.rstrip("/").split("/") if name.endswith("/") else name.split("/")
     for part in parts:
@@ -126,7 +126,9 @@ def read_zip(data: bytes, limits: ZipLimits = DEFAULT_LIMITS) -> ZipContents:
     if len(data) > limits.max_archive_bytes:
         raise BundleError(f"gói quá lớn: {len(data)} byte, tối đa {limits.max_archive_bytes} byte")
     data = bytes(data)
-    if len(data) < 22 or b"PK\x05\x06" not in data[-65557:]:
+    # The end-of-central-directory record lies in the last 65,557 bytes (22 + the longest
+    # comment); rfind from the end finds it without copying or scanning the rest.
+    if len(data) < 22 or data.rfind(b"PK\x05\x06", max(0, len(data) - 65557)) < 0:
         raise BundleError("tệp không phải là gói zip (không thấy thư mục trung tâm zip)")
     try:
         # zipfile parses the central directory (including Zip64 records); entries are then

@@ -17,6 +17,7 @@ results are cached: certificates by DER hash, chains per trust store.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import hashlib
 import threading
@@ -382,8 +383,8 @@ class TrustStore:
         self._chains = _chain_cache_for(tuple(sorted(unique)), self._anchors)
         self._revoked: dict[tuple[bytes, int], _Revoked] = {}
         self._crl_issuers: set[bytes] = set()
-        for raw in crls:
-            self._add_crl(raw)
+        self._crls: tuple[bytes, ...] = ()
+        self._add_crls(crls)
 
     @classmethod
     def from_pem(cls, pem_bytes: bytes, crls: Sequence[bytes] = ()) -> TrustStore:
@@ -401,42 +402,51 @@ class TrustStore:
     def anchor_fingerprints(self) -> tuple[str, ...]:
         return tuple(f.sha256 for f in self._anchor_facts)
 
+    @property
+    def crls(self) -> tuple[bytes, ...]:
+        """The CRLs this store applies, as given (DER or PEM bytes), in order."""
+        return self._crls
+
+    def with_crls(self, extra: Sequence[bytes]) -> TrustStore:
+        """A store with the same anchors, this store's CRLs and also ``extra``; each extra
+        CRL is checked as in the constructor (FormatError when it does not parse or is not
+        signed by one of the anchors). The chain-validation cache is shared."""
+        if isinstance(extra, bytes | bytearray | str):
+            raise SigningError("with_crls takes a sequence of CRLs, not one CRL")
+        new = copy.copy(self)
+        new._revoked = dict(self._revoked)
+        new._crl_issuers = set(self._crl_issuers)
+        new._add_crls(extra)
+        return new
+
     def has_crl_for(self, cert: x509.Certificate) -> bool:
         return cert.issuer.public_bytes() in self._crl_issuers
 
+    def _add_crls(self, crls: Sequence[bytes]) -> None:
+        added = []
+        for raw in crls:
+            if not isinstance(raw, bytes | bytearray) or not raw:
+                raise FormatError("CRL must be non-empty bytes")
+            raw = bytes(raw)
+            self._add_crl(raw)
+            added.append(raw)
+        self._crls = (*self._crls, *added)
+
     def _add_crl(self, raw: bytes) -> None:
-        if not isinstance(raw, bytes | bytearray) or not raw:
-            raise FormatError("CRL must be non-empty bytes")
-        if len(raw) > MAX_CRL_BYTES:
-            raise FormatError("CRL is too large")
-        try:
-            if bytes(raw).lstrip().startswith(b"-----BEGIN"):
-                crl = x509.load_pem_x509_crl(bytes(raw))
-            else:
-                crl = x509.load_der_x509_crl(bytes(raw))
-            issuer = crl.issuer.public_bytes()
-            revoked = list(crl)
-        except CERT_ERRORS as exc:
-            raise FormatError(f"danh sách thu hồi (CRL) không đọc được: {exc}") from None
+        facts = _read_crl(raw)
         issuing = [
-            f for f in self._anchor_facts if f.subject_der == issuer and _crl_signed_by(crl, f.cert)
+            f
+            for f in self._anchor_facts
+            if f.subject_der == facts.issuer_der and _crl_signed_by_anchor(raw, f.der)
         ]
         if not issuing:
             raise FormatError("CRL không do tổ chức cấp chứng thư tin cậy ký")
-        self._crl_issuers.add(issuer)
-        for entry in revoked:
-            try:
-                reason_ext = entry.extensions.get_extension_for_class(x509.CRLReason)
-                reason: str | None = reason_ext.value.reason.name
-            except x509.ExtensionNotFound:
-                reason = None
-            except ValueError as exc:
-                raise FormatError(f"CRL entry unreadable: {exc}") from None
-            key = (issuer, entry.serial_number)
-            when = entry.revocation_date_utc
+        self._crl_issuers.add(facts.issuer_der)
+        for serial, revoked in facts.entries:
+            key = (facts.issuer_der, serial)
             known = self._revoked.get(key)
-            if known is None or when < known.revoked_at:
-                self._revoked[key] = _Revoked(when, reason)
+            if known is None or revoked.revoked_at < known.revoked_at:
+                self._revoked[key] = revoked
 
     def _revocation(self, facts: _CertFacts) -> _Revoked | None:
         return self._revoked.get((facts.issuer_der, facts.serial))
@@ -537,9 +547,71 @@ class _ChainResult:
     detail: str | None
 
 
-def _crl_signed_by(crl: x509.CertificateRevocationList, anchor: x509.Certificate) -> bool:
+@dataclass(frozen=True)
+class _CrlFacts:
+    crl: x509.CertificateRevocationList
+    issuer_der: bytes
+    entries: tuple[tuple[int, _Revoked], ...]  # (serial number, revocation) per entry
+
+
+# CRLs up to this size are remembered (by exact bytes) once read and checked; larger ones
+# are read every time, so the caches stay small whatever callers pass.
+_CACHED_CRL_BYTES = 256 * 1024
+
+
+def _read_crl(raw: bytes) -> _CrlFacts:
+    """A CRL's issuer and entries; FormatError when it cannot be read."""
+    if len(raw) > MAX_CRL_BYTES:
+        raise FormatError("CRL is too large")
+    if len(raw) <= _CACHED_CRL_BYTES:
+        return _read_crl_cached(raw)
+    return _read_crl_uncached(raw)
+
+
+def _crl_signed_by_anchor(raw: bytes, anchor_der: bytes) -> bool:
+    if len(raw) <= _CACHED_CRL_BYTES:
+        return _crl_signed_by_anchor_cached(raw, anchor_der)
+    return _crl_signature_valid(_read_crl(raw), anchor_der)
+
+
+# Both caches are keyed by exact bytes (the CRL's, and the anchor certificate's DER): a hit
+# is what reading and checking those same bytes again would give. Errors are not cached.
+@lru_cache(maxsize=128)
+def _read_crl_cached(raw: bytes) -> _CrlFacts:
+    return _read_crl_uncached(raw)
+
+
+@lru_cache(maxsize=128)
+def _crl_signed_by_anchor_cached(raw: bytes, anchor_der: bytes) -> bool:
+    return _crl_signature_valid(_read_crl(raw), anchor_der)
+
+
+def _read_crl_uncached(raw: bytes) -> _CrlFacts:
     try:
-        return crl.is_signature_valid(anchor.public_key())
+        if raw.lstrip().startswith(b"-----BEGIN"):
+            crl = x509.load_pem_x509_crl(raw)
+        else:
+            crl = x509.load_der_x509_crl(raw)
+        issuer = crl.issuer.public_bytes()
+        revoked = list(crl)
+    except CERT_ERRORS as exc:
+        raise FormatError(f"danh sách thu hồi (CRL) không đọc được: {exc}") from None
+    entries = []
+    for entry in revoked:
+        try:
+            reason_ext = entry.extensions.get_extension_for_class(x509.CRLReason)
+            reason: str | None = reason_ext.value.reason.name
+        except x509.ExtensionNotFound:
+            reason = None
+        except ValueError as exc:
+            raise FormatError(f"CRL entry unreadable: {exc}") from None
+        entries.append((entry.serial_number, _Revoked(entry.revocation_date_utc, reason)))
+    return _CrlFacts(crl, issuer, tuple(entries))
+
+
+def _crl_signature_valid(facts: _CrlFacts, anchor_der: bytes) -> bool:
+    try:
+        return facts.crl.is_signature_valid(_facts(anchor_der).public_key)
     except (TypeError, ValueError):
         return False
 
@@ -744,9 +816,7 @@ def _parse_fast(der: bytes) -> _Parsed | None:
         rest = sd[3:]
         certificates: list[bytes] = []
         if rest and rest[0][0] == _CTX0_CONS:
-            # CertificateChoices: plain certificates are universal SEQUENCEs; the tagged
-            # choices (attribute or extended certificates) are ignored, as in _parse_schema.
-            certificates = [enc for tag, enc, _ in _elements(rest.pop(0)[2]) if tag == _SEQUENCE]
+            certificates = list(_certificate_set(rest.pop(0)[2]))
         if rest and rest[0][0] == _CTX1_CONS:
             rest.pop(0)
         if len(rest) != 1 or rest[0][0] != _SET:
@@ -765,18 +835,13 @@ def _parse_fast(der: bytes) -> _Parsed | None:
         attrs: dict[str, bytes] = {}
         if tail[0][0] == _CTX0_CONS:
             _tag, encoded, contents = tail.pop(0)
-            for attr_tag, _enc, attr_body in _elements(contents):
+            for attr_tag, attr_encoded, _body in _elements(contents):
                 if attr_tag != _SEQUENCE:
                     return None
-                parts = _elements(attr_body)
-                if len(parts) != 2 or parts[0][0] != _OID or parts[1][0] != _SET:
+                attr = _attribute(attr_encoded)
+                if attr is None or attr[0] in attrs:
                     return None
-                name = _ATTR_NAMES.get(parts[0][1])
-                if name is None:
-                    name = core.ObjectIdentifier.load(parts[0][1], strict=True).dotted
-                if name in attrs:
-                    return None
-                attrs[name] = parts[1][2]
+                attrs[attr[0]] = attr[1]
             if not attrs:
                 return None
             signed_bytes = b"\x31" + encoded[1:]
@@ -799,6 +864,34 @@ def _parse_fast(der: bytes) -> _Parsed | None:
         )
     except Exception:  # anything unexpected: the schema-based reading decides
         return None
+
+
+# The two caches below hold pure functions of their input bytes (the key is the exact
+# encoding read), so a hit returns exactly what reading those bytes again would. They pay
+# because signatures repeat these parts: the same certificates, and signed attributes that
+# are constant (content-type, ESS signing-certificate) or shared by the signatures of one
+# document (message-digest, often signing-time).
+@lru_cache(maxsize=1024)
+def _certificate_set(contents: bytes) -> tuple[bytes, ...]:
+    """The plain certificates (universal SEQUENCEs) of a CertificateSet's contents; the
+    tagged choices (attribute or extended certificates) are ignored, as in _parse_schema."""
+    return tuple(enc for tag, enc, _ in _elements(contents) if tag == _SEQUENCE)
+
+
+@lru_cache(maxsize=8192)
+def _attribute(encoded: bytes) -> tuple[str, bytes] | None:
+    """(name, contents of its SET OF values) of one Attribute SEQUENCE, or None when it is
+    not exactly {OBJECT IDENTIFIER, SET}."""
+    _class, _method, _tag, _header, body, trailer = asn1_parser.parse(encoded, strict=True)
+    if trailer:
+        return None
+    parts = _elements(body)
+    if len(parts) != 2 or parts[0][0] != _OID or parts[1][0] != _SET:
+        return None
+    name = _ATTR_NAMES.get(parts[0][1])
+    if name is None:
+        name = core.ObjectIdentifier.load(parts[0][1], strict=True).dotted
+    return name, parts[1][2]
 
 
 def _parse_schema(signature_der: bytes) -> _Parsed:
@@ -924,9 +1017,10 @@ def _matches_sid_by_meaning(parsed: _Parsed, facts: _CertFacts) -> bool:
 class _Digests:
     """Hashes of the document, computed at most once per algorithm."""
 
-    def __init__(self, data: bytes):
+    def __init__(self, data: bytes, known: Mapping[str, bytes] | None = None):
+        """``known``: digests of exactly ``data`` already computed by the caller."""
         self._data = data
-        self._cache: dict[str, bytes] = {}
+        self._cache: dict[str, bytes] = dict(known or {})
 
     def get(self, name: str) -> bytes:
         value = self._cache.get(name)
@@ -1110,9 +1204,11 @@ def _verify(
         )
 
     # 5. X.509 validation at `at`.
-    cert = signer.cert
+    # The validity period as read once into the certificate's facts (cryptography builds a
+    # new datetime on every access of not_valid_*_utc).
+    not_before, not_after = signer.signer.not_before, signer.signer.not_after
     if signing_time is not None:
-        if signing_time < cert.not_valid_before_utc:
+        if signing_time < not_before:
             return _report(
                 _FAILED,
                 SubIndication.NOT_YET_VALID,
@@ -1122,7 +1218,7 @@ def _verify(
                 signer=signer,
                 signing_time=signing_time,
             )
-        if signing_time > cert.not_valid_after_utc:
+        if signing_time > not_after:
             return _report(
                 _FAILED,
                 SubIndication.EXPIRED,
@@ -1131,7 +1227,7 @@ def _verify(
                 signer=signer,
                 signing_time=signing_time,
             )
-    if at < cert.not_valid_before_utc:
+    if at < not_before:
         return _report(
             _INDET,
             SubIndication.NOT_YET_VALID,
@@ -1141,7 +1237,7 @@ def _verify(
             signer=signer,
             signing_time=signing_time,
         )
-    if at > cert.not_valid_after_utc:
+    if at > not_after:
         return _report(
             _INDET,
             SubIndication.OUT_OF_BOUNDS_NO_POE,
@@ -1261,7 +1357,7 @@ def _check_attributes(
         # A SET OF with exactly one member has that member's encoding as its contents.
         if attrs["content_type"] != _ID_DATA:
             raise FormatError("content-type attribute is not (only) id-data")
-        digest = _single(attrs["message_digest"], core.OctetString, "message-digest").native
+        digest = _octets(attrs["message_digest"])
         signing_time = None
         if "signing_time" in attrs:
             signing_time = _signing_time(attrs["signing_time"])
@@ -1275,6 +1371,18 @@ def _check_attributes(
     except Exception as exc:  # asn1crypto raises many types on hostile input
         raise FormatError(f"signed attributes unreadable: {type(exc).__name__}: {exc}") from None
     return signing_time, bytes(digest), problem
+
+
+def _octets(values: bytes) -> bytes:
+    """The one OCTET STRING of a single-valued attribute (message-digest). A primitive DER
+    encoding is read with the tokenizer; anything else goes through asn1crypto's type."""
+    try:
+        class_, method, tag, _header, body, _trailer = asn1_parser.parse(values, strict=True)
+    except ValueError:
+        class_ = -1
+    if (class_, method, tag) == _OCTETS:
+        return body
+    return bytes(_single(values, core.OctetString, "message-digest").native)
 
 
 @lru_cache(maxsize=4096)
@@ -1424,11 +1532,31 @@ def verify_document(
     """
     if not isinstance(data, bytes | bytearray | memoryview):
         raise SigningError("document data must be bytes")
+    return _verify_document(
+        _Digests(bytes(data)),
+        expected_units,
+        signatures,
+        trust,
+        at=at,
+        expected_certificates=expected_certificates,
+    )
+
+
+def _verify_document(
+    digests: _Digests,
+    expected_units: Mapping[str, str],
+    signatures: Mapping[str, bytes],
+    trust: TrustStore | None,
+    *,
+    at: dt.datetime,
+    expected_certificates: Mapping[str, x509.Certificate] | None = None,
+) -> DocumentReport:
+    """verify_document over a document whose _Digests the caller already holds (the bundle
+    verifier has hashed the document for the bag's fixity)."""
     at = utc(at, "at")
     _check_trust(trust)
     if not isinstance(expected_units, Mapping) or not isinstance(signatures, Mapping):
         raise SigningError("expected_units and signatures must be mappings keyed by unit code")
-    digests = _Digests(bytes(data))
     registered = dict(expected_certificates or {})
     for cert in registered.values():
         if not isinstance(cert, x509.Certificate):
