@@ -153,8 +153,6 @@ def test_api_verify(app: Flask) -> None:
 
 
 def _flask_path(rule: str) -> str:
-    import re
-
     return re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", rule)
 
 
