@@ -137,3 +137,22 @@ def test_verify_by_reference_code_shows_the_frozen_hash(app: Flask) -> None:
     assert "GIAO ƯỚC THI ĐUA NĂM 2018" in page
     page = app.test_client().get("/verify?ref=TD-GU-1999-99999-V9").get_data(as_text=True)
     assert "Không tìm thấy văn bản nào có mã này" in page
+
+
+def test_an_unexpected_error_is_a_plain_500_page(app: Flask) -> None:
+    def boom() -> str:
+        raise RuntimeError("secret internal detail")
+
+    app.add_url_rule("/boom", view_func=boom)
+    app.add_url_rule("/api/boom", view_func=boom, endpoint="api_boom")
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    client = app.test_client()
+    response = client.get("/boom")
+    body = response.get_data(as_text=True)
+    assert response.status_code == 500
+    assert "Lỗi hệ thống" in body
+    assert "secret internal detail" not in body
+    assert "Traceback" not in body
+    response = client.get("/api/boom")
+    assert response.status_code == 500
+    assert response.get_json()["error"]["code"] == "internal_error"
