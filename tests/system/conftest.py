@@ -25,6 +25,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -66,6 +67,16 @@ PG_ONLY = (
     "needs PostgreSQL (gunicorn workers racing on row locks, scratch databases): runs in the "
     "PostgreSQL CI run; set THIDUA_TEST_DATABASE_URL=postgresql+psycopg://... to run locally"
 )
+
+
+# Figures for the closing note, printed at the end of the run (see pytest_terminal_summary).
+FIGURES: Counter[str] = Counter()
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if FIGURES:
+        line = ", ".join(f"{k}={v}" for k, v in sorted(FIGURES.items()))
+        terminalreporter.write_line(f"system figures: {line}")
 
 
 def pg_admin_url() -> str | None:

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.system.conftest import (
+    FIGURES,
     PIN,
     SIGNERS,
     UNITS,
@@ -25,8 +26,6 @@ from workflow.db import make_engine, session_factory
 from workflow.models import AuditEvent, Document, Signature
 
 pytestmark = pytest.mark.slow
-
-FIRED: dict[str, int] = {"requests": 0, "5xx": 0}
 
 
 def race(jobs: list[Callable[[], Response]]) -> list[Response]:
@@ -49,8 +48,8 @@ def race(jobs: list[Callable[[], Response]]) -> list[Response]:
     assert not any(t.is_alive() for t in threads), "a request hung"
     errors = [r for r in results if not isinstance(r, Response)]
     assert errors == [], errors
-    FIRED["requests"] += len(results)
-    FIRED["5xx"] += sum(1 for r in results if r.status >= 500)
+    FIGURES["race requests"] += len(results)
+    FIGURES["race 5xx"] += sum(1 for r in results if r.status >= 500)
     return results
 
 
