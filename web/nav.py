@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from flask import Flask, g, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -15,6 +18,21 @@ class NavItem:
     href: str
     current: bool
     count: int = 0
+
+
+def _pending_count() -> int:
+    """How many documents wait for this user (the inbox's own rule), once per request."""
+    if "inbox_count" not in g:
+        from web import db
+        from web.auth import actor
+        from workflow.services import queries
+
+        try:
+            g.inbox_count = len(queries.inbox(db.get_session(), actor(), recent_limit=0).items)
+        except Exception:  # the badge must never break a page (or an error page)
+            log.warning("inbox count unavailable", exc_info=True)
+            g.inbox_count = 0
+    return int(g.inbox_count)
 
 
 def _items() -> list[NavItem]:
@@ -32,7 +50,7 @@ def _items() -> list[NavItem]:
     items = []
     for label, href, prefix in entries:
         current = path == "/" if prefix == "/" else path.startswith(prefix)
-        count = g.get("inbox_count", 0) if prefix == "/" else 0
+        count = _pending_count() if prefix == "/" and current_user.is_authenticated else 0
         items.append(NavItem(label, href, current, count))
     return items
 

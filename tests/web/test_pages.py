@@ -3,6 +3,7 @@ a 500 and never a traceback."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 import pytest
@@ -156,3 +157,11 @@ def test_an_unexpected_error_is_a_plain_500_page(app: Flask) -> None:
     response = client.get("/api/boom")
     assert response.status_code == 500
     assert response.get_json()["error"]["code"] == "internal_error"
+
+
+def test_the_inbox_badge_counts_waiting_documents_on_every_page(app: Flask) -> None:
+    drafter = login(app, "vphu-uh-drafter")
+    page = drafter.get("/archive").get_data(as_text=True)
+    assert re.search(r'Việc chờ tôi xử lý<span class="count">1</span>', page)
+    board = login(app, "board-approver").get("/archive").get_data(as_text=True)
+    assert '<span class="count">' not in board
