@@ -7,7 +7,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-from flask import Flask, Response
+from flask import Flask, Response, request
 
 # No 'unsafe-inline' anywhere: every script is a static file and templates carry no style
 # attributes, so the browser can refuse any injected markup that slips through escaping.
@@ -16,7 +16,7 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "default-src 'self'",
         "script-src 'self'",
         "style-src 'self'",
-        "img-src 'self' data:",
+        "img-src 'self'",
         "font-src 'self'",
         "connect-src 'self'",
         "object-src 'none'",
@@ -39,6 +39,9 @@ SECURITY_HEADERS = {
 def add_security_headers(response: Response) -> Response:
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
+    if request.is_secure:
+        # Only over HTTPS: a plain-HTTP demo on 127.0.0.1 must not pin the browser to HTTPS.
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     if response.mimetype == "text/html":
         # Pages show who may act on what: never let a shared cache keep them.
         response.headers.setdefault("Cache-Control", "no-store")

@@ -113,3 +113,9 @@ def test_open_redirect_after_login_is_refused(app: Flask) -> None:
         data={"username": "vphu-md-signer", "password": PASSWORD},
     )
     assert response.headers["Location"] in ("/", "http://localhost/")
+
+
+def test_hsts_only_over_https(client) -> None:  # type: ignore[no-untyped-def]
+    assert "Strict-Transport-Security" not in client.get("/login").headers
+    secure = client.get("/login", base_url="https://localhost")
+    assert secure.headers["Strict-Transport-Security"].startswith("max-age=")
