@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from flask import Blueprint, render_template, request
-from sqlalchemy import select
-
 from web import db
 from web.verification import VerificationInputError, verify_uploads
 from workflow import models
+from workflow.services import queries
 
 bp = Blueprint("verify", __name__)
 
