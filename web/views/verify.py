@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, render_template, request
+
 from web import db
 from web.verification import VerificationInputError, verify_uploads
 from workflow import models
@@ -15,13 +16,7 @@ def _by_reference(code: str) -> models.DocumentVersion | None:
     code = code.strip()
     if not code or len(code) > 64:
         return None
-    return (
-        db.get_session()
-        .scalars(
-            select(models.DocumentVersion).where(models.DocumentVersion.reference_code == code)
-        )
-        .first()
-    )
+    return queries.document_by_reference(db.get_session(), code)
 
 
 @bp.route("/verify", methods=["GET", "POST"])
