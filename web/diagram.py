@@ -67,6 +67,16 @@ def _layout(
     return place
 
 
+def _text(x: float, y: float, anchor: str, label: str, *, stacked: bool) -> str:
+    """An edge label; ``stacked`` puts each trigger on its own line, growing upwards."""
+    parts = label.split(" / ") if stacked else [label]
+    lines = "".join(
+        f'<tspan x="{x:.1f}" y="{y - 13 * (len(parts) - 1 - i):.1f}">{part}</tspan>'
+        for i, part in enumerate(parts)
+    )
+    return f'<text text-anchor="{anchor}">{lines}</text>'
+
+
 def render_svg(
     states: Sequence[str],
     transitions: Iterable[tuple[str, str, str]],
@@ -125,6 +135,7 @@ def render_svg(
         (scol, srow), (dcol, drow) = place[edge.source], place[edge.dest]
         data = f'data-source="{escape(edge.source)}" data-dest="{escape(edge.dest)}"'
         anchor = "middle"
+        stacked = False
         if edge.source == edge.dest:
             cx = sx + NODE_W / 2
             path = f"M{cx - 22} {sy} C{cx - 30} {sy - 42} {cx + 30} {sy - 42} {cx + 22} {sy}"
@@ -132,6 +143,7 @@ def render_svg(
         elif srow == drow and dcol == scol + 1:
             path = f"M{sx + NODE_W} {sy + NODE_H / 2} L{dx} {dy + NODE_H / 2}"
             lx, ly = (sx + NODE_W + dx) / 2, sy + NODE_H / 2 - 7
+            stacked = True  # the gap between neighbours is narrow: one trigger per line
         elif (edge.source, edge.dest) in back_rank:
             k = back_rank[(edge.source, edge.dest)] + 1
             drop = 18 + k * ARC_STEP
@@ -155,7 +167,7 @@ def render_svg(
             lx, ly = (x1 + x2) / 2, sy - lift * 0.75 - 3
         out.append(
             f'<g class="edge" {data}><path d="{path}" marker-end="url(#arrow)"/>'
-            f'<text x="{lx:.1f}" y="{ly:.1f}" text-anchor="{anchor}">{label}</text></g>'
+            f"{_text(lx, ly, anchor, label, stacked=stacked)}</g>"
         )
     for state in states:
         x, y = box(state)
