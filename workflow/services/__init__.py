@@ -36,7 +36,8 @@ Administration (actor: an admin, or None for the console operator)
     add_unit, add_cluster, add_term, add_user, grant_role, revoke_role, set_password,
     set_active, issue_credential, register_certificate, import_credential,
     revoke_credential, unlock_credential, list_units, list_clusters, list_users,
-    list_credentials, get_term, crl(session, ca_secret=...) -> DER, ca_pem(session) -> PEM
+    list_credentials, get_term, crl(session, ca_secret=...) -> DER, ca_pem(session) -> PEM,
+    all_documents (every document), document_bundle (any archived document's bundle)
 """
 
 from __future__ import annotations
@@ -46,8 +47,10 @@ from workflow.services.admin import (
     add_term,
     add_unit,
     add_user,
+    all_documents,
     ca_pem,
     crl,
+    document_bundle,
     get_term,
     grant_role,
     import_credential,
@@ -108,6 +111,7 @@ __all__ = [
     "add_term",
     "add_unit",
     "add_user",
+    "all_documents",
     "allowed_triggers",
     "approve",
     "authenticate",
@@ -121,6 +125,7 @@ __all__ = [
     "create_token",
     "crl",
     "decline",
+    "document_bundle",
     "document_by_reference",
     "document_docx",
     "edit_draft",
