@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, render_template, request
 from flask_login import login_required
+from sqlalchemy import select
 
 from web import db
 from web.auth import actor
-from workflow import blobs
+from workflow import blobs, models
 from workflow.services import admin as admin_service
 from workflow.services import queries
 from workflow.services._common import can_see_term, current_actor
@@ -32,7 +33,12 @@ def index():  # type: ignore[no-untyped-def]
         for c in admin_service.list_clusters(session)
         if any(can_see_term(who, t) for t in c.terms)
     ]
-    approvals = {d.id: d for d in rows}
+    approvals = {
+        a.document_id: a
+        for a in session.scalars(
+            select(models.Approval).where(models.Approval.document_id.in_([d.id for d in rows]))
+        )
+    }
     return render_template(
         "archive/index.html",
         rows=rows,
