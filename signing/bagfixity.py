@@ -47,6 +47,7 @@ SUPPORTED_VERSIONS = ("0.97", "1.0")
 MANIFEST = "manifest-sha256.txt"
 TAGMANIFEST = "tagmanifest-sha256.txt"
 _HEX64 = re.compile(r"[0-9a-fA-F]{64}")
+_UNSAFE_PARTS = frozenset({"", ".", ".."})  # path components a manifest may not use
 
 # bagit logs each checksum mismatch as a warning; without a handler Python's last-resort
 # handler would print them on stderr of whoever verifies. The report carries them instead;
@@ -145,7 +146,7 @@ def _parse_manifest(raw: bytes, name: str) -> dict[str, str]:
         path = parts[1].lstrip("*")
         if "%" in path:
             path = _decode_path(path)
-        if path.startswith(("/", "~")) or any(part in ("", ".", "..") for part in path.split("/")):
+        if path.startswith(("/", "~")) or not _UNSAFE_PARTS.isdisjoint(path.split("/")):
             raise ValueError(f"{name} dòng {number}: đường dẫn không an toàn {path!r}")
         if path in entries:
             raise ValueError(f"{name}: {path} được liệt kê hai lần")

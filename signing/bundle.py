@@ -56,6 +56,7 @@ from signing.verify import (
     UnitResult,
     _Digests,
     _verify_document,
+    crl_issuer_der,
     verify_signature,
 )
 
@@ -843,13 +844,23 @@ class _Verifier:
         if crl is None:
             return store
         try:
-            issuer = x509.load_der_x509_crl(crl).issuer
-        except (ValueError, TypeError) as exc:
+            if crl.lstrip().startswith(b"-----BEGIN"):
+                raise FormatError("không phải DER (có vẻ là PEM)")
+            issuer_der = crl_issuer_der(crl)
+        except FormatError as exc:
             self.fail("crl", f"data/crl.der không đọc được: {exc}")
             return store
-        anchors = [a for a in store.anchors if a.subject == issuer]
-        if not anchors or any(store.has_crl_for(a) for a in anchors):
-            return store
+        if store.has_anchor_named(issuer_der):
+            # The usual case: the CRL names an anchor in that anchor's exact encoding.
+            if store.has_crl_from(issuer_der):
+                return store
+        else:
+            # Compare names by meaning too: a CRL claiming an anchor's name in another
+            # encoding must still be checked (and fail) rather than be ignored.
+            issuer = x509.load_der_x509_crl(crl).issuer
+            anchors = [a for a in store.anchors if a.subject == issuer]
+            if not anchors or any(store.has_crl_for(a) for a in anchors):
+                return store
         try:
             return _store_with_crl(store, crl)
         except SigningError as exc:

@@ -422,6 +422,14 @@ class TrustStore:
     def has_crl_for(self, cert: x509.Certificate) -> bool:
         return cert.issuer.public_bytes() in self._crl_issuers
 
+    def has_anchor_named(self, name_der: bytes) -> bool:
+        """Whether an anchor's subject is encoded exactly as ``name_der``."""
+        return any(f.subject_der == name_der for f in self._anchor_facts)
+
+    def has_crl_from(self, name_der: bytes) -> bool:
+        """Whether the store applies a CRL whose issuer is encoded exactly as ``name_der``."""
+        return name_der in self._crl_issuers
+
     def _add_crls(self, crls: Sequence[bytes]) -> None:
         added = []
         for raw in crls:
@@ -552,6 +560,14 @@ class _CrlFacts:
     crl: x509.CertificateRevocationList
     issuer_der: bytes
     entries: tuple[tuple[int, _Revoked], ...]  # (serial number, revocation) per entry
+
+
+def crl_issuer_der(raw: bytes) -> bytes:
+    """DER of a DER- or PEM-encoded CRL's issuer name; FormatError when it cannot be read.
+    Reads through the same cache as TrustStore, so adding the CRL afterwards is cheap."""
+    if not isinstance(raw, bytes | bytearray) or not raw:
+        raise FormatError("CRL must be non-empty bytes")
+    return _read_crl(bytes(raw)).issuer_der
 
 
 # CRLs up to this size are remembered (by exact bytes) once read and checked; larger ones
@@ -722,6 +738,16 @@ _DIGEST_DERS = {
     for name in ("sha256", "sha384", "sha512")
     for params in (None, core.Null())
 }
+# SignedData's first three fields as thidua and openssl encode them: version 1 (or 3 with
+# a subjectKeyIdentifier sid), one digest algorithm, detached id-data.
+_SD_PREFIXES = frozenset(
+    core.Integer(version).dump()
+    + cms.DigestAlgorithms([algos.DigestAlgorithm.load(der)]).dump()
+    + _DETACHED_DATA
+    for version in (1, 3)
+    for der in _DIGEST_DERS
+)
+_SD_PREFIX_LENGTHS = tuple(sorted({len(p) for p in _SD_PREFIXES}))
 _SIG_ALGO_DERS = {
     algos.SignedDigestAlgorithm({"algorithm": name, "parameters": params}).dump(): name
     for name in (
@@ -804,16 +830,33 @@ def _parse_fast(der: bytes) -> _Parsed | None:
         kind, _m, _t, _h, body, trailer = asn1_parser.parse(der, strict=True)
         if (kind, _m, _t) != _SEQUENCE or trailer:
             return None
-        info = _elements(body)
-        if len(info) != 2 or info[0][1] != _ID_SIGNED_DATA or info[1][0] != _CTX0_CONS:
+        # ContentInfo: the signed-data OID, then exactly one [0] holding exactly one SEQUENCE.
+        if not body.startswith(_ID_SIGNED_DATA):
             return None
-        wrapped = _elements(info[1][2])
-        if len(wrapped) != 1 or wrapped[0][0] != _SEQUENCE:
+        kind, _m, _t, _h, content, trailer = asn1_parser.parse(
+            body[len(_ID_SIGNED_DATA) :], strict=True
+        )
+        if (kind, _m, _t) != _CTX0_CONS or trailer:
             return None
-        sd = _elements(wrapped[0][2])
-        if len(sd) < 4 or sd[0][0] != _INTEGER or sd[1][0] != _SET or sd[2][1] != _DETACHED_DATA:
+        kind, _m, _t, _h, signed_data, trailer = asn1_parser.parse(content, strict=True)
+        if (kind, _m, _t) != _SEQUENCE or trailer:
             return None
-        rest = sd[3:]
+        # SignedData: version, digestAlgorithms and a detached id-data encapContentInfo,
+        # usually in one of a few exact encodings (a byte prefix made of whole elements reads
+        # as exactly those elements), then the certificates, CRLs and signerInfos.
+        known = next((n for n in _SD_PREFIX_LENGTHS if signed_data[:n] in _SD_PREFIXES), 0)
+        if known:
+            rest = _elements(signed_data[known:])
+        else:
+            sd = _elements(signed_data)
+            if (
+                len(sd) < 4
+                or sd[0][0] != _INTEGER
+                or sd[1][0] != _SET
+                or sd[2][1] != _DETACHED_DATA
+            ):
+                return None
+            rest = sd[3:]
         certificates: list[bytes] = []
         if rest and rest[0][0] == _CTX0_CONS:
             certificates = list(_certificate_set(rest.pop(0)[2]))
@@ -1470,7 +1513,7 @@ def _check_signature_value(
         if name.endswith("ecdsa"):
             if not isinstance(key, ec.EllipticCurvePublicKey):
                 return SubIndication.SIG_CRYPTO_FAILURE, "ECDSA signature but the key is not EC"
-            key.verify(parsed.signature, message, ec.ECDSA(algorithm))
+            key.verify(parsed.signature, message, _ecdsa(sig_hash.name, prehashed))
         elif name == "rsassa_pss":
             if not isinstance(key, rsa.RSAPublicKey):
                 return SubIndication.SIG_CRYPTO_FAILURE, "RSA-PSS signature but the key is not RSA"
@@ -1493,6 +1536,13 @@ def _check_signature_value(
     except (ValueError, TypeError) as exc:
         return SubIndication.SIG_CRYPTO_FAILURE, f"signature value unusable: {exc}"
     return None
+
+
+@lru_cache(maxsize=16)
+def _ecdsa(hash_name: str, prehashed: bool) -> ec.ECDSA:
+    """The (immutable) ECDSA algorithm object; building one costs a few type checks."""
+    algorithm = _DIGESTS[hash_name]()
+    return ec.ECDSA(utils.Prehashed(algorithm) if prehashed else algorithm)
 
 
 def _pss_padding(params: Any) -> padding.PSS | None:
