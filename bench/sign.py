@@ -15,8 +15,17 @@
   one core (CPU affinity pinned; CPU time of this process, so other load on the machine does
   not count), with the in-memory fixity check (``bagit_check=False``: the bagit library's
   extra on-disk validation is the single-bundle second opinion). Every bundle must pass.
+  Each bundle costs ten public-key operations that cannot be skipped: eight member
+  signatures, the board's signature and the CRL's signature.
 
-Targets (issue 3): sign <= 1 ms, verify <= 1 ms, bulk >= 3,000 signatures/s.
+Extra keys, because this machine is shared and its speed varies from run to run:
+``raw_ecdsa_verify_per_s`` is the rate of bare ECDSA P-256 verifications (cryptography,
+SHA-256 over 64 bytes) on the same pinned core, in CPU time, measured just before and just
+after the bulk run (mean); ``bulk_relative_to_raw`` is ``bulk_signatures_per_s`` divided by
+it. The issue's bulk target of 3,000/s against its raw limit of about 15,000/s is a ratio
+of 0.2; compare runs by the ratio, which machine load does not move much.
+
+Targets (issue 3): sign <= 1 ms, verify <= 1 ms, bulk >= 3,000 signatures/s (>= 0.2 of raw).
 Options: ``--bundles N`` (default 1000), ``--quick`` (100 bundles, fewer repeats).
 """
 
@@ -36,7 +45,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from signing._seal import TEST_KDF
 from signing.audit import GENESIS, event_hash
@@ -195,13 +205,35 @@ def make_bundle(world: World, index: int, rng: random.Random) -> bytes:
     )
 
 
-def bench_bulk(world: World, count: int, rng: random.Random) -> float:
+def raw_ecdsa_verify_per_s(seconds: float = 0.5) -> float:
+    """Bare ECDSA P-256 verifications per CPU second: the floor no verifier can go under."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    public = key.public_key()
+    message = bytes(range(64))
+    signature = key.sign(message, ec.ECDSA(hashes.SHA256()))
+    algorithm = ec.ECDSA(hashes.SHA256())
+    done = 0
+    started = time.process_time()
+    while (elapsed := time.process_time() - started) < seconds:
+        for _ in range(200):
+            public.verify(signature, message, algorithm)
+        done += 200
+    return done / elapsed
+
+
+def bench_bulk(world: World, count: int, rng: random.Random) -> tuple[float, float]:
+    """(bundle member signatures verified per CPU second, raw ECDSA verifies per second)."""
     log(f"generating {count} bundles (not timed)...")
     bundles = [make_bundle(world, i, rng) for i in range(count)]
     trust = TrustStore([world.ca.certificate])
     cpu = min(os.sched_getaffinity(0))
     os.sched_setaffinity(0, {cpu})
-    log(f"verifying {count} bundles on CPU {cpu}...")
+    # Warm what is cached by exact bytes across bundles (the CA's and signers' certificates,
+    # the trust store's chains), as in a long-running verifier; each bundle's own document,
+    # signatures and CRL are still read and checked in the timed run.
+    verify_bundle(bundles[0], trust=trust, ca_fingerprint=None, at=VERIFY_AT, bagit_check=False)
+    raw_before = raw_ecdsa_verify_per_s()
+    log(f"verifying {count} bundles on CPU {cpu} (CPU time of this process)...")
     started = time.process_time()
     failed = 0
     for data in bundles:
@@ -210,9 +242,12 @@ def bench_bulk(world: World, count: int, rng: random.Random) -> float:
         )
         failed += not report.passed
     elapsed = time.process_time() - started
+    raw_after = raw_ecdsa_verify_per_s()
     if failed:
         raise SystemExit(f"{failed} of {count} bundles did not verify")
-    return count * len(UNITS) / elapsed
+    raw = (raw_before + raw_after) / 2
+    log(f"raw ECDSA P-256 verify: {raw_before:.0f}/s before, {raw_after:.0f}/s after")
+    return count * len(UNITS) / elapsed, raw
 
 
 def main() -> None:
@@ -227,7 +262,7 @@ def main() -> None:
     data = document(rng)
     sign_ms, verify_ms = bench_in_process(world, data, repeats)
     openssl_sign_ms, openssl_verify_ms = bench_openssl(world, data, 10 if args.quick else 30)
-    bulk = bench_bulk(world, count, rng)
+    bulk, raw = bench_bulk(world, count, rng)
     print(
         json.dumps(
             {
@@ -236,6 +271,8 @@ def main() -> None:
                 "openssl_sign_ms": round(openssl_sign_ms, 3),
                 "openssl_verify_ms": round(openssl_verify_ms, 3),
                 "bulk_signatures_per_s": round(bulk, 1),
+                "raw_ecdsa_verify_per_s": round(raw, 1),
+                "bulk_relative_to_raw": round(bulk / raw, 3),
             }
         )
     )
