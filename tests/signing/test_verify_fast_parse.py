@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from asn1crypto import cms
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -110,3 +111,17 @@ def test_fast_reading_never_disagrees_on_mutations(ours, data) -> None:
         return
     # Whatever the fast reading accepts, the schema-based one reads the same way.
     assert fast == _parse_schema(der)
+
+
+def test_signed_data_without_a_known_prefix_is_read_element_by_element(ours) -> None:
+    """digestAlgorithms listing two algorithms matches none of the exact prefixes the fast
+    reading knows; it still reads the signature, the same way the schema reading does."""
+    info = cms.ContentInfo.load(ours["ec"])
+    signed = info["content"]
+    signed["digest_algorithms"] = [{"algorithm": "sha256"}, {"algorithm": "sha384"}]
+    der = cms.ContentInfo({"content_type": "signed_data", "content": signed}).dump(force=True)
+    assert der != ours["ec"]
+    fast = _parse_fast(der)
+    assert fast is not None
+    assert fast == _parse_schema(der)
+    assert fast.signature == _parse_fast(ours["ec"]).signature
