@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from datetime import UTC, datetime
-from functools import lru_cache
+from functools import lru_cache, wraps
+from typing import TypeVar
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 
 from signing.errors import FormatError, SigningError
+
+T = TypeVar("T")
 
 
 def utc(moment: datetime, what: str = "time") -> datetime:
@@ -33,7 +37,32 @@ CERT_ERRORS: tuple[type[Exception], ...] = (
 )
 
 
-@lru_cache(maxsize=8192)
+def bytes_cache(
+    maxsize: int, max_bytes: int
+) -> Callable[[Callable[[bytes], T]], Callable[[bytes], T]]:
+    """``lru_cache`` for a pure function of one bytes argument, bypassed for arguments over
+    ``max_bytes``: the cache holds at most ``maxsize`` small keys, so its memory stays
+    bounded whatever (hostile) input callers pass."""
+
+    def decorate(function: Callable[[bytes], T]) -> Callable[[bytes], T]:
+        cached = lru_cache(maxsize=maxsize)(function)
+
+        @wraps(function)
+        def wrapper(data: bytes) -> T:
+            if len(data) <= max_bytes:
+                return cached(data)
+            return function(data)
+
+        return wrapper
+
+    return decorate
+
+
+# Certificates in the wild are a few KiB; bigger ones are parsed every time.
+MAX_CACHED_CERTIFICATE_BYTES = 64 * 1024
+
+
+@bytes_cache(maxsize=8192, max_bytes=MAX_CACHED_CERTIFICATE_BYTES)
 def load_der_certificate(der: bytes) -> x509.Certificate:
     """Parse a DER certificate once; verification sees the same few certificates again and again."""
     try:

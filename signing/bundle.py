@@ -1035,9 +1035,17 @@ def _anchor_store(cert: x509.Certificate) -> TrustStore:
     return TrustStore([cert])
 
 
-@lru_cache(maxsize=64)
 def _store_with_crl(store: TrustStore, crl: bytes) -> TrustStore:
-    """``store`` (never changed once built, so a fine cache key) plus one CRL."""
+    """``store`` plus one CRL; remembered for CRLs up to 256 KiB (memory stays bounded
+    whatever bundles arrive)."""
+    if len(crl) <= 256 * 1024:
+        return _store_with_small_crl(store, crl)
+    return store.with_crls([crl])
+
+
+@lru_cache(maxsize=64)
+def _store_with_small_crl(store: TrustStore, crl: bytes) -> TrustStore:
+    # ``store`` is never changed once built, so it is a fine cache key.
     return store.with_crls([crl])
 
 

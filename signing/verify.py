@@ -44,7 +44,15 @@ from cryptography.x509.verification import (
     VerificationError,
 )
 
-from signing._util import CERT_ERRORS, certificate_der, load_der_certificate, sha256_hex, utc
+from signing._util import (
+    CERT_ERRORS,
+    MAX_CACHED_CERTIFICATE_BYTES,
+    bytes_cache,
+    certificate_der,
+    load_der_certificate,
+    sha256_hex,
+    utc,
+)
 from signing.errors import FormatError, SigningError
 
 __all__ = [
@@ -281,7 +289,7 @@ def _name_attr(name: x509.Name, oid: x509.ObjectIdentifier) -> str | None:
     return value if isinstance(value, str) else None
 
 
-@lru_cache(maxsize=8192)
+@bytes_cache(maxsize=8192, max_bytes=MAX_CACHED_CERTIFICATE_BYTES)
 def _facts(der: bytes) -> _CertFacts:
     """Facts of a DER certificate; FormatError when any part of it cannot be read."""
     try:
@@ -914,14 +922,14 @@ def _parse_fast(der: bytes) -> _Parsed | None:
 # because signatures repeat these parts: the same certificates, and signed attributes that
 # are constant (content-type, ESS signing-certificate) or shared by the signatures of one
 # document (message-digest, often signing-time).
-@lru_cache(maxsize=1024)
+@bytes_cache(maxsize=1024, max_bytes=64 * 1024)
 def _certificate_set(contents: bytes) -> tuple[bytes, ...]:
     """The plain certificates (universal SEQUENCEs) of a CertificateSet's contents; the
     tagged choices (attribute or extended certificates) are ignored, as in _parse_schema."""
     return tuple(enc for tag, enc, _ in _elements(contents) if tag == _SEQUENCE)
 
 
-@lru_cache(maxsize=8192)
+@bytes_cache(maxsize=8192, max_bytes=4096)
 def _attribute(encoded: bytes) -> tuple[str, bytes] | None:
     """(name, contents of its SET OF values) of one Attribute SEQUENCE, or None when it is
     not exactly {OBJECT IDENTIFIER, SET}."""
@@ -1014,7 +1022,7 @@ def _single(values: bytes, spec: type[core.Asn1Value], what: str) -> Any:
         raise FormatError(f"signed attribute {what} must hold exactly one value") from None
 
 
-@lru_cache(maxsize=8192)
+@bytes_cache(maxsize=8192, max_bytes=MAX_CACHED_CERTIFICATE_BYTES)
 def _sid_ders(cert_der: bytes) -> tuple[bytes, bytes | None]:
     """The SignerIdentifier encodings that name this certificate: issuerAndSerialNumber
     (with the issuer exactly as encoded in the certificate) and subjectKeyIdentifier."""
@@ -1428,7 +1436,7 @@ def _octets(values: bytes) -> bytes:
     return bytes(_single(values, core.OctetString, "message-digest").native)
 
 
-@lru_cache(maxsize=4096)
+@bytes_cache(maxsize=4096, max_bytes=64)
 def _signing_time(encoded: bytes) -> dt.datetime:
     """The one signing-time value (UTCTime or GeneralizedTime); cached because signatures
     verified together often share a signing time."""
@@ -1466,7 +1474,7 @@ def _check_ess(values: bytes, signer: _CertFacts, *, v2: bool) -> str | None:
     return None
 
 
-@lru_cache(maxsize=8192)
+@bytes_cache(maxsize=8192, max_bytes=MAX_CACHED_CERTIFICATE_BYTES)
 def _expected_ess_v2(cert_der: bytes) -> bytes:
     """DER of SigningCertificateV2 {certs: [ESSCertIDv2 {sha256 hash, issuerSerial}]}."""
     a_cert = a_x509.Certificate.load(cert_der)

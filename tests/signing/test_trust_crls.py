@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 
+from signing._util import bytes_cache
 from signing.bundle import build_bundle, verify_bundle
 from signing.ca import Revocation
 from signing.cms import sign_detached
@@ -103,3 +104,20 @@ def test_bundle_crl_does_not_drop_the_callers_crls_for_other_anchors(world_a, wo
     )
     # ...and the member units' signatures were checked against the bundle's CRL of CA A.
     assert all(u.report is not None and u.report.revocation_checked for u in report.units)
+
+
+def test_bytes_cache_keeps_only_small_inputs() -> None:
+    """Caches keyed by exact bytes stay bounded: large (possibly hostile) input is computed
+    every time and never kept."""
+    calls: list[bytes] = []
+
+    @bytes_cache(maxsize=4, max_bytes=8)
+    def length(data: bytes) -> int:
+        calls.append(data)
+        return len(data)
+
+    assert [length(b"small"), length(b"small")] == [5, 5]
+    assert calls == [b"small"]
+    big = b"x" * 9
+    assert [length(big), length(big)] == [9, 9]
+    assert calls == [b"small", big, big]
