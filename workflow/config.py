@@ -118,7 +118,9 @@ def load_config(instance_dir: str | os.PathLike[str] | None = None) -> Config:
 def init_instance(instance_dir: str | os.PathLike[str] | None = None) -> Config:
     """Create the instance folder and any missing secret file (mode 0600); idempotent."""
     folder = instance_path(instance_dir)
-    folder.mkdir(parents=True, exist_ok=True)
+    # The folder holds the SQLite database (sealed keys, password hashes) beside the secrets:
+    # only its owner may list or read it.
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     for env_name, filename in (
         ("THIDUA_SECRET_KEY", SECRET_KEY_FILE),
         ("THIDUA_CA_SECRET", CA_SECRET_FILE),

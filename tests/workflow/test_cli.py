@@ -42,6 +42,7 @@ def test_init_seed_export_verify_audit(cli, db_url, tmp_path):
     assert "CA SHA-256:" in result.output
     for name in ("secret_key", "ca_master_secret"):
         assert stat.S_IMODE((cli.instance / name).stat().st_mode) == 0o600
+    assert stat.S_IMODE(cli.instance.stat().st_mode) == 0o700, "only the owner enters it"
     assert cli("init").exit_code == 0, "init is idempotent"
 
     result = cli("seed-demo")
