@@ -33,7 +33,7 @@ SEED = 20180331
 TRIALS = [("sign", 0), ("approve", 0), ("sign", 1), ("approve", 1), ("sign", 2), ("approve", 2)]
 # Upper bounds of the kill delay, a little beyond how long each operation takes here, so that
 # some trials kill before, some during and some after the commit.
-WINDOW = {"sign": 3.0, "approve": 2.0}
+WINDOW = {"sign": 3.0, "approve": 3.0}
 
 
 def fire_and_forget(
@@ -95,12 +95,17 @@ def test_kill_9_during_work_leaves_nothing_half_done(
         code, output = cli(env, "audit", "verify")
         assert code == 0, output
 
-        # The interrupted work is simply done again, and completes.
-        for token, p, body in jobs:
-            response = server.request("POST", p, token=token, body=body)
-            assert response.status == 200, (response.status, response.body[:300])
+        # The interrupted work is simply done again (what survived the kill is kept: a unit
+        # that signed gets its signature back; an archive that committed stays), and completes.
+        target = "signed" if kind == "sign" else "archived"
         state = server.request("GET", f"/api/documents/{doc}", token=jobs[0][0]).json()["state"]
-        assert state == ("signed" if kind == "sign" else "archived")
+        FIGURES[f"crash trials finding {kind} committed"] += state == target
+        if kind == "sign" or state != target:
+            for token, p, body in jobs:
+                response = server.request("POST", p, token=token, body=body)
+                assert response.status == 200, (response.status, response.body[:300])
+        state = server.request("GET", f"/api/documents/{doc}", token=jobs[0][0]).json()["state"]
+        assert state == target
         assert integrity_problems(engine) == []
     finally:
         engine.dispose()
