@@ -1,0 +1,346 @@
+"""Page benchmark on PostgreSQL at national scale. Prints exactly one JSON object on stdout:
+
+    {"inbox_p95_ms", "document_p95_ms", "archive_p95_ms", "api_p95_ms", "bare_p95_ms",
+     "inbox_p95_ms_small", "queries_per_page": {page: n}, "requests_per_s", ...}
+
+For each scale (full: 125 clusters = 1,000 member units over 10 years, ~25,000 documents and
+~1,000,000 signatures; small: 1 cluster, the same shape at about 1/100) it creates a fresh
+database on the server of ``THIDUA_BENCH_PG_ADMIN_URL`` (default
+``postgresql+psycopg://postgres@127.0.0.1:5432/postgres``), migrates it with the project's
+Alembic migrations, seeds it with COPY (bench/_seed.py), counts the SQL statements of one
+request per page in process, then starts gunicorn on a free loopback port serving
+``bench._wsgi:application`` (the real app plus a bare Flask page, ``/__bare``, as the in-run
+baseline) and drives each page with 20 concurrent keep-alive clients.
+
+Pages, all as the signer of cluster 1 (a member unit with work waiting): ``/`` (inbox),
+``/documents/<id>`` (the pledge being signed), ``/archive``, ``/api/documents/<id>``
+(Bearer token). Extra keys: ``small`` (every p95 at the small scale), ``seed_s``,
+``load_average`` (this machine is shared), ``gunicorn``.
+
+Targets (issue 6): inbox and document p95 <= 50 ms and <= 3x bare; full-scale p95 <= 1.5x
+small-scale; queries per page equal at both scales. Not part of the test suite.
+Options: ``--requests N`` per client per page (default 25), ``--clients`` (20),
+``--workers``/``--threads`` of gunicorn (2/4), ``--keep`` (keep the databases).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from contextlib import ExitStack, closing
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import make_url
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._seed import Actors, log, make_material, seed
+from workflow.db import make_engine, upgrade
+
+ROOT = Path(__file__).resolve().parent.parent
+ADMIN_URL = os.environ.get(
+    "THIDUA_BENCH_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+CA_SECRET = b"thidua-bench-ca-master-secret-0123456789"
+SECRET_KEY = "thidua-bench-session-secret-0123456789abcdef"
+FULL_CLUSTERS = 125
+SMALL_CLUSTERS = 1
+
+
+def create_database(name: str) -> str:
+    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_database(name: str) -> None:
+    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def libpq(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def app_env(url: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=url,
+        THIDUA_SECRET_KEY=SECRET_KEY,
+        THIDUA_CA_SECRET=CA_SECRET.decode(),
+        THIDUA_INSECURE_COOKIES="1",
+        THIDUA_INSTANCE=str(Path(tempfile.gettempdir()) / f"thidua-bench-{os.getpid()}"),
+        PYTHONPATH=str(ROOT),
+    )
+    return env
+
+
+def pages(actors: Actors) -> dict[str, str]:
+    return {
+        "inbox": "/",
+        "document": f"/documents/{actors.signing_doc_id}",
+        "archive": "/archive",
+        "api": f"/api/documents/{actors.signing_doc_id}",
+    }
+
+
+# --- SQL statements per page, in process --------------------------------------------------
+
+
+def count_queries(url: str, actors: Actors) -> dict[str, int]:
+    """Statements of one request per page (after one warm-up request), as the signer."""
+    env = app_env(url)
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        from web import create_app
+        from web import db as web_db
+
+        app = create_app({"DATABASE_URL": url, "WTF_CSRF_ENABLED": False})
+        engine = web_db.engine(app)
+        counter = {"n": 0}
+
+        def on_execute(*_args: Any) -> None:
+            counter["n"] += 1
+
+        event.listen(engine, "before_cursor_execute", on_execute)
+        client = app.test_client()
+        reply = client.post("/login", data={"username": actors.signer, "password": actors.password})
+        if reply.status_code != 302:
+            raise RuntimeError(f"in-process login failed: {reply.status_code}")
+        result = {}
+        auth = {"Authorization": f"Bearer {actors.tokens['signer']}"}
+        bearer_client = app.test_client()  # the API as an integration calls it: no cookie
+        for page, path in pages(actors).items():
+            who, headers = (bearer_client, auth) if page == "api" else (client, {})
+            who.get(path, headers=headers)
+            counter["n"] = 0
+            reply = who.get(path, headers=headers)
+            if reply.status_code != 200:
+                raise RuntimeError(f"{path}: HTTP {reply.status_code}")
+            result[page] = counter["n"]
+        engine.dispose()
+        return result
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+# --- gunicorn and the HTTP clients ----------------------------------------------------------
+
+
+def free_port() -> int:
+    with closing(socket.socket()) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_gunicorn(url: str, workers: int, threads: int) -> tuple[subprocess.Popen[bytes], int]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            str(ROOT / ".venv/bin/gunicorn"),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--threads",
+            str(threads),
+            "--worker-class",
+            "gthread",
+            "--keep-alive",
+            "30",
+            "--log-level",
+            "warning",
+            "bench._wsgi:application",
+        ],
+        cwd=ROOT,
+        env=app_env(url),
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {proc.returncode}")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/__bare")
+            if conn.getresponse().status == 200:
+                conn.close()
+                return proc, port
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError("gunicorn did not start")
+
+
+def stop_gunicorn(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def login_cookie(port: int, username: str, password: str) -> str:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request("GET", "/login")
+    reply = conn.getresponse()
+    body = reply.read().decode()
+    cookie = reply.getheader("Set-Cookie", "").split(";")[0]
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', body)
+    if match is None:
+        raise RuntimeError("no CSRF token on /login")
+    from urllib.parse import urlencode
+
+    form = urlencode({"csrf_token": match.group(1), "username": username, "password": password})
+    conn.request(
+        "POST",
+        "/login",
+        body=form,
+        headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie},
+    )
+    reply = conn.getresponse()
+    reply.read()
+    if reply.status != 302:
+        raise RuntimeError(f"login failed: HTTP {reply.status}")
+    conn.close()
+    return reply.getheader("Set-Cookie", "").split(";")[0]
+
+
+def drive(port: int, path: str, headers: dict[str, str], clients: int, n: int) -> list[float]:
+    """``clients`` threads, each on its own keep-alive connection, ``n`` requests each."""
+    samples: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    start = threading.Barrier(clients)
+
+    def client() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        mine = []
+        start.wait()
+        for _ in range(n):
+            began = time.perf_counter()
+            conn.request("GET", path, headers=headers)
+            reply = conn.getresponse()
+            reply.read()
+            mine.append((time.perf_counter() - began) * 1000)
+            if reply.status != 200:
+                errors.append(f"{path}: HTTP {reply.status}")
+        conn.close()
+        with lock:
+            samples.extend(mine)
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise RuntimeError(errors[0])
+    return samples
+
+
+def p95(samples: list[float]) -> float:
+    return round(statistics.quantiles(samples, n=20)[18], 1)
+
+
+def run_scale(
+    label: str, n_clusters: int, args: argparse.Namespace, stack: ExitStack, material: Any
+) -> dict[str, Any]:
+    name = f"thidua_bench_{label}_{uuid.uuid4().hex[:8]}"
+    log(f"[{label}] database {name}")
+    url = create_database(name)
+    if not args.keep:
+        stack.callback(drop_database, name)
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    began = time.monotonic()
+    actors = seed(libpq(url), n_clusters, CA_SECRET, material)
+    seed_s = round(time.monotonic() - began, 1)
+    queries = count_queries(url, actors)
+    log(f"[{label}] queries per page: {queries}")
+    proc, port = start_gunicorn(url, args.workers, args.threads)
+    stack.callback(stop_gunicorn, proc)
+    cookie = {"Cookie": login_cookie(port, actors.signer, actors.password)}
+    bearer = {"Authorization": f"Bearer {actors.tokens['signer']}"}
+    targets = {**pages(actors), "bare": "/__bare"}
+    result: dict[str, Any] = {"seed_s": seed_s, "queries": queries}
+    total, elapsed = 0, 0.0
+    for page, path in targets.items():
+        headers = bearer if page == "api" else cookie
+        drive(port, path, headers, args.clients, 2)  # warm every worker and thread
+        began = time.perf_counter()
+        samples = drive(port, path, headers, args.clients, args.requests)
+        elapsed += time.perf_counter() - began
+        total += len(samples)
+        result[f"{page}_p95_ms"] = p95(samples)
+        log(
+            f"[{label}] {page:<9} p95 {result[f'{page}_p95_ms']:7.1f} ms  ({len(samples)} requests)"
+        )
+    result["requests_per_s"] = round(total / elapsed, 1)
+    stop_gunicorn(proc)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--requests", type=int, default=25)
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--full-clusters", type=int, default=FULL_CLUSTERS)
+    args = parser.parse_args()
+    loads = [os.getloadavg()[0]]
+    with ExitStack() as stack:
+        log("making real signatures, a DOCX and the password hash")
+        material = make_material(CA_SECRET)
+        small = run_scale("small", SMALL_CLUSTERS, args, stack, material)
+        loads.append(os.getloadavg()[0])
+        full = run_scale("full", args.full_clusters, args, stack, material)
+        loads.append(os.getloadavg()[0])
+    out = {
+        "inbox_p95_ms": full["inbox_p95_ms"],
+        "document_p95_ms": full["document_p95_ms"],
+        "archive_p95_ms": full["archive_p95_ms"],
+        "api_p95_ms": full["api_p95_ms"],
+        "bare_p95_ms": full["bare_p95_ms"],
+        "inbox_p95_ms_small": small["inbox_p95_ms"],
+        "queries_per_page": full["queries"],
+        "requests_per_s": full["requests_per_s"],
+        "small": {k: v for k, v in small.items() if k != "seed_s"},
+        "seed_s": {"full": full["seed_s"], "small": small["seed_s"]},
+        "load_average": [round(x, 2) for x in loads],
+        "gunicorn": {"workers": args.workers, "threads": args.threads, "class": "gthread"},
+        "clients": args.clients,
+        "requests_per_client": args.requests,
+    }
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
