@@ -15,6 +15,7 @@ of a second (``CREATE DATABASE ... TEMPLATE``).
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import signal
@@ -241,6 +242,16 @@ def templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Templates]:
 # --- the real server ------------------------------------------------------------------------
 
 
+@functools.cache
+def _control_socket_off() -> tuple[str, ...]:
+    """Newer gunicorn opens a control socket in ~/.gunicorn shared by every server of the
+    machine; parallel test servers must not fight over it (older versions have none)."""
+    done = subprocess.run(
+        [str(BIN / "gunicorn"), "--help"], capture_output=True, text=True, check=False
+    )
+    return ("--no-control-socket",) if "--no-control-socket" in done.stdout else ()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -283,7 +294,7 @@ class Server:
                     f"127.0.0.1:{self.port}",
                     "--timeout",
                     "120",
-                    "--no-control-socket",
+                    *_control_socket_off(),
                     "web:create_app()",
                 ],
                 env=self.env,
