@@ -6,11 +6,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import click
 import pytest
 from click.testing import CliRunner
 
 import web.cli.serve as serve_module
+from web.cli import main
 
 
 @pytest.fixture
@@ -24,16 +24,9 @@ def served(monkeypatch):  # type: ignore[no-untyped-def]
     return calls
 
 
-@click.command()
-@click.option("--instance", type=click.Path(path_type=Path))
-@click.pass_context
-def demo_like(ctx: click.Context, instance: Path) -> None:
-    serve_module.serve_demo(ctx, instance, "127.0.0.1", 5000)
-
-
 def test_demo_initialises_seeds_and_serves(tmp_path: Path, served) -> None:  # type: ignore[no-untyped-def]
     instance = tmp_path / "instance"
-    result = CliRunner().invoke(demo_like, ["--instance", str(instance)])
+    result = CliRunner().invoke(main, ["demo", "--instance", str(instance)])
     assert result.exit_code == 0, result.output
     assert "http://127.0.0.1:5000/" in result.output
     assert "vphu-uh-drafter" in result.output
@@ -55,7 +48,24 @@ def test_demo_initialises_seeds_and_serves(tmp_path: Path, served) -> None:  # t
     app.extensions["thidua.engine"].dispose()
 
     # A second run serves the same data: no second init, no second seed.
-    again = CliRunner().invoke(demo_like, ["--instance", str(instance)])
+    again = CliRunner().invoke(main, ["demo", "--instance", str(instance)])
     assert again.exit_code == 0, again.output
     assert "Đã tạo cụm thi đua mẫu" not in again.output
     served[-1][0].extensions["thidua.engine"].dispose()
+
+
+def test_demo_out_renders_the_samples_without_serving(tmp_path: Path, served) -> None:  # type: ignore[no-untyped-def]
+    result = CliRunner().invoke(main, ["demo", "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "out" / "pledge-2019.docx").is_file()
+    assert served == []
+    assert not (tmp_path / "instance").exists()
+
+
+def test_demo_reports_a_broken_instance(tmp_path: Path, served) -> None:  # type: ignore[no-untyped-def]
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    result = CliRunner().invoke(main, ["demo", "--instance", str(blocker / "instance")])
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    assert served == []

@@ -1,7 +1,9 @@
-"""``thidua demo``: render the sample documents of the Hanoi 2018 cluster into a folder.
+"""``thidua demo``: the whole system on this machine in one command.
 
-An interim command until the web application lands: it shows what the cluster signs, as DOCX
-files a clerk can open, and prints their paths.
+Initialises the instance when needed (``thidua init``), loads the Hanoi demo cluster when the
+database is empty (``thidua seed-demo``), then serves the web interface on 127.0.0.1:5000 and
+prints the URL and the demo logins. ``--out DIR`` instead renders the sample documents of the
+Hanoi 2018 cluster as DOCX files into DIR and prints their paths (no server).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import click
 import documents
 from documents import samples
 from web.cli import main
+from web.cli.serve import serve_demo
 
 SAMPLES = (
     ("pledge-2018.docx", samples.pledge_2018),
@@ -39,12 +42,7 @@ def _write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
-@main.command("demo")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("demo-out"), show_default=True,
-              help="Thư mục ghi các văn bản mẫu (tạo mới nếu chưa có).")
-def demo(out_dir: Path) -> None:
-    """Render the sample pledge and nomination of the Hanoi 2018 cluster as DOCX files."""
+def render_samples(out_dir: Path) -> None:
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -56,3 +54,30 @@ def demo(out_dir: Path) -> None:
         except OSError as exc:
             raise DemoError(f"không ghi được {path}: {exc.strerror or exc}") from None
         click.echo(str(path))
+
+
+@main.command("demo")
+@click.option(
+    "--instance",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Thư mục instance (mặc định: $THIDUA_INSTANCE hoặc ./instance).",
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Địa chỉ lắng nghe.")
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Chỉ ghi các văn bản mẫu (DOCX) vào thư mục này rồi thoát, không chạy máy chủ.",
+)
+@click.pass_context
+def demo(
+    ctx: click.Context, instance: Path | None, host: str, port: int, out_dir: Path | None
+) -> None:
+    """Init (if needed), seed the demo cluster (if empty) and serve on 127.0.0.1:5000."""
+    if out_dir is not None:
+        render_samples(out_dir)
+        return
+    serve_demo(ctx, instance, host, port)
