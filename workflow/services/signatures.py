@@ -208,12 +208,9 @@ def sign(
     actor, now = current_actor(session, actor), aware(now)
     document = load_document(session, actor, document_id)
     unit_id = _member_unit(session, actor, document, unit_code)
-    if unit_id is not None and document.frozen_version_id is not None:
-        existing = _existing_signature(session, document.frozen_version_id, unit_id)
-        if existing is not None and (unit_id, "signer") in {
-            (r.unit_id, r.role) for r in actor.roles
-        }:
-            return existing
+    existing = _own_existing_signature(session, actor, document.frozen_version_id, unit_id)
+    if existing is not None:
+        return existing
     check_expected_version(document, expected_version)
     definition = definition_for(document.kind, document.definition_version)
     facts = build_facts(session, actor, document, unit_id=unit_id, with_content=False)
@@ -221,6 +218,10 @@ def sign(
         fire_machine(definition, document, "sign", facts)  # raises the precise error
     refusal = evaluate(definition, "sign", facts, inputs=False)
     if refusal is not None:
+        # A duplicate request racing its twin sees the twin's signature only now.
+        existing = _own_existing_signature(session, actor, document.frozen_version_id, unit_id)
+        if existing is not None:
+            return existing
         fire_machine(definition, document, "sign", facts)  # raises GuardFailed with reasons
         raise GuardFailed(refusal, trigger="sign", guard="unknown")
     assert unit_id is not None
@@ -254,15 +255,17 @@ def sign(
 
     # The join: from here on, one signer of this document at a time.
     document = lock_document(session, document)
+    # A twin request of the same unit may have stored the signature (and even completed
+    # the set) while this one was unsealing the key: that is this unit's signature.
+    existing = _existing_signature(session, frozen_id, unit_id)
+    if existing is not None:
+        return existing
     if document.state != "signing" or document.frozen_version_id != frozen_id:
         raise ConflictError(
             "Văn bản vừa thay đổi trạng thái "
             f"({STATE_LABELS.get(document.state, document.state)}); chữ ký chưa được lưu.",
             code="state_changed",
         )
-    existing = _existing_signature(session, frozen_id, unit_id)
-    if existing is not None:
-        return existing
     facts = build_facts(session, actor, document, unit_id=unit_id, with_content=False)
     source = document.state
     fire_machine(definition, document, "sign", facts)
@@ -297,6 +300,17 @@ def sign(
         },
     )
     return signature
+
+
+def _own_existing_signature(
+    session: Session, actor: User, version_id: int | None, unit_id: int | None
+) -> Signature | None:
+    """The live signature of ``unit_id`` on the frozen version, if ``actor`` signs for it."""
+    if unit_id is None or version_id is None:
+        return None
+    if (unit_id, "signer") not in {(r.unit_id, r.role) for r in actor.roles}:
+        return None
+    return _existing_signature(session, version_id, unit_id)
 
 
 def _existing_signature(session: Session, version_id: int, unit_id: int) -> Signature | None:
