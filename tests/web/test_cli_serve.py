@@ -64,3 +64,16 @@ def test_build_app_serves_a_migrated_instance(
         assert app.test_client().get("/login").status_code == 200
     finally:
         app.extensions["thidua.engine"].dispose()
+
+
+def test_a_taken_port_is_a_clear_error() -> None:
+    import socket
+
+    from web.cli.serve import run
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(ServeError, match="cổng"):
+            run(create_app, "127.0.0.1", port)

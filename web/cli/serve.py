@@ -57,12 +57,24 @@ def build_app(instance: Path | None):  # type: ignore[no-untyped-def]
 
 
 def run(app, host: str, port: int) -> None:  # type: ignore[no-untyped-def]
-    from werkzeug.serving import run_simple
+    """Serve until Ctrl+C (a threaded Werkzeug server; gunicorn is for production)."""
+    from werkzeug.serving import make_server
 
     try:
-        run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
+        server = make_server(host, port, app, threaded=True)
     except OSError as exc:
         raise ServeError(f"Không mở được cổng {host}:{port}: {exc.strerror or exc}") from None
+    except SystemExit:  # Werkzeug exits when the port is taken
+        raise ServeError(
+            f"Không mở được cổng {host}:{port}: đã có chương trình khác dùng cổng này "
+            "(chọn cổng khác bằng --port)."
+        ) from None
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        click.echo("Đã dừng.")
+    finally:
+        server.server_close()
 
 
 @main.command("serve")
