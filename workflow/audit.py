@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from hashlib import sha256
 from typing import Any
 
 from sqlalchemy import select, update
@@ -22,7 +23,16 @@ from sqlalchemy.orm import Session
 
 from signing.audit import GENESIS, event_hash, verify_chain
 from workflow.clock import iso
-from workflow.models import AuditChainHead, AuditEvent, Document, User
+from workflow.models import (
+    AuditChainHead,
+    AuditEvent,
+    Blob,
+    Document,
+    DocumentVersion,
+    Signature,
+    Unit,
+    User,
+)
 
 _HEAD = AuditChainHead.__table__
 
@@ -97,13 +107,21 @@ class AuditReport:
     broken_id: int | None = None
     broken_action: str | None = None
     reason: str | None = None
+    # "chain": the events themselves were edited; "records": the chain is intact but a row it
+    # describes (blob, signature, document) no longer matches it.
+    scope: str = "chain"
 
     def describe(self) -> str:
         if self.ok:
             return f"Chuỗi nhật ký toàn vẹn: {self.events} sự kiện."
-        where = f"sự kiện seq {self.broken_seq}"
-        if self.broken_id is not None:
-            where += f" (id {self.broken_id}, {self.broken_action})"
+        if self.broken_seq is None:
+            where = "dữ liệu không gắn với sự kiện nào"
+        else:
+            where = f"sự kiện seq {self.broken_seq}"
+            if self.broken_id is not None:
+                where += f" (id {self.broken_id}, {self.broken_action})"
+        if self.scope == "records":
+            return f"Dữ liệu không khớp nhật ký tại {where}: {self.reason}"
         return f"Chuỗi nhật ký bị phá vỡ tại {where}: {self.reason}"
 
     def to_dict(self) -> dict[str, Any]:
@@ -114,6 +132,7 @@ class AuditReport:
             "broken_id": self.broken_id,
             "broken_action": self.broken_action,
             "reason": self.reason,
+            "scope": self.scope,
         }
 
 
@@ -165,4 +184,170 @@ def verify_audit_chain(session: Session) -> AuditReport:
         if not seg_report.ok:
             assert seg_report.broken_index is not None
             return _broken(segment[seg_report.broken_index], count, seg_report.reason or "")
-    return AuditReport(True, count)
+    return _cross_check(session, events, by_document) or AuditReport(True, count)
+
+
+# --- the rows the chain describes ------------------------------------------------------------
+#
+# An intact chain proves only that the events were not edited. The pages, the API and the
+# downloads read the rows themselves (documents, signatures, blobs), so a row edited by hand
+# would show a state or serve bytes the chain never recorded. Each check below compares a row
+# with what the chain recorded about it and names the event it contradicts.
+
+_BLOB_BATCH = 64  # blobs are streamed: a bundle can be megabytes, the table gigabytes
+
+
+def _mismatch(event: AuditEvent | None, count: int, reason: str) -> AuditReport:
+    if event is None:
+        return AuditReport(False, count, None, None, None, reason, scope="records")
+    return AuditReport(False, count, event.seq, event.id, event.action, reason, scope="records")
+
+
+def _cross_check(
+    session: Session, events: list[AuditEvent], by_document: Mapping[int, list[AuditEvent]]
+) -> AuditReport | None:
+    count = len(events)
+    return (
+        _check_documents(session, by_document, count)
+        or _check_signatures(session, by_document, count)
+        or _check_blobs(session, events, count)
+    )
+
+
+def _check_documents(
+    session: Session, by_document: Mapping[int, list[AuditEvent]], count: int
+) -> AuditReport | None:
+    """Each document's state is the ``to_state`` of its last event that records one, and an
+    archived document's bundle is the one its last ``archive`` event recorded."""
+    rows = session.execute(
+        select(Document.id, Document.state, Document.bundle_sha256).order_by(Document.id)
+    )
+    for doc_id, state, bundle in rows:
+        segment = by_document.get(doc_id, [])
+        last_state = next((e for e in reversed(segment) if e.to_state is not None), None)
+        if last_state is None:
+            return _mismatch(
+                None, count, f"văn bản {doc_id} không có sự kiện nào trong nhật ký (bị chèn tay)"
+            )
+        if state != last_state.to_state:
+            return _mismatch(
+                last_state,
+                count,
+                f"văn bản {doc_id} đang ở trạng thái “{state}” nhưng sự kiện seq "
+                f"{last_state.seq} ghi trạng thái “{last_state.to_state}”",
+            )
+        archive = next((e for e in reversed(segment) if e.action == "archive"), None)
+        recorded = archive.data.get("bundle_sha256") if archive is not None else None
+        if recorded is not None and bundle != recorded:
+            assert archive is not None
+            return _mismatch(
+                archive,
+                count,
+                f"gói lưu trữ của văn bản {doc_id} là {bundle} nhưng sự kiện seq "
+                f"{archive.seq} ghi {recorded}",
+            )
+    return None
+
+
+def _check_signatures(
+    session: Session, by_document: Mapping[int, list[AuditEvent]], count: int
+) -> AuditReport | None:
+    """Live signatures are exactly the ``sign`` events not voided since (a rejection voids the
+    version's signatures and records ``voided_signatures``), with the same CMS and
+    certificate."""
+    rows = session.execute(
+        select(
+            Signature.id,
+            Signature.document_id,
+            Unit.code,
+            DocumentVersion.number,
+            Signature.cms_sha256,
+            Signature.certificate_sha256,
+        )
+        .join(Unit, Unit.id == Signature.unit_id)
+        .join(DocumentVersion, DocumentVersion.id == Signature.version_id)
+        .where(Signature.voided_at.is_(None))
+        .order_by(Signature.document_id, Signature.id)
+    )
+    live: dict[int, dict[tuple[str, int], tuple[int, str, str]]] = defaultdict(dict)
+    for sig_id, doc_id, code, number, cms, cert in rows:
+        live[doc_id][(code, number)] = (sig_id, cms, cert)
+    for doc_id in sorted(set(by_document) | set(live)):
+        segment = by_document.get(doc_id, [])
+        # The sign events still standing, by (unit, version); the latest one wins.
+        standing: dict[tuple[str, Any], AuditEvent] = {}
+        any_sign: dict[str, AuditEvent] = {}
+        for event in segment:
+            if event.action == "sign":
+                key = (str(event.data.get("unit")), event.data.get("version"))
+                standing[key] = event
+                any_sign[key[0]] = event
+            elif "voided_signatures" in event.data:
+                standing.clear()
+        rows_of_doc = live.get(doc_id, {})
+        for key, (sig_id, cms, cert) in rows_of_doc.items():
+            code, number = key
+            event = standing.get(key)
+            if event is None:
+                return _mismatch(
+                    any_sign.get(code),
+                    count,
+                    f"chữ ký id {sig_id} của {code} (văn bản {doc_id}, phiên bản {number}) "
+                    "không ứng với sự kiện ký còn hiệu lực nào trong nhật ký",
+                )
+            if event.data.get("signature_sha256") != cms:
+                return _mismatch(
+                    event,
+                    count,
+                    f"chữ ký của {code} (văn bản {doc_id}) trỏ tới CMS {cms} nhưng sự kiện "
+                    f"seq {event.seq} ghi {event.data.get('signature_sha256')}",
+                )
+            if event.data.get("certificate_sha256") != cert:
+                return _mismatch(
+                    event,
+                    count,
+                    f"chứng thư trên chữ ký của {code} (văn bản {doc_id}) là {cert} nhưng sự "
+                    f"kiện seq {event.seq} ghi {event.data.get('certificate_sha256')}",
+                )
+        for key, event in standing.items():
+            if key not in rows_of_doc:
+                return _mismatch(
+                    event,
+                    count,
+                    f"chữ ký của {key[0]} (văn bản {doc_id}) ghi ở sự kiện seq {event.seq} "
+                    "không còn hiệu lực trong dữ liệu (bị xóa hoặc hủy ngoài quy trình)",
+                )
+    return None
+
+
+def _is_digest(value: Any) -> bool:
+    return isinstance(value, str) and len(value) == 64
+
+
+def _check_blobs(session: Session, events: list[AuditEvent], count: int) -> AuditReport | None:
+    """Every blob's bytes hash to its key (content addressing is the blobs' only integrity)."""
+    first_reference: dict[str, AuditEvent] = {}
+    for event in events:
+        for value in event.data.values():
+            if _is_digest(value):
+                first_reference.setdefault(value, event)
+    rows = session.execute(
+        select(Blob.sha256, Blob.size, Blob.data)
+        .order_by(Blob.sha256)
+        .execution_options(yield_per=_BLOB_BATCH)
+    )
+    for key, size, data in rows:
+        data = bytes(data)
+        actual = sha256(data).hexdigest()
+        if actual == key and len(data) == size:
+            continue
+        event = first_reference.get(key)
+        what = f"dữ liệu {key}"
+        if event is not None:
+            what += f" (ghi ở sự kiện seq {event.seq})"
+        return _mismatch(
+            event,
+            count,
+            f"{what} đã bị sửa: SHA-256 hiện là {actual}, {len(data)} byte (ghi {size} byte)",
+        )
+    return None
