@@ -141,7 +141,8 @@ def _broken(event: AuditEvent, count: int, reason: str) -> AuditReport:
 
 
 def verify_audit_chain(session: Session) -> AuditReport:
-    """Walk the chain in order; report the first edited, deleted, inserted or reordered event."""
+    """Walk the chain in order; report the first edited, deleted, inserted or reordered event.
+    When the chain is intact, check the rows it describes against it (``scope="records"``)."""
     events = list(session.scalars(select(AuditEvent).order_by(AuditEvent.seq, AuditEvent.id)))
     count = len(events)
     # Sequence numbers are hashed, so a gap is a deleted event and a repeat an inserted one.

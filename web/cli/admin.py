@@ -232,7 +232,8 @@ def audit_group() -> None:
 @instance_option
 @click.option("--json", "as_json", is_flag=True)
 def audit_verify_command(instance: Path | None, as_json: bool) -> None:
-    """Walk the audit chain; exit 1 naming the first broken event, 0 when intact."""
+    """Walk the audit chain, then check the signatures, blobs and document states against it;
+    exit 1 naming the first event that is broken or no longer matches its rows, 0 when intact."""
     config = _config(instance)
     with _session(config) as session:
         report = verify_audit_chain(session)
