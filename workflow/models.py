@@ -107,10 +107,13 @@ class TermMember(Base):
     term_id: Mapped[int] = mapped_column(
         ForeignKey("cluster_terms.id", ondelete="CASCADE"), primary_key=True
     )
-    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), primary_key=True)
+    # Indexed: "which terms is my unit in" is the first query of every page.
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), primary_key=True, index=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
 
-    unit: Mapped[Unit] = relationship()
+    # Loaded with the memberships (one query for all of them): every page that shows a term
+    # lists its member units, which otherwise cost one query per unit.
+    unit: Mapped[Unit] = relationship(lazy="selectin")
 
 
 class ClusterTerm(Base):
@@ -126,9 +129,10 @@ class ClusterTerm(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     cluster_id: Mapped[int] = mapped_column(ForeignKey("clusters.id"))
     year: Mapped[int]
-    head_unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
-    deputy_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
-    board_unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    # Indexed for visibility ("terms my unit heads, deputises or supervises").
+    head_unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    deputy_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    board_unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
     created_at: Mapped[datetime]
 
     cluster: Mapped[Cluster] = relationship(back_populates="terms")
@@ -297,7 +301,9 @@ class Document(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))
-    term_id: Mapped[int] = mapped_column(ForeignKey("cluster_terms.id"))
+    # Indexed: the partial unique index skips cancelled documents, so it cannot serve
+    # "every document of these terms".
+    term_id: Mapped[int] = mapped_column(ForeignKey("cluster_terms.id"), index=True)
     state: Mapped[str] = mapped_column(String(16), default="draft")
     definition_version: Mapped[int] = mapped_column(Integer, default=1)
     title: Mapped[str] = mapped_column(String(300))
@@ -377,7 +383,9 @@ class Comment(Base):
     __table_args__ = (CheckConstraint("length(body) > 0", name="body_not_empty"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+    document_id: Mapped[int] = mapped_column(
+        ForeignKey("documents.id", ondelete="CASCADE"), index=True
+    )
     version_id: Mapped[int] = mapped_column(ForeignKey("document_versions.id"))
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
@@ -423,7 +431,10 @@ class Signature(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+    # Indexed: a document's signatures are read on every document page (a million rows).
+    document_id: Mapped[int] = mapped_column(
+        ForeignKey("documents.id", ondelete="CASCADE"), index=True
+    )
     version_id: Mapped[int] = mapped_column(ForeignKey("document_versions.id"))
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
     signer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
