@@ -246,19 +246,27 @@ def build_facts(
     decision_number: str | None = None,
     decision_date: Any = None,
     with_content: bool = True,
+    decisions: list[ReviewDecision] | None = None,
+    signed_unit_ids: frozenset[int] | None = None,
 ) -> Facts:
+    """The facts the guards read. ``decisions`` (of the current version) and
+    ``signed_unit_ids`` (live signatures of the frozen version) may be passed by a caller
+    that loaded them for many documents at once (the inbox); otherwise they are queried."""
     term = document.term
     members = frozenset(m.unit_id for m in term.memberships)
-    decisions = []
-    if document.current_version_id is not None:
-        decisions = list(
-            session.scalars(
-                select(ReviewDecision).where(
-                    ReviewDecision.version_id == document.current_version_id
+    if decisions is None:
+        decisions = []
+        if document.current_version_id is not None:
+            decisions = list(
+                session.scalars(
+                    select(ReviewDecision).where(
+                        ReviewDecision.version_id == document.current_version_id
+                    )
                 )
             )
-        )
-    signed = frozenset(s.unit_id for s in live_signatures(session, document.frozen_version_id))
+    signed = signed_unit_ids
+    if signed is None:
+        signed = frozenset(s.unit_id for s in live_signatures(session, document.frozen_version_id))
     roles = frozenset(
         (r.unit_id, r.role) for r in (actor.roles if actor else []) if r.unit_id is not None
     )

@@ -3,19 +3,25 @@ is not part of a cluster term sees nothing of it (``NotFound``, never ``Permissi
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
 import documents
 from workflow import blobs
 from workflow.audit import document_events
 from workflow.clock import aware
-from workflow.definitions import definition_for, evaluate
+from workflow.definitions import (
+    FINAL_STATES,
+    Definition,
+    content_complete,
+    definition_for,
+    evaluate,
+    is_head_drafter,
+)
 from workflow.errors import NotFound
 from workflow.models import (
     AuditEvent,
@@ -34,6 +40,9 @@ from workflow.services._common import (
     load_document,
     visible_term_ids,
 )
+
+# States in which a document has a frozen version (check constraint frozen_from_signing_on).
+FROZEN_STATES = frozenset({"signing", "signed", "submitted", "approved", "archived"})
 
 
 def visible_documents(
@@ -64,6 +73,19 @@ def visible_documents(
         stmt = stmt.where(ClusterTerm.year == int(year))
     if state:
         stmt = stmt.where(Document.state == state)
+        if state in FROZEN_STATES:
+            # Lists of signed or archived documents show each frozen version's reference
+            # code: load those versions in one query, without their content.
+            stmt = stmt.options(
+                selectinload(Document.frozen_version).load_only(
+                    DocumentVersion.id,
+                    DocumentVersion.document_id,
+                    DocumentVersion.number,
+                    DocumentVersion.frozen_at,
+                    DocumentVersion.docx_sha256,
+                    DocumentVersion.reference_code,
+                )
+            )
     if cluster_id:
         stmt = stmt.where(ClusterTerm.cluster_id == int(cluster_id))
     return list(session.scalars(stmt))
@@ -80,14 +102,51 @@ def allowed_triggers(session: Session, actor: User, document: Document) -> list[
     Guards that only check what the request must carry (a reason, a decision number, the
     override of missing concurrences) are not evaluated: the UI asks for those inputs.
     """
-    actor = current_actor(session, actor)
+    return _allowed_triggers(session, current_actor(session, actor), document)
+
+
+def _needs_content(definition: Definition, document: Document, actor: User) -> bool:
+    """Whether ``content_complete`` can be reached for this actor in this state.
+
+    Checking the content parses the whole document (the costliest fact). Guards run in
+    order and stop at the first refusal, so when ``is_head_drafter`` comes before
+    ``content_complete`` (it does in every definition) and the actor is not the head unit's
+    drafter, the content is never looked at.
+    """
+    head_drafter = (document.term.head_unit_id, "drafter") in {
+        (r.unit_id, r.role) for r in actor.roles
+    }
+    for t in definition.transitions:
+        if document.state not in t.source or content_complete not in t.guards:
+            continue
+        before = t.guards[: t.guards.index(content_complete)]
+        if head_drafter or is_head_drafter not in before:
+            return True
+    return False
+
+
+def _allowed_triggers(
+    session: Session,
+    actor: User,
+    document: Document,
+    *,
+    decisions: list[ReviewDecision] | None = None,
+    signed_unit_ids: frozenset[int] | None = None,
+) -> list[str]:
     definition = definition_for(document.kind, document.definition_version)
     if document.state not in {s for t in definition.transitions for s in t.source}:
         return []
     members = {m.unit_id for m in document.term.memberships}
     signer_units = sorted(actor.unit_ids("signer") & members) or [None]
     comment_units = sorted(actor.unit_ids() & (members | {document.term.head_unit_id})) or [None]
-    base = build_facts(session, actor, document)
+    base = build_facts(
+        session,
+        actor,
+        document,
+        with_content=_needs_content(definition, document, actor),
+        decisions=decisions,
+        signed_unit_ids=signed_unit_ids,
+    )
     allowed = []
     for trigger in definition.user_triggers:
         units: list[int | None] = [None]
@@ -131,23 +190,81 @@ _TASKS = {
 
 
 def inbox(session: Session, actor: User, *, recent_limit: int = 20) -> Inbox:
+    """What waits for the actor. A fixed number of queries whatever the history: documents
+    in a final state (archived, cancelled) are only counted, in SQL; the open ones are
+    loaded with their terms, and their review decisions and live signatures are fetched
+    for all of them at once."""
     actor = current_actor(session, actor)
-    docs = visible_documents(session, actor)
-    result = Inbox(counts=dict(Counter(d.state for d in docs)))
-    for doc in docs:
-        triggers = allowed_triggers(session, actor, doc)
-        if _TASKS & set(triggers):
-            result.items.append(InboxItem(doc, triggers))
-    ids = [d.id for d in docs]
-    if ids:
-        result.recent = list(
-            session.scalars(
-                select(AuditEvent)
-                .where(AuditEvent.document_id.in_(ids))
-                .order_by(AuditEvent.seq.desc())
-                .limit(recent_limit)
+    terms = visible_term_ids(session, actor)
+    if terms is not None and not terms:
+        return Inbox()
+
+    def visible(stmt: Select[Any]) -> Select[Any]:
+        return stmt if terms is None else stmt.where(Document.term_id.in_(terms))
+
+    result = Inbox(
+        counts={
+            state: n
+            for state, n in session.execute(
+                visible(select(Document.state, func.count()).group_by(Document.state))
+            )
+        }
+    )
+    open_docs = list(
+        session.scalars(
+            visible(
+                select(Document)
+                .join(Document.term)
+                .where(Document.state.not_in(FINAL_STATES))
+                .options(
+                    selectinload(Document.term).selectinload(ClusterTerm.cluster),
+                    selectinload(Document.term).selectinload(ClusterTerm.memberships),
+                )
+                .order_by(ClusterTerm.year.desc(), Document.kind, Document.id)
             )
         )
+    )
+    decisions: dict[int, list[ReviewDecision]] = {}
+    current_ids = {d.current_version_id for d in open_docs} - {None}
+    if current_ids:
+        for decision in session.scalars(
+            select(ReviewDecision).where(ReviewDecision.version_id.in_(current_ids))
+        ):
+            decisions.setdefault(decision.version_id, []).append(decision)
+    signed: dict[int, set[int]] = {}
+    frozen_ids = {d.frozen_version_id for d in open_docs} - {None}
+    if frozen_ids:
+        for version_id, unit_id in session.execute(
+            select(Signature.version_id, Signature.unit_id).where(
+                Signature.version_id.in_(frozen_ids), Signature.voided_at.is_(None)
+            )
+        ):
+            signed.setdefault(version_id, set()).add(unit_id)
+    for doc in open_docs:
+        triggers = _allowed_triggers(
+            session,
+            actor,
+            doc,
+            decisions=decisions.get(doc.current_version_id, [])
+            if doc.current_version_id is not None
+            else [],
+            signed_unit_ids=frozenset(signed.get(doc.frozen_version_id, ()))
+            if doc.frozen_version_id is not None
+            else frozenset(),
+        )
+        if _TASKS & set(triggers):
+            result.items.append(InboxItem(doc, triggers))
+    if recent_limit > 0:
+        ids = list(session.scalars(visible(select(Document.id))))
+        if ids:
+            result.recent = list(
+                session.scalars(
+                    select(AuditEvent)
+                    .where(AuditEvent.document_id.in_(ids))
+                    .order_by(AuditEvent.seq.desc())
+                    .limit(recent_limit)
+                )
+            )
     return result
 
 
