@@ -261,7 +261,11 @@ def inbox(session: Session, actor: User, *, recent_limit: int = 20) -> Inbox:
                 session.scalars(
                     select(AuditEvent)
                     .where(AuditEvent.document_id.in_(ids))
-                    .order_by(AuditEvent.seq.desc())
+                    # "+ 0" keeps PostgreSQL from walking the whole chain backwards on the
+                    # seq index hoping to meet these documents soon: for a unit whose last
+                    # events are old that took 440 ms at 400,000 events; this reads only
+                    # the user's events (by document_id) and sorts them (2 ms).
+                    .order_by((AuditEvent.seq + 0).desc())
                     .limit(recent_limit)
                 )
             )
