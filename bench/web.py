@@ -253,7 +253,8 @@ def drive(port: int, path: str, headers: dict[str, str], clients: int, n: int) -
         with lock:
             samples.extend(mine)
 
-    threads = [threading.Thread(target=client) for _ in range(clients)]
+    # Daemon threads: an interrupted run goes straight to its cleanup.
+    threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
     for t in threads:
         t.start()
     for t in threads:
@@ -315,6 +316,8 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--full-clusters", type=int, default=FULL_CLUSTERS)
     args = parser.parse_args()
+    # SIGTERM unwinds like Ctrl-C, so the ExitStack still stops gunicorn and drops the databases.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     loads = [os.getloadavg()[0]]
     with ExitStack() as stack:
         log("making real signatures, a DOCX and the password hash")
