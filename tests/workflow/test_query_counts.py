@@ -7,13 +7,22 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pytest
 from sqlalchemy import event, insert, select
 from sqlalchemy.orm import Session
 
-from tests.workflow.helpers import user
+from tests.workflow.helpers import HEAD_2019, user
 from workflow.clock import utcnow
 from workflow.models import Document
-from workflow.services import get_document, inbox, visible_documents
+from workflow.services import (
+    admin,
+    archive_years,
+    get_document,
+    inbox,
+    visible_clusters,
+    visible_documents,
+)
+from workflow.services._common import can_see_term
 
 
 @contextmanager
@@ -62,7 +71,8 @@ def test_inbox_queries_do_not_grow_with_finished_documents(demo_session, demo):
     assert len(second) == len(first)
     # Finished documents are counted in SQL, never loaded.
     loaded = [o for o in s.identity_map.values() if isinstance(o, Document)]
-    assert loaded and all(d.state not in {"cancelled", "archived"} for d in loaded)
+    assert loaded
+    assert all(d.state not in {"cancelled", "archived"} for d in loaded)
     assert after.counts["cancelled"] == before.counts.get("cancelled", 0) + 30
     assert [i.document.id for i in after.items] == [i.document.id for i in before.items]
     s.rollback()
@@ -86,3 +96,13 @@ def test_archive_list_carries_reference_codes(demo_session, demo):
     assert all(codes)
     assert statements == []
     assert s.scalar(select(Document.state).where(Document.id == demo.pledge_2018)) == "archived"
+
+
+@pytest.mark.parametrize("username", ["vphu-qo-signer", "board-approver", "admin", HEAD_2019])
+def test_visible_clusters_and_archive_years_match_the_full_scan(demo_session, username):
+    s = demo_session
+    who = user(s, username)
+    expected = [c.id for c in admin.list_clusters(s) if any(can_see_term(who, t) for t in c.terms)]
+    assert [c.id for c in visible_clusters(s, who)] == expected
+    archived = visible_documents(s, who, state="archived")
+    assert archive_years(s, who) == sorted({d.term.year for d in archived}, reverse=True)

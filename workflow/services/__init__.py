@@ -87,6 +87,7 @@ from workflow.services.queries import (
     SignatureProgress,
     UnitSignature,
     allowed_triggers,
+    archive_years,
     comments,
     document_by_reference,
     document_docx,
@@ -98,6 +99,7 @@ from workflow.services.queries import (
     signature_progress,
     timeline,
     versions,
+    visible_clusters,
     visible_documents,
 )
 from workflow.services.signatures import approve, export_bundle, sign, sweep
@@ -114,6 +116,7 @@ __all__ = [
     "all_documents",
     "allowed_triggers",
     "approve",
+    "archive_years",
     "authenticate",
     "ca_pem",
     "cancel",
@@ -164,5 +167,6 @@ __all__ = [
     "unlock_credential",
     "user_for_token",
     "versions",
+    "visible_clusters",
     "visible_documents",
 ]

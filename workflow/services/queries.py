@@ -25,6 +25,7 @@ from workflow.definitions import (
 from workflow.errors import NotFound
 from workflow.models import (
     AuditEvent,
+    Cluster,
     ClusterTerm,
     Comment,
     Document,
@@ -88,6 +89,42 @@ def visible_documents(
             )
     if cluster_id:
         stmt = stmt.where(ClusterTerm.cluster_id == int(cluster_id))
+    return list(session.scalars(stmt))
+
+
+def visible_clusters(session: Session, actor: User) -> list[Cluster]:
+    """Clusters with at least one term the actor takes part in (all for admins), by code.
+
+    The same set as filtering ``admin.list_clusters`` with ``can_see_term``, without loading
+    every cluster, term and membership of the country.
+    """
+    actor = current_actor(session, actor)
+    stmt = select(Cluster).order_by(Cluster.code)
+    terms = visible_term_ids(session, actor)
+    if terms is not None:
+        if not terms:
+            return []
+        stmt = stmt.where(
+            Cluster.id.in_(select(ClusterTerm.cluster_id).where(ClusterTerm.id.in_(terms)))
+        )
+    return list(session.scalars(stmt))
+
+
+def archive_years(session: Session, actor: User) -> list[int]:
+    """Years that have an archived document the actor may see, newest first."""
+    actor = current_actor(session, actor)
+    stmt = (
+        select(ClusterTerm.year)
+        .join(Document, Document.term_id == ClusterTerm.id)
+        .where(Document.state == "archived")
+        .distinct()
+        .order_by(ClusterTerm.year.desc())
+    )
+    terms = visible_term_ids(session, actor)
+    if terms is not None:
+        if not terms:
+            return []
+        stmt = stmt.where(ClusterTerm.id.in_(terms))
     return list(session.scalars(stmt))
 
 
