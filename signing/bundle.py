@@ -222,6 +222,7 @@ def approval_manifest(
     approved_at: datetime,
     *,
     member_units: Mapping[str, str] | None = None,
+    audit_head: str | None = None,
 ) -> bytes:
     """Canonical JSON the board signs when it approves: which document (id and SHA-256),
     the SHA-256 of each member unit's signature by unit code, the decision (e.g. number,
@@ -230,6 +231,11 @@ def approval_manifest(
     ``member_units`` (code → name), when given, binds the list of units that had to sign to
     the board's signature as well. ``decision["board"]["code"]``, when given, is the unit
     code the approval signer's certificate must carry.
+
+    ``audit_head``, when given, is the hash of the document's last audit event before the
+    approval. Signed by the board, it pins the archived audit segment: a verifier requires
+    that event in data/audit.jsonl followed only by the approval (and archive) events, so a
+    segment cut short (a prefix of a hash chain is still a valid chain) is caught.
     """
     doc_id = _check_name(document_id, "mã tài liệu")
     if not isinstance(document_sha256, str) or not _HEX64.fullmatch(document_sha256.lower()):
@@ -250,6 +256,10 @@ def approval_manifest(
         "decision": decision,
         "approved_at": _iso(approved_at),
     }
+    if audit_head is not None:
+        if not isinstance(audit_head, str) or not _HEX64.fullmatch(audit_head.lower()):
+            raise BundleError("audit_head phải là 64 chữ số hex (SHA-256 của sự kiện nhật ký)")
+        body["audit_head"] = audit_head.lower()
     if member_units is not None:
         units = _check_units(member_units, "member_units")
         body["member_units"] = units
@@ -634,6 +644,11 @@ class _Verifier:
         self.digests: dict[str, bytes] = {}
         # (indication, sub-indication) of every finding that is not a signature report
         self.findings: list[tuple[Indication, SubIndication]] = []
+        # The hash of the document's last audit event before approval, as the board signed
+        # it in the approval manifest (None for manifests written without a chain).
+        self.audit_head: str | None = None
+        # Why data/crl.der belongs to no anchor in use, when it does not.
+        self.foreign_crl: str | None = None
 
     def fail(
         self, code: str, message: str, sub: SubIndication = SubIndication.FORMAT_FAILURE
@@ -664,7 +679,13 @@ class _Verifier:
         }
         document = self._units(units, docx, doc_digest, signatures, trust)
         approval = self._approval(doc_id, doc_sha, signatures, units, trust)
-        audit = self._audit()
+        anchored = _anchored(document, approval)
+        if self.foreign_crl is not None and anchored:
+            # The signatures chain to an anchor in use, yet the CRL is not that anchor's: it
+            # could hide a revocation. Same outcome as a missing data/crl.der (see _with_crl).
+            self.fail("crl", self.foreign_crl)
+        self._certificates(document, trust if anchored else None, source)
+        audit = self._audit(doc_id)
         indication, sub = self._overall(document, approval)
         return BundleReport(
             indication=indication,
@@ -836,11 +857,20 @@ class _Verifier:
         return None, "none"
 
     def _with_crl(self, store: TrustStore, crl: bytes | None) -> TrustStore:
-        """``store`` plus the bundle's CRL when that CRL belongs to one of its anchors and the
-        store has no revocation data of its own for that anchor (a CRL the caller supplies is
-        at least as fresh as the archived one); the store's CRLs for other anchors are kept.
-        A CRL claiming an anchor's name but not signed by it is a forgery and fails the
-        bundle."""
+        """``store`` plus the bundle's CRL. The CRL must be issued (name) and signed (key) by
+        an anchor in use, the caller's or the bundle CA accepted by fingerprint; it is applied
+        unless the store already has revocation data of its own for that anchor (a CRL the
+        caller supplies is at least as fresh as the archived one); the store's CRLs for
+        other anchors are kept.
+
+        Any other CRL fails the bundle. A CRL claiming an anchor's name but not signed by it
+        is a forgery (SIG_CRYPTO_FAILURE). A CRL of an unrelated CA would hide a revocation
+        from an offline verifier, and leaves the bundle without the one piece of revocation
+        evidence its format requires: it is treated exactly like a missing data/crl.der,
+        TOTAL_FAILED / FORMAT_FAILURE. (ETSI EN 319 102-1 would say INDETERMINATE /
+        TRY_LATER for a signature whose revocation status is merely unknown, but an archive
+        is fixed evidence: trying later cannot add the CRL it lacks, so it does not conform
+        to its format.) Checks are cached by the CRL's exact bytes."""
         if crl is None:
             return store
         try:
@@ -850,22 +880,90 @@ class _Verifier:
         except FormatError as exc:
             self.fail("crl", f"data/crl.der không đọc được: {exc}")
             return store
-        if store.has_anchor_named(issuer_der):
-            # The usual case: the CRL names an anchor in that anchor's exact encoding.
-            if store.has_crl_from(issuer_der):
-                return store
-        else:
-            # Compare names by meaning too: a CRL claiming an anchor's name in another
-            # encoding must still be checked (and fail) rather than be ignored.
-            issuer = x509.load_der_x509_crl(crl).issuer
-            anchors = [a for a in store.anchors if a.subject == issuer]
-            if not anchors or any(store.has_crl_for(a) for a in anchors):
-                return store
         try:
-            return _store_with_crl(store, crl)
+            # Checks the issuer's exact name and its signature against the anchors.
+            extended = _store_with_crl(store, crl)
         except SigningError as exc:
-            self.fail("crl", f"data/crl.der không hợp lệ: {exc}", SubIndication.SIG_CRYPTO_FAILURE)
+            try:
+                issuer: x509.Name | None = x509.load_der_x509_crl(crl).issuer
+            except ValueError:
+                issuer = None
+            # Compare names by meaning too: a CRL claiming an anchor's name in another
+            # encoding is a forgery as well.
+            if store.has_anchor_named(issuer_der) or any(
+                a.subject == issuer for a in store.anchors
+            ):
+                self.fail(
+                    "crl", f"data/crl.der không hợp lệ: {exc}", SubIndication.SIG_CRYPTO_FAILURE
+                )
+            else:
+                # Judged once the signatures are checked (see _foreign_crl).
+                self.foreign_crl = (
+                    "data/crl.der không do CA tin cậy đang dùng phát hành và ký"
+                    f" (bên phát hành: {_name_text(issuer)}): gói thiếu CRL của CA"
+                )
             return store
+        if store.has_crl_from(issuer_der):
+            return store
+        return extended
+
+    # -- certificate files ---------------------------------------------------------------
+    def _certificates(
+        self, document: DocumentReport | None, trust: TrustStore | None, source: str
+    ) -> None:
+        """Each data/certs file must be what its name claims: its SHA-256 starts with the
+        ``<fp16>`` of the name; a member unit's ``<UNIT>-<fp16>.pem`` is the signer
+        certificate inside data/signatures/<UNIT>.p7s; ``ca-<fp16>.pem`` is the trust anchor
+        in use. (The board's file is checked against its name only: an approval may come
+        from a certificate of another trusted CA.) Signatures carry their own certificates,
+        so a lying file changes no signature's result, but an archive must not hold a file
+        that claims to be a certificate it is not."""
+        signers: dict[str, str] = {}
+        for unit in () if document is None else document.units:
+            if unit.report is not None and unit.report.signer is not None:
+                signers[unit.code] = unit.report.signer.certificate_sha256
+        if trust is None:
+            # No signature chains to an anchor in use (another CA's trust store): the CA file
+            # cannot be compared with anything that matters, like the CRL.
+            anchors = None
+        elif source == "given":
+            anchors = set(trust.anchor_fingerprints)
+        elif source == "bundle_ca" and self.ca_fingerprint is not None:
+            anchors = {self.ca_fingerprint}
+        else:
+            anchors = None  # no anchor in use: nothing to compare the CA file with
+        for path in sorted(p for p in self.files if _cert_path(p)):
+            name = path[len("data/certs/") : -len(".pem")]
+            prefix, _, fp16 = name.rpartition("-")
+            try:
+                found = _pem_fingerprints(self.files[path])
+            except FormatError as exc:
+                if Problem("certificate", f"{path}: {exc}") not in self.problems:  # _trust's
+                    self.fail("certificate", f"{path}: {exc}")
+                continue
+            if len(found) != 1:
+                self.fail("certificate", f"{path} phải chứa đúng một chứng thư số")
+                continue
+            fp, is_ca = found[0]
+            if not prefix or not fp.startswith(fp16.lower()) or len(fp16) != 16:
+                self.fail(
+                    "certificate",
+                    f"{path}: dấu vân tay SHA-256 của chứng thư ({fp[:16]}) khác tên tệp",
+                )
+            elif prefix == "ca":
+                if not is_ca:
+                    self.fail("certificate", f"{path} không phải chứng thư số của CA")
+                elif anchors is not None and fp not in anchors:
+                    self.fail(
+                        "certificate",
+                        f"{path} không phải chứng thư CA tin cậy đang dùng (dấu vân tay khác)",
+                    )
+            elif prefix in signers and signers[prefix] != fp:
+                self.fail(
+                    "certificate",
+                    f"{path} không phải chứng thư số đã ký của {prefix} (khác chứng thư trong"
+                    " chữ ký .p7s)",
+                )
 
     # -- signatures ---------------------------------------------------------------------
     def _units(
@@ -922,6 +1020,9 @@ class _Verifier:
             approved_at = (
                 body.get("approved_at") if isinstance(body.get("approved_at"), str) else None
             )
+            head = body.get("audit_head")
+            if isinstance(head, str) and _HEX64.fullmatch(head):
+                self.audit_head = head
         report = _verify(manifest, signature, trust, self.at, board_code)
         signer_code = report.signer.unit_code if report.signer else None
         signer_is_member = signer_code is not None and signer_code in units
@@ -946,7 +1047,41 @@ class _Verifier:
         )
 
     # -- audit --------------------------------------------------------------------------
-    def _audit(self) -> AuditResult:
+    def _audit_tail(self, events: list[Any], doc_id: str | None) -> str | None:
+        """Why the (unbroken) segment is not this document's complete history up to its
+        approval, or None. A prefix of a hash chain is itself a valid chain, so the end is
+        checked separately: the segment must end with this document's approval events as
+        the workflow writes them (``approve``, then ``archive`` once archived), and when the
+        board signed an ``audit_head`` that event must be present with only those approval
+        events after it, so no event between it and the approval can be cut either."""
+        if self.audit_head is not None:
+            index = next(
+                (
+                    i
+                    for i in range(len(events) - 1, -1, -1)
+                    if isinstance(events[i], dict) and events[i].get("hash") == self.audit_head
+                ),
+                None,
+            )
+            if index is None:
+                return (
+                    "thiếu sự kiện cuối trước phê duyệt mà Ban đã ký trong bản kê"
+                    f" (audit_head {self.audit_head[:16]}…)"
+                )
+            tail = events[index + 1 :]
+        else:
+            # No anchor: the approval events at the end are all that can be required.
+            tail = events[-2:] if _action(events[-1]) == "archive" else events[-1:]
+        actions = [_action(event) for event in tail]
+        if actions not in _APPROVAL_TAILS:
+            shown = ", ".join(str(a) for a in actions) or "không có"
+            return f"sau sự kiện được phê duyệt phải là phê duyệt/lưu trữ, nhưng có: {shown}"
+        for event in tail:
+            if "document_id" in event and str(event["document_id"]) != doc_id:
+                return f"sự kiện {_action(event)} thuộc tài liệu khác ({event['document_id']!r})"
+        return None
+
+    def _audit(self, doc_id: str | None = None) -> AuditResult:
         raw = self.files.get("data/audit.jsonl")
         if raw is None:
             return AuditResult(False, 0, reason="thiếu data/audit.jsonl")
@@ -985,7 +1120,13 @@ class _Verifier:
             chain = None
             reason = f"không kiểm tra được chuỗi: {exc}"
         if chain is not None and chain.ok:
-            return AuditResult(True, len(events))
+            reason = self._audit_tail(events, doc_id)
+            if reason is None:
+                return AuditResult(True, len(events))
+            self.fail(
+                "audit", f"nhật ký kiểm toán không đầy đủ: {reason}", SubIndication.HASH_FAILURE
+            )
+            return AuditResult(False, len(events), reason=reason)
         if chain is not None:
             broken_id = chain.broken_id if _json_scalar(chain.broken_id) else str(chain.broken_id)
             result = AuditResult(False, len(events), chain.broken_index, broken_id, chain.reason)
@@ -1023,6 +1164,46 @@ class _Verifier:
                 if indication == wanted:
                     return indication, sub
         return Indication.TOTAL_PASSED, None
+
+
+# How the workflow ends a document's segment: the approve event (the bundle is built inside
+# the approval), followed by the archive event in a segment exported later.
+_APPROVAL_TAILS = (["approve"], ["approve", "archive"])
+
+
+def _anchored(document: DocumentReport | None, approval: ApprovalResult) -> bool:
+    """Whether some signature of the bundle chains to an anchor in use. If none does, the
+    result is undecidable anyway and a CRL or CA file of another CA hides nothing (a
+    caller checking the bundle against an unrelated CA gets INDETERMINATE, not a failure)."""
+    reports = [u.report for u in (() if document is None else document.units)]
+    reports.append(approval.report)
+    return any(r is not None and r.chain for r in reports)
+
+
+def _name_text(name: x509.Name | None) -> str:
+    if name is None:
+        return "không đọc được"
+    try:
+        return name.rfc4514_string()[:200]
+    except ValueError:
+        return "không đọc được"
+
+
+@lru_cache(maxsize=1024)
+def _pem_fingerprints_cached(pem: bytes) -> tuple[tuple[str, bool], ...]:
+    return tuple((fingerprint_sha256(c), _is_ca(c)) for c in load_certificates(pem))
+
+
+def _pem_fingerprints(pem: bytes) -> tuple[tuple[str, bool], ...]:
+    """(SHA-256, is CA) of each certificate in a PEM file; remembered for small files, which
+    bulk re-verification meets again and again (the same CA and signers)."""
+    if len(pem) <= 16 * 1024:
+        return _pem_fingerprints_cached(pem)
+    return tuple((fingerprint_sha256(c), _is_ca(c)) for c in load_certificates(pem))
+
+
+def _action(event: Any) -> Any:
+    return event.get("action") if isinstance(event, dict) else None
 
 
 def _json_scalar(value: Any) -> bool:
@@ -1119,6 +1300,9 @@ def _manifest_mismatches(
                 out.append(f"chữ ký của {code} khác chữ ký được phê duyệt (SHA-256 không khớp)")
     if units is not None and "member_units" in body and body["member_units"] != dict(units):
         out.append("danh sách đơn vị thành viên trong bản kê phê duyệt khác document.json")
+    head = body.get("audit_head")
+    if "audit_head" in body and not (isinstance(head, str) and _HEX64.fullmatch(head)):
+        out.append("audit_head trong bản kê phê duyệt không phải 64 chữ số hex")
     return out
 
 

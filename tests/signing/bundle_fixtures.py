@@ -167,6 +167,7 @@ def bundle_input(
         "date": "2018-04-10",
         "board": {"code": BOARD_CODE, "name": BOARD_NAME},
     }
+    events = audit_chain(document_id, ACTIONS)
     if manifest is None:
         manifest = approval_manifest(
             document_id,
@@ -175,6 +176,7 @@ def bundle_input(
             decision,
             APPROVED_AT,
             member_units=units,
+            audit_head=events[-2]["hash"],  # the event before "approve", as the workflow does
         )
     approval_sig = sign_detached(
         manifest,
@@ -198,7 +200,7 @@ def bundle_input(
         approval_signature=approval_sig,
         certificates=world.certificates(),
         crl=world.ca.crl(list(crl_revoked), now=APPROVED_AT),
-        audit_events=audit_chain(document_id, ACTIONS),
+        audit_events=events,
         verification={"status": "complete", "note": "báo cáo lúc lưu trữ"},
         created_at=APPROVED_AT + timedelta(hours=1),
     )

@@ -7,23 +7,30 @@ the approval manifest and the audit chain can tell.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from datetime import timedelta
 
 import pytest
 
+from signing._seal import TEST_KDF
+from signing.audit import event_hash
 from signing.bagfixity import bagit_validate, check_fixity
 from signing.bundle import approval_manifest, build_bundle, verify_bundle
-from signing.ca import Revocation
+from signing.ca import CertificateAuthority, Revocation, fingerprint_sha256
 from signing.cms import sign_detached
+from signing.errors import BundleError
 from signing.verify import Indication, TrustStore
 from tests.signing.bundle_fixtures import (
+    ACTIONS,
     APPROVED_AT,
     SIGNED_AT,
     UNITS,
     VERIFY_AT,
+    audit_chain,
     bundle_input,
+    certificate_pem,
     edit,
     flip_byte,
     make_world,
@@ -577,3 +584,157 @@ def test_malformed_verification_json(bundle, trust, content: bytes) -> None:
     report = check(rebag(bundle, mutate), trust)
     assert "verification_json" in problem_codes(report)
     assert report.indication == FAILED
+
+
+# -- issue 7, findings 3 and 4: a foreign CRL, a truncated audit tail, lying certificate files
+
+
+@pytest.fixture(scope="module")
+def stranger():
+    """An unrelated CA with one signer whose unit code is a member's (an impostor)."""
+    return make_world({"VPHU-MD": UNITS["VPHU-MD"]}, common_name="thidua CA (khác)")
+
+
+def _cert_file(files, prefix: str) -> str:
+    return next(p for p in files if p.startswith(f"data/certs/{prefix}-"))
+
+
+@pytest.mark.parametrize("by_fingerprint", [False, True])
+def test_crl_of_an_unrelated_ca_hides_no_revocation(world, by_fingerprint) -> None:
+    """VPHU-PX's key was compromised before it signed; the attacker swaps the bundle's CRL
+    for an (empty, validly signed) CRL of another CA. The bundle fails exactly as if it had
+    no CRL at all."""
+    revoked = Revocation(
+        world.units["VPHU-PX"].certificate.serial_number,
+        SIGNED_AT - timedelta(days=1),
+        "key_compromise",
+    )
+    data = build_bundle(bundle_input(world, crl_revoked=(revoked,)))
+    # As in the finding: same common name, another organisation, its own key.
+    other = CertificateAuthority.create(
+        "thidua CA", "Mạo danh", b"x" * 32, APPROVED_AT, kdf_params=TEST_KDF
+    )
+    swapped = rebag(data, lambda f: f.__setitem__("data/crl.der", other.crl([], now=APPROVED_AT)))
+    removed = rebag(data, lambda f: f.pop("data/crl.der"))
+
+    def run(bundle):
+        if by_fingerprint:
+            return verify_bundle(
+                bundle, trust=None, ca_fingerprint=world.ca_fingerprint, at=VERIFY_AT
+            )
+        return check(bundle, TrustStore([world.ca.certificate]))
+
+    report = run(swapped)
+    assert not report.passed
+    assert "crl" in problem_codes(report)
+    assert any("data/crl.der" in p.message for p in report.problems if p.code == "crl")
+    missing = run(removed)
+    assert (report.indication, report.sub_indication) == (FAILED, "FORMAT_FAILURE")
+    assert (report.indication, report.sub_indication) == (
+        missing.indication,
+        missing.sub_indication,
+    )
+
+
+def test_audit_segment_without_its_last_lines_fails(bundle, trust) -> None:
+    """Deleting the tail (the approve event, or more) leaves a valid prefix of the chain."""
+    for keep in (-1, -2, -5):
+
+        def mutate(files, keep=keep):
+            _set_audit(files, _audit_lines(files)[:keep])
+
+        report = check(rebag(bundle, mutate), trust)
+        assert not report.audit.ok, keep
+        assert "audit" in problem_codes(report)
+        assert report.indication == FAILED
+        assert report.sub_indication == "HASH_FAILURE"
+
+
+def test_audit_tail_reforged_after_cutting_events_fails(bundle, trust) -> None:
+    """The attacker drops the last events and appends a freshly hashed "approve" event: the
+    chain is valid and ends with an approval, but the event the board signed as the head of
+    the segment (audit_head in the approval manifest) is gone."""
+
+    def mutate(files):
+        lines = [json.loads(line) for line in _audit_lines(files)]
+        head, approve = lines[-3], dict(lines[-1])  # drop the "submit" event
+        approve["doc_prev_hash"] = approve["prev_hash"] = head["hash"]
+        approve["hash"] = event_hash(approve)
+        kept = [*lines[:-2], approve]
+        _set_audit(files, [json.dumps(e, ensure_ascii=False) for e in kept])
+
+    report = check(rebag(bundle, mutate), trust)
+    assert not report.audit.ok
+    assert "audit_head" in report.audit.reason
+    assert report.indication == FAILED
+
+
+def test_audit_event_after_the_approval_fails(bundle, trust) -> None:
+    def mutate(files):
+        lines = [json.loads(line) for line in _audit_lines(files)]
+        extra = {**lines[-1], "action": "comment", "id": 999}
+        extra["doc_prev_hash"] = extra["prev_hash"] = lines[-1]["hash"]
+        extra["hash"] = event_hash(extra)
+        _set_audit(files, [json.dumps(e, ensure_ascii=False) for e in [*lines, extra]])
+
+    report = check(rebag(bundle, mutate), trust)
+    assert not report.audit.ok
+    assert "comment" in report.audit.reason
+    assert report.indication == FAILED
+
+
+def test_audit_segment_ending_with_approve_then_archive_passes(world, trust) -> None:
+    inp = bundle_input(world)
+    archived = audit_chain(inp.document_id, [*ACTIONS, "archive"])
+    report = check(build_bundle(dataclasses.replace(inp, audit_events=archived)), trust)
+    assert report.audit.ok, report.audit.reason
+    assert report.passed
+
+
+def test_approval_manifest_records_the_audit_head(bundle) -> None:
+    _, files = unzip(bundle)
+    body = json.loads(files["data/approval/manifest.json"])
+    lines = [json.loads(line) for line in _audit_lines(files)]
+    assert body["audit_head"] == lines[-2]["hash"] == lines[-1]["doc_prev_hash"]
+    with pytest.raises(BundleError):
+        approval_manifest(
+            "42", "ab" * 32, {"VPHU-MD": b"x"}, {}, APPROVED_AT, audit_head="not-a-hash"
+        )
+
+
+@pytest.mark.parametrize("by_fingerprint", [False, True])
+def test_certificate_files_replaced_by_impostors(bundle, world, stranger, by_fingerprint) -> None:
+    impostor_ca = certificate_pem(stranger.ca.certificate)
+    impostor_md = certificate_pem(stranger.units["VPHU-MD"].certificate)
+    impostor_md_fp = fingerprint_sha256(stranger.units["VPHU-MD"].certificate)
+
+    def run(mutate):
+        data = rebag(bundle, mutate)
+        if by_fingerprint:
+            return verify_bundle(
+                data, trust=None, ca_fingerprint=world.ca_fingerprint, at=VERIFY_AT
+            )
+        return check(data, TrustStore([world.ca.certificate]))
+
+    def same_name(prefix, pem):
+        return lambda f: f.__setitem__(_cert_file(f, prefix), pem)
+
+    def renamed(f):
+        # the impostor under a name that matches its own fingerprint: only the .p7s tells
+        f.pop(_cert_file(f, "VPHU-MD"))
+        f[f"data/certs/VPHU-MD-{impostor_md_fp[:16]}.pem"] = impostor_md
+
+    def ca_renamed(f):
+        f[f"data/certs/ca-{fingerprint_sha256(stranger.ca.certificate)[:16]}.pem"] = impostor_ca
+
+    for mutate, needle in [
+        (same_name("ca", impostor_ca), "ca-"),
+        (same_name("VPHU-MD", impostor_md), "VPHU-MD-"),
+        (renamed, "VPHU-MD-"),
+        (ca_renamed, "ca-"),
+    ]:
+        report = run(mutate)
+        messages = [p.message for p in report.problems if p.code == "certificate"]
+        assert any(needle in m for m in messages), report.to_dict()["problems"]
+        assert report.indication == FAILED
+    assert run(lambda f: None).passed

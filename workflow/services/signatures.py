@@ -438,6 +438,11 @@ def approve(
             trigger="approve",
             guard="signatures_verify",
         )
+    # The board signs the head of the document's audit segment too: the bundle's audit.jsonl
+    # must then contain that event followed only by the approve (and archive) events, so an
+    # archive whose trail was cut short fails offline. The document is locked, so no event
+    # of it can land between this read and the approve event below.
+    history = document_events(session, document.id)
     try:
         manifest = approval_manifest(
             str(document.id),
@@ -446,6 +451,7 @@ def approve(
             decision,
             now,
             member_units=member_names,
+            audit_head=history[-1].hash if history else None,
         )
         manifest_sig = sign_detached(
             manifest, key, _certificate(credential), signing_time=now, chain=(ca.certificate,)
@@ -485,6 +491,14 @@ def approve(
         },
     )
 
+    events = document_events(session, document.id)
+    if history and (len(events) < 2 or events[-2].hash != history[-1].hash):
+        # Another event of the document slipped in after the head was read: the bundle
+        # would not verify, so roll back rather than archive it.
+        raise ConflictError(
+            "Văn bản vừa có thay đổi khác trong lúc phê duyệt; hãy thử lại.",
+            code="audit_changed",
+        )
     certificates: list[Any] = [ca.certificate, _certificate(credential)]
     for sig in signatures:
         cred = session.get(Credential, sig.credential_id) if sig.credential_id else None
@@ -510,7 +524,7 @@ def approve(
                 approval_signature=manifest_sig,
                 certificates=certificates,
                 crl=crl,
-                audit_events=[e.to_dict() for e in document_events(session, document.id)],
+                audit_events=[e.to_dict() for e in events],
                 verification=report.to_dict(),
                 created_at=now,
             )
