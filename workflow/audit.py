@@ -349,6 +349,7 @@ def _check_blobs(session: Session, events: list[AuditEvent], count: int) -> Audi
         return _mismatch(
             event,
             count,
-            f"{what} đã bị sửa: SHA-256 hiện là {actual}, {len(data)} byte (ghi {size} byte)",
+            f"{what} đã bị sửa: SHA-256 hiện là {actual}"
+            + (f", {len(data)} byte thay vì {size} byte" if len(data) != size else ""),
         )
     return None
