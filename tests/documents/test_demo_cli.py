@@ -1,4 +1,7 @@
-"""``thidua demo`` writes the sample documents and prints their paths."""
+"""``thidua demo --out DIR`` writes the sample documents and prints their paths.
+
+Plain ``thidua demo`` serves the demo instance; tests/web/test_cli_demo.py covers it.
+"""
 
 from __future__ import annotations
 
@@ -20,13 +23,6 @@ def test_demo_writes_the_samples(tmp_path):
     assert (out / "nomination-2018.docx").read_bytes() == documents.render(
         samples.nomination_2018())
     assert not [p for p in out.iterdir() if p.name.endswith(".part")]
-
-
-def test_demo_default_folder(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    result = CliRunner().invoke(main, ["demo"])
-    assert result.exit_code == 0, result.output
-    assert (tmp_path / "demo-out" / "nomination-2018.docx").is_file()
 
 
 def test_demo_reports_an_unusable_folder(tmp_path):
