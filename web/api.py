@@ -16,6 +16,7 @@ from web import db, openapi
 from web.actions import USER_TRIGGERS, fire, inputs_from
 from web.auth import actor
 from web.errors import error_response
+from web.ids import db_int
 from web.verification import VerificationInputError, verify_uploads
 from workflow import models
 from workflow.services import queries
@@ -86,7 +87,7 @@ def list_documents():  # type: ignore[no-untyped-def]
         db.get_session(),
         actor(),
         kind=request.args.get("kind") or None,
-        year=request.args.get("year", type=int),
+        year=request.args.get("year", type=db_int),
         state=request.args.get("state") or None,
     )
     return jsonify([summary(d) for d in rows])

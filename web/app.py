@@ -11,6 +11,7 @@ from flask import Flask, jsonify
 from flask_wtf.csrf import CSRFProtect
 
 from web import auth, db, errors, i18n, labels, nav, security
+from web.ids import BoundedIntConverter
 from workflow.config import load_config
 
 csrf = CSRFProtect()
@@ -55,6 +56,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """
     overrides = dict(config or {})
     app = ThiduaFlask("web", instance_relative_config=False)
+    app.url_map.converters["int"] = BoundedIntConverter
     app.config.update(
         MAX_CONTENT_LENGTH=MAX_UPLOAD_BYTES,
         SESSION_COOKIE_HTTPONLY=True,

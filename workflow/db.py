@@ -24,6 +24,9 @@ from workflow.config import database_url as _database_url
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_S = 30
+# Ids and years live in 32-bit integer columns. PostgreSQL refuses a larger parameter with an
+# error; callers treat such a number as "no such row" before it reaches a query.
+MAX_INT4 = 2**31 - 1
 
 
 def database_url(instance_dir: str | os.PathLike[str] | None = None) -> str:

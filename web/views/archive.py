@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from web import db
 from web.auth import actor
+from web.ids import db_int
 from workflow import blobs, models
 from workflow.services import admin as admin_service
 from workflow.services import queries
@@ -22,8 +23,8 @@ def index():  # type: ignore[no-untyped-def]
     session = db.get_session()
     who = current_actor(session, actor())
     kind = request.args.get("kind") or None
-    year = request.args.get("year", type=int)
-    cluster_id = request.args.get("cluster", type=int)
+    year = request.args.get("year", type=db_int)
+    cluster_id = request.args.get("cluster", type=db_int)
     rows = queries.visible_documents(
         session, who, kind=kind, year=year, state="archived", cluster_id=cluster_id
     )

@@ -28,6 +28,7 @@ from web.actions import USER_TRIGGERS, fire, inputs_from
 from web.auth import actor
 from web.diffing import diff as content_diff
 from web.errors import status_for
+from web.ids import db_int
 from workflow import models
 from workflow.errors import (
     ConflictError,
@@ -54,7 +55,7 @@ def _session() -> Session:
 def index():  # type: ignore[no-untyped-def]
     kind = request.args.get("kind") or None
     state = request.args.get("state") or None
-    year = request.args.get("year", type=int)
+    year = request.args.get("year", type=db_int)
     rows = queries.visible_documents(_session(), actor(), kind=kind, year=year, state=state)
     years = sorted(
         {d.term.year for d in queries.visible_documents(_session(), actor())}, reverse=True
@@ -376,8 +377,8 @@ def diff(document_id: int):  # type: ignore[no-untyped-def]
     if len(versions) < 2:
         flash(_("Văn bản mới có một phiên bản."), "info")
         return redirect(url_for("documents.show", document_id=doc.id))
-    b = request.args.get("b", type=int) or versions[-1].number
-    a = request.args.get("a", type=int) or max(1, b - 1)
+    b = request.args.get("b", type=db_int) or versions[-1].number
+    a = request.args.get("a", type=db_int) or max(1, b - 1)
     old = queries.get_version(session, actor(), doc.id, a)
     new = queries.get_version(session, actor(), doc.id, b)
     rows = content_diff(old.content, new.content)
@@ -432,7 +433,7 @@ def edit(document_id: int):  # type: ignore[no-untyped-def]
     if request.method == "GET":
         return _editor(dict(schema), doc=doc, term=doc.term, expected_version=doc.version)
     content = content_form.parse(request.form, schema)
-    expected = request.form.get("expected_version", type=int)
+    expected = request.form.get("expected_version", type=db_int)
     try:
         drafting.edit_draft(session, actor(), doc.id, content, expected)
     except ValidationError as exc:
@@ -540,7 +541,7 @@ def new():  # type: ignore[no-untyped-def]
     kind = request.values.get("kind", "pledge")
     if kind not in ("pledge", "nomination"):
         abort(404)
-    term_id = request.values.get("term_id", type=int)
+    term_id = request.values.get("term_id", type=db_int)
     term = session.get(models.ClusterTerm, term_id) if term_id else None
     if term is None or term not in _creatable_terms():
         flash(

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
+from workflow.db import MAX_INT4
 from workflow.definitions import Facts
 from workflow.errors import ConflictError, NotFound, PermissionDenied, ValidationError
 from workflow.models import (
@@ -85,6 +86,8 @@ def load_document(session: Session, actor: User, document_id: int) -> Document:
         doc_id = int(document_id)
     except (TypeError, ValueError):
         raise NotFound("Không tìm thấy văn bản.") from None
+    if not 0 < doc_id <= MAX_INT4:
+        raise NotFound("Không tìm thấy văn bản.")
     document = session.get(
         Document,
         doc_id,

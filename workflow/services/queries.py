@@ -14,6 +14,7 @@ import documents
 from workflow import blobs
 from workflow.audit import document_events
 from workflow.clock import aware
+from workflow.db import MAX_INT4
 from workflow.definitions import (
     FINAL_STATES,
     Definition,
@@ -71,6 +72,8 @@ def visible_documents(
     if kind:
         stmt = stmt.where(Document.kind == kind)
     if year:
+        if not 0 < int(year) <= MAX_INT4:
+            return []  # no term has such a year, and PostgreSQL would refuse the parameter
         stmt = stmt.where(ClusterTerm.year == int(year))
     if state:
         stmt = stmt.where(Document.state == state)
