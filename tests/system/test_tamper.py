@@ -8,11 +8,13 @@ hand in the database must make ``thidua audit verify`` exit 1 naming the event.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
 import zipfile
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,8 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import Engine, select, text, update
 
+from signing._seal import TEST_KDF
+from signing.ca import CertificateAuthority
 from tests.fixtures_db import DemoData, restore
 from tests.signing.bundle_fixtures import edit, flip_byte, rebag, unzip
 from tests.system.conftest import FIGURES
@@ -56,6 +60,9 @@ def archive(
     return {"bundle": bundle, "folder": folder, "app": app}
 
 
+_NOW = datetime.now(UTC)
+
+
 def _swap(a: str, b: str) -> Callable[[Files], None]:
     def mutate(files: Files) -> None:
         files[a], files[b] = files[b], files[a]
@@ -88,6 +95,21 @@ def _edit_json(path: str, change: Callable[[Any], None]) -> Callable[[Files], No
 
 def _first(files: Files, prefix: str, suffix: str = "") -> str:
     return sorted(n for n in files if n.startswith(prefix) and n.endswith(suffix))[0]
+
+
+@functools.cache
+def _foreign_ca() -> CertificateAuthority:
+    return CertificateAuthority.create(
+        "CA khác", "Tổ chức khác", b"another-master-secret!", _NOW, kdf_params=TEST_KDF
+    )
+
+
+def _foreign_crl() -> bytes:
+    return _foreign_ca().crl([], now=_NOW)
+
+
+def _impostor_pem() -> bytes:
+    return _foreign_ca().certificate_pem
 
 
 def _cases(bundle: bytes) -> list[tuple[str, bytes, int]]:
@@ -152,6 +174,13 @@ def _cases(bundle: bytes) -> list[tuple[str, bytes, int]]:
         ),
         "document-json-member-dropped": _edit_json(
             "data/document.json", lambda d: d["member_units"].pop()
+        ),
+        # A foreign CA's CRL in place of ours would hide a revocation.
+        "crl-of-another-ca": lambda f: f.__setitem__("data/crl.der", _foreign_crl()),
+        "audit-last-line-deleted": _audit_lines(lambda ls: ls[:-1]),
+        "certificate-replaced-by-impostor": lambda f: f.__setitem__(
+            min(n for n in f if n.startswith("data/certs/") and "/ca-" not in n),
+            _impostor_pem(),
         ),
     }
     for case, mutate in rebagged.items():
