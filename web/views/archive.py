@@ -10,9 +10,8 @@ from web import db
 from web.auth import actor
 from web.ids import db_int
 from workflow import blobs, models
-from workflow.services import admin as admin_service
 from workflow.services import queries
-from workflow.services._common import can_see_term, current_actor
+from workflow.services._common import current_actor
 
 bp = Blueprint("archive", __name__, url_prefix="/archive")
 
@@ -28,12 +27,7 @@ def index():  # type: ignore[no-untyped-def]
     rows = queries.visible_documents(
         session, who, kind=kind, year=year, state="archived", cluster_id=cluster_id
     )
-    every = queries.visible_documents(session, who, state="archived")
-    clusters = [
-        c
-        for c in admin_service.list_clusters(session)
-        if any(can_see_term(who, t) for t in c.terms)
-    ]
+    clusters = queries.visible_clusters(session, who)
     approvals = {
         a.document_id: a
         for a in session.scalars(
@@ -47,7 +41,7 @@ def index():  # type: ignore[no-untyped-def]
         year=year,
         cluster_id=cluster_id,
         clusters=clusters,
-        years=sorted({d.term.year for d in every}, reverse=True),
+        years=queries.archive_years(session, who),
         approvals=approvals,
     )
 
