@@ -18,7 +18,7 @@ from web.auth import actor
 from workflow.errors import ConflictError, NotFound, ValidationError
 from workflow.models import ROLES, UNIT_KINDS
 from workflow.services import admin as svc
-from workflow.services._common import require_admin
+from workflow.services import require_admin
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

@@ -10,8 +10,7 @@ from web import db
 from web.auth import actor
 from web.ids import db_int
 from workflow import blobs, models
-from workflow.services import queries
-from workflow.services._common import current_actor
+from workflow.services import current_actor, queries
 
 bp = Blueprint("archive", __name__, url_prefix="/archive")
 

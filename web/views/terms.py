@@ -9,8 +9,7 @@ from web import db
 from web.auth import actor
 from workflow import models
 from workflow.services import admin as admin_service
-from workflow.services import queries
-from workflow.services._common import can_see_term, current_actor
+from workflow.services import can_see_term, current_actor, queries
 
 bp = Blueprint("terms", __name__, url_prefix="/clusters")
 

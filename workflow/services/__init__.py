@@ -42,6 +42,7 @@ Administration (actor: an admin, or None for the console operator)
 
 from __future__ import annotations
 
+from workflow.services._common import can_see_term, current_actor, require_admin
 from workflow.services.admin import (
     add_cluster,
     add_term,
@@ -119,6 +120,7 @@ __all__ = [
     "archive_years",
     "authenticate",
     "ca_pem",
+    "can_see_term",
     "cancel",
     "check_content",
     "comment",
@@ -127,6 +129,7 @@ __all__ = [
     "create_document",
     "create_token",
     "crl",
+    "current_actor",
     "decline",
     "document_bundle",
     "document_by_reference",
@@ -149,6 +152,7 @@ __all__ = [
     "reference_code",
     "register_certificate",
     "request_changes",
+    "require_admin",
     "return_document",
     "review_decisions",
     "revise",
