@@ -17,6 +17,7 @@ from web.actions import USER_TRIGGERS, fire, inputs_from
 from web.auth import actor
 from web.errors import error_response
 from web.ids import db_int
+from web.page_cache import cached_page
 from web.verification import VerificationInputError, verify_uploads
 from workflow import models
 from workflow.services import queries
@@ -80,6 +81,7 @@ def detail(doc: models.Document) -> dict[str, Any]:
 
 
 @bp.get("/documents")
+@cached_page
 def list_documents():  # type: ignore[no-untyped-def]
     if (resp := _need_login()) is not None:
         return resp
@@ -94,6 +96,7 @@ def list_documents():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/documents/<document_id>")
+@cached_page
 def get_document(document_id: str):  # type: ignore[no-untyped-def]
     if (resp := _need_login()) is not None:
         return resp

@@ -28,6 +28,7 @@ from flask_login import AnonymousUserMixin, LoginManager, current_user, login_us
 
 from web import db
 from web.i18n import LANGUAGES
+from web.ids import db_int
 from web.labels import ROLE_LABELS
 from web.security import login_limiter
 from workflow import models
@@ -38,25 +39,30 @@ login_manager = LoginManager()
 
 
 class Principal:
-    """The logged-in user as Flask-Login sees it, wrapping the ORM ``User`` of this request."""
+    """The logged-in user as Flask-Login sees it. The ORM ``User`` of this request is loaded on
+    first use: a page served from the cache needs only the id (checked active at load)."""
 
     is_authenticated = True
     is_anonymous = False
+    is_active = True  # only active users become a Principal
 
-    def __init__(self, user: models.User, *, via_token: bool = False) -> None:
-        self.user = user
+    def __init__(self, user: models.User | int, *, via_token: bool = False) -> None:
+        if isinstance(user, models.User):
+            self.__dict__["user"] = user
+            self.id = user.id
+        else:
+            self.id = user
         self.via_token = via_token
 
-    @property
-    def is_active(self) -> bool:
-        return bool(self.user.active)
+    @cached_property
+    def user(self) -> models.User:
+        user = db.get_session().get(models.User, self.id)
+        if user is None:  # users are never deleted; a vanished row is a broken database
+            raise LookupError(f"user {self.id} disappeared during the request")
+        return user
 
     def get_id(self) -> str:
-        return str(self.user.id)
-
-    @property
-    def id(self) -> int:
-        return self.user.id
+        return str(self.id)
 
     @property
     def username(self) -> str:
@@ -108,12 +114,14 @@ def actor() -> models.User | None:
 
 
 def _load_user(user_id: str) -> Principal | None:
-    if not user_id.isdigit():
+    if not user_id.isdigit() or len(user_id) > 10:
         return None
-    user = db.get_session().get(models.User, int(user_id))
-    if user is None or not user.active:
+    try:
+        number = db_int(user_id)
+    except ValueError:
         return None
-    return Principal(user)
+    active_id = auth_service.active_user_id(db.get_session(), number)
+    return None if active_id is None else Principal(active_id)
 
 
 def _load_from_request(req) -> Principal | None:  # type: ignore[no-untyped-def]
@@ -121,11 +129,11 @@ def _load_from_request(req) -> Principal | None:  # type: ignore[no-untyped-def]
     scheme, _sep, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None
-    user = auth_service.user_for_token(db.get_session(), token.strip())
-    if user is None or not user.active:
+    user_id = auth_service.token_user_id(db.get_session(), token.strip())
+    if user_id is None:
         return None
     g.auth_via_token = True
-    return Principal(user, via_token=True)
+    return Principal(user_id, via_token=True)
 
 
 def _safe_next(target: str | None) -> str:

@@ -35,6 +35,7 @@ from workflow.models import (
 )
 
 _HEAD = AuditChainHead.__table__
+_HEAD_SEQ = select(_HEAD.c.seq).where(_HEAD.c.id == 1)
 
 
 def append_event(
@@ -87,6 +88,12 @@ def append_event(
     session.add(event)
     session.flush()
     return event
+
+
+def chain_head_seq(session: Session) -> int:
+    """The last event's sequence number: it moves on every audited write, so it versions
+    everything the pages show (one primary-key read)."""
+    return int(session.connection().scalar(_HEAD_SEQ) or 0)
 
 
 def document_events(session: Session, document_id: int) -> list[AuditEvent]:

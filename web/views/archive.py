@@ -9,6 +9,7 @@ from sqlalchemy import select
 from web import db
 from web.auth import actor
 from web.ids import db_int
+from web.page_cache import cached_page
 from workflow import blobs, models
 from workflow.services import current_actor, queries
 
@@ -17,6 +18,7 @@ bp = Blueprint("archive", __name__, url_prefix="/archive")
 
 @bp.get("")
 @login_required
+@cached_page
 def index():  # type: ignore[no-untyped-def]
     session = db.get_session()
     who = current_actor(session, actor())

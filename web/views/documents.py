@@ -29,6 +29,7 @@ from web.auth import actor
 from web.diffing import diff as content_diff
 from web.errors import status_for
 from web.ids import db_int
+from web.page_cache import cached_page
 from workflow import models
 from workflow.errors import (
     ConflictError,
@@ -52,6 +53,7 @@ def _session() -> Session:
 
 @bp.get("")
 @login_required
+@cached_page
 def index():  # type: ignore[no-untyped-def]
     kind = request.args.get("kind") or None
     state = request.args.get("state") or None
@@ -180,6 +182,7 @@ def _page_context(document_id: int) -> dict[str, Any]:
 
 @bp.get("/<int:document_id>")
 @login_required
+@cached_page
 def show(document_id: int):  # type: ignore[no-untyped-def]
     return render_template("documents/show.html", **_page_context(document_id))
 
@@ -370,6 +373,7 @@ def signature_file(document_id: int, signature_id: int) -> Response:
 
 @bp.get("/<int:document_id>/diff")
 @login_required
+@cached_page
 def diff(document_id: int):  # type: ignore[no-untyped-def]
     session = _session()
     doc = queries.get_document(session, actor(), document_id)

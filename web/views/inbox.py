@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from web import db
 from web.auth import actor
+from web.page_cache import cached_page
 from workflow import models
 from workflow.definitions import STATES
 from workflow.services import queries
@@ -17,6 +18,7 @@ bp = Blueprint("inbox", __name__)
 
 @bp.get("/")
 @login_required
+@cached_page
 def index():  # type: ignore[no-untyped-def]
     box = queries.inbox(db.get_session(), actor(), recent_limit=12)
     g.inbox_count = len(box.items)

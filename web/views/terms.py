@@ -7,6 +7,7 @@ from flask_login import login_required
 
 from web import db
 from web.auth import actor
+from web.page_cache import cached_page
 from workflow import models
 from workflow.services import admin as admin_service
 from workflow.services import can_see_term, current_actor, queries
@@ -16,6 +17,7 @@ bp = Blueprint("terms", __name__, url_prefix="/clusters")
 
 @bp.get("")
 @login_required
+@cached_page
 def index():  # type: ignore[no-untyped-def]
     session = db.get_session()
     who = current_actor(session, actor())
@@ -29,6 +31,7 @@ def index():  # type: ignore[no-untyped-def]
 
 @bp.get("/terms/<int:term_id>")
 @login_required
+@cached_page
 def show(term_id: int):  # type: ignore[no-untyped-def]
     session = db.get_session()
     who = current_actor(session, actor())

@@ -5,10 +5,12 @@ audit events and flushes; the caller commits (or rolls back on any exception). E
 Authentication
     authenticate(session, username, password) -> User | None
     user_for_token(session, token) -> User | None
+    active_user_id(session, user_id) / token_user_id(session, token) -> int | None   (light)
     create_token(session, actor | None, username) -> str          (shown once; hashed at rest)
     revoke_tokens(session, actor | None, username) -> int
 
 Reading
+    data_version(session) -> int   (moves on every audited write: the key of page caches)
     visible_documents(session, actor, *, kind, year, state, cluster_id) -> list[Document]
     inbox(session, actor) -> Inbox(items=[InboxItem(document, triggers)], counts, recent)
     get_document(session, actor, document_id) -> Document          (NotFound if not visible)
@@ -67,7 +69,14 @@ from workflow.services.admin import (
     set_password,
     unlock_credential,
 )
-from workflow.services.auth import authenticate, create_token, revoke_tokens, user_for_token
+from workflow.services.auth import (
+    active_user_id,
+    authenticate,
+    create_token,
+    revoke_tokens,
+    token_user_id,
+    user_for_token,
+)
 from workflow.services.drafting import check_content, comment, create_document, edit_draft
 from workflow.services.lifecycle import (
     cancel,
@@ -90,6 +99,7 @@ from workflow.services.queries import (
     allowed_triggers,
     archive_years,
     comments,
+    data_version,
     document_by_reference,
     document_docx,
     get_document,
@@ -110,6 +120,7 @@ __all__ = [
     "InboxItem",
     "SignatureProgress",
     "UnitSignature",
+    "active_user_id",
     "add_cluster",
     "add_term",
     "add_unit",
@@ -130,6 +141,7 @@ __all__ = [
     "create_token",
     "crl",
     "current_actor",
+    "data_version",
     "decline",
     "document_bundle",
     "document_by_reference",
@@ -168,6 +180,7 @@ __all__ = [
     "submit_for_review",
     "sweep",
     "timeline",
+    "token_user_id",
     "unlock_credential",
     "user_for_token",
     "versions",

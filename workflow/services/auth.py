@@ -42,18 +42,34 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
     return user
 
 
-def user_for_token(session: Session, token: str) -> User | None:
-    """The active user owning this bearer token, else None. Read-only (no write per call)."""
+def active_user_id(session: Session, user_id: int) -> int | None:
+    """``user_id`` back when that user exists and is active, else None.
+
+    Runs on every signed-in request, so it reads one column on the connection, without
+    building an ORM object that a cached page would never use."""
+    active = session.connection().scalar(select(User.active).where(User.id == user_id))
+    return user_id if active else None
+
+
+def token_user_id(session: Session, token: str) -> int | None:
+    """The id of the active user owning this bearer token, else None. Read-only."""
     if not isinstance(token, str) or not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
-    row = session.scalar(
-        select(ApiToken).where(
-            ApiToken.token_sha256 == token_digest(token), ApiToken.revoked_at.is_(None)
+    return session.connection().scalar(
+        select(ApiToken.user_id)
+        .join(User, User.id == ApiToken.user_id)
+        .where(
+            ApiToken.token_sha256 == token_digest(token),
+            ApiToken.revoked_at.is_(None),
+            User.active.is_(True),
         )
     )
-    if row is None or not row.user.active:
-        return None
-    return row.user
+
+
+def user_for_token(session: Session, token: str) -> User | None:
+    """The active user owning this bearer token, else None. Read-only (no write per call)."""
+    user_id = token_user_id(session, token)
+    return None if user_id is None else session.get(User, user_id)
 
 
 def create_token(

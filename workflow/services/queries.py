@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 
 import documents
 from workflow import blobs
-from workflow.audit import document_events
+from workflow.audit import chain_head_seq, document_events
 from workflow.clock import aware
 from workflow.db import MAX_INT4
 from workflow.definitions import (
@@ -45,6 +45,13 @@ from workflow.services._common import (
 
 # States in which a document has a frozen version (check constraint frozen_from_signing_on).
 FROZEN_STATES = frozenset({"signing", "signed", "submitted", "approved", "archived"})
+
+
+def data_version(session: Session) -> int:
+    """A number that changes whenever anything a page can show changes: every write of the
+    engine appends an audit event (the PIN-failure counter aside, which only the credential
+    administration shows). Caches of derived views key on it."""
+    return chain_head_seq(session)
 
 
 def visible_documents(
