@@ -31,6 +31,10 @@ def _normalise(value: Any, path: str) -> Any:
     """NFC every string (keys too) so that equal text always hashes equal."""
     if isinstance(value, str):
         return unicodedata.normalize("NFC", value)
+    # Exact built-in scalars first: they are most values, and the Mapping check below is an
+    # abstract-class check, slow next to these (none of them can be a Mapping).
+    if value is None or type(value) is int or type(value) is bool:
+        return value
     if isinstance(value, Mapping):
         out: dict[str, Any] = {}
         for key, item in value.items():
@@ -41,7 +45,7 @@ def _normalise(value: Any, path: str) -> Any:
         return out
     if isinstance(value, list | tuple):
         return [_normalise(item, f"{path}[{i}]") for i, item in enumerate(value)]
-    if value is None or isinstance(value, bool | int):
+    if isinstance(value, bool | int):
         return value
     if isinstance(value, float):
         # Python prints finite floats as the shortest repr that round-trips, so the text is
@@ -52,14 +56,16 @@ def _normalise(value: Any, path: str) -> Any:
     raise FormatError(f"audit field {path}: unsupported type {type(value).__name__}")
 
 
+# One encoder for every event: json.dumps builds a new one per call with these options.
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def canonical_json(fields: Mapping[str, Any]) -> bytes:
     """Canonical UTF-8 JSON: sorted keys, no spaces, non-ASCII kept, strings NFC."""
     if not isinstance(fields, Mapping):
         raise FormatError("audit event must be a mapping")
     data = {k: v for k, v in _normalise(fields, "").items() if k not in _EXCLUDED}
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode(
-        "utf-8"
-    )
+    return _ENCODER.encode(data).encode("utf-8")
 
 
 def event_hash(fields: Mapping[str, Any]) -> str:
