@@ -385,7 +385,8 @@ def _check_manifest_matches(
         body = _strict_json(manifest, "approval/manifest.json")
     except BundleError as exc:
         raise BundleError(f"approval_manifest không đọc được: {exc}") from None
-    problems = _manifest_mismatches(body, doc_id, _sha256(docx), signatures, None)
+    hashes = {code: _sha256(der) for code, der in signatures.items()}
+    problems = _manifest_mismatches(body, doc_id, _sha256(docx), hashes, None)
     if problems:
         raise BundleError("bản kê phê duyệt không khớp gói: " + "; ".join(problems))
 
@@ -988,6 +989,14 @@ class _Verifier:
                 self.fail("missing_signature", f"thiếu chữ ký của đơn vị {unit.code} ({unit.name})")
         return document
 
+    def _signature_hashes(self, signatures: Mapping[str, bytes]) -> dict[str, str]:
+        """SHA-256 (hex) of each signature file, reusing what the fixity check hashed."""
+        out = {}
+        for code, der in signatures.items():
+            digest = self.digests.get(f"data/signatures/{code}.p7s")
+            out[code] = digest.hex() if digest is not None else _sha256(der)
+        return out
+
     def _approval(
         self,
         doc_id: str | None,
@@ -1007,7 +1016,7 @@ class _Verifier:
             mismatches = [str(exc)]
         else:
             mismatches = _manifest_mismatches(
-                body, doc_id, doc_sha, signatures, units if units else None
+                body, doc_id, doc_sha, self._signature_hashes(signatures), units if units else None
             )
         board_code = None
         decision = None
@@ -1271,10 +1280,11 @@ def _manifest_mismatches(
     body: Any,
     doc_id: str | None,
     doc_sha: str | None,
-    signatures: Mapping[str, bytes],
+    hashes: Mapping[str, str],
     units: Mapping[str, str] | None,
 ) -> list[str]:
-    """What in the approval manifest contradicts the bundle (empty when it matches)."""
+    """What in the approval manifest contradicts the bundle (empty when it matches).
+    ``hashes``: unit code -> SHA-256 (hex) of the bundle's signature file."""
     if not isinstance(body, dict):
         return ["bản kê phê duyệt phải là một đối tượng JSON"]
     out = []
@@ -1290,13 +1300,12 @@ def _manifest_mismatches(
     if not isinstance(listed, dict):
         out.append("bản kê phê duyệt không liệt kê chữ ký các đơn vị")
     else:
-        actual = {code: _sha256(der) for code, der in signatures.items()}
-        for code in sorted(set(listed) | set(actual)):
-            if code not in actual:
+        for code in sorted(set(listed) | set(hashes)):
+            if code not in hashes:
                 out.append(f"bản kê phê duyệt liệt kê chữ ký của {code} nhưng gói không có")
             elif code not in listed:
                 out.append(f"chữ ký của {code} không có trong bản kê phê duyệt")
-            elif listed[code] != actual[code]:
+            elif listed[code] != hashes[code]:
                 out.append(f"chữ ký của {code} khác chữ ký được phê duyệt (SHA-256 không khớp)")
     if units is not None and "member_units" in body and body["member_units"] != dict(units):
         out.append("danh sách đơn vị thành viên trong bản kê phê duyệt khác document.json")
@@ -1307,11 +1316,14 @@ def _manifest_mismatches(
 
 
 def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise BundleError(f"khóa JSON bị lặp: {key!r}")
-        out[key] = value
+    # dict() in C, then a length comparison: the Python loop runs only to name a duplicate.
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        for key, _value in pairs:
+            if key in seen:
+                raise BundleError(f"khóa JSON bị lặp: {key!r}")
+            seen.add(key)
     return out
 
 
