@@ -14,13 +14,18 @@ baseline) and drives each page with 20 concurrent keep-alive clients.
 
 Pages, all as the signer of cluster 1 (a member unit with work waiting): ``/`` (inbox),
 ``/documents/<id>`` (the pledge being signed), ``/archive``, ``/api/documents/<id>``
-(Bearer token). Extra keys: ``small`` (every p95 at the small scale), ``seed_s``,
+(Bearer token). The app runs as deployed, with its page cache (web/page_cache.py): after the
+first request of each worker a page is a hit until the next audited write.
+``queries_per_page_uncached`` counts the statements of the same pages built from the database
+(the cache off), so an N+1 still shows. Extra keys: ``small`` (every p95 at the small scale),
+``page_cache``, ``seed_s``,
 ``load_average`` (this machine is shared), ``gunicorn``.
 
 Targets (issue 6): inbox and document p95 <= 50 ms and <= 3x bare; full-scale p95 <= 1.5x
 small-scale; queries per page equal at both scales. Not part of the test suite.
 Options: ``--requests N`` per client per page (default 25), ``--clients`` (20),
-``--workers``/``--threads`` of gunicorn (2/4), ``--keep`` (keep the databases).
+``--workers``/``--threads`` of gunicorn (2/4), ``--keep`` (keep the databases),
+``--no-page-cache`` (every request builds its page from the database).
 """
 
 from __future__ import annotations
@@ -80,9 +85,10 @@ def libpq(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def app_env(url: str) -> dict[str, str]:
+def app_env(url: str, page_cache: bool = True) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
+        THIDUA_PAGE_CACHE_MB="64" if page_cache else "0",
         DATABASE_URL=url,
         THIDUA_SECRET_KEY=SECRET_KEY,
         THIDUA_CA_SECRET=CA_SECRET.decode(),
@@ -105,16 +111,23 @@ def pages(actors: Actors) -> dict[str, str]:
 # --- SQL statements per page, in process --------------------------------------------------
 
 
-def count_queries(url: str, actors: Actors) -> dict[str, int]:
-    """Statements of one request per page (after one warm-up request), as the signer."""
-    env = app_env(url)
+def count_queries(url: str, actors: Actors, page_cache: bool) -> dict[str, int]:
+    """Statements of one request per page (after one warm-up request), as the signer. With
+    the page cache that request is a hit; without it, the page is built from the database."""
+    env = app_env(url, page_cache)
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     try:
         from web import create_app
         from web import db as web_db
 
-        app = create_app({"DATABASE_URL": url, "WTF_CSRF_ENABLED": False})
+        app = create_app(
+            {
+                "DATABASE_URL": url,
+                "WTF_CSRF_ENABLED": False,
+                "PAGE_CACHE_BYTES": 64 * 1024 * 1024 if page_cache else 0,
+            }
+        )
         engine = web_db.engine(app)
         counter = {"n": 0}
 
@@ -156,7 +169,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_gunicorn(url: str, workers: int, threads: int) -> tuple[subprocess.Popen[bytes], int]:
+def start_gunicorn(
+    url: str, workers: int, threads: int, page_cache: bool
+) -> tuple[subprocess.Popen[bytes], int]:
     port = free_port()
     proc = subprocess.Popen(
         [
@@ -176,7 +191,7 @@ def start_gunicorn(url: str, workers: int, threads: int) -> tuple[subprocess.Pop
             "bench._wsgi:application",
         ],
         cwd=ROOT,
-        env=app_env(url),
+        env=app_env(url, page_cache),
         start_new_session=True,
     )
     deadline = time.monotonic() + 60
@@ -282,14 +297,16 @@ def run_scale(
     began = time.monotonic()
     actors = seed(libpq(url), n_clusters, CA_SECRET, material)
     seed_s = round(time.monotonic() - began, 1)
-    queries = count_queries(url, actors)
-    log(f"[{label}] queries per page: {queries}")
-    proc, port = start_gunicorn(url, args.workers, args.threads)
+    cached = not args.no_page_cache
+    queries = count_queries(url, actors, cached)
+    uncached = count_queries(url, actors, False)
+    log(f"[{label}] queries per page: {queries} (built from the database: {uncached})")
+    proc, port = start_gunicorn(url, args.workers, args.threads, cached)
     stack.callback(stop_gunicorn, proc)
     cookie = {"Cookie": login_cookie(port, actors.signer, actors.password)}
     bearer = {"Authorization": f"Bearer {actors.tokens['signer']}"}
     targets = {**pages(actors), "bare": "/__bare"}
-    result: dict[str, Any] = {"seed_s": seed_s, "queries": queries}
+    result: dict[str, Any] = {"seed_s": seed_s, "queries": queries, "uncached": uncached}
     total, elapsed = 0, 0.0
     for page, path in targets.items():
         headers = bearer if page == "api" else cookie
@@ -315,6 +332,11 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--full-clusters", type=int, default=FULL_CLUSTERS)
+    parser.add_argument(
+        "--no-page-cache",
+        action="store_true",
+        help="serve every page from the database (THIDUA_PAGE_CACHE_MB=0), for comparison",
+    )
     args = parser.parse_args()
     # SIGTERM unwinds like Ctrl-C, so the ExitStack still stops gunicorn and drops the databases.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -334,8 +356,10 @@ def main() -> None:
         "bare_p95_ms": full["bare_p95_ms"],
         "inbox_p95_ms_small": small["inbox_p95_ms"],
         "queries_per_page": full["queries"],
+        "queries_per_page_uncached": full["uncached"],
         "requests_per_s": full["requests_per_s"],
         "small": {k: v for k, v in small.items() if k != "seed_s"},
+        "page_cache": not args.no_page_cache,
         "seed_s": {"full": full["seed_s"], "small": small["seed_s"]},
         "load_average": [round(x, 2) for x in loads],
         "gunicorn": {"workers": args.workers, "threads": args.threads, "class": "gthread"},

@@ -13,6 +13,7 @@ from flask_wtf.csrf import CSRFProtect
 from web import auth, db, errors, i18n, labels, nav, page_cache, security
 from web.ids import BoundedIntConverter
 from workflow.config import load_config
+from workflow.errors import ConfigError
 
 csrf = CSRFProtect()
 
@@ -34,6 +35,13 @@ class ThiduaFlask(Flask):
         except BaseException:
             db.rollback()
             raise
+
+
+def _page_cache_bytes() -> int:
+    raw = os.environ.get("THIDUA_PAGE_CACHE_MB", "").strip() or "64"
+    if not raw.isdigit():
+        raise ConfigError(f"THIDUA_PAGE_CACHE_MB must be a whole number of MiB, not {raw!r}.")
+    return int(raw) * 1024 * 1024
 
 
 def _base_config(overrides: Mapping[str, Any]) -> dict[str, Any]:
@@ -74,6 +82,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         LOGIN_RATE_WINDOW=300.0,
         JSON_SORT_KEYS=False,
         PUBLIC_BASE_URL=os.environ.get("THIDUA_PUBLIC_URL", ""),
+        PAGE_CACHE_BYTES=_page_cache_bytes(),
     )
     app.config.update(_base_config(overrides))
     app.config.update(overrides)

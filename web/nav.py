@@ -25,10 +25,14 @@ def _pending_count() -> int:
     if "inbox_count" not in g:
         from web import db
         from web.auth import actor
+        from web.page_cache import remembered
         from workflow.services import queries
 
+        def count() -> int:
+            return len(queries.inbox(db.get_session(), actor(), recent_limit=0).items)
+
         try:
-            g.inbox_count = len(queries.inbox(db.get_session(), actor(), recent_limit=0).items)
+            g.inbox_count = remembered("inbox_count", count)
         except Exception:  # the badge must never break a page (or an error page)
             log.warning("inbox count unavailable", exc_info=True)
             g.inbox_count = 0

@@ -1,15 +1,19 @@
 """Rendered pages kept per user and data version.
 
-Every write of the engine appends an audit event, so the sequence number of the audit
-chain's head (``queries.data_version``) versions everything a page shows. A page rendered for
-one user at version V is the same bytes for that user, URL, language and way of signing in
-until V moves, with one exception: the CSRF token belongs to the browser session, so it is
-stored as a marker and the requesting session's own token is put back on every hit.
+Every write of the engine appends an audit event, which moves the data version of the cluster
+whose document it touched, or the structure version for anything else (units, terms, users,
+roles, credentials): ``queries.ViewScope``. A user's pages show only the clusters they take
+part in and that structure, so ``scope_version`` of their scope versions everything their
+pages show, and a write in one cluster leaves every other cluster's pages cached. A page
+rendered for one user at version V is the same bytes for that user, URL, language and way of
+signing in until V moves, with one exception: the CSRF token belongs to the browser session,
+so it is stored as a marker and the requesting session's own token is put back on every hit.
 
 The version is read before the page is built: a write that lands while a page is being built
-can only make the stored page newer than its key, never older. A hit costs one primary-key
-read instead of the page's queries and template. The cache is per process, bounded in bytes,
-least recently used first out; ``PAGE_CACHE_BYTES = 0`` turns it off.
+can only make the stored page newer than its key, never older. A hit costs one small
+statement instead of the page's queries and template (the user's scope is kept per process
+until the structure moves). The cache is per process, bounded in bytes, least recently used
+first out; ``PAGE_CACHE_BYTES = 0`` turns it off.
 """
 
 from __future__ import annotations
@@ -28,8 +32,9 @@ from flask_wtf.csrf import generate_csrf
 from werkzeug.datastructures import Headers
 
 from web import db
+from web.auth import actor
 from web.i18n import select_locale
-from workflow.services import data_version
+from workflow.services import scope_version, view_scope
 
 DEFAULT_BYTES = 64 * 1024 * 1024
 # NUL never occurs in the HTML or JSON we render, so the marker cannot collide with content.
@@ -47,47 +52,40 @@ class _Page:
 
 
 class PageCache:
-    """A thread-safe LRU of rendered pages, bounded by the total size of their bodies."""
+    """A thread-safe LRU of rendered pages (and small derived values), bounded by their size."""
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
-        self._pages: OrderedDict[Hashable, _Page] = OrderedDict()
+        self._entries: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
-        self.hits = 0
-        self.misses = 0
+        self.hits = 0  # pages served from the cache
+        self.misses = 0  # pages built
 
-    def get(self, key: Hashable) -> _Page | None:
+    def get(self, key: Hashable) -> Any:
         with self._lock:
-            page = self._pages.get(key)
-            if page is None:
-                self.misses += 1
+            entry = self._entries.get(key)
+            if entry is None:
                 return None
-            self._pages.move_to_end(key)
-            self.hits += 1
-            return page
+            self._entries.move_to_end(key)
+            return entry[0]
 
-    def put(self, key: Hashable, page: _Page) -> None:
-        size = len(page.body) + _ENTRY_OVERHEAD
+    def put(self, key: Hashable, value: Any, size: int) -> None:
+        size += _ENTRY_OVERHEAD
         if size > self.max_bytes // 8:
             return  # one huge page must not empty the cache
         with self._lock:
-            old = self._pages.pop(key, None)
+            old = self._entries.pop(key, None)
             if old is not None:
-                self._bytes -= len(old.body) + _ENTRY_OVERHEAD
-            self._pages[key] = page
+                self._bytes -= old[1]
+            self._entries[key] = (value, size)
             self._bytes += size
             while self._bytes > self.max_bytes:
-                _key, evicted = self._pages.popitem(last=False)
-                self._bytes -= len(evicted.body) + _ENTRY_OVERHEAD
-
-    def clear(self) -> None:
-        with self._lock:
-            self._pages.clear()
-            self._bytes = 0
+                _key, (_value, evicted) = self._entries.popitem(last=False)
+                self._bytes -= evicted
 
     def __len__(self) -> int:
-        return len(self._pages)
+        return len(self._entries)
 
 
 def init_app(app: Flask) -> None:
@@ -105,7 +103,47 @@ def _flashes_pending() -> bool:
     return bool(session.get("_flashes")) or bool(getattr(request_ctx, "flashes", None))
 
 
-def _key(version: int) -> Hashable:
+def _version() -> Hashable | None:
+    """The version of what the signed-in user sees, read once per request and before
+    anything derived from the data; None when it cannot be pinned (nothing is cached then)."""
+    if "data_version" not in g:
+        g.data_version = _read_version(_cache())
+    return g.data_version
+
+
+def _read_version(cache: PageCache | None) -> Hashable | None:
+    if cache is None:
+        return None
+    session = db.get_session()
+    key = ("scope", current_user.get_id())
+    scope = cache.get(key)
+    if scope is not None and (version := scope_version(session, scope)) is not None:
+        return version
+    # First request of this user in this process, or units, terms or roles changed.
+    scope = view_scope(session, actor())
+    cache.put(key, scope, 8 * len(scope.cluster_ids or ()))
+    return scope_version(session, scope)  # None if they changed again meanwhile
+
+
+def remembered(name: str, compute: Callable[[], int]) -> int:
+    """A number derived from the data for the signed-in user (a badge count), computed once
+    per data version rather than on every page. Only GET requests share it: a request that
+    writes sees its own uncommitted version, which a rollback would hand to the next writer."""
+    cache = _cache()
+    if cache is None or request.method != "GET" or not current_user.is_authenticated:
+        return compute()
+    version = _version()
+    if version is None:
+        return compute()
+    key = ("value", name, current_user.get_id(), version)
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.put(key, value, 0)
+    return int(value)
+
+
+def _key(version: Hashable) -> Hashable:
     return (
         request.endpoint,
         request.full_path,
@@ -158,13 +196,18 @@ def cached_page(view: Callable[..., Any]) -> Callable[..., Any]:
             or _flashes_pending()
         ):
             return view(*args, **kwargs)
-        key = _key(data_version(db.get_session()))
+        version = _version()
+        if version is None:
+            return view(*args, **kwargs)
+        key = _key(version)
         page = cache.get(key)
         if page is not None:
+            cache.hits += 1
             return _served(page)
+        cache.misses += 1
         response = make_response(view(*args, **kwargs))
         if not _flashes_pending() and (page := _stored(response)) is not None:
-            cache.put(key, page)
+            cache.put(key, page, len(page.body))
         return response
 
     return wrapper

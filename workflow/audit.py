@@ -27,6 +27,8 @@ from workflow.models import (
     AuditChainHead,
     AuditEvent,
     Blob,
+    Cluster,
+    ClusterTerm,
     Document,
     DocumentVersion,
     Signature,
@@ -35,7 +37,7 @@ from workflow.models import (
 )
 
 _HEAD = AuditChainHead.__table__
-_HEAD_SEQ = select(_HEAD.c.seq).where(_HEAD.c.id == 1)
+_CLUSTERS = Cluster.__table__
 
 
 def append_event(
@@ -84,16 +86,25 @@ def append_event(
         doc_prev_hash=doc_prev,
     )
     event.hash = event_hash(event.fields())
-    session.execute(update(_HEAD).where(_HEAD.c.id == 1).values(hash=event.hash))
+    if document is None:
+        # Units, terms, users, roles, credentials: may change what anyone sees.
+        head = {"hash": event.hash, "structure_seq": seq}
+    else:
+        head = {"hash": event.hash}
+        session.execute(
+            update(_CLUSTERS)
+            .where(
+                _CLUSTERS.c.id
+                == select(ClusterTerm.cluster_id)
+                .where(ClusterTerm.id == document.term_id)
+                .scalar_subquery()
+            )
+            .values(data_seq=seq)
+        )
+    session.execute(update(_HEAD).where(_HEAD.c.id == 1).values(**head))
     session.add(event)
     session.flush()
     return event
-
-
-def chain_head_seq(session: Session) -> int:
-    """The last event's sequence number: it moves on every audited write, so it versions
-    everything the pages show (one primary-key read)."""
-    return int(session.connection().scalar(_HEAD_SEQ) or 0)
 
 
 def document_events(session: Session, document_id: int) -> list[AuditEvent]:

@@ -95,6 +95,9 @@ class Cluster(Base):
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(300))
     created_at: Mapped[datetime]
+    # The audit seq of the last event on one of its documents: the version of what its
+    # members see (see workflow.audit.append_event and queries.scope_version).
+    data_seq: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
     terms: Mapped[list[ClusterTerm]] = relationship(
         back_populates="cluster", order_by="ClusterTerm.year"
@@ -484,7 +487,9 @@ class Approval(Base):
 
 class AuditChainHead(Base):
     """One row: the last event's sequence number and hash. Appending locks it, so the global
-    chain stays linear under concurrent writers."""
+    chain stays linear under concurrent writers. ``structure_seq`` is the seq of the last
+    event that is not about a document (units, clusters, terms, users, roles, credentials):
+    those can change what anyone sees."""
 
     __tablename__ = "audit_chain_head"
     __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
@@ -492,6 +497,7 @@ class AuditChainHead(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger)
     hash: Mapped[str] = mapped_column(String(64))
+    structure_seq: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class AuditEvent(Base):

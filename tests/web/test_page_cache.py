@@ -113,7 +113,8 @@ def test_users_and_languages_never_share_a_page(app: Flask) -> None:
     drafter = login(app, "vphu-uh-drafter")
     mine = signer_md.get("/").get_data(as_text=True)
     theirs = drafter.get("/").get_data(as_text=True)
-    assert "Mỹ Đức" in mine and "Mỹ Đức" not in theirs.split("</nav>", 1)[0]
+    assert "Mỹ Đức" in mine
+    assert "Mỹ Đức" not in theirs.split("</nav>", 1)[0]
     assert mine != theirs
     signer_md.post("/language", data={"lang": "en", "next": "/"})
     english = signer_md.get("/").get_data(as_text=True)
@@ -169,11 +170,92 @@ def test_the_cache_is_bounded_and_drops_the_least_recently_used() -> None:
         return _Page(200, Headers(), bytes([n % 256]) * 1000)
 
     for n in range(20):
-        pages.put(n, page(n))
+        pages.put(n, page(n), 1000)
         pages.get(0)  # keep the first one in use
     assert len(pages) < 20
     assert pages.get(0) is not None
     assert pages.get(1) is None
     assert pages.get(19) is not None
-    pages.put("huge", _Page(200, Headers(), b"x" * 100_000))
+    pages.put("huge", _Page(200, Headers(), b"x" * 100_000), 100_000)
     assert pages.get("huge") is None, "a page above an eighth of the budget is not kept"
+
+
+def _second_cluster_with_a_draft(app: Flask) -> int:
+    """Cluster CTD9 (two units, its own board) with a draft 2019 pledge; returns its id."""
+    from sqlalchemy import select
+
+    import documents
+    from workflow.models import User
+    from workflow.services import admin, drafting
+
+    session = app.extensions["thidua.sessionmaker"]()
+    try:
+        admin.add_unit(session, None, "VPHU-XA", "Văn phòng Huyện ủy Xa")
+        admin.add_unit(session, None, "VPHU-XB", "Văn phòng Huyện ủy Xb")
+        admin.add_unit(session, None, "BTDKT-X", "Ban Thi đua cụm khác", kind="board")
+        admin.add_cluster(session, None, "CTD9", "Cụm thi đua số 9")
+        admin.add_term(
+            session, None, "CTD9", 2019, head="VPHU-XA", deputy="VPHU-XB", board="BTDKT-X",
+            members=["VPHU-XA", "VPHU-XB"],
+        )  # fmt: skip
+        admin.add_user(session, None, "vphu-xa-drafter", "Chuyên viên Xa", "mat-khau-xa-1",
+                       roles=[("VPHU-XA", "drafter")])  # fmt: skip
+        content = documents.content_to_dict(documents.samples.pledge_2019())
+        first = content["member_units"][0]
+        content["member_units"] = [
+            {**first, "code": "VPHU-XA", "name": "Văn phòng Huyện ủy Xa"},
+            {**first, "code": "VPHU-XB", "name": "Văn phòng Huyện ủy Xb"},
+        ]
+        content.update(
+            head_unit="VPHU-XA", deputy_unit="VPHU-XB", cluster_name="Cụm thi đua số 9"
+        )
+        drafter = session.scalar(select(User).where(User.username == "vphu-xa-drafter"))
+        doc = drafting.create_document(session, drafter, content).id
+        session.commit()
+        return doc
+    finally:
+        session.close()
+
+
+def test_a_write_in_another_cluster_keeps_the_pages_of_this_one(app: Flask) -> None:
+    other = _second_cluster_with_a_draft(app)
+    document = doc_id(app)
+    reader = login(app, signer("VPHU-MD"))
+    before = reader.get(f"/documents/{document}").get_data()
+    inbox = reader.get("/").get_data()
+
+    # A write on the other cluster's document: this reader's pages stay cached.
+    outsider = login(app, "vphu-xa-drafter", "mat-khau-xa-1")
+    page = outsider.get(f"/documents/{other}").get_data(as_text=True)
+    reply = outsider.post(
+        f"/documents/{other}/action/submit_for_review",
+        data={"expected_version": version_of(page)},
+    )
+    assert reply.status_code == 302
+    hits = cache(app).hits
+    assert reader.get(f"/documents/{document}").get_data() == before
+    assert reader.get("/").get_data() == inbox
+    assert cache(app).hits == hits + 2
+
+    # A write in the reader's own cluster: rebuilt.
+    drafter = login(app, "vphu-uh-drafter")
+    page = drafter.get(f"/documents/{document}").get_data(as_text=True)
+    reply = drafter.post(
+        f"/documents/{document}/action/submit_for_review",
+        data={"expected_version": version_of(page)},
+    )
+    assert reply.status_code == 302
+    misses = cache(app).misses
+    assert reader.get(f"/documents/{document}").get_data() != before
+    assert cache(app).misses == misses + 1
+
+    # A change of structure (a new unit anywhere) may change anyone's pages: rebuilt.
+    from workflow.services import admin
+
+    session = app.extensions["thidua.sessionmaker"]()
+    admin.add_unit(session, None, "VPHU-XC", "Văn phòng Huyện ủy Xc")
+    session.commit()
+    session.close()
+    misses = cache(app).misses
+    reader.get(f"/documents/{document}")
+    assert cache(app).misses == misses + 1

@@ -22,9 +22,19 @@ bp = Blueprint("inbox", __name__)
 def index():  # type: ignore[no-untyped-def]
     box = queries.inbox(db.get_session(), actor(), recent_limit=12)
     g.inbox_count = len(box.items)
-    titles = {item.document.id: item.document for item in box.items}
-    for doc in queries.visible_documents(db.get_session(), actor()):
-        titles.setdefault(doc.id, doc)
+    titles = {item.document.id: item.document.title for item in box.items}
+    # Recent events are of visible documents (the inbox's own filter): fetch only their titles.
+    missing = {e.document_id for e in box.recent if e.document_id is not None} - set(titles)
+    if missing:
+        titles.update(
+            db.get_session()
+            .execute(
+                select(models.Document.id, models.Document.title).where(
+                    models.Document.id.in_(missing)
+                )
+            )
+            .all()
+        )
     names = dict(
         db.get_session()
         .execute(
@@ -35,5 +45,5 @@ def index():  # type: ignore[no-untyped-def]
         .all()
     )
     return render_template(
-        "inbox.html", box=box, states=list(STATES), documents_by_id=titles, people=names
+        "inbox.html", box=box, states=list(STATES), titles=titles, people=names
     )

@@ -10,7 +10,8 @@ Authentication
     revoke_tokens(session, actor | None, username) -> int
 
 Reading
-    data_version(session) -> int   (moves on every audited write: the key of page caches)
+    view_scope(session, actor) -> ViewScope(structure_seq, cluster_ids)
+    scope_version(session, scope) -> (structure_seq, data_seq) | None   (keys of page caches)
     visible_documents(session, actor, *, kind, year, state, cluster_id) -> list[Document]
     inbox(session, actor) -> Inbox(items=[InboxItem(document, triggers)], counts, recent)
     get_document(session, actor, document_id) -> Document          (NotFound if not visible)
@@ -96,20 +97,22 @@ from workflow.services.queries import (
     InboxItem,
     SignatureProgress,
     UnitSignature,
+    ViewScope,
     allowed_triggers,
     archive_years,
     comments,
-    data_version,
     document_by_reference,
     document_docx,
     get_document,
     get_version,
     inbox,
     review_decisions,
+    scope_version,
     signature_der,
     signature_progress,
     timeline,
     versions,
+    view_scope,
     visible_clusters,
     visible_documents,
 )
@@ -120,6 +123,7 @@ __all__ = [
     "InboxItem",
     "SignatureProgress",
     "UnitSignature",
+    "ViewScope",
     "active_user_id",
     "add_cluster",
     "add_term",
@@ -141,7 +145,6 @@ __all__ = [
     "create_token",
     "crl",
     "current_actor",
-    "data_version",
     "decline",
     "document_bundle",
     "document_by_reference",
@@ -171,6 +174,7 @@ __all__ = [
     "revoke_credential",
     "revoke_role",
     "revoke_tokens",
+    "scope_version",
     "set_active",
     "set_password",
     "sign",
@@ -184,6 +188,7 @@ __all__ = [
     "unlock_credential",
     "user_for_token",
     "versions",
+    "view_scope",
     "visible_clusters",
     "visible_documents",
 ]

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 
 import documents
 from workflow import blobs
-from workflow.audit import chain_head_seq, document_events
+from workflow.audit import document_events
 from workflow.clock import aware
 from workflow.db import MAX_INT4
 from workflow.definitions import (
@@ -25,6 +25,7 @@ from workflow.definitions import (
 )
 from workflow.errors import NotFound
 from workflow.models import (
+    AuditChainHead,
     AuditEvent,
     Cluster,
     ClusterTerm,
@@ -47,11 +48,58 @@ from workflow.services._common import (
 FROZEN_STATES = frozenset({"signing", "signed", "submitted", "approved", "archived"})
 
 
-def data_version(session: Session) -> int:
-    """A number that changes whenever anything a page can show changes: every write of the
-    engine appends an audit event (the PIN-failure counter aside, which only the credential
-    administration shows). Caches of derived views key on it."""
-    return chain_head_seq(session)
+@dataclass(frozen=True)
+class ViewScope:
+    """The part of the data an actor's pages depend on: the clusters of the terms they take
+    part in (``None``: every cluster, for admins), as of the structure version
+    ``structure_seq``. Every engine write appends an audit event; an event on a document
+    moves its cluster's ``data_seq``, any other event moves ``structure_seq`` (see
+    ``workflow.audit.append_event``). PIN-failure counts aside (only the credential
+    administration shows them), nothing else changes what a page shows."""
+
+    structure_seq: int
+    cluster_ids: tuple[int, ...] | None
+
+
+def view_scope(session: Session, actor: User) -> ViewScope:
+    """The actor's scope now. Reads the structure version first, so that a change landing
+    while the clusters are listed shows as a newer version in ``scope_version``."""
+    structure = session.connection().scalar(
+        select(AuditChainHead.structure_seq).where(AuditChainHead.id == 1)
+    )
+    terms = visible_term_ids(session, current_actor(session, actor))
+    if terms is None:
+        return ViewScope(int(structure or 0), None)
+    clusters = (
+        session.scalars(
+            select(ClusterTerm.cluster_id).where(ClusterTerm.id.in_(terms)).distinct()
+        )
+        if terms
+        else []
+    )
+    return ViewScope(int(structure or 0), tuple(sorted(clusters)))
+
+
+def scope_version(session: Session, scope: ViewScope) -> tuple[int, int] | None:
+    """``(structure_seq, data_seq)`` of the scope now, in one statement: a key for anything
+    derived from what the scope's actor sees. None when the structure has moved since the
+    scope was taken (take a new scope)."""
+    if scope.cluster_ids is None:
+        data: Any = AuditChainHead.seq
+    else:
+        data = (
+            select(func.coalesce(func.max(Cluster.data_seq), 0))
+            .where(Cluster.id.in_(scope.cluster_ids))
+            .scalar_subquery()
+        )
+    structure, seq = (
+        session.connection()
+        .execute(select(AuditChainHead.structure_seq, data).where(AuditChainHead.id == 1))
+        .one()
+    )
+    if structure != scope.structure_seq:
+        return None
+    return int(structure), int(seq)
 
 
 def visible_documents(
