@@ -138,12 +138,12 @@ def _decode_path(path: str) -> str:
 def _parse_manifest(raw: bytes, name: str) -> dict[str, str]:
     entries: dict[str, str] = {}
     for number, line in enumerate(_decode(raw, name).splitlines(), start=1):
-        if not line.strip():
+        parts = line.split(None, 1)  # split(None) drops leading and trailing whitespace
+        if not parts:
             continue
-        parts = line.strip().split(None, 1)
         if len(parts) != 2 or not _HEX64.fullmatch(parts[0]):
             raise ValueError(f"{name} dòng {number}: không có dạng '<sha256> <đường dẫn>'")
-        path = parts[1].lstrip("*")
+        path = parts[1].rstrip().lstrip("*")
         if "%" in path:
             path = _decode_path(path)
         if path.startswith(("/", "~")) or not _UNSAFE_PARTS.isdisjoint(path.split("/")):

@@ -1342,7 +1342,10 @@ def _strict_json(raw: bytes, what: str) -> Any:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise BundleError(f"{what} không phải UTF-8: {exc}") from None
-    return _strict_json_text(text, what)
+    # Nesting deeper than the limit needs more opening brackets than the limit; a text with
+    # fewer (counted in C, strings included) cannot be too deep, so the walk is skipped.
+    deep = raw.count(b"[") + raw.count(b"{") > _MAX_JSON_DEPTH
+    return _strict_json_text(text, what, check_depth=deep)
 
 
 def _strict_json_text(text: str, what: str, *, check_depth: bool = True) -> Any:
