@@ -568,7 +568,6 @@ class _CrlFacts:
     crl: x509.CertificateRevocationList
     issuer_der: bytes
     entries: tuple[tuple[int, _Revoked], ...]  # (serial number, revocation) per entry
-    der: bytes | None = None  # the CRL as read, when it was DER
 
 
 def crl_issuer_der(raw: bytes) -> bytes:
@@ -612,9 +611,11 @@ def _crl_signed_by_anchor_cached(raw: bytes, anchor_der: bytes) -> bool:
 
 
 def _read_crl_uncached(raw: bytes) -> _CrlFacts:
-    crl_is_pem = raw.lstrip().startswith(b"-----BEGIN")
     try:
-        crl = x509.load_pem_x509_crl(raw) if crl_is_pem else x509.load_der_x509_crl(raw)
+        if raw.lstrip().startswith(b"-----BEGIN"):
+            crl = x509.load_pem_x509_crl(raw)
+        else:
+            crl = x509.load_der_x509_crl(raw)
         issuer = crl.issuer.public_bytes()
         revoked = list(crl)
     except CERT_ERRORS as exc:
@@ -629,61 +630,14 @@ def _read_crl_uncached(raw: bytes) -> _CrlFacts:
         except ValueError as exc:
             raise FormatError(f"CRL entry unreadable: {exc}") from None
         entries.append((entry.serial_number, _Revoked(entry.revocation_date_utc, reason)))
-    return _CrlFacts(crl, issuer, tuple(entries), None if crl_is_pem else raw)
+    return _CrlFacts(crl, issuer, tuple(entries))
 
 
 def _crl_signature_valid(facts: _CrlFacts, anchor_der: bytes) -> bool:
-    key = _facts(anchor_der).public_key
-    if facts.der is not None and isinstance(key, ec.EllipticCurvePublicKey):
-        checked = _ecdsa_crl_signature_valid(facts.der, facts.crl, key)
-        if checked is not None:
-            return checked
     try:
-        return facts.crl.is_signature_valid(key)
+        return facts.crl.is_signature_valid(_facts(anchor_der).public_key)
     except (TypeError, ValueError):
         return False
-
-
-# ecdsa-with-SHA256/384/512 AlgorithmIdentifiers in their one DER form (no parameters).
-_ECDSA_ALGORITHM_DERS = {
-    algos.SignedDigestAlgorithm({"algorithm": f"{name}_ecdsa"}).dump(): _DIGESTS[name]
-    for name in ("sha256", "sha384", "sha512")
-}
-
-
-def _ecdsa_crl_signature_valid(
-    der: bytes, crl: x509.CertificateRevocationList, key: ec.EllipticCurvePublicKey
-) -> bool | None:
-    """What ``crl.is_signature_valid(key)`` says, for an ECDSA-signed DER CRL, or None when
-    the CRL is not that (then is_signature_valid decides).
-
-    The same checks (the algorithm inside the signed part is the one outside, and the
-    signature verifies over the signed part) without its per-call overhead, which costs a
-    third of the verification itself and is paid once per archive bundle."""
-    try:
-        kind, body = _single_element(der)
-        parts = _elements(body)  # tbsCertList, signatureAlgorithm, signatureValue
-        if kind != _SEQUENCE or len(parts) != 3 or parts[0][0] != _SEQUENCE:
-            return None
-        tbs_fields = _elements(parts[0][2])  # version (optional), signature, issuer, ...
-    except ValueError:
-        return None
-    if tbs_fields and tbs_fields[0][0] == _INTEGER:
-        tbs_fields = tbs_fields[1:]
-    algorithm = parts[1][1]
-    hash_cls = _ECDSA_ALGORITHM_DERS.get(algorithm)
-    if hash_cls is None or not tbs_fields or tbs_fields[0][1] != algorithm:
-        return None
-    tbs = parts[0][1]
-    # is_signature_valid verifies cryptography's own encoding of the signed part: require it
-    # to be these bytes, so that both check the same message.
-    if tbs != crl.tbs_certlist_bytes:
-        return None
-    try:
-        key.verify(crl.signature, tbs, _ecdsa(hash_cls.name, False))
-    except (InvalidSignature, ValueError, TypeError):
-        return False
-    return True
 
 
 def _issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:

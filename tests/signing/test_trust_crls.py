@@ -7,22 +7,13 @@ import dataclasses
 from datetime import timedelta
 
 import pytest
-from cryptography import x509
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
-from signing._util import CERT_ERRORS, bytes_cache
+from signing._util import bytes_cache
 from signing.bundle import build_bundle, verify_bundle
 from signing.ca import Revocation
 from signing.cms import sign_detached
 from signing.errors import FormatError, SigningError
-from signing.verify import (
-    Indication,
-    SubIndication,
-    TrustStore,
-    _ecdsa_crl_signature_valid,
-    verify_signature,
-)
+from signing.verify import Indication, SubIndication, TrustStore, verify_signature
 from tests.signing.bundle_fixtures import (
     APPROVED_AT,
     SIGNED_AT,
@@ -130,48 +121,3 @@ def test_bytes_cache_keeps_only_small_inputs() -> None:
     big = b"x" * 9
     assert [length(big), length(big)] == [9, 9]
     assert calls == [b"small", big, big]
-
-
-# -- the CRL signature check without is_signature_valid's overhead ---------------------------
-
-
-@pytest.fixture(scope="module")
-def crls(world_a, world_b) -> list[bytes]:
-    """One CRL of each world, made once (ECDSA signatures differ from run to run)."""
-    return [revoked_crl(world, world.units["VPHU-MD"]) for world in (world_a, world_b)]
-
-
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.data())
-def test_crl_signature_check_says_what_is_signature_valid_says(
-    world_a, world_b, crls, data
-) -> None:
-    """On our CRLs and on any mutation of them that still loads, for the right and a wrong
-    anchor: the fast ECDSA check gives is_signature_valid's answer, or hands over."""
-    raw = bytearray(data.draw(st.sampled_from(crls)))
-    for _ in range(data.draw(st.integers(0, 3))):
-        raw[data.draw(st.integers(0, len(raw) - 1))] = data.draw(st.integers(0, 255))
-    try:
-        crl = x509.load_der_x509_crl(bytes(raw))
-    except CERT_ERRORS:
-        return
-    for world in (world_a, world_b):
-        key = world.ca.certificate.public_key()
-        try:
-            expected = crl.is_signature_valid(key)
-        except ValueError:
-            expected = False  # what _crl_signature_valid makes of it
-        assert _ecdsa_crl_signature_valid(bytes(raw), crl, key) in (expected, None)
-
-
-def test_crl_signature_check_handles_our_crls(world_a, world_b) -> None:
-    raw = revoked_crl(world_a, world_a.units["VPHU-MD"])
-    crl = x509.load_der_x509_crl(raw)
-    assert _ecdsa_crl_signature_valid(raw, crl, world_a.ca.certificate.public_key()) is True
-    assert _ecdsa_crl_signature_valid(raw, crl, world_b.ca.certificate.public_key()) is False
-    broken = raw[:-1] + bytes([raw[-1] ^ 1])
-    broken_crl = x509.load_der_x509_crl(broken)
-    assert _ecdsa_crl_signature_valid(broken, broken_crl, world_a.ca.certificate.public_key()) in (
-        False,
-        None,
-    )
