@@ -41,7 +41,14 @@ def _normalise(value: Any, path: str) -> Any:
             if not isinstance(key, str):
                 raise FormatError(f"audit field {path or '<root>'}: key {key!r} is not text")
             norm_key = unicodedata.normalize("NFC", key)
-            out[norm_key] = _normalise(item, f"{path}.{norm_key}" if path else norm_key)
+            # Scalar values (most of an event) inline: a call and a path string each is
+            # most of the cost of hashing an event.
+            if type(item) is str:
+                out[norm_key] = unicodedata.normalize("NFC", item)
+            elif item is None or type(item) is int or type(item) is bool:
+                out[norm_key] = item
+            else:
+                out[norm_key] = _normalise(item, f"{path}.{norm_key}" if path else norm_key)
         return out
     if isinstance(value, list | tuple):
         return [_normalise(item, f"{path}[{i}]") for i, item in enumerate(value)]
