@@ -800,31 +800,32 @@ def _parse(signature_der: bytes) -> _Parsed:
     return _parse_schema(signature_der)
 
 
-# (class, constructed, tag) of the elements the fast reading expects.
-_SEQUENCE = (0, 1, 16)
-_SET = (0, 1, 17)
-_INTEGER = (0, 0, 2)
-_OID = (0, 0, 6)
-_OCTETS = (0, 0, 4)
-_CTX0_CONS = (2, 1, 0)
-_CTX1_CONS = (2, 1, 1)
-_CTX0_PRIM = (2, 0, 0)
+# Identifier octets (class, constructed bit and tag number in one byte, X.690 8.1.2) of the
+# elements the fast reading expects.
+_SEQUENCE = 0x30
+_SET = 0x31
+_INTEGER = 0x02
+_OID = 0x06
+_OCTETS = 0x04
+_CTX0_CONS = 0xA0
+_CTX1_CONS = 0xA1
+_CTX0_PRIM = 0x80
 
-
-_Element = tuple[tuple[int, int, int], bytes, bytes]
+# (identifier octet, whole encoding, contents)
+_Element = tuple[int, bytes, bytes]
 
 
 def _elements(contents: bytes) -> list[_Element]:
-    """The elements encoded one after another in ``contents``: ((class, constructed, tag),
-    whole encoding, contents).
+    """The elements encoded one after another in ``contents``: (identifier octet, whole
+    encoding, contents).
 
     A DER header reader, not an ASN.1 parser: it reads the identifier and length octets the
     way asn1crypto's tokenizer does (X.690 8.1.2-8.1.3) and nothing else; the fast reading
     then compares tags and exact bytes. It is several times cheaper than the tokenizer,
     which copies the rest of the input for every element. Only what CMS as thidua and
-    openssl write it uses is read: low tag numbers and definite lengths. Anything else (a
-    high tag number, an indefinite-length BER element, a truncated one) raises ValueError,
-    which sends the caller to the schema-based reading."""
+    openssl write it uses is read: low tag numbers (one identifier octet) and definite
+    lengths. Anything else (a high tag number, an indefinite-length BER element, a
+    truncated one) raises ValueError, which sends the caller to the schema-based reading."""
     out = []
     pos, end = 0, len(contents)
     while pos < end:
@@ -835,8 +836,8 @@ def _elements(contents: bytes) -> list[_Element]:
             raise ValueError("truncated header")
         start = pos + 2
         length = contents[pos + 1]
-        if length & 0x80:
-            count = length & 0x7F
+        if length >= 0x80:
+            count = length - 0x80
             if not count:
                 raise ValueError("indefinite length")
             if count > 4 or start + count > end:
@@ -846,14 +847,12 @@ def _elements(contents: bytes) -> list[_Element]:
         stop = start + length
         if stop > end:
             raise ValueError("truncated contents")
-        out.append(
-            ((first >> 6, (first >> 5) & 1, first & 0x1F), contents[pos:stop], contents[start:stop])
-        )
+        out.append((first, contents[pos:stop], contents[start:stop]))
         pos = stop
     return out
 
 
-def _single_element(encoded: bytes) -> tuple[tuple[int, int, int], bytes]:
+def _single_element(encoded: bytes) -> tuple[int, bytes]:
     """(tag, contents) of the one element ``encoded`` holds; ValueError when it holds
     anything else (trailing bytes, nothing, or what _elements does not read)."""
     parts = _elements(encoded)
