@@ -17,7 +17,10 @@ from signing.bagfixity import check_fixity, parse_tag_file
 from signing.bundle import verify_bundle
 from signing.errors import BundleError, SigningError
 from signing.safezip import (
+    _PLAIN_NAME,
+    DEFAULT_LIMITS,
     ZipLimits,
+    _checked_parts,
     _directory,
     _Entry,
     _NeedsZipfile,
@@ -399,3 +402,19 @@ def test_zip64_archives_are_read_by_zipfile(monkeypatch: pytest.MonkeyPatch) -> 
         _read_directory(data)
     assert _directory(data) == zipfile_directory(data)
     assert read_zip(data).files == {"a": b"a" * 100, "b": b"b"}
+
+
+@FUZZ
+@given(st.text(alphabet="aZ09._-/:\\\x00\x1f\x7fé ", max_size=20))
+def test_plain_names_pass_every_member_name_check(name: str) -> None:
+    """A name of the plain shape check_member_name accepts at once passes its full checks."""
+    if _PLAIN_NAME.fullmatch(name):
+        assert _checked_parts(name, DEFAULT_LIMITS) == check_member_name(name)
+
+
+def test_member_name_shortcut_keeps_the_limits() -> None:
+    with pytest.raises(BundleError):
+        check_member_name("a" * 300)
+    with pytest.raises(BundleError):
+        check_member_name("thidua-42/..")
+    assert check_member_name("thidua-42/data/") == ["thidua-42", "data"]
