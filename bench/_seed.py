@@ -687,6 +687,16 @@ def seed(dsn: str, n_clusters: int, ca_secret: bytes, material: Material) -> Act
         )
         with conn.cursor() as cur:
             cur.execute("UPDATE audit_chain_head SET seq = %s, hash = %s WHERE id = 1", (seq, prev))
+            # The page-cache versions (workflow.audit.append_event keeps them on every write).
+            cur.execute(
+                "UPDATE audit_chain_head SET structure_seq ="
+                " (SELECT coalesce(max(seq), 0) FROM audit_events WHERE document_id IS NULL)"
+            )
+            cur.execute(
+                "UPDATE clusters c SET data_seq = coalesce((SELECT max(e.seq) FROM audit_events e"
+                " JOIN documents d ON d.id = e.document_id"
+                " JOIN cluster_terms t ON t.id = d.term_id WHERE t.cluster_id = c.id), 0)"
+            )
             for table in (
                 "units",
                 "clusters",

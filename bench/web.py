@@ -25,7 +25,9 @@ Targets (issue 6): inbox and document p95 <= 50 ms and <= 3x bare; full-scale p9
 small-scale; queries per page equal at both scales. Not part of the test suite.
 Options: ``--requests N`` per client per page (default 25), ``--clients`` (20),
 ``--workers``/``--threads`` of gunicorn (2/4), ``--keep`` (keep the databases),
-``--no-page-cache`` (every request builds its page from the database).
+``--no-page-cache`` (every request builds its page from the database), ``--writes-per-s R``
+(at full scale, R audited writes a second in clusters 2..125 while the pages are driven:
+comments on their nominations, through the workflow services, from a separate process).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import multiprocessing
 import os
 import re
 import signal
@@ -48,7 +51,7 @@ from contextlib import ExitStack, closing
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, event, func, text
 from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -158,6 +161,49 @@ def count_queries(url: str, actors: Actors, page_cache: bool) -> dict[str, int]:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+
+
+# --- writes elsewhere in the country, while the pages are driven ----------------------------
+
+
+def write_elsewhere(url: str, per_s: float, stop: Any, done: Any) -> None:
+    """Review comments on the nominations of clusters 2..n, through the workflow services,
+    ``per_s`` a second (a separate process: the clients' timing is not disturbed). Each one is
+    a real audited write; the bench's signer (cluster 1) does not see those clusters."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from workflow.models import ClusterTerm, Document, TermMember, Unit, User
+    from workflow.services import comment
+
+    engine = make_engine(url)
+    with Session(engine) as session:
+        targets = session.execute(
+            select(Document.id, User.id)
+            .join(ClusterTerm, ClusterTerm.id == Document.term_id)
+            .join(TermMember, TermMember.term_id == ClusterTerm.id)
+            .join(Unit, Unit.id == TermMember.unit_id)
+            .join(User, User.username == func.lower(Unit.code))
+            .where(
+                Document.state == "in_review",
+                ClusterTerm.cluster_id != 1,
+                TermMember.position == 3,
+            )
+            .order_by(ClusterTerm.cluster_id)
+        ).all()
+    n = 0
+    began = time.monotonic()
+    while targets and not stop.is_set():
+        doc_id, user_id = targets[n % len(targets)]
+        with Session(engine) as session:
+            comment(session, session.get(User, user_id), doc_id, "nominees[0]", f"Ý kiến {n}")
+            session.commit()
+        n += 1
+        pause = began + n / per_s - time.monotonic()
+        if pause > 0:
+            stop.wait(pause)
+    engine.dispose()
+    done.value = n
 
 
 # --- gunicorn and the HTTP clients ----------------------------------------------------------
@@ -307,6 +353,13 @@ def run_scale(
     bearer = {"Authorization": f"Bearer {actors.tokens['signer']}"}
     targets = {**pages(actors), "bare": "/__bare"}
     result: dict[str, Any] = {"seed_s": seed_s, "queries": queries, "uncached": uncached}
+    writer = None
+    if args.writes_per_s > 0 and n_clusters > 1:
+        stop, done = multiprocessing.Event(), multiprocessing.Value("i", 0)
+        writer = multiprocessing.Process(
+            target=write_elsewhere, args=(url, args.writes_per_s, stop, done), daemon=True
+        )
+        writer.start()
     total, elapsed = 0, 0.0
     for page, path in targets.items():
         headers = bearer if page == "api" else cookie
@@ -320,6 +373,10 @@ def run_scale(
             f"[{label}] {page:<9} p95 {result[f'{page}_p95_ms']:7.1f} ms  ({len(samples)} requests)"
         )
     result["requests_per_s"] = round(total / elapsed, 1)
+    if writer is not None:
+        stop.set()
+        writer.join(30)
+        result["writes_elsewhere"] = done.value
     stop_gunicorn(proc)
     return result
 
@@ -332,6 +389,12 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--full-clusters", type=int, default=FULL_CLUSTERS)
+    parser.add_argument(
+        "--writes-per-s",
+        type=float,
+        default=0.0,
+        help="audited writes a second in other clusters while the pages are driven (full scale)",
+    )
     parser.add_argument(
         "--no-page-cache",
         action="store_true",
@@ -360,6 +423,7 @@ def main() -> None:
         "requests_per_s": full["requests_per_s"],
         "small": {k: v for k, v in small.items() if k != "seed_s"},
         "page_cache": not args.no_page_cache,
+        "writes_elsewhere": full.get("writes_elsewhere", 0),
         "seed_s": {"full": full["seed_s"], "small": small["seed_s"]},
         "load_average": [round(x, 2) for x in loads],
         "gunicorn": {"workers": args.workers, "threads": args.threads, "class": "gthread"},
