@@ -117,20 +117,18 @@ def _page_context(document_id: int) -> dict[str, Any]:
     session = _session()
     who = actor()
     doc = queries.get_document(session, who, document_id)
-    triggers = queries.allowed_triggers(session, who, doc)
     version = doc.current_version
     frozen = doc.frozen_version
-    progress = queries.signature_progress(session, doc) if frozen else None
-    decisions = (
-        {d.unit_id: d for d in queries.review_decisions(session, who, doc.id)} if version else {}
+    signatures = queries.document_signatures(session, doc)
+    progress = queries.signature_progress(session, doc, signatures) if frozen else None
+    decision_rows = queries.review_decisions(session, who, doc.id) if version else []
+    decisions = {d.unit_id: d for d in decision_rows}
+    triggers = queries.allowed_triggers(
+        session, who, doc, decisions=decision_rows, signatures=signatures
     )
     sigs_by_code = {}
     voided = []
-    for sig in session.scalars(
-        select(models.Signature)
-        .where(models.Signature.document_id == doc.id)
-        .order_by(models.Signature.signed_at)
-    ):
+    for sig in signatures:
         if sig.voided_at is not None:
             voided.append(sig)
         elif frozen is not None and sig.version_id == frozen.id:

@@ -191,13 +191,35 @@ def get_document(session: Session, actor: User, document_id: int) -> Document:
     return load_document(session, current_actor(session, actor), document_id)
 
 
-def allowed_triggers(session: Session, actor: User, document: Document) -> list[str]:
+def allowed_triggers(
+    session: Session,
+    actor: User,
+    document: Document,
+    *,
+    decisions: list[ReviewDecision] | None = None,
+    signatures: list[Signature] | None = None,
+) -> list[str]:
     """The triggers this actor may fire on this document now, in definition order.
 
     Guards that only check what the request must carry (a reason, a decision number, the
-    override of missing concurrences) are not evaluated: the UI asks for those inputs.
+    override of missing concurrences) are not evaluated: the UI asks for those inputs. A page
+    that has already read the current version's ``decisions`` and the document's
+    ``signatures`` passes them, so they are not read again.
     """
-    return _allowed_triggers(session, current_actor(session, actor), document)
+    signed = None
+    if signatures is not None:
+        signed = frozenset(
+            s.unit_id
+            for s in signatures
+            if s.voided_at is None and s.version_id == document.frozen_version_id
+        )
+    return _allowed_triggers(
+        session,
+        current_actor(session, actor),
+        document,
+        decisions=decisions,
+        signed_unit_ids=signed,
+    )
 
 
 def _needs_content(definition: Definition, document: Document, actor: User) -> bool:
@@ -414,9 +436,9 @@ class SignatureProgress:
         return live + self.voided
 
 
-def signature_progress(session: Session, document: Document) -> SignatureProgress:
-    members = document.term.member_units
-    all_sigs = list(
+def document_signatures(session: Session, document: Document) -> list[Signature]:
+    """Every signature of the document, live and voided, oldest first, with signer and unit."""
+    return list(
         session.scalars(
             select(Signature)
             .where(Signature.document_id == document.id)
@@ -424,6 +446,15 @@ def signature_progress(session: Session, document: Document) -> SignatureProgres
             .order_by(Signature.signed_at, Signature.id)
         )
     )
+
+
+def signature_progress(
+    session: Session, document: Document, signatures: list[Signature] | None = None
+) -> SignatureProgress:
+    """Who signed the frozen version; ``signatures`` from ``document_signatures`` if the
+    caller has them already."""
+    members = document.term.member_units
+    all_sigs = signatures if signatures is not None else document_signatures(session, document)
     live = {
         s.unit_id: s
         for s in all_sigs
