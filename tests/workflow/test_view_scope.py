@@ -64,3 +64,13 @@ def test_scope_versions_move_with_their_own_writes_only(demo_session, demo):
     # An admin's scope is everything.
     everything = view_scope(s, user(s, "admin"))
     assert everything.cluster_ids is None
+
+
+def test_a_user_of_no_cluster_has_an_empty_scope_with_a_version(demo_session):
+    s = demo_session
+    admin.add_user(s, None, "nobody", "Người ngoài", "mat-khau-ngoai-1", roles=[])
+    scope = view_scope(s, user(s, "nobody"))
+    assert scope.cluster_ids == ()
+    version = scope_version(s, scope)
+    assert version is not None
+    assert version[1] == 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from workflow.audit import append_event
@@ -47,8 +47,12 @@ def active_user_id(session: Session, user_id: int) -> int | None:
 
     Runs on every signed-in request, so it reads one column on the connection, without
     building an ORM object that a cached page would never use."""
-    active = session.connection().scalar(select(User.active).where(User.id == user_id))
+    active = session.connection().scalar(_ACTIVE, {"user_id": user_id})
     return user_id if active else None
+
+
+# Built once: this runs on every signed-in request.
+_ACTIVE = select(User.active).where(User.id == bindparam("user_id"))
 
 
 def token_user_id(session: Session, token: str) -> int | None:

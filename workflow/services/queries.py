@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session, selectinload
 
 import documents
@@ -80,23 +80,27 @@ def view_scope(session: Session, actor: User) -> ViewScope:
     return ViewScope(int(structure or 0), tuple(sorted(clusters)))
 
 
+# Built once: one of them runs on every signed-in page.
+_VERSION_OF_ALL = select(AuditChainHead.structure_seq, AuditChainHead.seq).where(
+    AuditChainHead.id == 1
+)
+_VERSION_OF_CLUSTERS = select(
+    AuditChainHead.structure_seq,
+    select(func.coalesce(func.max(Cluster.data_seq), 0))
+    .where(Cluster.id.in_(bindparam("ids", expanding=True)))
+    .scalar_subquery(),
+).where(AuditChainHead.id == 1)
+
+
 def scope_version(session: Session, scope: ViewScope) -> tuple[int, int] | None:
     """``(structure_seq, data_seq)`` of the scope now, in one statement: a key for anything
     derived from what the scope's actor sees. None when the structure has moved since the
     scope was taken (take a new scope)."""
+    connection = session.connection()
     if scope.cluster_ids is None:
-        data: Any = AuditChainHead.seq
+        structure, seq = connection.execute(_VERSION_OF_ALL).one()
     else:
-        data = (
-            select(func.coalesce(func.max(Cluster.data_seq), 0))
-            .where(Cluster.id.in_(scope.cluster_ids))
-            .scalar_subquery()
-        )
-    structure, seq = (
-        session.connection()
-        .execute(select(AuditChainHead.structure_seq, data).where(AuditChainHead.id == 1))
-        .one()
-    )
+        structure, seq = connection.execute(_VERSION_OF_CLUSTERS, {"ids": scope.cluster_ids}).one()
     if structure != scope.structure_seq:
         return None
     return int(structure), int(seq)
