@@ -18,15 +18,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Engine, select
 
-import documents
 from tests.fixtures_db import DemoData, Snapshot, restore, snapshot
 from tests.system.conftest import FIGURES, PASSWORD, PIN, SIGNERS
 from tests.web.conftest import web_config
-from tests.workflow.helpers import sign_all_uploaded
+from tests.workflow.helpers import other_cluster_pledge, sign_all_uploaded
 from web import create_app
 from workflow.db import session_factory
 from workflow.models import Document, User
-from workflow.services import admin, auth, drafting, lifecycle
+from workflow.services import admin, auth, lifecycle
 
 HEAD = "VPHU-UH"  # head unit of the 2019 term
 OTHER_UNIT = "VPHU-QO"  # a member unit where no actor of the matrix holds a role
@@ -100,30 +99,13 @@ def body_for(trigger: str, unit: str | None) -> dict[str, Any]:
 
 
 def _other_cluster_pledge(session: Any) -> int:
-    """A second cluster (its own board) with a draft 2019 pledge, and an outsider signer."""
-    admin.add_unit(session, None, "VPHU-XA", "Văn phòng Huyện ủy Xa")
-    admin.add_unit(session, None, "VPHU-XB", "Văn phòng Huyện ủy Xb")
-    admin.add_unit(session, None, "BTDKT-X", "Ban Thi đua cụm khác", kind="board")
-    admin.add_cluster(session, None, "CTD9", "Cụm thi đua số 9")
-    admin.add_term(
-        session, None, "CTD9", 2019, head="VPHU-XA", deputy="VPHU-XB", board="BTDKT-X",
-        members=["VPHU-XA", "VPHU-XB"],
-    )  # fmt: skip
-    admin.add_user(session, None, "vphu-xa-drafter", "Chuyên viên Xa", "mat-khau-xa-1",
-                   roles=[("VPHU-XA", "drafter")])  # fmt: skip
+    """A second cluster with a draft 2019 pledge, an outsider signer and a reviewer."""
+    doc = other_cluster_pledge(session)
     admin.add_user(session, None, "vphu-xb-signer", "Lãnh đạo Xb", PASSWORD,
                    roles=[("VPHU-XB", "signer")])  # fmt: skip
     admin.add_user(session, None, "vphu-tt-reviewer", "Người góp ý Thạch Thất", PASSWORD,
                    roles=[("VPHU-TT", "reviewer")])  # fmt: skip
-    content = documents.content_to_dict(documents.samples.pledge_2019())
-    first = content["member_units"][0]
-    content["member_units"] = [
-        {**first, "code": "VPHU-XA", "name": "Văn phòng Huyện ủy Xa"},
-        {**first, "code": "VPHU-XB", "name": "Văn phòng Huyện ủy Xb"},
-    ]
-    content.update(head_unit="VPHU-XA", deputy_unit="VPHU-XB", cluster_name="Cụm thi đua số 9")
-    drafter = session.scalar(select(User).where(User.username == "vphu-xa-drafter"))
-    return drafting.create_document(session, drafter, content).id
+    return doc
 
 
 @dataclass

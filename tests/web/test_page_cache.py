@@ -10,6 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.web.conftest import login, signer
+from tests.workflow.helpers import OTHER_DRAFTER, other_cluster_pledge
 from web.page_cache import PageCache, _Page
 
 
@@ -187,36 +188,9 @@ def test_the_cache_is_bounded_and_drops_the_least_recently_used() -> None:
 
 
 def _second_cluster_with_a_draft(app: Flask) -> int:
-    """Cluster CTD9 (two units, its own board) with a draft 2019 pledge; returns its id."""
-    from sqlalchemy import select
-
-    import documents
-    from workflow.models import User
-    from workflow.services import admin, drafting
-
     session = app.extensions["thidua.sessionmaker"]()
     try:
-        admin.add_unit(session, None, "VPHU-XA", "Văn phòng Huyện ủy Xa")
-        admin.add_unit(session, None, "VPHU-XB", "Văn phòng Huyện ủy Xb")
-        admin.add_unit(session, None, "BTDKT-X", "Ban Thi đua cụm khác", kind="board")
-        admin.add_cluster(session, None, "CTD9", "Cụm thi đua số 9")
-        admin.add_term(
-            session, None, "CTD9", 2019, head="VPHU-XA", deputy="VPHU-XB", board="BTDKT-X",
-            members=["VPHU-XA", "VPHU-XB"],
-        )  # fmt: skip
-        admin.add_user(session, None, "vphu-xa-drafter", "Chuyên viên Xa", "mat-khau-xa-1",
-                       roles=[("VPHU-XA", "drafter")])  # fmt: skip
-        content = documents.content_to_dict(documents.samples.pledge_2019())
-        first = content["member_units"][0]
-        content["member_units"] = [
-            {**first, "code": "VPHU-XA", "name": "Văn phòng Huyện ủy Xa"},
-            {**first, "code": "VPHU-XB", "name": "Văn phòng Huyện ủy Xb"},
-        ]
-        content.update(
-            head_unit="VPHU-XA", deputy_unit="VPHU-XB", cluster_name="Cụm thi đua số 9"
-        )
-        drafter = session.scalar(select(User).where(User.username == "vphu-xa-drafter"))
-        doc = drafting.create_document(session, drafter, content).id
+        doc = other_cluster_pledge(session)
         session.commit()
         return doc
     finally:
@@ -231,7 +205,7 @@ def test_a_write_in_another_cluster_keeps_the_pages_of_this_one(app: Flask) -> N
     inbox = reader.get("/").get_data()
 
     # A write on the other cluster's document: this reader's pages stay cached.
-    outsider = login(app, "vphu-xa-drafter", "mat-khau-xa-1")
+    outsider = login(app, *OTHER_DRAFTER)
     page = outsider.get(f"/documents/{other}").get_data(as_text=True)
     reply = outsider.post(
         f"/documents/{other}/action/submit_for_review",

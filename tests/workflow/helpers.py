@@ -89,3 +89,33 @@ def sign_all_uploaded(
             document_id,
             signature_der=cms_for(session, demo, signer, data),
         )
+
+
+OTHER_DRAFTER = ("vphu-xa-drafter", "mat-khau-xa-1")
+
+
+def other_cluster_pledge(session: Session) -> int:
+    """A second cluster, CTD9 (units VPHU-XA head and VPHU-XB deputy, its own board BTDKT-X),
+    with a draft 2019 pledge by ``vphu-xa-drafter``; returns the pledge's id (flushed)."""
+    import documents
+    from workflow.services import admin, drafting
+
+    admin.add_unit(session, None, "VPHU-XA", "Văn phòng Huyện ủy Xa")
+    admin.add_unit(session, None, "VPHU-XB", "Văn phòng Huyện ủy Xb")
+    admin.add_unit(session, None, "BTDKT-X", "Ban Thi đua cụm khác", kind="board")
+    admin.add_cluster(session, None, "CTD9", "Cụm thi đua số 9")
+    admin.add_term(
+        session, None, "CTD9", 2019, head="VPHU-XA", deputy="VPHU-XB", board="BTDKT-X",
+        members=["VPHU-XA", "VPHU-XB"],
+    )  # fmt: skip
+    username, password = OTHER_DRAFTER
+    admin.add_user(session, None, username, "Chuyên viên Xa", password,
+                   roles=[("VPHU-XA", "drafter")])  # fmt: skip
+    content = documents.content_to_dict(documents.samples.pledge_2019())
+    first = content["member_units"][0]
+    content["member_units"] = [
+        {**first, "code": "VPHU-XA", "name": "Văn phòng Huyện ủy Xa"},
+        {**first, "code": "VPHU-XB", "name": "Văn phòng Huyện ủy Xb"},
+    ]
+    content.update(head_unit="VPHU-XA", deputy_unit="VPHU-XB", cluster_name="Cụm thi đua số 9")
+    return drafting.create_document(session, user(session, username), content).id
