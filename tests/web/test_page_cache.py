@@ -42,6 +42,15 @@ def version_of(html: str) -> str:
     return match.group(1)
 
 
+def submit_for_review(drafter: FlaskClient, document: int) -> None:
+    page = drafter.get(f"/documents/{document}").get_data(as_text=True)
+    reply = drafter.post(
+        f"/documents/{document}/action/submit_for_review",
+        data={"expected_version": version_of(page)},
+    )
+    assert reply.status_code == 302
+
+
 def test_a_repeated_page_is_a_hit_and_a_write_shows_on_the_next_request(app: Flask) -> None:
     document = doc_id(app)
     reader = login(app, signer("VPHU-MD"))
@@ -54,13 +63,7 @@ def test_a_repeated_page_is_a_hit_and_a_write_shows_on_the_next_request(app: Fla
     assert "Dự thảo" in second.get_data(as_text=True)
 
     # Another user changes the document: the reader's next request sees it at once.
-    drafter = login(app, "vphu-uh-drafter")
-    page = drafter.get(f"/documents/{document}").get_data(as_text=True)
-    reply = drafter.post(
-        f"/documents/{document}/action/submit_for_review",
-        data={"expected_version": version_of(page)},
-    )
-    assert reply.status_code == 302
+    submit_for_review(login(app, "vphu-uh-drafter"), document)
     after = reader.get(f"/documents/{document}").get_data(as_text=True)
     assert "Dự thảo" not in after.split("<main", 1)[1].split("</h1>", 1)[0]
     assert not same_page(after.encode(), first.get_data())
@@ -205,26 +208,14 @@ def test_a_write_in_another_cluster_keeps_the_pages_of_this_one(app: Flask) -> N
     inbox = reader.get("/").get_data()
 
     # A write on the other cluster's document: this reader's pages stay cached.
-    outsider = login(app, *OTHER_DRAFTER)
-    page = outsider.get(f"/documents/{other}").get_data(as_text=True)
-    reply = outsider.post(
-        f"/documents/{other}/action/submit_for_review",
-        data={"expected_version": version_of(page)},
-    )
-    assert reply.status_code == 302
+    submit_for_review(login(app, *OTHER_DRAFTER), other)
     hits = cache(app).hits
     assert same_page(reader.get(f"/documents/{document}").get_data(), before)
     assert same_page(reader.get("/").get_data(), inbox)
     assert cache(app).hits == hits + 2
 
     # A write in the reader's own cluster: rebuilt.
-    drafter = login(app, "vphu-uh-drafter")
-    page = drafter.get(f"/documents/{document}").get_data(as_text=True)
-    reply = drafter.post(
-        f"/documents/{document}/action/submit_for_review",
-        data={"expected_version": version_of(page)},
-    )
-    assert reply.status_code == 302
+    submit_for_review(login(app, "vphu-uh-drafter"), document)
     misses = cache(app).misses
     assert not same_page(reader.get(f"/documents/{document}").get_data(), before)
     assert cache(app).misses == misses + 1
