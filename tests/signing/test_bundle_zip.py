@@ -4,6 +4,7 @@ anything is inflated or written, and random input never escapes as another excep
 from __future__ import annotations
 
 import io
+import re
 import stat
 import struct
 import warnings
@@ -13,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from signing.bagfixity import check_fixity, parse_tag_file
+from signing.bagfixity import _is_sha256_hex, check_fixity, parse_tag_file
 from signing.bundle import verify_bundle
 from signing.errors import BundleError, SigningError
 from signing.safezip import (
@@ -418,3 +419,9 @@ def test_member_name_shortcut_keeps_the_limits() -> None:
     with pytest.raises(BundleError):
         check_member_name("thidua-42/..")
     assert check_member_name("thidua-42/data/") == ["thidua-42", "data"]
+
+
+@FUZZ
+@given(st.text(alphabet="0123456789abcdefABCDEFgx \t\u00a0\u0660\uff10", min_size=62, max_size=66))
+def test_manifest_digest_check_is_exactly_64_hex_digits(text: str) -> None:
+    assert _is_sha256_hex(text) == bool(re.fullmatch(r"[0-9a-fA-F]{64}", text))
