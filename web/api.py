@@ -50,14 +50,14 @@ def detail(doc: models.Document) -> dict[str, Any]:
     session = db.get_session()
     data = summary(doc)
     frozen = doc.frozen_version
-    progress = queries.signature_progress(session, doc)
+    signatures = queries.document_signatures(session, doc)
+    progress = queries.signature_progress(session, doc, signatures)
+    triggers = queries.allowed_triggers(session, actor(), doc, signatures=signatures)
     data.update(
         {
             "version": doc.version,
             "current_version": doc.current_version.number if doc.current_version else None,
-            "allowed_triggers": [
-                t for t in queries.allowed_triggers(session, actor(), doc) if t in USER_TRIGGERS
-            ],
+            "allowed_triggers": [t for t in triggers if t in USER_TRIGGERS],
             "member_units": [{"code": u.code, "name": u.name} for u in doc.term.member_units],
             "signatures": progress.signatures(),
             "signed": progress.signed,
