@@ -62,9 +62,13 @@ class PageCache:
         self.hits = 0  # pages served from the cache
         self.misses = 0  # pages built
 
-    def get(self, key: Hashable) -> Any:
+    def get(self, key: Hashable, *, page: bool = False) -> Any:
+        """The value, or None; ``page`` counts the lookup in ``hits`` / ``misses``."""
         with self._lock:
             entry = self._entries.get(key)
+            if page:
+                self.hits += entry is not None
+                self.misses += entry is None
             if entry is None:
                 return None
             self._entries.move_to_end(key)
@@ -200,11 +204,9 @@ def cached_page(view: Callable[..., Any]) -> Callable[..., Any]:
         if version is None:
             return view(*args, **kwargs)
         key = _key(version)
-        page = cache.get(key)
+        page = cache.get(key, page=True)
         if page is not None:
-            cache.hits += 1
             return _served(page)
-        cache.misses += 1
         response = make_response(view(*args, **kwargs))
         if not _flashes_pending() and (page := _stored(response)) is not None:
             cache.put(key, page, len(page.body))
