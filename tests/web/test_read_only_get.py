@@ -35,3 +35,28 @@ def test_a_get_that_writes_fails_and_writes_nothing(app: Flask) -> None:
     reply = client.post("/__write")
     assert reply.status_code == 200
     assert _units(app) == before + 1
+
+
+def _autocommit(session) -> bool:  # type: ignore[no-untyped-def]
+    raw = session.connection().connection.dbapi_connection
+    if hasattr(raw, "autocommit") and isinstance(raw.autocommit, bool):
+        return raw.autocommit  # psycopg
+    return raw.isolation_level is None  # sqlite3
+
+
+def test_reads_run_on_autocommit_connections_and_writes_in_transactions(
+    app: Flask, db_url: str
+) -> None:
+    from web import create_app
+
+    deployed = create_app(  # as gunicorn builds it: its own engines, not the tests' one
+        {"THIDUA_CONFIG": app.config["THIDUA_CONFIG"], "DATABASE_URL": db_url}
+    )
+    try:
+        with deployed.test_request_context("/", method="GET"):
+            assert _autocommit(db.get_session())
+        with deployed.test_request_context("/", method="POST"):
+            assert not _autocommit(db.get_session())
+    finally:
+        db.engine(deployed).dispose()
+        deployed.extensions["thidua.read_sessionmaker"].kw["bind"].dispose()
