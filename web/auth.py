@@ -26,7 +26,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import AnonymousUserMixin, LoginManager, current_user, login_user, logout_user
 
-from web import db
+from web import db, page_cache
 from web.i18n import LANGUAGES
 from web.ids import db_int
 from web.labels import ROLE_LABELS
@@ -120,8 +120,7 @@ def _load_user(user_id: str) -> Principal | None:
         number = db_int(user_id)
     except ValueError:
         return None
-    active_id = auth_service.active_user_id(db.get_session(), number)
-    return None if active_id is None else Principal(active_id)
+    return Principal(number) if page_cache.check_user(number) else None
 
 
 def _load_from_request(req) -> Principal | None:  # type: ignore[no-untyped-def]

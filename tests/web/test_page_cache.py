@@ -230,3 +230,36 @@ def test_a_write_in_another_cluster_keeps_the_pages_of_this_one(app: Flask) -> N
     misses = cache(app).misses
     reader.get(f"/documents/{document}")
     assert cache(app).misses == misses + 1
+
+
+def test_a_served_page_costs_one_statement_and_a_deactivated_user_gets_none(app: Flask) -> None:
+    from sqlalchemy import event
+
+    from web import db as web_db
+    from workflow.services import admin
+
+    document = doc_id(app)
+    reader = login(app, signer("VPHU-MD"))
+    reader.get(f"/documents/{document}")
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    engine = web_db.engine(app)
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        hits = cache(app).hits
+        assert reader.get(f"/documents/{document}").status_code == 200
+        assert cache(app).hits == hits + 1
+        assert len(statements) == 1, statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+    session = app.extensions["thidua.sessionmaker"]()
+    admin.set_active(session, None, signer("VPHU-MD"), False)
+    session.commit()
+    session.close()
+    reply = reader.get(f"/documents/{document}")
+    assert reply.status_code == 302
+    assert "/login" in reply.headers["Location"]

@@ -12,6 +12,7 @@ Authentication
 Reading
     view_scope(session, actor) -> ViewScope(structure_seq, cluster_ids)
     scope_version(session, scope) -> (structure_seq, data_seq) | None   (keys of page caches)
+    active_with_scope_version(session, user_id, scope) -> (active, version | None)
     visible_documents(session, actor, *, kind, year, state, cluster_id) -> list[Document]
     inbox(session, actor) -> Inbox(items=[InboxItem(document, triggers)], counts, recent)
     get_document(session, actor, document_id) -> Document          (NotFound if not visible)
@@ -98,6 +99,7 @@ from workflow.services.queries import (
     SignatureProgress,
     UnitSignature,
     ViewScope,
+    active_with_scope_version,
     allowed_triggers,
     archive_years,
     comments,
@@ -126,6 +128,7 @@ __all__ = [
     "UnitSignature",
     "ViewScope",
     "active_user_id",
+    "active_with_scope_version",
     "add_cluster",
     "add_term",
     "add_unit",

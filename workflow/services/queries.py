@@ -81,29 +81,51 @@ def view_scope(session: Session, actor: User) -> ViewScope:
 
 
 # Built once: one of them runs on every signed-in page.
-_VERSION_OF_ALL = select(AuditChainHead.structure_seq, AuditChainHead.seq).where(
-    AuditChainHead.id == 1
-)
-_VERSION_OF_CLUSTERS = select(
-    AuditChainHead.structure_seq,
+_STRUCTURE = select(AuditChainHead.structure_seq).where(AuditChainHead.id == 1).scalar_subquery()
+_EVERYTHING = select(AuditChainHead.seq).where(AuditChainHead.id == 1).scalar_subquery()
+_CLUSTERS = (
     select(func.coalesce(func.max(Cluster.data_seq), 0))
     .where(Cluster.id.in_(bindparam("ids", expanding=True)))
-    .scalar_subquery(),
-).where(AuditChainHead.id == 1)
+    .scalar_subquery()
+)
+_VERSION_OF_ALL = select(_STRUCTURE, _EVERYTHING)
+_VERSION_OF_CLUSTERS = select(_STRUCTURE, _CLUSTERS)
+_USER = User.id == bindparam("user_id")
+_ACTIVE_AND_VERSION_OF_ALL = select(User.active, _STRUCTURE, _EVERYTHING).where(_USER)
+_ACTIVE_AND_VERSION_OF_CLUSTERS = select(User.active, _STRUCTURE, _CLUSTERS).where(_USER)
+
+
+def _checked(scope: ViewScope, structure: int, seq: int) -> tuple[int, int] | None:
+    if structure != scope.structure_seq:
+        return None
+    return int(structure), int(seq)
 
 
 def scope_version(session: Session, scope: ViewScope) -> tuple[int, int] | None:
     """``(structure_seq, data_seq)`` of the scope now, in one statement: a key for anything
     derived from what the scope's actor sees. None when the structure has moved since the
     scope was taken (take a new scope)."""
-    connection = session.connection()
     if scope.cluster_ids is None:
-        structure, seq = connection.execute(_VERSION_OF_ALL).one()
+        row = session.connection().execute(_VERSION_OF_ALL).one()
     else:
-        structure, seq = connection.execute(_VERSION_OF_CLUSTERS, {"ids": scope.cluster_ids}).one()
-    if structure != scope.structure_seq:
-        return None
-    return int(structure), int(seq)
+        row = session.connection().execute(_VERSION_OF_CLUSTERS, {"ids": scope.cluster_ids}).one()
+    return _checked(scope, *row)
+
+
+def active_with_scope_version(
+    session: Session, user_id: int, scope: ViewScope
+) -> tuple[bool, tuple[int, int] | None]:
+    """Whether the user exists and is active, and ``scope_version`` of their scope, in one
+    statement: the two reads of a signed-in page served from a cache."""
+    params: dict[str, Any] = {"user_id": user_id}
+    if scope.cluster_ids is None:
+        stmt = _ACTIVE_AND_VERSION_OF_ALL
+    else:
+        stmt, params["ids"] = _ACTIVE_AND_VERSION_OF_CLUSTERS, scope.cluster_ids
+    row = session.connection().execute(stmt, params).first()
+    if row is None or not row[0]:
+        return False, None
+    return True, _checked(scope, row[1], row[2])
 
 
 def visible_documents(
