@@ -131,13 +131,14 @@ def count_queries(url: str, actors: Actors, page_cache: bool) -> dict[str, int]:
                 "PAGE_CACHE_BYTES": 64 * 1024 * 1024 if page_cache else 0,
             }
         )
-        engine = web_db.engine(app)
+        engines = (web_db.engine(app), web_db.read_engine(app))  # writes, reads (GET)
         counter = {"n": 0}
 
         def on_execute(*_args: Any) -> None:
             counter["n"] += 1
 
-        event.listen(engine, "before_cursor_execute", on_execute)
+        for engine in engines:
+            event.listen(engine, "before_cursor_execute", on_execute)
         client = app.test_client()
         reply = client.post("/login", data={"username": actors.signer, "password": actors.password})
         if reply.status_code != 302:
@@ -153,7 +154,8 @@ def count_queries(url: str, actors: Actors, page_cache: bool) -> dict[str, int]:
             if reply.status_code != 200:
                 raise RuntimeError(f"{path}: HTTP {reply.status_code}")
             result[page] = counter["n"]
-        engine.dispose()
+        for engine in engines:
+            engine.dispose()
         return result
     finally:
         for k, v in saved.items():

@@ -56,6 +56,11 @@ def engine(app: Flask | None = None) -> Engine:
     return (app or current_app).extensions["thidua.engine"]
 
 
+def read_engine(app: Flask | None = None) -> Engine:
+    """The engine of GET and HEAD requests (see ``_read_engine``)."""
+    return (app or current_app).extensions["thidua.read_sessionmaker"].kw["bind"]
+
+
 SAFE_METHODS = frozenset({"GET", "HEAD"})
 
 

@@ -59,4 +59,4 @@ def test_reads_run_on_autocommit_connections_and_writes_in_transactions(
             assert not _autocommit(db.get_session())
     finally:
         db.engine(deployed).dispose()
-        deployed.extensions["thidua.read_sessionmaker"].kw["bind"].dispose()
+        db.read_engine(deployed).dispose()
