@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 
 import click
 
@@ -12,6 +13,14 @@ COMMAND_MODULES: tuple[str, ...] = (
     "web.cli.demo",
     "web.cli.admin",
     "web.cli.serve",
+)
+
+
+instance_option = click.option(
+    "--instance",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Thư mục instance (mặc định: $THIDUA_INSTANCE hoặc ./instance).",
 )
 
 

@@ -23,7 +23,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from web.cli import main
+from web.cli import instance_option, main
 from workflow import seed as demo_seed
 from workflow.audit import verify_audit_chain
 from workflow.config import Config, init_instance, load_config
@@ -33,8 +33,6 @@ from workflow.errors import WorkflowError
 from workflow.models import DOCUMENT_KINDS, DOCUMENT_STATES, ROLES
 from workflow.pki import ensure_ca
 from workflow.services import admin, auth, lifecycle
-
-INSTANCE_HELP = "Thư mục instance (mặc định: $THIDUA_INSTANCE hoặc ./instance)."
 
 
 class CliError(click.ClickException):
@@ -95,14 +93,6 @@ def _write_atomically(path: Path, data: bytes) -> None:
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
         raise CliError(f"không ghi được {path}: {exc.strerror or exc}") from None
-
-
-instance_option = click.option(
-    "--instance",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help=INSTANCE_HELP,
-)
 
 
 # --- init and demo data -------------------------------------------------------------------

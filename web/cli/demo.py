@@ -16,8 +16,8 @@ import click
 
 import documents
 from documents import samples
-from web.cli import main
-from web.cli.serve import serve_demo
+from web.cli import instance_option, main
+from web.cli.serve import listen_options, serve_demo
 
 SAMPLES = (
     ("pledge-2018.docx", samples.pledge_2018),
@@ -57,14 +57,8 @@ def render_samples(out_dir: Path) -> None:
 
 
 @main.command("demo")
-@click.option(
-    "--instance",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Thư mục instance (mặc định: $THIDUA_INSTANCE hoặc ./instance).",
-)
-@click.option("--host", default="127.0.0.1", show_default=True, help="Địa chỉ lắng nghe.")
-@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@instance_option
+@listen_options
 @click.option(
     "--out",
     "out_dir",

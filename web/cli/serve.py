@@ -9,10 +9,11 @@ from __future__ import annotations
 import ipaddress
 import os
 from pathlib import Path
+from typing import Any
 
 import click
 
-from web.cli import main
+from web.cli import instance_option, main
 from workflow.errors import WorkflowError
 
 
@@ -77,15 +78,19 @@ def run(app, host: str, port: int) -> None:  # type: ignore[no-untyped-def]
         server.server_close()
 
 
+def listen_options(command: Any) -> Any:
+    """``--host`` and ``--port`` of the commands that serve the web interface."""
+    command = click.option(
+        "--port", default=5000, show_default=True, type=click.IntRange(1, 65535)
+    )(command)
+    return click.option(
+        "--host", default="127.0.0.1", show_default=True, help="Địa chỉ lắng nghe."
+    )(command)
+
+
 @main.command("serve")
-@click.option(
-    "--instance",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Thư mục instance (mặc định: $THIDUA_INSTANCE hoặc ./instance).",
-)
-@click.option("--host", default="127.0.0.1", show_default=True, help="Địa chỉ lắng nghe.")
-@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@instance_option
+@listen_options
 def serve_command(instance: Path | None, host: str, port: int) -> None:
     """Serve the web interface and the JSON API of an existing instance."""
     if not _is_loopback(host) and os.environ.get("THIDUA_INSECURE_COOKIES") != "1":
