@@ -40,8 +40,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from tests.fixtures_db import DemoData
-from tests.web.conftest import web_config
-from web import create_app
+from tests.web.conftest import make_app
 from workflow.audit import verify_audit_chain
 from workflow.db import make_engine, session_factory
 from workflow.models import (
@@ -469,14 +468,5 @@ def integrity_problems(engine: Engine) -> list[str]:
 
 
 @pytest.fixture
-def app(demo_db: Engine, demo: DemoData, db_url: str, tmp_path: Path) -> Flask:
-    application = create_app(
-        {
-            "THIDUA_CONFIG": web_config(tmp_path, db_url, demo.ca_secret),
-            "ENGINE": demo_db,
-            "TESTING": True,
-            "WTF_CSRF_ENABLED": False,
-            "SERVER_NAME": "localhost",
-        }
-    )
-    return application
+def app(demo_db: Engine, demo: DemoData, tmp_path: Path) -> Flask:
+    return make_app(tmp_path, demo_db, demo.ca_secret)

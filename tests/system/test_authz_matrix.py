@@ -20,9 +20,8 @@ from sqlalchemy import Engine, select
 
 from tests.fixtures_db import DemoData, Snapshot, restore, snapshot
 from tests.system.conftest import FIGURES, PASSWORD, PIN, SIGNERS
-from tests.web.conftest import web_config
+from tests.web.conftest import make_app
 from tests.workflow.helpers import other_cluster_pledge, sign_all_uploaded
-from web import create_app
 from workflow.db import session_factory
 from workflow.models import Document, User
 from workflow.services import admin, auth, lifecycle
@@ -160,17 +159,12 @@ def world(
         lifecycle.submit(s, user(s, "vphu-uh-drafter"), doc)
         s.commit()
     states["submitted"] = snapshot(db_engine)
-    app = create_app(
-        {
-            "THIDUA_CONFIG": web_config(
-                tmp_path_factory.mktemp("matrix"), str(db_engine.url), demo_data.ca_secret
-            ),
-            "ENGINE": db_engine,
-            "TESTING": True,
-            "WTF_CSRF_ENABLED": True,
-            "SERVER_NAME": "localhost",
-            "LOGIN_RATE_LIMIT": 1000,
-        }
+    app = make_app(
+        tmp_path_factory.mktemp("matrix"),
+        db_engine,
+        demo_data.ca_secret,
+        WTF_CSRF_ENABLED=True,
+        LOGIN_RATE_LIMIT=1000,
     )
     return World(app, db_engine, doc, other, states, tokens)
 

@@ -22,8 +22,7 @@ from sqlalchemy import Engine
 from tests.fixtures_db import DemoData, restore
 from tests.signing.bundle_fixtures import rebag, unzip
 from tests.system.conftest import FIGURES, PIN
-from tests.web.conftest import web_config
-from web import create_app
+from tests.web.conftest import make_app
 from web.actions import USER_TRIGGERS
 from workflow.db import session_factory
 from workflow.services import admin, auth
@@ -50,17 +49,7 @@ def world(
             for name in ("vphu-uh-drafter", "vphu-md-signer", "board-approver", "admin")
         }
         s.commit()
-    app = create_app(
-        {
-            "THIDUA_CONFIG": web_config(
-                tmp_path_factory.mktemp("fuzz"), str(db_engine.url), demo_data.ca_secret
-            ),
-            "ENGINE": db_engine,
-            "TESTING": True,
-            "WTF_CSRF_ENABLED": False,
-            "SERVER_NAME": "localhost",
-        }
-    )
+    app = make_app(tmp_path_factory.mktemp("fuzz"), db_engine, demo_data.ca_secret)
     _, files = unzip(bundle)
     return {
         "app": app,

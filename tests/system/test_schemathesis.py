@@ -14,8 +14,7 @@ from sqlalchemy import Engine
 
 from tests.fixtures_db import DemoData, restore
 from tests.system.conftest import FIGURES
-from tests.web.conftest import web_config
-from web import create_app
+from tests.web.conftest import make_app
 from workflow.db import session_factory
 from workflow.services import auth
 
@@ -29,14 +28,7 @@ def api_world(
         token = auth.create_token(s, None, "vphu-md-signer")
         s.commit()
     folder: Path = tmp_path_factory.mktemp("schemathesis")
-    app = create_app(
-        {
-            "THIDUA_CONFIG": web_config(folder, str(db_engine.url), demo_data.ca_secret),
-            "ENGINE": db_engine,
-            "TESTING": True,
-            "WTF_CSRF_ENABLED": False,
-        }
-    )
+    app = make_app(folder, db_engine, demo_data.ca_secret, SERVER_NAME=None)
     return {"app": app, "token": token}
 
 

@@ -13,7 +13,6 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -33,8 +32,6 @@ from tests.system.conftest import (
     Server,
     make_tokens,
 )
-from tests.web.conftest import web_config
-from web import create_app
 from workflow.db import make_engine, session_factory
 from workflow.models import Base, User
 from workflow.pki import load_ca
@@ -110,19 +107,6 @@ def all_needles(demo: DemoData, engine: Engine, tokens: Iterable[str]) -> dict[s
 
 
 # --- in process, both databases -------------------------------------------------------------
-
-
-@pytest.fixture
-def app(demo_db: Engine, demo: DemoData, db_url: str, tmp_path: Path) -> Flask:
-    return create_app(
-        {
-            "THIDUA_CONFIG": web_config(tmp_path, db_url, demo.ca_secret),
-            "ENGINE": demo_db,
-            "TESTING": True,
-            "WTF_CSRF_ENABLED": False,
-            "SERVER_NAME": "localhost",
-        }
-    )
 
 
 def test_no_secret_in_logs_answers_audit_or_database_after_the_demo_flow(

@@ -27,8 +27,7 @@ from signing.ca import CertificateAuthority
 from tests.fixtures_db import DemoData, restore
 from tests.signing.bundle_fixtures import edit, flip_byte, rebag, unzip
 from tests.system.conftest import FIGURES
-from tests.web.conftest import web_config
-from web import create_app
+from tests.web.conftest import make_app
 from web.cli import main
 from workflow.db import session_factory
 from workflow.models import AuditEvent, Blob, Document
@@ -48,15 +47,7 @@ def archive(
         ca_pem = admin.ca_pem(s)
     folder = tmp_path_factory.mktemp("tamper")
     (folder / "ca.pem").write_bytes(ca_pem)
-    app = create_app(
-        {
-            "THIDUA_CONFIG": web_config(folder, str(db_engine.url), demo_data.ca_secret),
-            "ENGINE": db_engine,
-            "TESTING": True,
-            "WTF_CSRF_ENABLED": False,
-            "SERVER_NAME": "localhost",
-        }
-    )
+    app = make_app(folder, db_engine, demo_data.ca_secret)
     return {"bundle": bundle, "folder": folder, "app": app}
 
 

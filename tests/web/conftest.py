@@ -8,6 +8,7 @@ may change anything.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -32,18 +33,25 @@ def web_config(instance: Path, url: str, ca_secret: bytes) -> Config:
     )
 
 
-@pytest.fixture
-def app(demo_db: Engine, demo: DemoData, db_url: str, tmp_path: Path) -> Flask:
-    config = web_config(tmp_path, db_url, demo.ca_secret)
-    application = create_app(
+def make_app(folder: Path, engine: Engine, ca_secret: bytes, **config: Any) -> Flask:
+    """The application over a test database engine: testing mode, CSRF off and
+    ``SERVER_NAME`` localhost unless ``config`` says otherwise."""
+    url = engine.url.render_as_string(hide_password=False)
+    return create_app(
         {
-            "THIDUA_CONFIG": config,
-            "ENGINE": demo_db,
+            "THIDUA_CONFIG": web_config(folder, url, ca_secret),
+            "ENGINE": engine,
             "TESTING": True,
             "WTF_CSRF_ENABLED": False,
             "SERVER_NAME": "localhost",
+            **config,
         }
     )
+
+
+@pytest.fixture
+def app(demo_db: Engine, demo: DemoData, tmp_path: Path) -> Flask:
+    application = make_app(tmp_path, demo_db, demo.ca_secret)
     application.config["DEMO_DOCUMENTS"] = dict(demo.result.documents)
     application.config["DEMO_DATA"] = demo
     return application
