@@ -50,6 +50,15 @@ def _last_state_event(engine: Engine, document_id: int) -> AuditEvent:
         return event
 
 
+def _assert_caught(engine: Engine, seq: int, detail: str) -> None:
+    """``thidua audit verify`` exits 1 naming the event and the altered record."""
+    code, output = _audit_verify(engine)
+    assert code == 1, output
+    assert f"seq {seq}" in output, output
+    assert detail in output, output
+    FIGURES["db tamper cases caught"] += 1
+
+
 @pytest.mark.usefixtures("cli_instance")
 def test_untouched_demo_still_verifies(demo_db: Engine) -> None:
     code, output = _audit_verify(demo_db)
@@ -75,11 +84,7 @@ def test_signature_row_pointing_elsewhere_is_found(demo_db: Engine, demo: DemoDa
         s.execute(update(Signature).where(Signature.id == b.id).values(cms_sha256=a_sha))
         s.commit()
     seq, unit = _sign_event(demo_db, demo.pledge_2018, a_unit)
-    code, output = _audit_verify(demo_db)
-    assert code == 1, output
-    assert f"seq {seq}" in output, output
-    assert unit in output, output
-    FIGURES["db tamper cases caught"] += 1
+    _assert_caught(demo_db, seq, unit)
 
 
 @pytest.mark.usefixtures("cli_instance")
@@ -98,11 +103,7 @@ def test_signature_blob_bytes_edited_by_hand_are_found(demo_db: Engine, demo: De
         s.execute(update(Blob).where(Blob.sha256 == key).values(data=flip_byte(bytes(blob.data))))
         s.commit()
     seq, _ = _sign_event(demo_db, demo.pledge_2018, unit_id)
-    code, output = _audit_verify(demo_db)
-    assert code == 1, output
-    assert f"seq {seq}" in output, output
-    assert key in output, output
-    FIGURES["db tamper cases caught"] += 1
+    _assert_caught(demo_db, seq, key)
 
 
 @pytest.mark.usefixtures("cli_instance")
@@ -113,11 +114,7 @@ def test_document_state_edited_by_hand_is_found(demo_db: Engine, demo: DemoData)
     with session_factory(demo_db)() as s:
         s.execute(update(Document).where(Document.id == demo.nomination_2018).values(state="draft"))
         s.commit()
-    code, output = _audit_verify(demo_db)
-    assert code == 1, output
-    assert f"seq {last.seq}" in output, output
-    assert "in_review" in output, output
-    FIGURES["db tamper cases caught"] += 1
+    _assert_caught(demo_db, last.seq, "in_review")
 
 
 @pytest.mark.usefixtures("cli_instance")
