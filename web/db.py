@@ -29,7 +29,9 @@ def init_app(app: Flask) -> None:
     engine = shared or make_engine(app.config["DATABASE_URL"])
     app.extensions["thidua.engine"] = engine
     app.extensions["thidua.sessionmaker"] = session_factory(engine)
-    reads = session_factory(_read_engine(engine, shared=shared is not None))
+    reader = _read_engine(engine, shared=shared is not None)
+    app.extensions["thidua.read_engine"] = reader
+    reads = session_factory(reader)
     event.listen(reads, "before_flush", _refuse_flush)
     event.listen(reads, "do_orm_execute", _refuse_writes)
     app.extensions["thidua.read_sessionmaker"] = reads
@@ -58,7 +60,7 @@ def engine(app: Flask | None = None) -> Engine:
 
 def read_engine(app: Flask | None = None) -> Engine:
     """The engine of GET and HEAD requests (see ``_read_engine``)."""
-    return (app or current_app).extensions["thidua.read_sessionmaker"].kw["bind"]
+    return (app or current_app).extensions["thidua.read_engine"]
 
 
 SAFE_METHODS = frozenset({"GET", "HEAD"})

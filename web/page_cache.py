@@ -119,11 +119,15 @@ def _version() -> Hashable | None:
     return g.data_version
 
 
+def _scope_key(user_id: int | str) -> Hashable:
+    return ("scope", str(user_id))
+
+
 def _read_version(cache: PageCache | None) -> Hashable | None:
     if cache is None:
         return None
     session = db.get_session()
-    key = ("scope", current_user.get_id())
+    key = _scope_key(current_user.get_id())
     scope = cache.get(key)
     if scope is not None and (version := scope_version(session, scope)) is not None:
         return version
@@ -141,7 +145,7 @@ def check_user(user_id: int) -> bool:
     session = db.get_session()
     scope = None
     if cache is not None and request.method == "GET":
-        scope = cache.get(("scope", str(user_id)))
+        scope = cache.get(_scope_key(user_id))
     if scope is None:
         return active_user_id(session, user_id) is not None
     active, version = active_with_scope_version(session, user_id, scope)
