@@ -800,86 +800,54 @@ def _parse(signature_der: bytes) -> _Parsed:
     return _parse_schema(signature_der)
 
 
-# Identifier octets (class, constructed bit and tag number in one byte, X.690 8.1.2) of the
-# elements the fast reading expects.
-_SEQUENCE = 0x30
-_SET = 0x31
-_INTEGER = 0x02
-_OID = 0x06
-_OCTETS = 0x04
-_CTX0_CONS = 0xA0
-_CTX1_CONS = 0xA1
-_CTX0_PRIM = 0x80
-
-# (identifier octet, whole encoding, contents)
-_Element = tuple[int, bytes, bytes]
+# (class, constructed, tag) of the elements the fast reading expects.
+_SEQUENCE = (0, 1, 16)
+_SET = (0, 1, 17)
+_INTEGER = (0, 0, 2)
+_OID = (0, 0, 6)
+_OCTETS = (0, 0, 4)
+_CTX0_CONS = (2, 1, 0)
+_CTX1_CONS = (2, 1, 1)
+_CTX0_PRIM = (2, 0, 0)
 
 
-def _elements(contents: bytes) -> list[_Element]:
-    """The elements encoded one after another in ``contents``: (identifier octet, whole
-    encoding, contents).
-
-    A DER header reader, not an ASN.1 parser: it reads the identifier and length octets the
-    way asn1crypto's tokenizer does (X.690 8.1.2-8.1.3) and nothing else; the fast reading
-    then compares tags and exact bytes. It is several times cheaper than the tokenizer,
-    which copies the rest of the input for every element. Only what CMS as thidua and
-    openssl write it uses is read: low tag numbers (one identifier octet) and definite
-    lengths. Anything else (a high tag number, an indefinite-length BER element, a
-    truncated one) raises ValueError, which sends the caller to the schema-based reading."""
+def _elements(contents: bytes) -> list[tuple[tuple[int, int, int], bytes, bytes]]:
+    """The elements encoded one after another in ``contents``: ((class, constructed, tag),
+    whole encoding, contents), read with asn1crypto's tokenizer. Definite lengths only:
+    an indefinite-length (BER) element raises ValueError, which sends the caller to the
+    schema-based reading."""
     out = []
     pos, end = 0, len(contents)
     while pos < end:
-        first = contents[pos]
-        if first & 0x1F == 0x1F:
-            raise ValueError("high tag number")
-        if pos + 2 > end:
-            raise ValueError("truncated header")
-        start = pos + 2
-        length = contents[pos + 1]
-        if length >= 0x80:
-            count = length - 0x80
-            if not count:
-                raise ValueError("indefinite length")
-            if count > 4 or start + count > end:
-                raise ValueError("length octets too long or truncated")
-            length = int.from_bytes(contents[start : start + count], "big")
-            start += count
-        stop = start + length
-        if stop > end:
-            raise ValueError("truncated contents")
-        out.append((first, contents[pos:stop], contents[start:stop]))
-        pos = stop
+        class_, method, tag, header, body, trailer = asn1_parser.parse(contents[pos:])
+        if trailer:
+            raise ValueError("indefinite length")
+        size = len(header) + len(body)
+        out.append(((class_, method, tag), contents[pos : pos + size], body))
+        pos += size
     return out
-
-
-def _single_element(encoded: bytes) -> tuple[int, bytes]:
-    """(tag, contents) of the one element ``encoded`` holds; ValueError when it holds
-    anything else (trailing bytes, nothing, or what _elements does not read)."""
-    parts = _elements(encoded)
-    if len(parts) != 1:
-        raise ValueError("expected exactly one element")
-    return parts[0][0], parts[0][2]
 
 
 def _parse_fast(der: bytes) -> _Parsed | None:
     """The same _Parsed as _parse_schema for the shape thidua and openssl produce, or None
     whenever anything differs from that shape (then _parse_schema judges the input).
 
-    Not a second ASN.1 parser: _elements only splits DER into elements; this checks that
-    each element has the tag the schema gives it and keeps the exact bytes the checks
-    compare."""
+    Not a second ASN.1 parser: the tokenizer is asn1crypto's; this only checks that each
+    element has the tag the schema gives it and keeps the exact bytes the checks compare."""
     try:
-        kind, body = _single_element(der)
-        if kind != _SEQUENCE:
+        kind, _m, _t, _h, body, trailer = asn1_parser.parse(der, strict=True)
+        if (kind, _m, _t) != _SEQUENCE or trailer:
             return None
         # ContentInfo: the signed-data OID, then exactly one [0] holding exactly one SEQUENCE.
         if not body.startswith(_ID_SIGNED_DATA):
             return None
-        kind, content = _single_element(body[len(_ID_SIGNED_DATA) :])
-        if kind != _CTX0_CONS:
+        kind, _m, _t, _h, content, trailer = asn1_parser.parse(
+            body[len(_ID_SIGNED_DATA) :], strict=True
+        )
+        if (kind, _m, _t) != _CTX0_CONS or trailer:
             return None
-        kind, signed_data = _single_element(content)
-        if kind != _SEQUENCE:
+        kind, _m, _t, _h, signed_data, trailer = asn1_parser.parse(content, strict=True)
+        if (kind, _m, _t) != _SEQUENCE or trailer:
             return None
         # SignedData: version, digestAlgorithms and a detached id-data encapContentInfo,
         # usually in one of a few exact encodings (a byte prefix made of whole elements reads
@@ -965,7 +933,9 @@ def _certificate_set(contents: bytes) -> tuple[bytes, ...]:
 def _attribute(encoded: bytes) -> tuple[str, bytes] | None:
     """(name, contents of its SET OF values) of one Attribute SEQUENCE, or None when it is
     not exactly {OBJECT IDENTIFIER, SET}."""
-    _tag, body = _single_element(encoded)
+    _class, _method, _tag, _header, body, trailer = asn1_parser.parse(encoded, strict=True)
+    if trailer:
+        return None
     parts = _elements(body)
     if len(parts) != 2 or parts[0][0] != _OID or parts[1][0] != _SET:
         return None
@@ -1456,12 +1426,12 @@ def _check_attributes(
 
 def _octets(values: bytes) -> bytes:
     """The one OCTET STRING of a single-valued attribute (message-digest). A primitive DER
-    encoding is read with _elements; anything else goes through asn1crypto's type."""
+    encoding is read with the tokenizer; anything else goes through asn1crypto's type."""
     try:
-        kind, body = _single_element(values)
+        class_, method, tag, _header, body, _trailer = asn1_parser.parse(values, strict=True)
     except ValueError:
-        kind = None
-    if kind == _OCTETS:
+        class_ = -1
+    if (class_, method, tag) == _OCTETS:
         return body
     return bytes(_single(values, core.OctetString, "message-digest").native)
 
