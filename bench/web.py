@@ -303,15 +303,20 @@ def drive(port: int, path: str, headers: dict[str, str], clients: int, n: int) -
     def client() -> None:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         mine = []
+        sent = dict(headers)
         start.wait()
         for _ in range(n):
             began = time.perf_counter()
-            conn.request("GET", path, headers=headers)
+            conn.request("GET", path, headers=sent)
             reply = conn.getresponse()
             reply.read()
             mine.append((time.perf_counter() - began) * 1000)
             if reply.status != 200:
                 errors.append(f"{path}: HTTP {reply.status}")
+            # Like a browser, send back the session cookie the server last set (the first
+            # page after sign-in adds the CSRF token to the session).
+            if (cookie := reply.getheader("Set-Cookie")) and "Cookie" in sent:
+                sent["Cookie"] = cookie.split(";")[0]
         conn.close()
         with lock:
             samples.extend(mine)
