@@ -36,15 +36,22 @@ SECURITY_HEADERS = {
 }
 
 
+_HSTS = ("Strict-Transport-Security", "max-age=31536000")
+_NO_STORE = ("Cache-Control", "no-store")
+
+
 def add_security_headers(response: Response) -> Response:
-    for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
+    """Each header unless the view set its own (one pass over the response's headers: this
+    runs on every response, pages served from the cache included)."""
+    wanted = list(SECURITY_HEADERS.items())
     if request.is_secure:
         # Only over HTTPS: a plain-HTTP demo on 127.0.0.1 must not pin the browser to HTTPS.
-        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        wanted.append(_HSTS)
     if response.mimetype == "text/html":
         # Pages show who may act on what: never let a shared cache keep them.
-        response.headers.setdefault("Cache-Control", "no-store")
+        wanted.append(_NO_STORE)
+    present = {name.lower() for name, _value in response.headers}
+    response.headers.extend([(k, v) for k, v in wanted if k.lower() not in present])
     return response
 
 
