@@ -573,4 +573,3 @@ def new():  # type: ignore[no-untyped-def]
         return _editor(content, doc=None, term=term, general_error=exc.message, status=409)
     flash(_("Đã tạo dự thảo."), "success")
     return redirect(url_for("documents.show", document_id=created.id))
-

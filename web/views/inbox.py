@@ -44,6 +44,4 @@ def index():  # type: ignore[no-untyped-def]
         )
         .all()
     )
-    return render_template(
-        "inbox.html", box=box, states=list(STATES), titles=titles, people=names
-    )
+    return render_template("inbox.html", box=box, states=list(STATES), titles=titles, people=names)
