@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, current_app, g, has_request_context, request
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Connection, Engine, event, text
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
 from workflow.db import make_engine, session_factory
@@ -70,14 +70,30 @@ class ReadOnlyRequest(RuntimeError):
     """A GET or HEAD request tried to change data: a programming error, never user input."""
 
 
+def _read_only() -> bool:
+    return has_request_context() and request.method in SAFE_METHODS
+
+
+def connection() -> Connection:
+    """The request's connection, for statements that need no ORM session (the user check on
+    every signed-in request). On GET and HEAD it is a plain autocommit connection, which the
+    session then shares if the view needs one: a page served from the cache never builds a
+    session."""
+    if not _read_only():
+        return get_session().connection()
+    if "db_connection" not in g:
+        g.db_connection = read_engine().connect()
+    return g.db_connection
+
+
 def get_session() -> Session:
     """The request's session, opened on first use (read-only for GET and HEAD)."""
     if "db_session" not in g:
-        read_only = has_request_context() and request.method in SAFE_METHODS
-        maker: sessionmaker[Session] = current_app.extensions[
-            "thidua.read_sessionmaker" if read_only else "thidua.sessionmaker"
-        ]
-        g.db_session = maker()
+        if _read_only():
+            reads: sessionmaker[Session] = current_app.extensions["thidua.read_sessionmaker"]
+            g.db_session = reads(bind=connection())
+        else:
+            g.db_session = current_app.extensions["thidua.sessionmaker"]()
     return g.db_session
 
 
@@ -100,7 +116,7 @@ def rollback() -> None:
 
 def commit() -> None:
     session = g.get("db_session")
-    if session is not None:
+    if session is not None and not _read_only():  # a read-only session has nothing to commit
         session.commit()
 
 
@@ -110,6 +126,9 @@ def _close(_exc: BaseException | None) -> None:
         # Rollback first: closing an uncommitted session must never leave work behind.
         session.rollback()
         session.close()
+    conn = g.pop("db_connection", None)
+    if conn is not None:
+        conn.close()
 
 
 def ping() -> bool:

@@ -263,3 +263,49 @@ def test_a_served_page_costs_one_statement_and_a_deactivated_user_gets_none(app:
     reply = reader.get(f"/documents/{document}")
     assert reply.status_code == 302
     assert "/login" in reply.headers["Location"]
+
+
+def test_a_bearer_read_served_from_the_cache_is_one_statement_and_a_revoked_token_none(
+    app: Flask,
+) -> None:
+    from sqlalchemy import event
+
+    from web import db as web_db
+    from workflow.services import create_token, revoke_tokens
+
+    document = doc_id(app)
+    session = app.extensions["thidua.sessionmaker"]()
+    token = create_token(session, None, signer("VPHU-MD"))
+    other = create_token(session, None, signer("VPHU-UH"))
+    session.commit()
+    api = app.test_client()
+    mine = {"Authorization": f"Bearer {token}"}
+    first = api.get(f"/api/documents/{document}", headers=mine)
+    assert first.status_code == 200
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    engine = web_db.engine(app)
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        hits = cache(app).hits
+        second = api.get(f"/api/documents/{document}", headers=mine)
+        assert second.status_code == 200
+        assert cache(app).hits == hits + 1
+        assert second.get_json() == first.get_json()
+        assert len(statements) == 1, statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+    # Another member's token never gets this member's page.
+    theirs = api.get(f"/api/documents/{document}", headers={"Authorization": f"Bearer {other}"})
+    assert theirs.status_code == 200
+    assert cache(app).hits == hits + 1
+
+    assert revoke_tokens(session, None, signer("VPHU-MD")) >= 1
+    session.commit()
+    session.close()
+    assert api.get(f"/api/documents/{document}", headers=mine).status_code == 401
+    assert api.get(f"/api/documents/{document}", headers=mine).status_code == 401

@@ -5,14 +5,16 @@ audit events and flushes; the caller commits (or rolls back on any exception). E
 Authentication
     authenticate(session, username, password) -> User | None
     user_for_token(session, token) -> User | None
-    active_user_id(session, user_id) / token_user_id(session, token) -> int | None   (light)
+    active_user_id(bind, user_id) / token_user_id(bind, token) -> int | None
+        (light: ``bind`` is the session or a plain connection)
     create_token(session, actor | None, username) -> str          (shown once; hashed at rest)
     revoke_tokens(session, actor | None, username) -> int
 
 Reading
     view_scope(session, actor) -> ViewScope(structure_seq, cluster_ids)
-    scope_version(session, scope) -> (structure_seq, data_seq) | None   (keys of page caches)
-    active_with_scope_version(session, user_id, scope) -> (active, version | None)
+    scope_version(bind, scope) -> (structure_seq, data_seq) | None   (keys of page caches)
+    active_with_scope_version(bind, user_id, scope) -> (active, version | None)
+    token_with_scope_version(bind, token, scope) -> (user_id | None, version | None)
     visible_documents(session, actor, *, kind, year, state, cluster_id) -> list[Document]
     inbox(session, actor) -> Inbox(items=[InboxItem(document, triggers)], counts, recent)
     get_document(session, actor, document_id) -> Document          (NotFound if not visible)
@@ -114,6 +116,7 @@ from workflow.services.queries import (
     signature_der,
     signature_progress,
     timeline,
+    token_with_scope_version,
     versions,
     view_scope,
     visible_clusters,
@@ -190,6 +193,7 @@ __all__ = [
     "sweep",
     "timeline",
     "token_user_id",
+    "token_with_scope_version",
     "unlock_credential",
     "user_for_token",
     "versions",

@@ -6,7 +6,7 @@ import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Connection, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -27,6 +27,12 @@ from workflow.models import (
 )
 
 MAX_REASON = 2000
+
+
+def connection_of(bind: Session | Connection) -> Connection:
+    """The connection of a session, or the connection itself: the light reads run on
+    either (a page served from a cache has no ORM session)."""
+    return bind.connection() if isinstance(bind, Session) else bind
 
 
 def current_actor(session: Session, actor: User) -> User:

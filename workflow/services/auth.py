@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import unicodedata
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Connection, Select, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from workflow.audit import append_event
@@ -20,7 +21,7 @@ from workflow.security import (
     token_digest,
     verify_password,
 )
-from workflow.services._common import current_actor
+from workflow.services._common import connection_of, current_actor
 
 MAX_PASSWORD = 1024
 
@@ -42,12 +43,12 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
     return user
 
 
-def active_user_id(session: Session, user_id: int) -> int | None:
+def active_user_id(bind: Session | Connection, user_id: int) -> int | None:
     """``user_id`` back when that user exists and is active, else None.
 
     Runs on every signed-in request, so it reads one column on the connection, without
     building an ORM object that a cached page would never use."""
-    active = session.connection().scalar(_ACTIVE, {"user_id": user_id})
+    active = connection_of(bind).scalar(_ACTIVE, {"user_id": user_id})
     return user_id if active else None
 
 
@@ -55,19 +56,35 @@ def active_user_id(session: Session, user_id: int) -> int | None:
 _ACTIVE = select(User.active).where(User.id == bindparam("user_id"))
 
 
-def token_user_id(session: Session, token: str) -> int | None:
-    """The id of the active user owning this bearer token, else None. Read-only."""
-    if not isinstance(token, str) or not token.startswith(TOKEN_PREFIX) or len(token) > 200:
-        return None
-    return session.connection().scalar(
-        select(ApiToken.user_id)
+def token_owner(*columns: Any) -> Select[Any]:
+    """``ApiToken.user_id`` and ``columns`` of the live token whose digest is bound as
+    ``digest`` (see ``token_params``), owned by an active user: no row otherwise."""
+    return (
+        select(ApiToken.user_id, *columns)
         .join(User, User.id == ApiToken.user_id)
         .where(
-            ApiToken.token_sha256 == token_digest(token),
+            ApiToken.token_sha256 == bindparam("digest"),
             ApiToken.revoked_at.is_(None),
             User.active.is_(True),
         )
     )
+
+
+def token_params(token: str) -> dict[str, str] | None:
+    """The parameters of ``token_owner`` for a presented token; None for anything that
+    cannot be one of ours (no lookup then)."""
+    if not isinstance(token, str) or not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+        return None
+    return {"digest": token_digest(token)}
+
+
+_TOKEN_OWNER = token_owner()
+
+
+def token_user_id(bind: Session | Connection, token: str) -> int | None:
+    """The id of the active user owning this bearer token, else None. Read-only."""
+    params = token_params(token)
+    return None if params is None else connection_of(bind).scalar(_TOKEN_OWNER, params)
 
 
 def user_for_token(session: Session, token: str) -> User | None:

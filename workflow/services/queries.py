@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import Connection, Select, bindparam, func, select
 from sqlalchemy.orm import Session, selectinload
 
 import documents
@@ -39,10 +39,12 @@ from workflow.models import (
 )
 from workflow.services._common import (
     build_facts,
+    connection_of,
     current_actor,
     load_document,
     visible_term_ids,
 )
+from workflow.services.auth import token_owner, token_params
 
 # States in which a document has a frozen version (check constraint frozen_from_signing_on).
 FROZEN_STATES = frozenset({"signing", "signed", "submitted", "approved", "archived"})
@@ -71,9 +73,7 @@ def view_scope(session: Session, actor: User) -> ViewScope:
     if terms is None:
         return ViewScope(int(structure or 0), None)
     clusters = (
-        session.scalars(
-            select(ClusterTerm.cluster_id).where(ClusterTerm.id.in_(terms)).distinct()
-        )
+        session.scalars(select(ClusterTerm.cluster_id).where(ClusterTerm.id.in_(terms)).distinct())
         if terms
         else []
     )
@@ -93,6 +93,8 @@ _VERSION_OF_CLUSTERS = select(_STRUCTURE, _CLUSTERS)
 _USER = User.id == bindparam("user_id")
 _ACTIVE_AND_VERSION_OF_ALL = select(User.active, _STRUCTURE, _EVERYTHING).where(_USER)
 _ACTIVE_AND_VERSION_OF_CLUSTERS = select(User.active, _STRUCTURE, _CLUSTERS).where(_USER)
+_TOKEN_AND_VERSION_OF_ALL = token_owner(_STRUCTURE, _EVERYTHING)
+_TOKEN_AND_VERSION_OF_CLUSTERS = token_owner(_STRUCTURE, _CLUSTERS)
 
 
 def _checked(scope: ViewScope, structure: int, seq: int) -> tuple[int, int] | None:
@@ -101,19 +103,20 @@ def _checked(scope: ViewScope, structure: int, seq: int) -> tuple[int, int] | No
     return int(structure), int(seq)
 
 
-def scope_version(session: Session, scope: ViewScope) -> tuple[int, int] | None:
+def scope_version(bind: Session | Connection, scope: ViewScope) -> tuple[int, int] | None:
     """``(structure_seq, data_seq)`` of the scope now, in one statement: a key for anything
     derived from what the scope's actor sees. None when the structure has moved since the
     scope was taken (take a new scope)."""
+    conn = connection_of(bind)
     if scope.cluster_ids is None:
-        row = session.connection().execute(_VERSION_OF_ALL).one()
+        row = conn.execute(_VERSION_OF_ALL).one()
     else:
-        row = session.connection().execute(_VERSION_OF_CLUSTERS, {"ids": scope.cluster_ids}).one()
+        row = conn.execute(_VERSION_OF_CLUSTERS, {"ids": scope.cluster_ids}).one()
     return _checked(scope, *row)
 
 
 def active_with_scope_version(
-    session: Session, user_id: int, scope: ViewScope
+    bind: Session | Connection, user_id: int, scope: ViewScope
 ) -> tuple[bool, tuple[int, int] | None]:
     """Whether the user exists and is active, and ``scope_version`` of their scope, in one
     statement: the two reads of a signed-in page served from a cache."""
@@ -122,10 +125,30 @@ def active_with_scope_version(
         stmt = _ACTIVE_AND_VERSION_OF_ALL
     else:
         stmt, params["ids"] = _ACTIVE_AND_VERSION_OF_CLUSTERS, scope.cluster_ids
-    row = session.connection().execute(stmt, params).first()
+    row = connection_of(bind).execute(stmt, params).first()
     if row is None or not row[0]:
         return False, None
     return True, _checked(scope, row[1], row[2])
+
+
+def token_with_scope_version(
+    bind: Session | Connection, token: str, scope: ViewScope
+) -> tuple[int | None, tuple[int, int] | None]:
+    """The id of the active user owning this bearer token (``token_user_id``), and
+    ``scope_version`` of ``scope``, in one statement: the reads of an API call served from a
+    cache. ``scope`` is the one taken for that user; a caller that finds another owner must
+    not use the version."""
+    params = token_params(token)
+    if params is None:
+        return None, None
+    if scope.cluster_ids is None:
+        stmt = _TOKEN_AND_VERSION_OF_ALL
+    else:
+        stmt, params["ids"] = _TOKEN_AND_VERSION_OF_CLUSTERS, scope.cluster_ids  # type: ignore[assignment]
+    row = connection_of(bind).execute(stmt, params).first()
+    if row is None:
+        return None, None
+    return int(row[0]), _checked(scope, row[1], row[2])
 
 
 def visible_documents(
