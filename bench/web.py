@@ -10,7 +10,9 @@ database on the server of ``THIDUA_BENCH_PG_ADMIN_URL`` (default
 Alembic migrations, seeds it with COPY (bench/_seed.py), counts the SQL statements of one
 request per page in process, then starts gunicorn on a free loopback port serving
 ``bench._wsgi:application`` (the real app plus a bare Flask page, ``/__bare``, as the in-run
-baseline) and drives each page with 20 concurrent keep-alive clients.
+baseline) as the README's production command runs it (4 sync workers), and drives each page
+with 20 concurrent clients (HTTP/1.1 clients that reconnect when a sync worker closes the
+connection, and send back the session cookie the server sets, as a browser does).
 
 Pages, all as the signer of cluster 1 (a member unit with work waiting): ``/`` (inbox),
 ``/documents/<id>`` (the pledge being signed), ``/archive``, ``/api/documents/<id>``
@@ -23,8 +25,10 @@ first request of each worker a page is a hit until the next audited write.
 
 Targets (issue 6): inbox and document p95 <= 50 ms and <= 3x bare; full-scale p95 <= 1.5x
 small-scale; queries per page equal at both scales. Not part of the test suite.
-Options: ``--requests N`` per client per page (default 25), ``--clients`` (20),
-``--workers``/``--threads`` of gunicorn (2/4), ``--keep`` (keep the databases),
+Options: ``--requests N`` per client per page (default 100: 2,000 samples per p95, a few
+seconds per page, so one hiccup of a shared machine does not make the tail), ``--clients``
+(20), ``--workers``/``--threads`` of gunicorn (4/1: sync workers; ``--threads`` above 1 runs
+gthread workers with keep-alive), ``--keep`` (keep the databases),
 ``--no-page-cache`` (every request builds its page from the database), ``--writes-per-s R``
 (at full scale, R audited writes a second in clusters 2..125 while the pages are driven:
 comments on their nominations, through the workflow services, from a separate process).
@@ -221,6 +225,18 @@ def start_gunicorn(
     url: str, workers: int, threads: int, page_cache: bool
 ) -> tuple[subprocess.Popen[bytes], int]:
     port = free_port()
+    # The README's production command: sync workers (one request at a time each, behind a
+    # buffering proxy); --threads N > 1 runs gthread workers with keep-alive instead.
+    workers_kind = ["--worker-class", "sync"]
+    if threads > 1:
+        workers_kind = [
+            "--worker-class",
+            "gthread",
+            "--threads",
+            str(threads),
+            "--keep-alive",
+            "30",
+        ]
     proc = subprocess.Popen(
         [
             str(ROOT / ".venv/bin/gunicorn"),
@@ -228,12 +244,7 @@ def start_gunicorn(
             f"127.0.0.1:{port}",
             "--workers",
             str(workers),
-            "--threads",
-            str(threads),
-            "--worker-class",
-            "gthread",
-            "--keep-alive",
-            "30",
+            *workers_kind,
             "--log-level",
             "warning",
             "bench._wsgi:application",
@@ -294,7 +305,8 @@ def login_cookie(port: int, username: str, password: str) -> str:
 
 
 def drive(port: int, path: str, headers: dict[str, str], clients: int, n: int) -> list[float]:
-    """``clients`` threads, each on its own keep-alive connection, ``n`` requests each."""
+    """``clients`` threads, each on its own HTTP/1.1 connection (reopened when the server
+    closes it), ``n`` requests each."""
     samples: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()
@@ -390,10 +402,10 @@ def run_scale(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--requests", type=int, default=25)
+    parser.add_argument("--requests", type=int, default=100)
     parser.add_argument("--clients", type=int, default=20)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--full-clusters", type=int, default=FULL_CLUSTERS)
     parser.add_argument(
@@ -433,7 +445,11 @@ def main() -> None:
         "writes_elsewhere": full.get("writes_elsewhere", 0),
         "seed_s": {"full": full["seed_s"], "small": small["seed_s"]},
         "load_average": [round(x, 2) for x in loads],
-        "gunicorn": {"workers": args.workers, "threads": args.threads, "class": "gthread"},
+        "gunicorn": {
+            "workers": args.workers,
+            "threads": args.threads,
+            "class": "gthread" if args.threads > 1 else "sync",
+        },
         "clients": args.clients,
         "requests_per_client": args.requests,
     }
