@@ -15,22 +15,14 @@ from flask_babel import gettext as _
 
 from web import db
 from web.auth import actor
+from workflow.definitions import DEFINITIONS
 from workflow.errors import InvalidTransition, ValidationError
-from workflow.services import drafting, lifecycle
+from workflow.services import lifecycle
 
-USER_TRIGGERS = (
-    "submit_for_review",
-    "comment",
-    "concur",
-    "request_changes",
-    "revise",
-    "open_signing",
-    "sign",
-    "decline",
-    "submit",
-    "approve",
-    "return",
-    "cancel",
+# What people can fire (the definitions' own triggers, less the system's sweep), in the
+# definitions' order; the OpenAPI enum and the pages list the same.
+USER_TRIGGERS = tuple(
+    dict.fromkeys(t for definition in DEFINITIONS.values() for t in definition.user_triggers)
 )
 
 
@@ -108,83 +100,25 @@ def inputs_from(data: Mapping[str, Any], signature: bytes | None = None) -> Inpu
 
 def fire(document_id: int, trigger: str, inp: Inputs) -> Any:
     """Fire ``trigger`` on the document through the workflow services."""
-    session = db.get_session()
-    who = actor()
     if trigger not in USER_TRIGGERS:
         raise InvalidTransition(
             _("Thao tác '%(t)s' không tồn tại.", t=trigger), trigger=trigger, state=""
         )
-    version = inp.expected_version
-    if trigger == "comment":
-        return drafting.comment(
-            session, who, document_id, inp.anchor or "", inp.text or "", unit_code=inp.unit_code
-        )
-    if trigger == "sign":
-        return lifecycle.sign(
-            session,
-            who,
-            document_id,
-            pin=inp.pin,
-            signature_der=inp.signature,
-            unit_code=inp.unit_code,
-            expected_version=version,
-        )
-    if trigger == "approve":
-        config = current_app.config["THIDUA_CONFIG"]
-        return lifecycle.approve(
-            session,
-            who,
-            document_id,
-            pin=inp.pin or "",
-            ca_secret=config.ca_master_secret,
-            decision_number=inp.decision_number,
-            decision_date=inp.decision_date,
-            expected_version=version,
-        )
-    if trigger == "concur":
-        return lifecycle.concur(
-            session, who, document_id, unit_code=inp.unit_code, expected_version=version
-        )
-    if trigger == "request_changes":
-        return lifecycle.request_changes(
-            session,
-            who,
-            document_id,
-            reason=inp.reason or "",
-            unit_code=inp.unit_code,
-            expected_version=version,
-        )
-    if trigger == "open_signing":
-        return lifecycle.open_signing(
-            session,
-            who,
-            document_id,
-            override=inp.override,
-            reason=inp.reason,
-            expected_version=version,
-            public_url=current_app.config.get("PUBLIC_BASE_URL"),
-        )
-    if trigger == "decline":
-        return lifecycle.decline(
-            session,
-            who,
-            document_id,
-            reason=inp.reason or "",
-            unit_code=inp.unit_code,
-            expected_version=version,
-        )
-    if trigger == "return":
-        return lifecycle.return_document(
-            session, who, document_id, reason=inp.reason or "", expected_version=version
-        )
-    if trigger == "cancel":
-        return lifecycle.cancel(
-            session, who, document_id, reason=inp.reason or "", expected_version=version
-        )
-    if trigger == "revise":
-        return lifecycle.revise(
-            session, who, document_id, reason=inp.reason, expected_version=version
-        )
-    if trigger == "submit":
-        return lifecycle.submit(session, who, document_id, expected_version=version)
-    return lifecycle.submit_for_review(session, who, document_id, expected_version=version)
+    return lifecycle.fire(
+        db.get_session(),
+        actor(),  # type: ignore[arg-type]
+        document_id,
+        trigger,
+        expected_version=inp.expected_version,
+        reason=inp.reason,
+        pin=inp.pin,
+        signature_der=inp.signature,
+        decision_number=inp.decision_number,
+        decision_date=inp.decision_date,
+        unit_code=inp.unit_code,
+        override=inp.override,
+        anchor=inp.anchor,
+        text=inp.text,
+        ca_secret=current_app.config["THIDUA_CONFIG"].ca_master_secret,
+        public_url=current_app.config.get("PUBLIC_BASE_URL"),
+    )

@@ -5,20 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-TRIGGERS = [
-    "submit_for_review",
-    "comment",
-    "concur",
-    "request_changes",
-    "revise",
-    "open_signing",
-    "sign",
-    "decline",
-    "submit",
-    "approve",
-    "return",
-    "cancel",
-]
+from web.actions import USER_TRIGGERS
 
 _ERROR = {"$ref": "#/components/responses/Error"}
 
@@ -92,7 +79,7 @@ def spec(server_url: str = "/") -> dict[str, Any]:
                         "name": "trigger",
                         "in": "path",
                         "required": True,
-                        "schema": {"enum": TRIGGERS},
+                        "schema": {"enum": list(USER_TRIGGERS)},
                     },
                 ],
                 "post": {
