@@ -5,12 +5,16 @@ share a page, and a flashed message is shown once."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import event
 
 from tests.web.conftest import login, signer
 from tests.workflow.helpers import OTHER_DRAFTER, other_cluster_pledge
+from web import db as web_db
 from web.page_cache import PageCache, _Page
 
 
@@ -40,6 +44,23 @@ def version_of(html: str) -> str:
     match = re.search(r'name="expected_version" value="(\d+)"', html)
     assert match
     return match.group(1)
+
+
+@contextmanager
+def statements_run(app: Flask) -> Iterator[list[str]]:
+    """The SQL statements the app runs inside the block (the test app's read engine is this
+    engine with other options, so its statements are seen too)."""
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    engine = web_db.engine(app)
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
 
 
 def submit_for_review(drafter: FlaskClient, document: int) -> None:
@@ -233,28 +254,16 @@ def test_a_write_in_another_cluster_keeps_the_pages_of_this_one(app: Flask) -> N
 
 
 def test_a_served_page_costs_one_statement_and_a_deactivated_user_gets_none(app: Flask) -> None:
-    from sqlalchemy import event
-
-    from web import db as web_db
     from workflow.services import admin
 
     document = doc_id(app)
     reader = login(app, signer("VPHU-MD"))
     reader.get(f"/documents/{document}")
-    statements: list[str] = []
-
-    def record(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
-        statements.append(statement)
-
-    engine = web_db.engine(app)
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with statements_run(app) as statements:
         hits = cache(app).hits
         assert reader.get(f"/documents/{document}").status_code == 200
         assert cache(app).hits == hits + 1
         assert len(statements) == 1, statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
     session = app.extensions["thidua.sessionmaker"]()
     admin.set_active(session, None, signer("VPHU-MD"), False)
@@ -268,9 +277,6 @@ def test_a_served_page_costs_one_statement_and_a_deactivated_user_gets_none(app:
 def test_a_bearer_read_served_from_the_cache_is_one_statement_and_a_revoked_token_none(
     app: Flask,
 ) -> None:
-    from sqlalchemy import event
-
-    from web import db as web_db
     from workflow.services import create_token, revoke_tokens
 
     document = doc_id(app)
@@ -282,22 +288,13 @@ def test_a_bearer_read_served_from_the_cache_is_one_statement_and_a_revoked_toke
     mine = {"Authorization": f"Bearer {token}"}
     first = api.get(f"/api/documents/{document}", headers=mine)
     assert first.status_code == 200
-    statements: list[str] = []
-
-    def record(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
-        statements.append(statement)
-
-    engine = web_db.engine(app)
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with statements_run(app) as statements:
         hits = cache(app).hits
         second = api.get(f"/api/documents/{document}", headers=mine)
         assert second.status_code == 200
         assert cache(app).hits == hits + 1
         assert second.get_json() == first.get_json()
         assert len(statements) == 1, statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
     # Another member's token never gets this member's page.
     theirs = api.get(f"/api/documents/{document}", headers={"Authorization": f"Bearer {other}"})
