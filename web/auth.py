@@ -33,7 +33,7 @@ from web import db, page_cache
 from web.i18n import LANGUAGES
 from web.ids import db_int
 from web.labels import ROLE_LABELS
-from web.security import login_limiter
+from web.security import login_limits
 from workflow import models
 from workflow.services import auth as auth_service
 
@@ -162,9 +162,11 @@ def login():  # type: ignore[no-untyped-def]
     if request.method == "POST":
         username = (request.form.get("username") or "").strip()
         password = request.form.get("password") or ""
-        limiter = login_limiter(current_app)
-        keys = (f"ip:{request.remote_addr}", f"user:{username.lower()}")
-        wait = limiter.blocked_for(*keys)
+        session_db = db.get_session()
+        user_key = f"user:{username.lower()}"
+        keys = (f"ip:{request.remote_addr}", user_key)
+        limits = login_limits(current_app)
+        wait = auth_service.login_wait(session_db, keys, **limits)
         if wait > 0:
             error = _(
                 "Quá nhiều lần đăng nhập sai. Vui lòng thử lại sau %(m)d phút.",
@@ -172,13 +174,16 @@ def login():  # type: ignore[no-untyped-def]
             )
             status = 429
         else:
-            user = auth_service.authenticate(db.get_session(), username, password)
+            user = auth_service.authenticate(session_db, username, password)
             if user is None:
-                limiter.fail(*keys)
+                # Committed with the 401 page, so every worker process counts it.
+                auth_service.record_login_failure(
+                    session_db, keys, secret=limits["secret"], window=limits["window"]
+                )
                 error = _("Tên đăng nhập hoặc mật khẩu không đúng.")
                 status = 401
             else:
-                limiter.reset(f"user:{username.lower()}")
+                auth_service.clear_login_failures(session_db, [user_key], secret=limits["secret"])
                 lang = session.get("lang")
                 # A brand-new session: whatever an attacker planted before login is gone.
                 session.clear()

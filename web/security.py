@@ -1,11 +1,9 @@
-"""HTTP hardening: security headers on every response and a small in-process login limiter."""
+"""HTTP hardening: security headers on every response, and the sign-in limits."""
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import deque
-from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
 
 from flask import Flask, Response, request
 
@@ -55,59 +53,18 @@ def add_security_headers(response: Response) -> Response:
     return response
 
 
-class LoginLimiter:
-    """Sliding-window counter of failed logins per key (client address and username).
-
-    In-process on purpose: no external store to run. Behind several gunicorn workers each
-    worker counts on its own, which still caps guessing at workers x limit per window.
-    """
-
-    def __init__(
-        self,
-        limit: int = 5,
-        window_seconds: float = 300.0,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.limit = limit
-        self.window = window_seconds
-        self._clock = clock
-        self._failures: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def _recent(self, key: str) -> deque[float]:
-        now = self._clock()
-        entries = self._failures.setdefault(key, deque())
-        while entries and now - entries[0] > self.window:
-            entries.popleft()
-        return entries
-
-    def blocked_for(self, *keys: str) -> float:
-        """Seconds until another attempt is allowed for any of ``keys`` (0 when allowed)."""
-        with self._lock:
-            wait = 0.0
-            for key in keys:
-                entries = self._recent(key)
-                if len(entries) >= self.limit:
-                    wait = max(wait, self.window - (self._clock() - entries[0]))
-            return wait
-
-    def fail(self, *keys: str) -> None:
-        with self._lock:
-            for key in keys:
-                self._recent(key).append(self._clock())
-
-    def reset(self, *keys: str) -> None:
-        with self._lock:
-            for key in keys:
-                self._failures.pop(key, None)
-
-
 def init_app(app: Flask) -> None:
     app.after_request(add_security_headers)
-    app.extensions["thidua.login_limiter"] = LoginLimiter(
-        limit=app.config["LOGIN_RATE_LIMIT"], window_seconds=app.config["LOGIN_RATE_WINDOW"]
-    )
 
 
-def login_limiter(app: Flask) -> LoginLimiter:
-    return app.extensions["thidua.login_limiter"]
+def login_limits(app: Flask) -> dict[str, Any]:
+    """The keyword arguments of ``workflow.services.login_wait`` for this app: at most
+    ``LOGIN_RATE_LIMIT`` failed sign-ins per client address and per username in
+    ``LOGIN_RATE_WINDOW`` seconds, counted in the database by every worker process, under
+    digests keyed with the session secret."""
+    secret = app.secret_key
+    return {
+        "secret": secret.encode() if isinstance(secret, str) else bytes(secret or b""),
+        "limit": int(app.config["LOGIN_RATE_LIMIT"]),
+        "window": timedelta(seconds=float(app.config["LOGIN_RATE_WINDOW"])),
+    }

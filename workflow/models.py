@@ -211,6 +211,19 @@ class ApiToken(Base):
     user: Mapped[User] = relationship()
 
 
+class LoginFailure(Base):
+    """A failed sign-in, counted under a key (the client's address, the username typed).
+
+    In the database so that every worker process counts the same failures. Only a keyed
+    digest of the key is stored: a username field sometimes receives a password."""
+
+    __tablename__ = "login_failures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key_digest: Mapped[str] = mapped_column(String(64), index=True)
+    failed_at: Mapped[datetime] = mapped_column(index=True)
+
+
 class CertificateAuthorityRecord(Base):
     """The deployment CA. Its key is encrypted under the instance's CA master secret."""
 

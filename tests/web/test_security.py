@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
+from pathlib import Path
 
 from flask import Flask
+from sqlalchemy import select
 
-from tests.web.conftest import PASSWORD, login
-from web.security import LoginLimiter
+from tests.web.conftest import PASSWORD, login, make_app
+from web import db as web_db
+from workflow.models import LoginFailure
 
 
 def test_security_headers_on_html_and_json(client) -> None:  # type: ignore[no-untyped-def]
@@ -78,14 +82,49 @@ def test_wrong_password_is_refused_and_then_rate_limited(app: Flask) -> None:
     assert "Quá nhiều lần đăng nhập sai" in response.get_data(as_text=True)
 
 
-def test_limiter_window_expires() -> None:
-    now = [0.0]
-    limiter = LoginLimiter(limit=2, window_seconds=10, clock=lambda: now[0])
-    limiter.fail("k")
-    limiter.fail("k")
-    assert limiter.blocked_for("k") > 0
-    now[0] = 11
-    assert limiter.blocked_for("k") == 0
+def test_the_login_limit_holds_across_worker_processes(app: Flask, tmp_path: Path) -> None:
+    """Each gunicorn worker is its own process: failures are counted in the database, so
+    five failures spread over two workers block the sixth attempt on both."""
+    other_worker = make_app(
+        tmp_path / "worker-2", web_db.engine(app), app.config["THIDUA_CONFIG"].ca_master_secret
+    )
+    for worker in (app, other_worker, app, other_worker, app):
+        wrong = worker.test_client().post(
+            "/login", data={"username": "vphu-md-signer", "password": "sai"}
+        )
+        assert wrong.status_code == 401
+    for worker in (app, other_worker):
+        right = worker.test_client().post(
+            "/login", data={"username": "vphu-md-signer", "password": PASSWORD}
+        )
+        assert right.status_code == 429
+    # Another user from the same address is held back too (the address is a key).
+    assert login_status(app, "vphu-uh-drafter", PASSWORD) == 429
+
+
+def login_status(app: Flask, username: str, password: str) -> int:
+    reply = app.test_client().post("/login", data={"username": username, "password": password})
+    return reply.status_code
+
+
+def test_failed_logins_are_stored_only_as_keyed_digests(app: Flask) -> None:
+    typed = "mat-khau-go-nham-vao-o-ten"  # a password typed into the username field
+    assert login_status(app, typed, "x") == 401
+    with web_db.engine(app).connect() as conn:
+        rows = conn.execute(select(LoginFailure.key_digest)).scalars().all()
+    assert len(rows) == 2  # the address and the username
+    assert all(len(digest) == 64 and typed not in digest for digest in rows)
+    plain = hashlib.sha256(f"user:{typed}".encode()).hexdigest()
+    assert plain not in rows  # keyed: not a bare hash anyone can recompute from a guess
+
+
+def test_a_successful_login_clears_its_username_only(app: Flask) -> None:
+    for _ in range(4):
+        assert login_status(app, "vphu-md-signer", "sai") == 401
+    assert login_status(app, "vphu-md-signer", PASSWORD) == 302
+    # The username starts afresh; the address still carries its four failures.
+    assert login_status(app, "vphu-md-signer", "sai") == 401
+    assert login_status(app, "vphu-md-signer", PASSWORD) == 429
 
 
 def test_login_starts_a_new_session(app: Flask) -> None:

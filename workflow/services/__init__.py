@@ -9,6 +9,9 @@ Authentication
         (light: ``bind`` is the session or a plain connection)
     create_token(session, actor | None, username) -> str          (shown once; hashed at rest)
     revoke_tokens(session, actor | None, username) -> int
+    login_wait(session, keys, *, secret, limit, window) -> seconds   (failed sign-ins, shared
+    record_login_failure(session, keys, *, secret, window)            by every worker process)
+    clear_login_failures(session, keys, *, secret)
 
 Reading
     view_scope(session, actor) -> ViewScope(structure_seq, cluster_ids)
@@ -76,7 +79,10 @@ from workflow.services.admin import (
 from workflow.services.auth import (
     active_user_id,
     authenticate,
+    clear_login_failures,
     create_token,
+    login_wait,
+    record_login_failure,
     revoke_tokens,
     token_user_id,
     user_for_token,
@@ -145,6 +151,7 @@ __all__ = [
     "can_see_term",
     "cancel",
     "check_content",
+    "clear_login_failures",
     "comment",
     "comments",
     "concur",
@@ -171,7 +178,9 @@ __all__ = [
     "list_credentials",
     "list_units",
     "list_users",
+    "login_wait",
     "open_signing",
+    "record_login_failure",
     "reference_code",
     "register_certificate",
     "request_changes",

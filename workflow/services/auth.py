@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import unicodedata
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Select, bindparam, select, update
+from sqlalchemy import Connection, Select, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from workflow.audit import append_event
 from workflow.clock import aware
 from workflow.errors import NotFound, PermissionDenied
-from workflow.models import ApiToken, User
+from workflow.models import ApiToken, LoginFailure, User
 from workflow.security import (
     TOKEN_PREFIX,
     hash_password,
@@ -140,3 +143,63 @@ def revoke_tokens(
         .values(revoked_at=now)
     )
     return int(result.rowcount or 0)
+
+
+# --- sign-in attempts ---------------------------------------------------------------------
+# Counted in the database, so every worker process sees the same failures; stored as a keyed
+# digest (HMAC-SHA-256 under the caller's secret), never the address or the text typed.
+
+
+def _login_digests(keys: Sequence[str], secret: bytes) -> list[str]:
+    return [hmac.new(secret, key.encode("utf-8"), hashlib.sha256).hexdigest() for key in keys]
+
+
+def login_wait(
+    session: Session,
+    keys: Sequence[str],
+    *,
+    secret: bytes,
+    limit: int,
+    window: timedelta,
+    now: datetime | None = None,
+) -> float:
+    """Seconds until another sign-in may be tried: 0 while every key has had fewer than
+    ``limit`` failures in the last ``window``, else until enough of them have aged out."""
+    now = aware(now)
+    wait = 0.0
+    for digest in _login_digests(keys, secret):
+        recent = session.scalars(
+            select(LoginFailure.failed_at)
+            .where(LoginFailure.key_digest == digest, LoginFailure.failed_at > now - window)
+            .order_by(LoginFailure.failed_at.desc())
+            .limit(limit)
+        ).all()
+        if limit <= 0 or len(recent) >= limit:
+            # Allowed again when the oldest of the last ``limit`` failures leaves the window.
+            freed = aware(recent[-1]) + window if recent else now
+            wait = max(wait, (freed - now).total_seconds())
+    return wait
+
+
+def record_login_failure(
+    session: Session,
+    keys: Sequence[str],
+    *,
+    secret: bytes,
+    window: timedelta,
+    now: datetime | None = None,
+) -> None:
+    """Count one failed sign-in under each key; failures older than ``window`` are dropped
+    (whatever their key: random usernames must not grow the table without end)."""
+    now = aware(now)
+    session.execute(delete(LoginFailure).where(LoginFailure.failed_at <= now - window))
+    session.add_all(
+        LoginFailure(key_digest=digest, failed_at=now) for digest in _login_digests(keys, secret)
+    )
+    session.flush()
+
+
+def clear_login_failures(session: Session, keys: Sequence[str], *, secret: bytes) -> None:
+    """Forget the failures counted under ``keys`` (a successful sign-in clears its username)."""
+    digests = _login_digests(keys, secret)
+    session.execute(delete(LoginFailure).where(LoginFailure.key_digest.in_(digests)))
