@@ -126,15 +126,10 @@ def _page_context(document_id: int) -> dict[str, Any]:
     triggers = queries.allowed_triggers(
         session, who, doc, decisions=decision_rows, signatures=signatures
     )
-    sigs_by_code = {}
-    voided = []
-    for sig in signatures:
-        if sig.voided_at is not None:
-            voided.append(sig)
-        elif frozen is not None and sig.version_id == frozen.id:
-            sigs_by_code[sig.unit.code] = sig
+    live = queries.frozen_signatures(doc, signatures)
+    voided = [sig for sig in signatures if sig.voided_at is not None]
     members = [
-        {"unit": u, "signature": sigs_by_code.get(u.code), "decision": decisions.get(u.id)}
+        {"unit": u, "signature": live.get(u.id), "decision": decisions.get(u.id)}
         for u in doc.term.member_units
     ]
     comments = queries.comments(session, who, doc.id)

@@ -66,9 +66,7 @@ class ViewScope:
 def view_scope(session: Session, actor: User) -> ViewScope:
     """The actor's scope now. Reads the structure version first, so that a change landing
     while the clusters are listed shows as a newer version in ``scope_version``."""
-    structure = session.connection().scalar(
-        select(AuditChainHead.structure_seq).where(AuditChainHead.id == 1)
-    )
+    structure = session.connection().scalar(select(_STRUCTURE))
     terms = visible_term_ids(session, current_actor(session, actor))
     if terms is None:
         return ViewScope(int(structure or 0), None)
@@ -103,15 +101,25 @@ def _checked(scope: ViewScope, structure: int, seq: int) -> tuple[int, int] | No
     return int(structure), int(seq)
 
 
+def _versioned(
+    bind: Session | Connection,
+    scope: ViewScope,
+    of_all: Select[Any],
+    of_clusters: Select[Any],
+    params: dict[str, Any],
+) -> Any:
+    """The first row of ``of_all`` (an admin's scope) or ``of_clusters`` (the scope's own
+    clusters), whose last two columns are the structure seq and the data seq."""
+    if scope.cluster_ids is None:
+        return connection_of(bind).execute(of_all, params).first()
+    return connection_of(bind).execute(of_clusters, {**params, "ids": scope.cluster_ids}).first()
+
+
 def scope_version(bind: Session | Connection, scope: ViewScope) -> tuple[int, int] | None:
     """``(structure_seq, data_seq)`` of the scope now, in one statement: a key for anything
     derived from what the scope's actor sees. None when the structure has moved since the
     scope was taken (take a new scope)."""
-    conn = connection_of(bind)
-    if scope.cluster_ids is None:
-        row = conn.execute(_VERSION_OF_ALL).one()
-    else:
-        row = conn.execute(_VERSION_OF_CLUSTERS, {"ids": scope.cluster_ids}).one()
+    row = _versioned(bind, scope, _VERSION_OF_ALL, _VERSION_OF_CLUSTERS, {})
     return _checked(scope, *row)
 
 
@@ -120,12 +128,13 @@ def active_with_scope_version(
 ) -> tuple[bool, tuple[int, int] | None]:
     """Whether the user exists and is active, and ``scope_version`` of their scope, in one
     statement: the two reads of a signed-in page served from a cache."""
-    params: dict[str, Any] = {"user_id": user_id}
-    if scope.cluster_ids is None:
-        stmt = _ACTIVE_AND_VERSION_OF_ALL
-    else:
-        stmt, params["ids"] = _ACTIVE_AND_VERSION_OF_CLUSTERS, scope.cluster_ids
-    row = connection_of(bind).execute(stmt, params).first()
+    row = _versioned(
+        bind,
+        scope,
+        _ACTIVE_AND_VERSION_OF_ALL,
+        _ACTIVE_AND_VERSION_OF_CLUSTERS,
+        {"user_id": user_id},
+    )
     if row is None or not row[0]:
         return False, None
     return True, _checked(scope, row[1], row[2])
@@ -141,11 +150,7 @@ def token_with_scope_version(
     params = token_params(token)
     if params is None:
         return None, None
-    if scope.cluster_ids is None:
-        stmt = _TOKEN_AND_VERSION_OF_ALL
-    else:
-        stmt, params["ids"] = _TOKEN_AND_VERSION_OF_CLUSTERS, scope.cluster_ids  # type: ignore[assignment]
-    row = connection_of(bind).execute(stmt, params).first()
+    row = _versioned(bind, scope, _TOKEN_AND_VERSION_OF_ALL, _TOKEN_AND_VERSION_OF_CLUSTERS, params)
     if row is None:
         return None, None
     return int(row[0]), _checked(scope, row[1], row[2])
@@ -255,13 +260,7 @@ def allowed_triggers(
     that has already read the current version's ``decisions`` and the document's
     ``signatures`` passes them, so they are not read again.
     """
-    signed = None
-    if signatures is not None:
-        signed = frozenset(
-            s.unit_id
-            for s in signatures
-            if s.voided_at is None and s.version_id == document.frozen_version_id
-        )
+    signed = None if signatures is None else frozenset(frozen_signatures(document, signatures))
     return _allowed_triggers(
         session,
         current_actor(session, actor),
@@ -497,6 +496,16 @@ def document_signatures(session: Session, document: Document) -> list[Signature]
     )
 
 
+def frozen_signatures(document: Document, signatures: list[Signature]) -> dict[int, Signature]:
+    """The live signatures of the document's frozen version among ``signatures`` (from
+    ``document_signatures``), by member unit id."""
+    return {
+        s.unit_id: s
+        for s in signatures
+        if s.voided_at is None and s.version_id == document.frozen_version_id
+    }
+
+
 def signature_progress(
     session: Session, document: Document, signatures: list[Signature] | None = None
 ) -> SignatureProgress:
@@ -504,11 +513,7 @@ def signature_progress(
     caller has them already."""
     members = document.term.member_units
     all_sigs = signatures if signatures is not None else document_signatures(session, document)
-    live = {
-        s.unit_id: s
-        for s in all_sigs
-        if s.voided_at is None and s.version_id == document.frozen_version_id
-    }
+    live = frozen_signatures(document, all_sigs)
     units = []
     for unit in members:
         sig = live.get(unit.id)
