@@ -40,7 +40,7 @@ def init_app(app: Flask) -> None:
 
 def _read_engine(engine: Engine, *, shared: bool) -> Engine:
     """Connections for GET and HEAD: autocommit, so a page served from the cache costs its
-    two statements and no BEGIN, COMMIT or checkout ping (five round trips become two).
+    one statement and no BEGIN, COMMIT or checkout ping.
 
     A pool of its own keeps connections in that mode (switching a pooled connection back and
     forth costs more than the round trips). Without the ping, a connection that died with a
