@@ -22,7 +22,6 @@ import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import NamedTuple
 
 from signing.errors import BundleError
 
@@ -78,143 +77,11 @@ class ZipContents:
     files: dict[str, bytes]
 
 
-class _Entry(NamedTuple):
-    """One central-directory record, with the fields the checks below use (named as in
-    zipfile.ZipInfo, whose reading of the directory this mirrors). A named tuple: a
-    bundle has dozens of entries, and a frozen dataclass is several times slower to make."""
-
-    filename: str  # cut at the first NUL, as zipfile does
-    orig_filename: str
-    flag_bits: int
-    compress_type: int
-    crc: int  # ZipInfo.CRC
-    compress_size: int
-    file_size: int
-    header_offset: int  # from the start of ``data`` (a prefix before the zip counted)
-    external_attr: int
-
-    @classmethod
-    def from_info(cls, info: zipfile.ZipInfo) -> _Entry:
-        return cls(
-            info.filename,
-            info.orig_filename,
-            info.flag_bits,
-            info.compress_type,
-            info.CRC,
-            info.compress_size,
-            info.file_size,
-            info.header_offset,
-            info.external_attr,
-        )
-
-
-_END = struct.Struct("<4s4H2LH")
-_CENTRAL = struct.Struct("<4s4B4HL2L5H2L")
-_ZIP64_LOCATOR_SIZE = 20
-_ZIP64_MARK = 0xFFFF_FFFF
-_MAX_EXTRACT_VERSION = 63  # zipfile.MAX_EXTRACT_VERSION
-
-
-class _NeedsZipfile(Exception):
-    """The archive uses Zip64 records: read its directory with zipfile instead."""
-
-
-def _directory(data: bytes) -> tuple[list[_Entry], int]:
-    """(entries, start of the central directory), as zipfile reads them.
-
-    zipfile's directory reading builds a ZipInfo per entry through a file object and costs
-    more than the rest of a bundle's reading; this reads the same records straight from the
-    bytes, with the same rules (where the end record is found, a prefix before the zip, the
-    extra-field framing, the version limit). Zip64 archives, which a bundle never needs but
-    another archiver may write, are handed to zipfile itself."""
-    try:
-        return _read_directory(data)
-    except _NeedsZipfile:
-        pass
+def _directory(data: bytes) -> tuple[list[zipfile.ZipInfo], int]:
+    """(entries, start of the central directory), read by zipfile. Entry offsets count from
+    the start of ``data``, a prefix before the zip (a self-extracting archive) included."""
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        entries = [_Entry.from_info(info) for info in archive.infolist()]
-        return entries, archive.start_dir
-
-
-def _end_record(data: bytes) -> tuple[int, tuple[int, ...]]:
-    """Where the end-of-central-directory record is and its fields (zipfile._EndRecData)."""
-    size = len(data)
-    tail = data[-_END.size :]
-    if size >= _END.size and tail[:4] == b"PK\x05\x06" and tail[-2:] == b"\x00\x00":
-        position = size - _END.size
-    else:
-        # Else the record is followed by a comment; the last signature is taken.
-        position = data.rfind(b"PK\x05\x06", max(size - (1 << 16) - _END.size, 0))
-        if position < 0 or position + _END.size > size:
-            raise zipfile.BadZipFile("File is not a zip file")
-    if (
-        position < _ZIP64_LOCATOR_SIZE
-        or data[position - _ZIP64_LOCATOR_SIZE : position - _ZIP64_LOCATOR_SIZE + 4]
-        == b"PK\x06\x07"
-    ):
-        raise _NeedsZipfile
-    return position, _END.unpack_from(data, position)
-
-
-def _read_directory(data: bytes) -> tuple[list[_Entry], int]:
-    position, end = _end_record(data)
-    size_cd, offset_cd = end[5], end[6]
-    # Non-zero when other bytes precede the zip (a self-extracting archive); offsets in the
-    # directory are then relative to the zip's own start.
-    concat = position - size_cd - offset_cd
-    start_dir = offset_cd + concat
-    if start_dir < 0:
-        raise zipfile.BadZipFile("Bad offset for central directory")
-    directory = data[start_dir : start_dir + size_cd]
-    entries = []
-    pos, head, available = 0, _CENTRAL.size, len(directory)
-    while pos < size_cd:
-        if pos + head > available:
-            raise zipfile.BadZipFile("Truncated central directory")
-        record = _CENTRAL.unpack_from(directory, pos)
-        if record[0] != b"PK\x01\x02":
-            raise zipfile.BadZipFile("Bad magic number for central directory")
-        name_end = pos + head + record[12]
-        extra_end = name_end + record[13]
-        raw_name = directory[pos + head : name_end]
-        pos = extra_end + record[14]
-        flags = record[5]
-        if raw_name.isascii():  # the usual case; both encodings read ASCII as ASCII
-            name = raw_name.decode("ascii")
-        else:  # the cp437 codec is slow pure Python
-            name = raw_name.decode("utf-8" if flags & 0x800 else "cp437")
-        if record[3] > _MAX_EXTRACT_VERSION:
-            raise NotImplementedError(f"zip file version {record[3] / 10:.1f}")
-        compress_size, file_size, offset = record[10], record[11], record[18]
-        if _ZIP64_MARK in (compress_size, file_size, offset):
-            raise _NeedsZipfile
-        if extra_end > name_end:
-            _check_extra(directory[name_end:extra_end])
-        cut = name.find("\x00")
-        entries.append(
-            _Entry(
-                name if cut < 0 else name[:cut],
-                name,
-                flags,
-                record[6],
-                record[9],
-                compress_size,
-                file_size,
-                offset + concat,
-                record[17],
-            )
-        )
-    return entries, start_dir
-
-
-def _check_extra(extra: bytes) -> None:
-    """The extra field must be well-framed (zipfile.ZipInfo._decodeExtra refuses it too)."""
-    pos = 0
-    while len(extra) - pos >= 4:
-        (length,) = struct.unpack_from("<H", extra, pos + 2)
-        if pos + 4 + length > len(extra):
-            raise zipfile.BadZipFile("Corrupt extra field")
-        pos += 4 + length
+        return archive.infolist(), archive.start_dir
 
 
 def check_member_name(name: str, limits: ZipLimits = DEFAULT_LIMITS) -> list[str]:
@@ -246,7 +113,7 @@ def _checked_parts(name: str, limits: ZipLimits) -> list[str]:
     return parts
 
 
-def _entry_kind(info: _Entry) -> str:
+def _entry_kind(info: zipfile.ZipInfo) -> str:
     """'dir' or 'file'; anything else (symlink, device, fifo) is refused."""
     # Unix mode bits live in the high half; checked whatever system the archiver claims,
     # since an extractor that honours them would otherwise create the link.
@@ -281,8 +148,8 @@ def read_zip(data: bytes, limits: ZipLimits = DEFAULT_LIMITS) -> ZipContents:
     if len(data) < 22 or data.rfind(b"PK\x05\x06", max(0, len(data) - 65557)) < 0:
         raise BundleError("tệp không phải là gói zip (không thấy thư mục trung tâm zip)")
     try:
-        # The central directory, read as zipfile reads it; entries are then inflated below,
-        # straight from the bytes.
+        # zipfile reads the central directory; the entries are inflated below, straight
+        # from the bytes, after the directory has passed every check.
         infos, directory_start = _directory(data)
     except _ZIP_ERRORS as exc:
         raise BundleError(f"tệp zip hỏng hoặc bị cắt cụt: {exc}") from None
@@ -296,7 +163,7 @@ def read_zip(data: bytes, limits: ZipLimits = DEFAULT_LIMITS) -> ZipContents:
     return ZipContents(top=top, files=contents)
 
 
-def _check_directory(infos: list[_Entry], limits: ZipLimits) -> list[_Entry]:
+def _check_directory(infos: list[zipfile.ZipInfo], limits: ZipLimits) -> list[zipfile.ZipInfo]:
     """Check the central directory before decompressing anything; return the file entries."""
     if len(infos) > limits.max_entries:
         raise BundleError(f"gói có quá nhiều mục: {len(infos)}, tối đa {limits.max_entries}")
@@ -343,7 +210,7 @@ def _check_directory(infos: list[_Entry], limits: ZipLimits) -> list[_Entry]:
     return files
 
 
-def _single_top(infos: list[_Entry]) -> str:
+def _single_top(infos: list[zipfile.ZipInfo]) -> str:
     tops = {info.filename.split("/", 1)[0] for info in infos}
     if len(tops) != 1:
         raise BundleError(
@@ -363,7 +230,7 @@ def _single_top(infos: list[_Entry]) -> str:
 _LOCAL_HEADER = struct.Struct("<4s5H3L2H")
 
 
-def _local_header(data: bytes, info: _Entry) -> tuple[int, int]:
+def _local_header(data: bytes, info: zipfile.ZipInfo) -> tuple[int, int]:
     """Check an entry's local header against its central-directory record; return the span
     (start, end) of its compressed data."""
     offset = info.header_offset
@@ -391,7 +258,7 @@ def _local_header(data: bytes, info: _Entry) -> tuple[int, int]:
 
 
 def _data_spans(
-    data: bytes, infos: list[_Entry], directory_start: int
+    data: bytes, infos: list[zipfile.ZipInfo], directory_start: int
 ) -> dict[str, tuple[int, int]]:
     """Where each entry's compressed data lies. Entries must not share bytes (the
     "overlapping files" zip bomb) nor run into the central directory."""
@@ -406,7 +273,7 @@ def _data_spans(
     return spans
 
 
-def _read_entry(raw: bytes, info: _Entry, limits: ZipLimits) -> bytes:
+def _read_entry(raw: bytes, info: zipfile.ZipInfo, limits: ZipLimits) -> bytes:
     """Inflate one entry's compressed bytes, never more than its declared size (nor the
     per-entry limit), and check its length and CRC-32."""
     if len(raw) != info.compress_size:
@@ -424,7 +291,7 @@ def _read_entry(raw: bytes, info: _Entry, limits: ZipLimits) -> bytes:
             raise BundleError(f"mục nén hỏng hoặc lớn hơn kích thước khai báo: {info.filename!r}")
     if len(content) != info.file_size:
         raise BundleError(f"kích thước mục khác giá trị khai báo: {info.filename!r}")
-    if zlib.crc32(content) != info.crc:
+    if zlib.crc32(content) != info.CRC:
         raise BundleError(f"mục hỏng (CRC-32 không khớp): {info.filename!r}")
     return content
 
