@@ -17,10 +17,7 @@ import documents
 from workflow import blobs
 from workflow.clock import aware
 from workflow.config import DEFAULT_PUBLIC_URL
-from workflow.errors import (
-    ValidationError,
-    WorkflowError,
-)
+from workflow.errors import InvalidTransition, ValidationError, WorkflowError
 from workflow.models import (
     Document,
     DocumentVersion,
@@ -489,8 +486,6 @@ def fire(
         comment(session, actor, document_id, anchor or "", text or "", unit_code=unit_code, now=now)
         return load_document(session, current_actor(session, actor), document_id)
     document = load_document(session, current_actor(session, actor), document_id)
-    from workflow.errors import InvalidTransition
-
     raise InvalidTransition(
         f"Thao tác '{trigger}' không tồn tại.", trigger=str(trigger), state=document.state
     )
