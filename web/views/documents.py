@@ -43,6 +43,11 @@ from workflow.errors import (
 from workflow.services import drafting, queries
 
 bp = Blueprint("documents", __name__, url_prefix="/documents")
+# Refusals a form shows in place, with the status their class declares (web.errors);
+# anything else goes to the app's error handlers.
+_REFUSALS = (ConflictError, GuardFailed, ValidationError, InvalidTransition)
+# Signing with a PIN can also meet a wrong PIN (422) or a locked credential (423).
+_SIGNING_REFUSALS = (*_REFUSALS, WrongPinError, CredentialLocked)
 
 MAX_P7S_BYTES = 256 * 1024
 
@@ -218,7 +223,7 @@ def fire_trigger(document_id: int, trigger: str):  # type: ignore[no-untyped-def
         return redirect(url_for(f"documents.{trigger}", document_id=document_id), code=307)
     try:
         fire(document_id, trigger, inputs_from(request.form))
-    except (ConflictError, GuardFailed, ValidationError, InvalidTransition) as exc:
+    except _REFUSALS as exc:
         return _rerender_with_error(document_id, trigger, exc, status_for(exc))
     flash(str(DONE_MESSAGES.get(trigger, _("Đã thực hiện."))), "success")
     anchor = "#review" if trigger == "comment" else ""
@@ -252,15 +257,11 @@ def sign(document_id: int):  # type: ignore[no-untyped-def]
                 inp.pin = None
             try:
                 fire(doc.id, "sign", inp)
-            except WrongPinError as exc:
-                db.rollback()
-                error, tries_left, status = exc.message, exc.tries_left, 422
-            except CredentialLocked as exc:
-                db.rollback()
-                error, status = exc.message, 423
-            except (ConflictError, GuardFailed, ValidationError, InvalidTransition) as exc:
+            except _SIGNING_REFUSALS as exc:
                 db.rollback()
                 error, status = exc.message, status_for(exc)
+                if isinstance(exc, WrongPinError):
+                    tries_left = exc.tries_left
             else:
                 flash(str(DONE_MESSAGES["sign"]), "success")
                 return redirect(url_for("documents.show", document_id=doc.id))
@@ -297,13 +298,7 @@ def approve(document_id: int):  # type: ignore[no-untyped-def]
             if doc.kind != "nomination" and not inp.decision_number:
                 inp.decision_number, inp.decision_date = None, None
             fire(doc.id, "approve", inp)
-        except WrongPinError as exc:
-            db.rollback()
-            error, status = exc.message, 422
-        except CredentialLocked as exc:
-            db.rollback()
-            error, status = exc.message, 423
-        except (ConflictError, GuardFailed, ValidationError, InvalidTransition) as exc:
+        except _SIGNING_REFUSALS as exc:
             db.rollback()
             error, status = exc.message, status_for(exc)
         else:
