@@ -10,9 +10,12 @@ database on the server of ``THIDUA_BENCH_PG_ADMIN_URL`` (default
 Alembic migrations, seeds it with COPY (bench/_seed.py), counts the SQL statements of one
 request per page in process, then starts gunicorn on a free loopback port serving
 ``bench._wsgi:application`` (the real app plus a bare Flask page, ``/__bare``, as the in-run
-baseline) as the README's production command runs it (4 sync workers), and drives each page
-with 20 concurrent clients (HTTP/1.1 clients that reconnect when a sync worker closes the
-connection, and send back the session cookie the server sets, as a browser does).
+baseline) as the README's production command runs it (4 sync workers). With both scales
+served side by side, it drives each page with 20 concurrent clients (HTTP/1.1 clients that
+reconnect when a sync worker closes the connection, and send back the session cookie the
+server sets, as a browser does), in interleaved rounds: every page of both scales, the bare
+page included, gets a share of the requests in each round, so the ratios the targets compare
+are measured over the same minutes of this shared machine.
 
 Pages, all as the signer of cluster 1 (a member unit with work waiting): ``/`` (inbox),
 ``/documents/<id>`` (the pledge being signed), ``/archive``, ``/api/documents/<id>``
@@ -26,12 +29,14 @@ first request of each worker a page is a hit until the next audited write.
 Targets (issue 6): inbox and document p95 <= 50 ms and <= 3x bare; full-scale p95 <= 1.5x
 small-scale; queries per page equal at both scales. Not part of the test suite.
 Options: ``--requests N`` per client per page (default 100: 2,000 samples per p95, a few
-seconds per page, so one hiccup of a shared machine does not make the tail), ``--clients``
+seconds per page, so one hiccup of a shared machine does not make the tail), ``--rounds``
+(5: the requests of each page are spread over that many rounds), ``--clients``
 (20), ``--workers``/``--threads`` of gunicorn (4/1: sync workers; ``--threads`` above 1 runs
 gthread workers with keep-alive), ``--keep`` (keep the databases),
 ``--no-page-cache`` (every request builds its page from the database), ``--writes-per-s R``
-(at full scale, R audited writes a second in clusters 2..125 while the pages are driven:
-comments on their nominations, through the workflow services, from a separate process).
+(R audited writes a second in clusters 2..125 of the full scale while the pages of both
+scales are driven: comments on their nominations, through the workflow services, from a
+separate process).
 """
 
 from __future__ import annotations
@@ -52,6 +57,7 @@ import threading
 import time
 import uuid
 from contextlib import ExitStack, closing
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -212,6 +218,26 @@ def write_elsewhere(url: str, per_s: float, stop: Any, done: Any) -> None:
     done.value = n
 
 
+def start_writes(url: str, per_s: float) -> tuple[Any, Any, Any] | None:
+    """Start write_elsewhere in its own process if ``per_s`` > 0: (process, stop, done)."""
+    if per_s <= 0:
+        return None
+    stop, done = multiprocessing.Event(), multiprocessing.Value("i", 0)
+    writer = multiprocessing.Process(
+        target=write_elsewhere, args=(url, per_s, stop, done), daemon=True
+    )
+    writer.start()
+    return writer, stop, done
+
+
+def stop_writes(started: tuple[Any, Any, Any]) -> int:
+    """Stop the writer; the number of writes it made."""
+    writer, stop, done = started
+    stop.set()
+    writer.join(30)
+    return int(done.value)
+
+
 # --- gunicorn and the HTTP clients ----------------------------------------------------------
 
 
@@ -348,9 +374,20 @@ def p95(samples: list[float]) -> float:
     return round(statistics.quantiles(samples, n=20)[18], 1)
 
 
-def run_scale(
+@dataclass
+class Served:
+    """One scale's database, seeded and served by its own gunicorn, ready to be driven."""
+
+    label: str
+    url: str
+    port: int
+    targets: dict[str, tuple[str, dict[str, str]]]  # page: (path, headers)
+    result: dict[str, Any]
+
+
+def serve_scale(
     label: str, n_clusters: int, args: argparse.Namespace, stack: ExitStack, material: Any
-) -> dict[str, Any]:
+) -> Served:
     name = f"thidua_bench_{label}_{uuid.uuid4().hex[:8]}"
     log(f"[{label}] database {name}")
     url = create_database(name)
@@ -370,39 +407,44 @@ def run_scale(
     stack.callback(stop_gunicorn, proc)
     cookie = {"Cookie": login_cookie(port, actors.signer, actors.password)}
     bearer = {"Authorization": f"Bearer {actors.tokens['signer']}"}
-    targets = {**pages(actors), "bare": "/__bare"}
-    result: dict[str, Any] = {"seed_s": seed_s, "queries": queries, "uncached": uncached}
-    writer = None
-    if args.writes_per_s > 0 and n_clusters > 1:
-        stop, done = multiprocessing.Event(), multiprocessing.Value("i", 0)
-        writer = multiprocessing.Process(
-            target=write_elsewhere, args=(url, args.writes_per_s, stop, done), daemon=True
-        )
-        writer.start()
-    total, elapsed = 0, 0.0
-    for page, path in targets.items():
-        headers = bearer if page == "api" else cookie
+    targets = {
+        page: (path, bearer if page == "api" else cookie)
+        for page, path in {**pages(actors), "bare": "/__bare"}.items()
+    }
+    for path, headers in targets.values():
         drive(port, path, headers, args.clients, 2)  # warm every worker and thread
-        began = time.perf_counter()
-        samples = drive(port, path, headers, args.clients, args.requests)
-        elapsed += time.perf_counter() - began
-        total += len(samples)
-        result[f"{page}_p95_ms"] = p95(samples)
-        log(
-            f"[{label}] {page:<9} p95 {result[f'{page}_p95_ms']:7.1f} ms  ({len(samples)} requests)"
-        )
-    result["requests_per_s"] = round(total / elapsed, 1)
-    if writer is not None:
-        stop.set()
-        writer.join(30)
-        result["writes_elsewhere"] = done.value
-    stop_gunicorn(proc)
-    return result
+    result: dict[str, Any] = {"seed_s": seed_s, "queries": queries, "uncached": uncached}
+    return Served(label, url, port, targets, result)
+
+
+def measure(scales: list[Served], args: argparse.Namespace) -> None:
+    """Drive every page of every scale in ``args.rounds`` interleaved rounds, so that a spell
+    in which the shared machine runs slower falls on the pages, the bare baseline and both
+    scales alike instead of on whichever was being driven then; p95 over all rounds."""
+    samples: dict[tuple[str, str], list[float]] = {}
+    elapsed = dict.fromkeys((scale.label for scale in scales), 0.0)
+    for round_ in range(args.rounds):
+        n = args.requests // args.rounds + (round_ < args.requests % args.rounds)
+        for scale in scales:
+            for page, (path, headers) in scale.targets.items():
+                began = time.perf_counter()
+                got = drive(scale.port, path, headers, args.clients, n)
+                elapsed[scale.label] += time.perf_counter() - began
+                samples.setdefault((scale.label, page), []).extend(got)
+    for scale in scales:
+        total = 0
+        for page in scale.targets:
+            mine = samples[(scale.label, page)]
+            total += len(mine)
+            scale.result[f"{page}_p95_ms"] = p95(mine)
+            log(f"[{scale.label}] {page:<9} p95 {p95(mine):7.1f} ms  ({len(mine)} requests)")
+        scale.result["requests_per_s"] = round(total / elapsed[scale.label], 1)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--requests", type=int, default=100)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=1)
@@ -420,16 +462,25 @@ def main() -> None:
         help="serve every page from the database (THIDUA_PAGE_CACHE_MB=0), for comparison",
     )
     args = parser.parse_args()
+    if not 1 <= args.rounds <= args.requests:
+        parser.error("--rounds must be between 1 and --requests")
     # SIGTERM unwinds like Ctrl-C, so the ExitStack still stops gunicorn and drops the databases.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     loads = [os.getloadavg()[0]]
     with ExitStack() as stack:
         log("making real signatures, a DOCX and the password hash")
         material = make_material(CA_SECRET)
-        small = run_scale("small", SMALL_CLUSTERS, args, stack, material)
+        scales = [
+            serve_scale("small", SMALL_CLUSTERS, args, stack, material),
+            serve_scale("full", args.full_clusters, args, stack, material),
+        ]
         loads.append(os.getloadavg()[0])
-        full = run_scale("full", args.full_clusters, args, stack, material)
+        writer = start_writes(scales[1].url, args.writes_per_s)
+        measure(scales, args)
+        if writer is not None:
+            scales[1].result["writes_elsewhere"] = stop_writes(writer)
         loads.append(os.getloadavg()[0])
+        small, full = (scale.result for scale in scales)
     out = {
         "inbox_p95_ms": full["inbox_p95_ms"],
         "document_p95_ms": full["document_p95_ms"],
