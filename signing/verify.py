@@ -828,6 +828,15 @@ def _elements(contents: bytes) -> list[tuple[tuple[int, int, int], bytes, bytes]
     return out
 
 
+def _single_element(encoded: bytes) -> tuple[tuple[int, int, int], bytes]:
+    """((class, constructed, tag), contents) of the one definite-length element
+    ``encoded`` holds; ValueError for anything else (trailing bytes, an indefinite length)."""
+    class_, method, tag, _header, body, trailer = asn1_parser.parse(encoded, strict=True)
+    if trailer:
+        raise ValueError("indefinite length")
+    return (class_, method, tag), body
+
+
 def _parse_fast(der: bytes) -> _Parsed | None:
     """The same _Parsed as _parse_schema for the shape thidua and openssl produce, or None
     whenever anything differs from that shape (then _parse_schema judges the input).
@@ -835,19 +844,17 @@ def _parse_fast(der: bytes) -> _Parsed | None:
     Not a second ASN.1 parser: the tokenizer is asn1crypto's; this only checks that each
     element has the tag the schema gives it and keeps the exact bytes the checks compare."""
     try:
-        kind, _m, _t, _h, body, trailer = asn1_parser.parse(der, strict=True)
-        if (kind, _m, _t) != _SEQUENCE or trailer:
+        kind, body = _single_element(der)
+        if kind != _SEQUENCE:
             return None
         # ContentInfo: the signed-data OID, then exactly one [0] holding exactly one SEQUENCE.
         if not body.startswith(_ID_SIGNED_DATA):
             return None
-        kind, _m, _t, _h, content, trailer = asn1_parser.parse(
-            body[len(_ID_SIGNED_DATA) :], strict=True
-        )
-        if (kind, _m, _t) != _CTX0_CONS or trailer:
+        kind, content = _single_element(body[len(_ID_SIGNED_DATA) :])
+        if kind != _CTX0_CONS:
             return None
-        kind, _m, _t, _h, signed_data, trailer = asn1_parser.parse(content, strict=True)
-        if (kind, _m, _t) != _SEQUENCE or trailer:
+        kind, signed_data = _single_element(content)
+        if kind != _SEQUENCE:
             return None
         # SignedData: version, digestAlgorithms and a detached id-data encapContentInfo,
         # usually in one of a few exact encodings (a byte prefix made of whole elements reads
@@ -932,10 +939,8 @@ def _certificate_set(contents: bytes) -> tuple[bytes, ...]:
 @bytes_cache(maxsize=8192, max_bytes=4096)
 def _attribute(encoded: bytes) -> tuple[str, bytes] | None:
     """(name, contents of its SET OF values) of one Attribute SEQUENCE, or None when it is
-    not exactly {OBJECT IDENTIFIER, SET}."""
-    _class, _method, _tag, _header, body, trailer = asn1_parser.parse(encoded, strict=True)
-    if trailer:
-        return None
+    not exactly {OBJECT IDENTIFIER, SET} (ValueError when it is not one element)."""
+    _kind, body = _single_element(encoded)
     parts = _elements(body)
     if len(parts) != 2 or parts[0][0] != _OID or parts[1][0] != _SET:
         return None
@@ -1428,10 +1433,10 @@ def _octets(values: bytes) -> bytes:
     """The one OCTET STRING of a single-valued attribute (message-digest). A primitive DER
     encoding is read with the tokenizer; anything else goes through asn1crypto's type."""
     try:
-        class_, method, tag, _header, body, _trailer = asn1_parser.parse(values, strict=True)
+        kind, body = _single_element(values)
     except ValueError:
-        class_ = -1
-    if (class_, method, tag) == _OCTETS:
+        kind = None
+    if kind == _OCTETS:
         return body
     return bytes(_single(values, core.OctetString, "message-digest").native)
 
