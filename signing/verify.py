@@ -24,7 +24,6 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
 from functools import lru_cache
 from typing import Any
 
@@ -54,6 +53,7 @@ from signing._util import (
     utc,
 )
 from signing.errors import FormatError, SigningError
+from signing.validation.status import MESSAGES, Indication, SubIndication
 
 __all__ = [
     "ChainLink",
@@ -72,57 +72,10 @@ MAX_SIGNATURE_BYTES = 1024 * 1024
 MAX_CRL_BYTES = 8 * 1024 * 1024
 
 
-class Indication(StrEnum):
-    TOTAL_PASSED = "TOTAL_PASSED"
-    TOTAL_FAILED = "TOTAL_FAILED"
-    INDETERMINATE = "INDETERMINATE"
-
-
-class SubIndication(StrEnum):
-    # TOTAL_FAILED
-    FORMAT_FAILURE = "FORMAT_FAILURE"
-    HASH_FAILURE = "HASH_FAILURE"
-    SIG_CRYPTO_FAILURE = "SIG_CRYPTO_FAILURE"
-    REVOKED = "REVOKED"
-    EXPIRED = "EXPIRED"
-    NOT_YET_VALID = "NOT_YET_VALID"
-    # INDETERMINATE
-    SIG_CONSTRAINTS_FAILURE = "SIG_CONSTRAINTS_FAILURE"
-    CHAIN_CONSTRAINTS_FAILURE = "CHAIN_CONSTRAINTS_FAILURE"
-    CRYPTO_CONSTRAINTS_FAILURE_NO_POE = "CRYPTO_CONSTRAINTS_FAILURE_NO_POE"
-    NO_SIGNING_CERTIFICATE_FOUND = "NO_SIGNING_CERTIFICATE_FOUND"
-    NO_CERTIFICATE_CHAIN_FOUND = "NO_CERTIFICATE_CHAIN_FOUND"
-    REVOKED_NO_POE = "REVOKED_NO_POE"
-    OUT_OF_BOUNDS_NO_POE = "OUT_OF_BOUNDS_NO_POE"
-
-
 _FAILED = Indication.TOTAL_FAILED
 _INDET = Indication.INDETERMINATE
 
-# Short Vietnamese messages shown to users; the English code travels next to them.
-_MESSAGES: dict[SubIndication | None, str] = {
-    None: "Chữ ký số hợp lệ",
-    SubIndication.FORMAT_FAILURE: "Tệp chữ ký không đúng định dạng CMS/PKCS#7",
-    SubIndication.HASH_FAILURE: (
-        "Chữ ký không khớp với nội dung văn bản (văn bản đã bị thay đổi "
-        "hoặc chữ ký thuộc văn bản khác)"
-    ),
-    SubIndication.SIG_CRYPTO_FAILURE: "Giá trị chữ ký số không hợp lệ",
-    SubIndication.REVOKED: "Chứng thư số đã bị thu hồi trước thời điểm ký",
-    SubIndication.EXPIRED: "Chứng thư số đã hết hạn tại thời điểm ký",
-    SubIndication.NOT_YET_VALID: "Chứng thư số chưa có hiệu lực",
-    SubIndication.SIG_CONSTRAINTS_FAILURE: "Chữ ký không đáp ứng yêu cầu",
-    SubIndication.CHAIN_CONSTRAINTS_FAILURE: "Chứng thư số không được phép dùng để ký văn bản",
-    SubIndication.CRYPTO_CONSTRAINTS_FAILURE_NO_POE: "Thuật toán mật mã không được chấp nhận",
-    SubIndication.NO_SIGNING_CERTIFICATE_FOUND: "Không tìm thấy chứng thư số của người ký",
-    SubIndication.NO_CERTIFICATE_CHAIN_FOUND: (
-        "Chứng thư số không do tổ chức cung cấp dịch vụ chứng thực tin cậy cấp"
-    ),
-    SubIndication.REVOKED_NO_POE: (
-        "Chứng thư số đã bị thu hồi; không có bằng chứng chữ ký được tạo trước khi thu hồi"
-    ),
-    SubIndication.OUT_OF_BOUNDS_NO_POE: "Chứng thư số đã hết hạn tại thời điểm kiểm tra",
-}
+_MESSAGES = {sub: vi for sub, (vi, _en) in MESSAGES.items()}
 
 _DIGESTS: dict[str, type[hashes.HashAlgorithm]] = {
     "sha256": hashes.SHA256,
