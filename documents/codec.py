@@ -11,12 +11,17 @@ import datetime as dt
 import functools
 import typing
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from documents.content import CONTENT_TYPES, NESTED_TYPES, Content
 from documents.errors import DocumentError
 
 _MAX_LIST = 1000
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+_T = TypeVar("_T", bound="DataclassInstance")
 
 
 def content_to_dict(content: Content) -> dict[str, Any]:
@@ -56,7 +61,7 @@ def _hints(cls: type) -> dict[str, Any]:
     return typing.get_type_hints(cls)
 
 
-def _build(cls: type, data: Any, path: str, skip: tuple[str, ...] = ()) -> Any:
+def _build(cls: type[_T], data: Any, path: str, skip: tuple[str, ...] = ()) -> _T:
     if not isinstance(data, Mapping):
         raise DocumentError(path, "phải là một đối tượng")
     fields = dataclasses.fields(cls)

@@ -106,12 +106,12 @@ def clean_score(value: Any, field: str, *, hi: float = 1000.0) -> float:
         value = float(raw)
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise DocumentError(field, "phải là số")
-    value = float(value)
-    if value != value or not 0 <= value <= hi:
+    score = float(value)
+    if score != score or not 0 <= score <= hi:
         raise DocumentError(field, f"phải nằm trong khoảng 0–{hi:g}")
-    if round(value, 2) != value:
+    if round(score, 2) != score:
         raise DocumentError(field, "tối đa hai chữ số thập phân")
-    return value
+    return score
 
 
 def clean_date(value: Any, field: str) -> dt.date:
