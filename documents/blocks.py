@@ -153,18 +153,6 @@ def body(profile: Profile, text: str, *, italic: bool = False, bold: bool = Fals
     )
 
 
-def labelled(profile: Profile, label: str, text: str) -> str:
-    """A body paragraph whose first words are bold ("Thời gian: ...")."""
-    return para(
-        run(label, profile.body_size, bold=True) + run(text, profile.body_size),
-        align="both",
-        size=profile.body_size,
-        first_line=mm(profile.first_line_indent_mm),
-        after=round(profile.paragraph_after_pt * PT),
-        line=_line_spacing(profile),
-    )
-
-
 def heading(profile: Profile, text: str) -> str:
     return para(run(text, profile.body_size, bold=True), align="both", size=profile.body_size,
                 first_line=mm(profile.first_line_indent_mm), before=120,

@@ -45,7 +45,6 @@ class Profile:
     recipients_label_italic: bool = False
     recipients_size: float = 12
     authority_size: float = 14
-    signer_name_size: float = 14
     page_number_size: float = 13
     footer_size: float = 9
     first_line_indent_mm: float = 10
