@@ -35,7 +35,7 @@ import psycopg
 
 import documents
 from documents import samples
-from signing._seal import TEST_KDF
+from signing import TEST_KDF, KeySigner
 from signing.audit import GENESIS, event_hash
 from signing.ca import CertificateAuthority, fingerprint_sha256
 from signing.cms import sign_detached
@@ -127,7 +127,7 @@ def make_material(ca_secret: bytes) -> Material:
             now=EPOCH,
             validity_days=3650,
         )
-        cms.append(sign_detached(docx, key, cert, signing_time=at, chain=[ca.certificate]))
+        cms.append(sign_detached(docx, KeySigner(key, cert, [ca.certificate]), signing_time=at))
         certs.append(fingerprint_sha256(cert))
     board_key = generate_private_key("ec-p256")
     board_cert = ca.issue(
@@ -150,7 +150,7 @@ def make_material(ca_secret: bytes) -> Material:
         ca_pem=ca.certificate_pem,
         ca_key=ca.encrypted_key,
         manifest=manifest,
-        approval_sig=sign_detached(manifest, board_key, board_cert, signing_time=at),
+        approval_sig=sign_detached(manifest, KeySigner(board_key, board_cert), signing_time=at),
         password_hash=hash_password(PASSWORD),
     )
 

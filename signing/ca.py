@@ -112,7 +112,7 @@ def _check_unit_code(code: str) -> str:
     return code
 
 
-def _signature_hash(key: PrivateKey) -> hashes.HashAlgorithm:
+def _signature_hash(key: PrivateKey) -> hashes.SHA256 | hashes.SHA384:
     if isinstance(key, ec.EllipticCurvePrivateKey) and key.curve.key_size > 256:
         return hashes.SHA384()
     return hashes.SHA256()
@@ -284,7 +284,8 @@ class CertificateAuthority:
         start = _now(now)
         length = certificate.not_valid_after_utc - certificate.not_valid_before_utc
         end = min(start + length, self._certificate.not_valid_after_utc)
-        return self._sign_leaf(certificate.subject, certificate.public_key(), start, end)
+        public_key = _check_public_key(certificate.public_key())
+        return self._sign_leaf(certificate.subject, public_key, start, end)
 
     def _sign_leaf(
         self,
@@ -384,13 +385,13 @@ def _check_master_secret(secret: bytes) -> None:
         raise SigningError(f"master secret must be at least {MIN_MASTER_SECRET} bytes")
 
 
-def _check_public_key(public_key: object) -> None:
+def _check_public_key(public_key: object) -> ec.EllipticCurvePublicKey | rsa.RSAPublicKey:
     if isinstance(public_key, ec.EllipticCurvePublicKey):
         if not isinstance(public_key.curve, ec.SECP256R1 | ec.SECP384R1 | ec.SECP521R1):
             raise SigningError(f"unsupported elliptic curve {public_key.curve.name}")
-        return
+        return public_key
     if isinstance(public_key, rsa.RSAPublicKey):
         if public_key.key_size < 2048:
             raise SigningError("RSA key is too weak (need >= 2048 bits)")
-        return
+        return public_key
     raise SigningError("public key must be ECDSA or RSA")

@@ -1,8 +1,9 @@
 """Detached CMS SignedData (RFC 5652) over exact bytes, CAdES-BES style.
 
 ``cryptography``'s PKCS7SignatureBuilder cannot add ESS signing-certificate-v2, which
-``openssl cms -verify -cades`` demands, so the structure is assembled with asn1crypto and only
-the signature itself is computed by ``cryptography``.
+``openssl cms -verify -cades`` demands, so the structure is assembled with asn1crypto; the
+signature value comes from a ``Signer`` (signing/signers.py), which may be a key in memory,
+a token or a remote service: this module never touches a private key.
 """
 
 from __future__ import annotations
@@ -15,12 +16,11 @@ from functools import lru_cache
 from asn1crypto import algos, cms, core, tsp
 from asn1crypto import x509 as a_x509
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from signing._util import certificate_der, utc
-from signing.credentials import PrivateKey, check_key_matches, check_supported_key
 from signing.errors import SigningError
+from signing.signers import KeySigner, Signer
 
 __all__ = ["sign_detached"]
 
@@ -30,9 +30,12 @@ _UTCTIME_START = dt.datetime(1950, 1, 1, tzinfo=dt.UTC)
 
 
 @lru_cache(maxsize=1024)
-def _signer_parts(cert_der: bytes, chain_ders: tuple[bytes, ...]) -> tuple[bytes, bytes, bytes]:
+def _signer_parts(
+    cert_der: bytes, chain_ders: tuple[bytes, ...]
+) -> tuple[bytes, bytes, bytes, str]:
     """DER of the parts that depend only on the certificates: the signing-certificate-v2
-    attribute, the SignerIdentifier and the CertificateSet.
+    attribute, the SignerIdentifier and the CertificateSet; and the CMS name of the
+    signature algorithm the certificate's key makes.
 
     Cached: a signer signs many documents with the same certificate, and re-encoding
     certificates through asn1crypto is most of the cost of a signature."""
@@ -60,7 +63,17 @@ def _signer_parts(cert_der: bytes, chain_ders: tuple[bytes, ...]) -> tuple[bytes
     certificates = cms.CertificateSet(
         [cms.CertificateChoices("certificate", a_x509.Certificate.load(d)) for d in ders]
     )
-    return ess_attr.dump(), sid.dump(), certificates.dump()
+    return ess_attr.dump(), sid.dump(), certificates.dump(), _signature_algorithm(a_cert)
+
+
+def _signature_algorithm(a_cert: a_x509.Certificate) -> str:
+    """ECDSA for an EC key, PKCS#1 v1.5 for RSA: what ``openssl cms -sign`` makes too."""
+    algorithm = a_cert.public_key.algorithm
+    if algorithm == "ec":
+        return "sha256_ecdsa"
+    if algorithm == "rsa":
+        return "rsassa_pkcs1v15"
+    raise SigningError(f"unsupported key type {algorithm} in the signer's certificate")
 
 
 _CONTENT_TYPE_ATTR = cms.CMSAttribute({"type": "content_type", "values": ["data"]}).dump()
@@ -75,8 +88,8 @@ def _time_value(moment: dt.datetime) -> cms.Time:
 
 def sign_detached(
     data: bytes,
-    private_key: PrivateKey,
-    certificate: x509.Certificate,
+    signer: Signer | ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey,
+    certificate: x509.Certificate | None = None,
     *,
     signing_time: dt.datetime,
     chain: Sequence[x509.Certificate] = (),
@@ -84,44 +97,59 @@ def sign_detached(
     """DER ContentInfo(SignedData), detached, SHA-256, over exactly ``data``.
 
     Signed attributes: content-type, message-digest, signing-time, ESS signing-certificate-v2.
-    The signer certificate and ``chain`` travel in the SignedData. RSA keys sign with
-    PKCS#1 v1.5, EC keys with ECDSA (what ``openssl cms -sign`` produces by default).
+    ``signer`` makes the signature value; its certificate and chain travel in the SignedData.
+    A private key with its ``certificate`` (and ``chain``) is accepted too, as a KeySigner.
     """
     if not isinstance(data, bytes | bytearray | memoryview):
         raise SigningError("data to sign must be bytes")
-    key = check_supported_key(private_key)
-    if not isinstance(certificate, x509.Certificate):
-        raise SigningError("certificate must be an x509.Certificate")
-    check_key_matches(key, certificate)
+    signer = _as_signer(signer, certificate, chain)
+    cert = signer.certificate
+    if not isinstance(cert, x509.Certificate):
+        raise SigningError("the signer's certificate must be an x509.Certificate")
     when = utc(signing_time, "signing_time").replace(microsecond=0)
+    chain_ders = tuple(certificate_der(c) for c in signer.chain)
+    ess_der, sid_der, certs_der, algo = _signer_parts(certificate_der(cert), chain_ders)
+    to_sign = _signed_attributes(hashlib.sha256(data).digest(), when, ess_der)
+    signature = signer.sign(to_sign, "sha256")
+    if not isinstance(signature, bytes) or not signature:
+        raise SigningError("the signer returned no signature value")
+    return _content_info(sid_der, to_sign, algo, signature, certs_der)
 
-    for extra in chain:
-        if not isinstance(extra, x509.Certificate):
-            raise SigningError("chain must hold x509.Certificate objects")
-    cert_der = certificate_der(certificate)
-    ess_der, sid_der, certs_der = _signer_parts(cert_der, tuple(certificate_der(c) for c in chain))
-    digest = hashlib.sha256(data).digest()
 
+def _as_signer(
+    signer: object, certificate: x509.Certificate | None, chain: Sequence[x509.Certificate]
+) -> Signer:
+    if isinstance(signer, KeySigner) and certificate is None and not chain:
+        return signer
+    if isinstance(signer, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey):
+        if certificate is None:
+            raise SigningError("a private key signs only with its certificate")
+        return KeySigner(signer, certificate, chain)
+    if certificate is not None or chain:
+        raise SigningError("a Signer brings its own certificate and chain")
+    if not isinstance(signer, Signer):
+        raise SigningError(f"cannot sign with {type(signer).__name__}: not a Signer or a key")
+    return signer
+
+
+def _signed_attributes(digest: bytes, when: dt.datetime, ess_der: bytes) -> bytes:
+    """DER of the signed attributes as the SET the signature covers."""
     # asn1crypto sorts SET OF members by encoding, as DER requires (openssl re-encodes the
     # set before checking the signature, so the order matters).
-    signed_attrs = cms.CMSAttributes(
+    der: bytes = cms.CMSAttributes(
         [
             cms.CMSAttribute.load(_CONTENT_TYPE_ATTR),
             cms.CMSAttribute({"type": "message_digest", "values": [digest]}),
             cms.CMSAttribute({"type": "signing_time", "values": [_time_value(when)]}),
             cms.CMSAttribute.load(ess_der),
         ]
-    )
-    to_sign = signed_attrs.dump()
+    ).dump()
+    return der
 
-    if isinstance(key, ec.EllipticCurvePrivateKey):
-        algo = "sha256_ecdsa"
-        signature = key.sign(to_sign, ec.ECDSA(hashes.SHA256()))
-    else:
-        algo = "rsassa_pkcs1v15"
-        assert isinstance(key, rsa.RSAPrivateKey)
-        signature = key.sign(to_sign, padding.PKCS1v15(), hashes.SHA256())
 
+def _content_info(
+    sid_der: bytes, to_sign: bytes, algo: str, signature: bytes, certs_der: bytes
+) -> bytes:
     # Each level is encoded once and handed to its parent as a loaded (unparsed) value:
     # asn1crypto then copies bytes instead of re-encoding the whole tree at every level.
     signer_info = cms.SignerInfo(
@@ -143,6 +171,7 @@ def sign_detached(
             "signer_infos": cms.SignerInfos([cms.SignerInfo.load(signer_info)]),
         }
     ).dump()
-    return cms.ContentInfo(
+    der: bytes = cms.ContentInfo(
         {"content_type": "signed_data", "content": cms.SignedData.load(signed_data)}
     ).dump()
+    return der

@@ -175,7 +175,7 @@ def _looks_like_pkcs12(data: bytes) -> bool:
     try:
         pfx = a_pkcs12.Pfx.load(data, strict=True)
         pfx.native  # noqa: B018 - forces the lazy parser through the whole structure
-        return pfx["version"].native == "v3"
+        return bool(pfx["version"].native == "v3")
     except Exception:  # any parse failure means "not PKCS#12"
         return False
 

@@ -8,8 +8,28 @@ checks live in the modules beside this one and only return these objects.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
+
+__all__ = [
+    "INDICATION_NAMES",
+    "MESSAGES",
+    "ChainLink",
+    "DocumentReport",
+    "Finding",
+    "Indication",
+    "SignatureReport",
+    "SignerInfo",
+    "SubIndication",
+    "UnitResult",
+    "indication_name",
+    "message",
+    "outcome_code",
+    "worst",
+]
 
 
 class Indication(StrEnum):
@@ -26,6 +46,8 @@ class SubIndication(StrEnum):
     REVOKED = "REVOKED"
     EXPIRED = "EXPIRED"
     NOT_YET_VALID = "NOT_YET_VALID"
+    # Archive bundles (not ETSI): a file of the bundle that no signature covers.
+    UNSIGNED_CONTENT = "UNSIGNED_CONTENT"
     # INDETERMINATE
     SIG_CONSTRAINTS_FAILURE = "SIG_CONSTRAINTS_FAILURE"
     CHAIN_CONSTRAINTS_FAILURE = "CHAIN_CONSTRAINTS_FAILURE"
@@ -109,6 +131,18 @@ MESSAGES: dict[SubIndication | None, tuple[str, str]] = {
         "Chưa có thông tin thu hồi; hãy thử lại sau",
         "No revocation information yet; try again later",
     ),
+    SubIndication.UNSIGNED_CONTENT: (
+        "Gói lưu trữ chứa dữ liệu không được chữ ký số nào bảo vệ (tệp thừa hoặc đã bị sửa)",
+        "The archive holds data that no digital signature covers (an extra or altered file)",
+    ),
+}
+
+
+# What an indication is called where a person reads it (CLI lines, the verdict).
+INDICATION_NAMES: dict[Indication, tuple[str, str]] = {
+    Indication.TOTAL_PASSED: ("hợp lệ", "valid"),
+    Indication.TOTAL_FAILED: ("không hợp lệ", "not valid"),
+    Indication.INDETERMINATE: ("chưa xác định được", "indeterminate"),
 }
 
 
@@ -121,6 +155,18 @@ def message(sub: SubIndication | str | None, lang: str = "vi") -> str:
         key = SubIndication.SIG_CONSTRAINTS_FAILURE
     vi, en = MESSAGES[key]
     return en if lang == "en" else vi
+
+
+def indication_name(indication: Indication | str, lang: str = "vi") -> str:
+    """The indication in words ("hợp lệ", "không hợp lệ", "chưa xác định được")."""
+    vi, en = INDICATION_NAMES[Indication(indication)]
+    return en if lang == "en" else vi
+
+
+def outcome_code(indication: Indication | str, sub: SubIndication | str | None) -> str:
+    """``INDICATION/SUB_INDICATION`` (or the indication alone when it passed), the code a
+    reader quotes when asking about a result."""
+    return str(indication) if sub is None else f"{indication}/{sub}"
 
 
 Finding = tuple[Indication, SubIndication | None]
@@ -137,3 +183,169 @@ def worst(findings: Iterable[Finding]) -> Finding:
         if indication is Indication.INDETERMINATE and first_indeterminate is None:
             first_indeterminate = (indication, sub)
     return first_indeterminate or (Indication.TOTAL_PASSED, None)
+
+
+# --------------------------------------------------------------------------- reports
+@dataclass(frozen=True)
+class SignerInfo:
+    """Who a certificate names: what a report tells about the signer."""
+
+    name: str | None
+    unit: str | None
+    unit_code: str | None
+    user_id: str | None
+    certificate_sha256: str
+    serial_number: str
+    issuer: str
+    not_before: dt.datetime
+    not_after: dt.datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "unit": self.unit,
+            "unit_code": self.unit_code,
+            "user_id": self.user_id,
+            "certificate_sha256": self.certificate_sha256,
+            "serial_number": self.serial_number,
+            "issuer": self.issuer,
+            "not_before": self.not_before.isoformat(),
+            "not_after": self.not_after.isoformat(),
+        }
+
+
+@dataclass(frozen=True)
+class ChainLink:
+    subject: str
+    certificate_sha256: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"subject": self.subject, "certificate_sha256": self.certificate_sha256}
+
+
+@dataclass(frozen=True)
+class SignatureReport:
+    """The validation of one signature: its indication and, unless it passed, the
+    sub-indication naming what went wrong; ``message`` is the Vietnamese sentence archived
+    with it (the table's, or a more specific one naming the unit)."""
+
+    indication: Indication
+    sub_indication: SubIndication | None
+    message: str
+    validation_time: dt.datetime
+    signer: SignerInfo | None = None
+    signing_time: dt.datetime | None = None
+    chain: tuple[ChainLink, ...] = ()
+    revocation_checked: bool = False
+    detail: str | None = None  # technical detail (English), for logs and the JSON report
+
+    @property
+    def passed(self) -> bool:
+        return self.indication is Indication.TOTAL_PASSED
+
+    @property
+    def finding(self) -> Finding:
+        return self.indication, self.sub_indication
+
+    @property
+    def code(self) -> str:
+        """The most specific ETSI code: the sub-indication, or TOTAL_PASSED. Kept for
+        readers of the archived JSON and for workflow's approval check."""
+        return str(self.sub_indication or self.indication)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "indication": str(self.indication),
+            "sub_indication": str(self.sub_indication) if self.sub_indication else None,
+            "passed": self.passed,
+            "code": self.code,
+            "message": self.message,
+            "detail": self.detail,
+            "validation_time": self.validation_time.isoformat(),
+            "signing_time": self.signing_time.isoformat() if self.signing_time else None,
+            "signer": self.signer.to_dict() if self.signer else None,
+            "chain": [link.to_dict() for link in self.chain],
+            "revocation_checked": self.revocation_checked,
+        }
+
+
+@dataclass(frozen=True)
+class UnitResult:
+    """One unit's slot in a document: its signature's report, or none (not signed)."""
+
+    code: str
+    name: str | None
+    report: SignatureReport | None
+    expected: bool = True  # False for a signature from a unit that is not a member
+
+    @property
+    def signed(self) -> bool:
+        return self.report is not None
+
+    @property
+    def finding(self) -> Finding:
+        """A missing signature is SIGNED_DATA_NOT_FOUND; a signature from a unit that is
+        not a member fails the document even when the signature itself is good."""
+        if self.report is None:
+            return Indication.INDETERMINATE, SubIndication.SIGNED_DATA_NOT_FOUND
+        if not self.expected and self.report.indication is not Indication.TOTAL_FAILED:
+            return Indication.TOTAL_FAILED, SubIndication.SIG_CONSTRAINTS_FAILURE
+        return self.report.finding
+
+    @property
+    def indication(self) -> Indication:
+        return self.finding[0]
+
+    @property
+    def sub_indication(self) -> SubIndication | None:
+        return self.finding[1]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "name": self.name,
+            "expected": self.expected,
+            "signed": self.signed,
+            "report": self.report.to_dict() if self.report else None,
+        }
+
+
+@dataclass(frozen=True)
+class DocumentReport:
+    """Every member unit's signature over one document. The indication is ``worst()`` of
+    the units' findings, the signatures' first and the missing ones last, so a document
+    that only lacks signatures reads INDETERMINATE/SIGNED_DATA_NOT_FOUND."""
+
+    indication: Indication
+    sub_indication: SubIndication | None
+    units: tuple[UnitResult, ...]
+    document_sha256: str
+    validation_time: dt.datetime
+    message: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return self.indication is Indication.TOTAL_PASSED
+
+    @property
+    def status(self) -> str:
+        """The indication in the workflow's words, "complete", "incomplete" (only
+        signatures missing) or "failed"; kept for workflow's approval check and for the
+        archived verification.json, which carry this word."""
+        if self.passed:
+            return "complete"
+        if self.sub_indication is SubIndication.SIGNED_DATA_NOT_FOUND:
+            return "incomplete"
+        return "failed"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "passed": self.passed,
+            "message": self.message,
+            "document_sha256": self.document_sha256,
+            "validation_time": self.validation_time.isoformat(),
+            "units": [u.to_dict() for u in self.units],
+            "indication": str(self.indication),
+            "sub_indication": str(self.sub_indication) if self.sub_indication else None,
+        }

@@ -7,12 +7,15 @@ from datetime import UTC, datetime
 
 import pytest
 from asn1crypto import cms
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
 
+from signing import Indication, KeySigner, Signer, TrustStore, verify_signature
 from signing.ca import fingerprint_sha256
 from signing.cms import sign_detached
 from signing.credentials import TEST_KDF, generate_private_key, seal_private_key, unseal_private_key
 from signing.errors import SigningError
-from signing.verify import Indication, TrustStore, verify_signature
 from tests.signing.conftest import DOCUMENT, SIGNED_AT, VERIFY_AT, issue_signer, run
 
 
@@ -142,3 +145,95 @@ def test_openssl_cms_verify_accepts_our_signatures(
     changed = files("changed.docx", DOCUMENT[:-1] + b"!")
     args[args.index(doc)] = changed
     assert run(args).returncode != 0
+
+
+class TokenLikeSigner:
+    """Not a key object: something that only signs bytes and knows its certificates, the
+    way a PKCS#11 token or a remote signing service would. It counts its calls."""
+
+    def __init__(self, key: ec.EllipticCurvePrivateKey, cert: x509.Certificate, chain) -> None:
+        self._key = key
+        self._cert = cert
+        self._chain = tuple(chain)
+        self.calls: list[tuple[bytes, str]] = []
+
+    @property
+    def certificate(self) -> x509.Certificate:
+        return self._cert
+
+    @property
+    def chain(self) -> tuple[x509.Certificate, ...]:
+        return self._chain
+
+    def sign(self, data: bytes, hash_algorithm: str) -> bytes:
+        self.calls.append((data, hash_algorithm))
+        return self._key.sign(data, ec.ECDSA(hashes.SHA256()))
+
+
+def _openssl_verify(openssl, files, der: bytes, ca) -> bool:
+    done = run(
+        [
+            openssl,
+            "cms",
+            "-verify",
+            "-binary",
+            "-cades",
+            "-inform",
+            "DER",
+            "-in",
+            files("token.p7s", der),
+            "-content",
+            files("document.docx", DOCUMENT),
+            "-CAfile",
+            files("ca.pem", ca.certificate_pem),
+            "-purpose",
+            "any",
+            "-attime",
+            str(int(VERIFY_AT.timestamp())),
+            "-out",
+            "/dev/null",
+        ]
+    )
+    return done.returncode == 0 and "Verification successful" in done.stderr
+
+
+def test_a_signer_that_is_not_a_key_signs_what_openssl_accepts(ca, openssl, files) -> None:
+    unit = issue_signer(ca, "VPHU-MD")
+    token = TokenLikeSigner(unit.key, unit.certificate, [ca.certificate])
+    assert isinstance(token, Signer)
+    der = sign_detached(DOCUMENT, token, signing_time=SIGNED_AT)
+    # The token was asked once, for SHA-256, over exactly the signed attributes.
+    signer_info = cms.ContentInfo.load(der)["content"]["signer_infos"][0]
+    assert token.calls == [(signer_info["signed_attrs"].untag().dump(force=True), "sha256")]
+    assert len(cms.ContentInfo.load(der)["content"]["certificates"]) == 2
+    assert _openssl_verify(openssl, files, der, ca)
+    report = verify_signature(DOCUMENT, der, TrustStore([ca.certificate]), at=VERIFY_AT)
+    assert report.passed, report.to_dict()
+
+
+def test_a_signer_with_the_wrong_key_makes_a_signature_nobody_accepts(ca, openssl, files) -> None:
+    unit = issue_signer(ca, "VPHU-MD")
+    impostor = TokenLikeSigner(generate_private_key(), unit.certificate, ())
+    der = sign_detached(DOCUMENT, impostor, signing_time=SIGNED_AT)
+    assert not _openssl_verify(openssl, files, der, ca)
+    report = verify_signature(DOCUMENT, der, TrustStore([ca.certificate]), at=VERIFY_AT)
+    assert report.sub_indication == "SIG_CRYPTO_FAILURE"
+
+
+def test_key_signer_is_the_key_form(ca, md) -> None:
+    signer = KeySigner(md.key, md.certificate, [ca.certificate])
+    via_signer = sign_detached(DOCUMENT, signer, signing_time=SIGNED_AT)
+    via_key = sign_detached(
+        DOCUMENT, md.key, md.certificate, signing_time=SIGNED_AT, chain=[ca.certificate]
+    )
+    # ECDSA is randomised: the same structure around a different signature value.
+    assert len(via_signer) == pytest.approx(len(via_key), abs=2)
+    for der in (via_signer, via_key):
+        report = verify_signature(DOCUMENT, der, TrustStore([ca.certificate]), at=VERIFY_AT)
+        assert report.passed
+    with pytest.raises(SigningError, match="không khớp"):
+        KeySigner(generate_private_key(), md.certificate)
+    with pytest.raises(SigningError, match="own certificate"):
+        sign_detached(DOCUMENT, signer, md.certificate, signing_time=SIGNED_AT)
+    with pytest.raises(SigningError, match="not a Signer"):
+        sign_detached(DOCUMENT, object(), signing_time=SIGNED_AT)  # type: ignore[arg-type]

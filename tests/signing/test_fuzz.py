@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from signing import Indication, SignatureReport, TrustStore, verify_signature
 from signing.audit import GENESIS, event_hash, verify_chain
 from signing.ca import CertificateAuthority
 from signing.cms import sign_detached
@@ -25,7 +26,6 @@ from signing.credentials import (
     unseal_private_key,
 )
 from signing.errors import SigningError
-from signing.verify import Indication, SignatureReport, TrustStore, verify_signature
 from tests.signing.conftest import DOCUMENT, ISSUED, MASTER, SIGNED_AT, VERIFY_AT, pem
 
 # Mutated certificates with a zero or negative serial make cryptography warn (not fail);

@@ -14,17 +14,17 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from signing.ca import Revocation, fingerprint_sha256
-from signing.cms import sign_detached
-from signing.credentials import generate_private_key
-from signing.errors import FormatError, SigningError
-from signing.verify import (
+from signing import (
     Indication,
     SubIndication,
     TrustStore,
     verify_document,
     verify_signature,
 )
+from signing.ca import Revocation, fingerprint_sha256
+from signing.cms import sign_detached
+from signing.credentials import generate_private_key
+from signing.errors import FormatError, SigningError
 from tests.signing.conftest import (
     DOCUMENT,
     ISSUED,

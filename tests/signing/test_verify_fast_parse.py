@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from signing.cms import sign_detached
 from signing.errors import FormatError
-from signing.verify import _parse_fast, _parse_schema
+from signing.validation.cms_reader import _read_fast, _read_schema
 from tests.signing.conftest import DOCUMENT, SIGNED_AT, issue_signer, key_pem, pem
 from tests.signing.test_fuzz import mutations
 from tests.signing.test_verify import openssl_sign
@@ -58,9 +58,9 @@ def folder(ca, tmp_path_factory) -> Path:
 
 def test_fast_reading_matches_schema_reading_on_our_signatures(ours) -> None:
     for name, der in ours.items():
-        fast = _parse_fast(der)
+        fast = _read_fast(der)
         assert fast is not None, name
-        assert fast == _parse_schema(der), name
+        assert fast == _read_schema(der), name
         assert set(fast.attrs) == {
             "content_type",
             "message_digest",
@@ -74,9 +74,9 @@ def test_fast_reading_matches_schema_reading_on_our_signatures(ours) -> None:
 )
 def test_fast_reading_matches_schema_reading_on_openssl_signatures(openssl, folder, flags) -> None:
     der = openssl_sign(openssl, folder, *flags)
-    fast = _parse_fast(der)
+    fast = _read_fast(der)
     assert fast is not None
-    assert fast == _parse_schema(der)
+    assert fast == _read_schema(der)
 
 
 @pytest.mark.parametrize(
@@ -90,27 +90,27 @@ def test_fast_reading_matches_schema_reading_on_openssl_signatures(openssl, fold
 )
 def test_unusual_shapes_go_to_the_schema_reading(openssl, folder, flags, prefix) -> None:
     der = openssl_sign(openssl, folder, *flags, prefix=prefix)
-    assert _parse_fast(der) is None
-    assert _parse_schema(der).signature
+    assert _read_fast(der) is None
+    assert _read_schema(der).signature
 
 
 def test_trailing_bytes_and_truncation_go_to_the_schema_reading(ours) -> None:
     der = ours["ec"]
     for broken in (der + b"\x00", der[:-1], der[:40]):
-        assert _parse_fast(broken) is None
+        assert _read_fast(broken) is None
         with pytest.raises(FormatError):
-            _parse_schema(broken)
+            _read_schema(broken)
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_fast_reading_never_disagrees_on_mutations(ours, data) -> None:
     der = data.draw(mutations(ours[data.draw(st.sampled_from(sorted(ours)))]))
-    fast = _parse_fast(der)
+    fast = _read_fast(der)
     if fast is None:
         return
     # Whatever the fast reading accepts, the schema-based one reads the same way.
-    assert fast == _parse_schema(der)
+    assert fast == _read_schema(der)
 
 
 def test_signed_data_without_a_known_prefix_is_read_element_by_element(ours) -> None:
@@ -121,7 +121,7 @@ def test_signed_data_without_a_known_prefix_is_read_element_by_element(ours) -> 
     signed["digest_algorithms"] = [{"algorithm": "sha256"}, {"algorithm": "sha384"}]
     der = cms.ContentInfo({"content_type": "signed_data", "content": signed}).dump(force=True)
     assert der != ours["ec"]
-    fast = _parse_fast(der)
+    fast = _read_fast(der)
     assert fast is not None
-    assert fast == _parse_schema(der)
-    assert fast.signature == _parse_fast(ours["ec"]).signature
+    assert fast == _read_schema(der)
+    assert fast.signature == _read_fast(ours["ec"]).signature

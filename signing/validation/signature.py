@@ -1,0 +1,392 @@
+"""Validation of one detached CMS signature, reported the ETSI EN 319 102-1 way.
+
+The steps run in the order of EN 319 102-1's basic validation: format, identification of
+the signing certificate, the digest algorithm, the signed attributes, integrity (message
+digest), the signature value, acceptance against the caller's expectations (registered
+certificate), X.509 validation at the caller's validation time (validity period, key
+usages, chain to a trust anchor), revocation from the anchors' CRLs, then the unit the
+signature is expected from. Each step returns None (go on) or the report that ends the
+validation; what a step learns for the next ones it leaves on the ``_Validation``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from cryptography import x509
+
+from signing._util import certificate_der, utc
+from signing.errors import FormatError, SigningError
+from signing.validation.attributes import read_signed_attributes
+from signing.validation.certificates import (
+    CertificateFacts,
+    certificate_facts,
+    matches_sid_by_meaning,
+    matches_sid_exactly,
+)
+from signing.validation.cms_reader import ParsedSignature, read_signed_data
+from signing.validation.crypto import (
+    DIGESTS,
+    WEAK_DIGESTS,
+    DocumentDigests,
+    check_signature_value,
+)
+from signing.validation.status import MESSAGES, Indication, SignatureReport, SubIndication
+from signing.validation.trust import TrustStore
+
+__all__ = ["MAX_SIGNATURE_BYTES", "check_trust", "verify_signature", "verify_with_digests"]
+
+MAX_SIGNATURE_BYTES = 1024 * 1024
+
+_FAILED = Indication.TOTAL_FAILED
+_INDET = Indication.INDETERMINATE
+_MESSAGES = {sub: vi for sub, (vi, _en) in MESSAGES.items()}
+
+
+def verify_signature(
+    data: bytes,
+    signature_der: bytes,
+    trust: TrustStore | None,
+    *,
+    at: dt.datetime,
+    expected_certificate: x509.Certificate | None = None,
+    expected_unit_code: str | None = None,
+) -> SignatureReport:
+    """Validate one detached CMS signature over ``data`` at validation time ``at``.
+
+    Never raises on bad signature bytes (that is FORMAT_FAILURE). ``expected_certificate``:
+    the certificate registered for the signer; any other certificate fails with
+    SIG_CONSTRAINTS_FAILURE. ``expected_unit_code``: the unit whose slot this signature
+    fills; a certificate naming another unit (or none) fails the same way. ``trust=None``
+    checks integrity only and ends INDETERMINATE/NO_CERTIFICATE_CHAIN_FOUND.
+    """
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise SigningError("document data must be bytes")
+    at = utc(at, "at")
+    if expected_certificate is not None and not isinstance(expected_certificate, x509.Certificate):
+        raise SigningError("expected_certificate must be an x509.Certificate")
+    check_trust(trust)
+    return verify_with_digests(
+        DocumentDigests(bytes(data)),
+        signature_der,
+        trust,
+        at,
+        expected_certificate,
+        expected_unit_code,
+    )
+
+
+def check_trust(trust: object) -> None:
+    if trust is not None and not isinstance(trust, TrustStore):
+        raise SigningError("trust must be a TrustStore or None")
+
+
+def verify_with_digests(
+    digests: DocumentDigests,
+    signature_der: object,
+    trust: TrustStore | None,
+    at: dt.datetime,
+    expected_certificate: x509.Certificate | None,
+    expected_unit_code: str | None,
+) -> SignatureReport:
+    """verify_signature over a document whose digests the caller holds (the arguments
+    already checked: ``at`` in UTC, ``trust`` a TrustStore or None)."""
+    state = _Validation(digests, trust, at, expected_unit_code)
+    report = _check_format(state, signature_der)
+    if report is not None:
+        return report
+    if expected_certificate is not None:
+        state.expected = certificate_facts(certificate_der(expected_certificate))
+    for step in _STEPS:
+        report = step(state)
+        if report is not None:
+            return report
+    return state.report(Indication.TOTAL_PASSED, None)
+
+
+@dataclass
+class _Validation:
+    """What the steps are given and what they learn, for the steps after them."""
+
+    digests: DocumentDigests
+    trust: TrustStore | None
+    at: dt.datetime
+    expected_unit_code: str | None
+    expected: CertificateFacts | None = None
+    parsed: ParsedSignature | None = None
+    embedded: tuple[CertificateFacts, ...] = ()
+    signer: CertificateFacts | None = None
+    signing_time: dt.datetime | None = None
+    content_digest: bytes = b""
+    chain: tuple[CertificateFacts, ...] = ()
+    revocation_checked: bool = False
+
+    def report(
+        self,
+        indication: Indication,
+        sub: SubIndication | None,
+        *,
+        detail: str | None = None,
+        message: str | None = None,
+    ) -> SignatureReport:
+        return SignatureReport(
+            indication=indication,
+            sub_indication=sub,
+            message=message or _MESSAGES[sub],
+            validation_time=self.at,
+            signer=self.signer.signer if self.signer else None,
+            signing_time=self.signing_time,
+            chain=tuple(c.link for c in self.chain),
+            revocation_checked=self.revocation_checked,
+            detail=detail,
+        )
+
+    # The steps after identification may rely on these; a property keeps mypy honest.
+    @property
+    def read(self) -> ParsedSignature:
+        assert self.parsed is not None
+        return self.parsed
+
+    @property
+    def certificate(self) -> CertificateFacts:
+        assert self.signer is not None
+        return self.signer
+
+
+Step = Callable[[_Validation], SignatureReport | None]
+
+
+def _check_format(state: _Validation, signature_der: object) -> SignatureReport | None:
+    """A readable CMS SignedData of reasonable size, with readable certificates."""
+    if not isinstance(signature_der, bytes | bytearray | memoryview):
+        return state.report(_FAILED, SubIndication.FORMAT_FAILURE, detail="signature is not bytes")
+    der = bytes(signature_der)
+    if not der:
+        return state.report(_FAILED, SubIndication.FORMAT_FAILURE, detail="empty signature")
+    if len(der) > MAX_SIGNATURE_BYTES:
+        return state.report(_FAILED, SubIndication.FORMAT_FAILURE, detail="signature too large")
+    try:
+        state.parsed = read_signed_data(der)
+        state.embedded = tuple(certificate_facts(d) for d in state.parsed.certificates)
+    except FormatError as exc:
+        return state.report(_FAILED, SubIndication.FORMAT_FAILURE, detail=str(exc))
+    return None
+
+
+def _identify_signer(state: _Validation) -> SignatureReport | None:
+    """The certificate the signer identifier names: among the embedded ones, else the
+    registered one (a signature made with ``-nocerts``)."""
+    sid = state.read.sid_der
+    # Exact encodings first: the usual case costs a dictionary lookup per certificate, and
+    # the slower comparison by meaning runs only for signatures from other encoders.
+    signer = next((f for f in state.embedded if matches_sid_exactly(sid, f)), None)
+    if signer is None:
+        signer = next((f for f in state.embedded if matches_sid_by_meaning(sid, f)), None)
+    expected = state.expected
+    if (
+        signer is None
+        and expected is not None
+        and (matches_sid_exactly(sid, expected) or matches_sid_by_meaning(sid, expected))
+    ):
+        signer = expected
+    if signer is None:
+        return state.report(
+            _INDET,
+            SubIndication.NO_SIGNING_CERTIFICATE_FOUND,
+            detail="no certificate in the signature matches its signer identifier",
+        )
+    state.signer = signer
+    return None
+
+
+def _check_digest_algorithm(state: _Validation) -> SignatureReport | None:
+    """A digest algorithm still acceptable; the document's digest under it."""
+    name = state.read.digest_name
+    if name in WEAK_DIGESTS:
+        return state.report(
+            _INDET,
+            SubIndication.CRYPTO_CONSTRAINTS_FAILURE_NO_POE,
+            detail=f"digest algorithm {name} is no longer acceptable",
+        )
+    if name not in DIGESTS:
+        return state.report(
+            _FAILED, SubIndication.FORMAT_FAILURE, detail=f"unsupported digest algorithm {name}"
+        )
+    state.content_digest = state.digests.get(name)
+    return None
+
+
+def _check_signed_attributes(state: _Validation) -> SignatureReport | None:
+    """Integrity: the signed attributes are well formed, their ESS signing-certificate
+    names the signer's certificate, and their message digest is the document's."""
+    parsed = state.read
+    if parsed.signed_bytes is None:
+        return None  # the signature value then covers the content itself
+    try:
+        signing_time, message_digest, ess_problem = read_signed_attributes(
+            parsed.attrs, state.certificate
+        )
+    except FormatError as exc:
+        return state.report(_FAILED, SubIndication.FORMAT_FAILURE, detail=str(exc))
+    state.signing_time = signing_time
+    if ess_problem:
+        return state.report(_INDET, SubIndication.NO_SIGNING_CERTIFICATE_FOUND, detail=ess_problem)
+    if message_digest != state.content_digest:
+        return state.report(
+            _FAILED,
+            SubIndication.HASH_FAILURE,
+            detail="message-digest attribute differs from the document's hash",
+        )
+    return None
+
+
+def _check_signature_value(state: _Validation) -> SignatureReport | None:
+    parsed = state.read
+    problem = check_signature_value(parsed, state.certificate.public_key, state.content_digest)
+    if problem is None:
+        return None
+    sub, detail = problem
+    indication = _INDET if sub is SubIndication.CRYPTO_CONSTRAINTS_FAILURE_NO_POE else _FAILED
+    if parsed.signed_bytes is None and sub is SubIndication.SIG_CRYPTO_FAILURE:
+        # Without signed attributes the signature is over the content itself, so a
+        # changed document shows up here; say so in the detail.
+        detail = f"{detail} (no signed attributes: document changed or signature broken)"
+    return state.report(indication, sub, detail=detail)
+
+
+def _check_expected_certificate(state: _Validation) -> SignatureReport | None:
+    """Acceptance: made with the certificate registered for the signer, if one is."""
+    expected, signer = state.expected, state.certificate
+    if expected is None or expected.der == signer.der:
+        return None
+    return state.report(
+        _INDET,
+        SubIndication.SIG_CONSTRAINTS_FAILURE,
+        message="Chữ ký không được tạo bằng chứng thư số đã đăng ký cho người ký",
+        detail=f"signed with certificate {signer.sha256}, expected {expected.sha256}",
+    )
+
+
+def _check_validity_period(state: _Validation) -> SignatureReport | None:
+    """The certificate was valid when signed (as claimed) and at the validation time."""
+    # The validity period as read once into the certificate's facts (cryptography builds a
+    # new datetime on every access of not_valid_*_utc).
+    info = state.certificate.signer
+    not_before, not_after = info.not_before, info.not_after
+    signing_time, at = state.signing_time, state.at
+    if signing_time is not None and signing_time < not_before:
+        return state.report(
+            _FAILED,
+            SubIndication.NOT_YET_VALID,
+            message="Chứng thư số chưa có hiệu lực tại thời điểm ký",
+            detail="signing time precedes the certificate's notBefore",
+        )
+    if signing_time is not None and signing_time > not_after:
+        return state.report(
+            _FAILED,
+            SubIndication.EXPIRED,
+            detail="signing time is after the certificate's notAfter",
+        )
+    if at < not_before:
+        return state.report(
+            _INDET,
+            SubIndication.NOT_YET_VALID,
+            message="Chứng thư số chưa có hiệu lực tại thời điểm kiểm tra",
+            detail="validation time precedes the certificate's notBefore",
+        )
+    if at > not_after:
+        return state.report(
+            _INDET,
+            SubIndication.OUT_OF_BOUNDS_NO_POE,
+            detail="certificate expired before the validation time",
+        )
+    return None
+
+
+def _check_key_usages(state: _Validation) -> SignatureReport | None:
+    signer = state.certificate
+    if not signer.key_usage_ok:
+        return state.report(
+            _INDET,
+            SubIndication.CHAIN_CONSTRAINTS_FAILURE,
+            detail="key usage allows neither digitalSignature nor contentCommitment",
+        )
+    if not signer.eku_ok:
+        return state.report(
+            _INDET,
+            SubIndication.CHAIN_CONSTRAINTS_FAILURE,
+            detail="extended key usage does not allow document signing",
+        )
+    return None
+
+
+def _check_chain(state: _Validation) -> SignatureReport | None:
+    """X.509 validation at ``at``: a path from the signer to one of the trust anchors."""
+    trust, signer = state.trust, state.certificate
+    if trust is None:
+        return state.report(
+            _INDET, SubIndication.NO_CERTIFICATE_CHAIN_FOUND, detail="no trust anchors given"
+        )
+    intermediates = tuple(f for f in state.embedded if f.der != signer.der)
+    result = trust.validate_chain(signer, intermediates, state.at)
+    if result.chain is None:
+        sub = result.failure or SubIndication.NO_CERTIFICATE_CHAIN_FOUND
+        return state.report(_INDET, sub, detail=result.detail)
+    state.chain = result.chain
+    return None
+
+
+def _check_revocation(state: _Validation) -> SignatureReport | None:
+    """From the anchors' CRLs, for every certificate below the anchor. Revoked after the
+    claimed signing time is REVOKED_NO_POE: nothing proves the signature came first."""
+    trust, chain, at = state.trust, state.chain, state.at
+    assert trust is not None  # _check_chain ended the validation otherwise
+    state.revocation_checked = all(trust.has_crl_from(c.issuer_der) for c in chain[:-1])
+    for link in chain[:-1]:
+        revoked = trust.revocation(link)
+        if revoked is None or revoked.revoked_at > at:
+            continue
+        reason = f" ({revoked.reason})" if revoked.reason else ""
+        detail = f"certificate {link.sha256} revoked at {revoked.revoked_at.isoformat()}{reason}"
+        state.revocation_checked = True
+        if state.signing_time is not None and state.signing_time < revoked.revoked_at:
+            return state.report(_INDET, SubIndication.REVOKED_NO_POE, detail=detail)
+        return state.report(_FAILED, SubIndication.REVOKED, detail=detail)
+    return None
+
+
+def _check_expected_unit(state: _Validation) -> SignatureReport | None:
+    """The certificate names the unit whose slot this signature fills (a registered
+    external certificate without a unit code stands for its unit)."""
+    wanted, signer = state.expected_unit_code, state.certificate
+    got = signer.signer.unit_code
+    if wanted is None or got == wanted:
+        return None
+    registered = state.expected is not None and state.expected.der == signer.der
+    if got is None and registered:
+        return None
+    return state.report(
+        _INDET,
+        SubIndication.SIG_CONSTRAINTS_FAILURE,
+        message=(
+            f"Chữ ký không phải của đơn vị {wanted} "
+            f"(chứng thư số ghi mã đơn vị: {got or 'không có'})"
+        ),
+        detail=f"certificate unit code {got!r} != expected {wanted!r}",
+    )
+
+
+_STEPS: tuple[Step, ...] = (
+    _identify_signer,
+    _check_digest_algorithm,
+    _check_signed_attributes,
+    _check_signature_value,
+    _check_expected_certificate,
+    _check_validity_period,
+    _check_key_usages,
+    _check_chain,
+    _check_revocation,
+    _check_expected_unit,
+)
