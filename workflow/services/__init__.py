@@ -87,7 +87,8 @@ from workflow.services.auth import (
     token_user_id,
     user_for_token,
 )
-from workflow.services.drafting import check_content, comment, create_document, edit_draft
+from workflow.services.content_rules import check_content
+from workflow.services.drafting import comment, create_document, edit_draft
 from workflow.services.lifecycle import (
     cancel,
     concur,

@@ -25,6 +25,7 @@ from workflow.models import (
     Unit,
     User,
 )
+from workflow.services.content_rules import content_problem
 
 MAX_REASON = 2000
 
@@ -229,19 +230,6 @@ def live_signatures(session: Session, version_id: int | None) -> list[Signature]
             .order_by(Signature.signed_at, Signature.id)
         )
     )
-
-
-def content_problem(document: Document, version: DocumentVersion | None) -> str | None:
-    """Why the version's content is not complete enough to go on, or None."""
-    if version is None:
-        return "Văn bản chưa có nội dung."
-    from workflow.services.drafting import check_content  # circular at import time
-
-    try:
-        check_content(document.term, document.kind, version.content)
-    except ValidationError as exc:
-        return f"Nội dung chưa hoàn chỉnh: {exc.message}"
-    return None
 
 
 def build_facts(

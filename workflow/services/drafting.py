@@ -34,61 +34,11 @@ from workflow.services._common import (
     load_document,
     unit_by_code,
 )
+from workflow.services.content_rules import check_content, content_dict
 
 MAX_COMMENT = 4000
 _ANCHOR = re.compile(r"^[a-z_]+(\[\d{1,4}\])?(\.[a-z_]+(\[\d{1,4}\])?){0,4}$")
 _STEP = re.compile(r"([a-z_]+)(?:\[(\d+)\])?")
-
-
-def _to_dict(content: Any) -> dict[str, Any]:
-    if isinstance(content, Mapping):
-        return dict(content)
-    if hasattr(content, "kind") and hasattr(content, "member_units"):
-        return documents.content_to_dict(content)
-    raise ValidationError("Nội dung văn bản không hợp lệ.", field="content")
-
-
-def check_content(term: ClusterTerm, kind: str, content: Any) -> Any:
-    """Validate ``content`` (a dict or a documents content object) for a document of ``kind``
-    in ``term``; returns the content object. Raises ``ValidationError`` naming the field."""
-    data = _to_dict(content)
-    try:
-        parsed = documents.content_from_dict(data)
-    except documents.DocumentError as exc:
-        raise ValidationError(str(exc), field=getattr(exc, "field", None)) from None
-    if parsed.kind != kind:
-        raise ValidationError(
-            f"Nội dung là loại '{parsed.kind}', không phải '{kind}'.", field="kind"
-        )
-    if parsed.year != term.year:
-        raise ValidationError(
-            f"Nội dung ghi năm {parsed.year} nhưng nhiệm kỳ cụm là năm {term.year}.", field="year"
-        )
-    for field_name, unit in (("head_unit", term.head_unit), ("deputy_unit", term.deputy_unit)):
-        stated = getattr(parsed, field_name, None)
-        if stated is not None and unit is not None and stated != unit.code:
-            raise ValidationError(
-                f"Nội dung ghi {field_name} là {stated}, nhưng nhiệm kỳ năm {term.year} "
-                f"là {unit.code}.",
-                field=field_name,
-            )
-    expected = {m.unit.code for m in term.memberships}
-    given = [u.code for u in parsed.member_units]
-    if set(given) != expected or len(given) != len(set(given)):
-        missing = sorted(expected - set(given))
-        extra = sorted(set(given) - expected)
-        detail = []
-        if missing:
-            detail.append(f"thiếu {', '.join(missing)}")
-        if extra:
-            detail.append(f"thừa {', '.join(extra)}")
-        if len(given) != len(set(given)):
-            detail.append("có đơn vị lặp lại")
-        raise ValidationError(
-            f"Danh sách đơn vị ký không khớp thành viên cụm năm {term.year}: {'; '.join(detail)}.",
-            field="member_units",
-        )
-    return parsed
 
 
 def _stored(parsed: Any) -> dict[str, Any]:
@@ -133,7 +83,7 @@ def create_document(
     """
     actor = current_actor(session, actor)
     now = aware(now)
-    data = _to_dict(content)
+    data = content_dict(content)
     kind = data.get("kind")
     if kind not in DOCUMENT_KINDS:
         raise ValidationError("Loại văn bản phải là 'pledge' hoặc 'nomination'.", field="kind")
