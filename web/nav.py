@@ -24,12 +24,12 @@ def _pending_count() -> int:
     """How many documents wait for this user (the inbox's own rule), once per request."""
     if "inbox_count" not in g:
         from web import db
-        from web.auth import actor
+        from web.auth import signed_in_user
         from web.page_cache import remembered
         from workflow.services import queries
 
         def count() -> int:
-            return len(queries.inbox(db.get_session(), actor(), recent_limit=0).items)
+            return len(queries.inbox(db.get_session(), signed_in_user(), recent_limit=0).items)
 
         try:
             g.inbox_count = remembered("inbox_count", count)

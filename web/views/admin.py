@@ -10,11 +10,12 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_login import login_required
+from werkzeug.wrappers import Response as BaseResponse
 
 from web import db
-from web.auth import actor
+from web.auth import login_required, signed_in_user
 from workflow.errors import ConflictError, NotFound, ValidationError
 from workflow.models import ROLES, UNIT_KINDS
 from workflow.services import admin as svc
@@ -26,10 +27,12 @@ SECTIONS = ("units", "clusters", "users", "credentials")
 
 
 def _guard() -> None:
-    require_admin(db.get_session(), actor())
+    require_admin(db.get_session(), signed_in_user())
 
 
-def _page(section: str, status: int = 200, error: str | None = None, form: Any = None):  # type: ignore[no-untyped-def]
+def _page(
+    section: str, status: int = 200, error: str | None = None, form: Any = None
+) -> tuple[str, int]:
     session = db.get_session()
     data: dict[str, Any] = {
         "section": section,
@@ -52,21 +55,21 @@ def _page(section: str, status: int = 200, error: str | None = None, form: Any =
 
 @bp.get("")
 @login_required
-def index():  # type: ignore[no-untyped-def]
+def index() -> BaseResponse:
     _guard()
     return redirect(url_for("admin.section", section="units"))
 
 
 @bp.get("/<section>")
 @login_required
-def section(section: str):  # type: ignore[no-untyped-def]
+def section(section: str) -> ResponseReturnValue:
     _guard()
     if section not in SECTIONS:
         return redirect(url_for("admin.section", section="units"))
     return _page(section)
 
 
-def _act(section: str, action: Callable[[], Any], done: str):  # type: ignore[no-untyped-def]
+def _act(section: str, action: Callable[[], Any], done: str) -> ResponseReturnValue:
     try:
         action()
     except (ValidationError, ConflictError, NotFound) as exc:
@@ -85,11 +88,11 @@ def _f(name: str) -> str:
 
 @bp.post("/units")
 @login_required
-def add_unit():  # type: ignore[no-untyped-def]
+def add_unit() -> ResponseReturnValue:
     return _act(
         "units",
         lambda: svc.add_unit(
-            db.get_session(), actor(), _f("code"), _f("name"), kind=_f("kind") or "member"
+            db.get_session(), signed_in_user(), _f("code"), _f("name"), kind=_f("kind") or "member"
         ),
         _("Đã thêm đơn vị."),
     )
@@ -97,17 +100,17 @@ def add_unit():  # type: ignore[no-untyped-def]
 
 @bp.post("/clusters")
 @login_required
-def add_cluster():  # type: ignore[no-untyped-def]
+def add_cluster() -> ResponseReturnValue:
     return _act(
         "clusters",
-        lambda: svc.add_cluster(db.get_session(), actor(), _f("code"), _f("name")),
+        lambda: svc.add_cluster(db.get_session(), signed_in_user(), _f("code"), _f("name")),
         _("Đã thêm cụm thi đua."),
     )
 
 
 @bp.post("/terms")
 @login_required
-def add_term():  # type: ignore[no-untyped-def]
+def add_term() -> ResponseReturnValue:
     def run() -> Any:
         try:
             year = int(_f("year"))
@@ -116,7 +119,7 @@ def add_term():  # type: ignore[no-untyped-def]
         members = [m.strip() for m in _f("members").replace("\n", ",").split(",") if m.strip()]
         return svc.add_term(
             db.get_session(),
-            actor(),
+            signed_in_user(),
             _f("cluster_code"),
             year,
             head=_f("head"),
@@ -130,13 +133,13 @@ def add_term():  # type: ignore[no-untyped-def]
 
 @bp.post("/users")
 @login_required
-def add_user():  # type: ignore[no-untyped-def]
+def add_user() -> ResponseReturnValue:
     def run() -> Any:
         role = _f("role")
         roles = [(_f("unit_code") or None, role)] if role else []
         return svc.add_user(
             db.get_session(),
-            actor(),
+            signed_in_user(),
             _f("username"),
             _f("full_name"),
             password=request.form.get("password") or None,
@@ -148,11 +151,11 @@ def add_user():  # type: ignore[no-untyped-def]
 
 @bp.post("/users/roles")
 @login_required
-def grant_role():  # type: ignore[no-untyped-def]
+def grant_role() -> ResponseReturnValue:
     return _act(
         "users",
         lambda: svc.grant_role(
-            db.get_session(), actor(), _f("username"), _f("unit_code") or None, _f("role")
+            db.get_session(), signed_in_user(), _f("username"), _f("unit_code") or None, _f("role")
         ),
         _("Đã cấp vai trò."),
     )
@@ -160,11 +163,11 @@ def grant_role():  # type: ignore[no-untyped-def]
 
 @bp.post("/users/roles/revoke")
 @login_required
-def revoke_role():  # type: ignore[no-untyped-def]
+def revoke_role() -> ResponseReturnValue:
     return _act(
         "users",
         lambda: svc.revoke_role(
-            db.get_session(), actor(), _f("username"), _f("unit_code") or None, _f("role")
+            db.get_session(), signed_in_user(), _f("username"), _f("unit_code") or None, _f("role")
         ),
         _("Đã thu hồi vai trò."),
     )
@@ -172,24 +175,24 @@ def revoke_role():  # type: ignore[no-untyped-def]
 
 @bp.post("/users/active")
 @login_required
-def set_active():  # type: ignore[no-untyped-def]
+def set_active() -> ResponseReturnValue:
     active = _f("active") == "1"
     return _act(
         "users",
-        lambda: svc.set_active(db.get_session(), actor(), _f("username"), active),
+        lambda: svc.set_active(db.get_session(), signed_in_user(), _f("username"), active),
         _("Đã mở khóa tài khoản.") if active else _("Đã khóa tài khoản."),
     )
 
 
 @bp.post("/credentials")
 @login_required
-def issue_credential():  # type: ignore[no-untyped-def]
+def issue_credential() -> ResponseReturnValue:
     secret = current_app.config["THIDUA_CONFIG"].ca_master_secret
     return _act(
         "credentials",
         lambda: svc.issue_credential(
             db.get_session(),
-            actor(),
+            signed_in_user(),
             _f("username"),
             _f("unit_code"),
             request.form.get("pin") or "",
@@ -201,12 +204,12 @@ def issue_credential():  # type: ignore[no-untyped-def]
 
 @bp.post("/credentials/<int:credential_id>/revoke")
 @login_required
-def revoke_credential(credential_id: int):  # type: ignore[no-untyped-def]
+def revoke_credential(credential_id: int) -> ResponseReturnValue:
     current_app.extensions.pop("thidua.crl_cache", None)
     return _act(
         "credentials",
         lambda: svc.revoke_credential(
-            db.get_session(), actor(), credential_id, reason=_f("reason") or "unspecified"
+            db.get_session(), signed_in_user(), credential_id, reason=_f("reason") or "unspecified"
         ),
         _("Đã thu hồi chứng thư số; danh sách thu hồi (CRL) đã cập nhật."),
     )
@@ -214,9 +217,9 @@ def revoke_credential(credential_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/credentials/<int:credential_id>/unlock")
 @login_required
-def unlock_credential(credential_id: int):  # type: ignore[no-untyped-def]
+def unlock_credential(credential_id: int) -> ResponseReturnValue:
     return _act(
         "credentials",
-        lambda: svc.unlock_credential(db.get_session(), actor(), credential_id),
+        lambda: svc.unlock_credential(db.get_session(), signed_in_user(), credential_id),
         _("Đã mở khóa khóa ký."),
     )

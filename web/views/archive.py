@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, render_template, request
-from flask_login import login_required
 from sqlalchemy import select
 
 from web import db
-from web.auth import actor
+from web.auth import login_required, signed_in_user
 from web.ids import db_int
 from web.page_cache import cached_page
 from workflow import blobs, models
@@ -19,9 +18,9 @@ bp = Blueprint("archive", __name__, url_prefix="/archive")
 @bp.get("")
 @login_required
 @cached_page
-def index():  # type: ignore[no-untyped-def]
+def index() -> str:
     session = db.get_session()
-    who = current_actor(session, actor())
+    who = current_actor(session, signed_in_user())
     kind = request.args.get("kind") or None
     year = request.args.get("year", type=db_int)
     cluster_id = request.args.get("cluster", type=db_int)
@@ -51,7 +50,7 @@ def index():  # type: ignore[no-untyped-def]
 @login_required
 def bundle(document_id: int, filename: str) -> Response:
     session = db.get_session()
-    doc = queries.get_document(session, actor(), document_id)
+    doc = queries.get_document(session, signed_in_user(), document_id)
     if doc.bundle_sha256 is None or filename != f"thidua-{doc.id}.zip":
         abort(404)
     return Response(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from flask import Blueprint, Response, current_app
 
@@ -25,7 +26,10 @@ def current_crl(now: datetime | None = None) -> bytes:
     now = now or datetime.now(UTC)
     revoked = pki.revocations(session)
     key = (record.fingerprint_sha256, tuple((r.serial_number, r.reason) for r in revoked))
-    cache = current_app.extensions.setdefault("thidua.crl_cache", {})
+    # "crl" -> (what the CRL was signed over, when, the DER)
+    cache: dict[str, tuple[Any, datetime, bytes]] = current_app.extensions.setdefault(
+        "thidua.crl_cache", {}
+    )
     with _crl_lock:
         hit = cache.get("crl")
         if hit and hit[0] == key and now - hit[1] < _CRL_TTL:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from flask import Blueprint, g, render_template
-from flask_login import login_required
 from sqlalchemy import select
 
 from web import db
-from web.auth import actor
+from web.auth import login_required, signed_in_user
 from web.page_cache import cached_page
 from workflow import models
 from workflow.definitions import STATES
@@ -19,8 +18,8 @@ bp = Blueprint("inbox", __name__)
 @bp.get("/")
 @login_required
 @cached_page
-def index():  # type: ignore[no-untyped-def]
-    box = queries.inbox(db.get_session(), actor(), recent_limit=12)
+def index() -> str:
+    box = queries.inbox(db.get_session(), signed_in_user(), recent_limit=12)
     g.inbox_count = len(box.items)
     titles = {item.document.id: item.document.title for item in box.items}
     # Recent events are of visible documents (the inbox's own filter): fetch only their titles.

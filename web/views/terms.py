@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template
-from flask_login import login_required
 
 from web import db
-from web.auth import actor
+from web.auth import login_required, signed_in_user
 from web.page_cache import cached_page
 from workflow import models
 from workflow.services import admin as admin_service
@@ -18,9 +17,9 @@ bp = Blueprint("terms", __name__, url_prefix="/clusters")
 @bp.get("")
 @login_required
 @cached_page
-def index():  # type: ignore[no-untyped-def]
+def index() -> str:
     session = db.get_session()
-    who = current_actor(session, actor())
+    who = current_actor(session, signed_in_user())
     clusters = []
     for cluster in admin_service.list_clusters(session):
         terms = [t for t in cluster.terms if can_see_term(who, t)]
@@ -32,9 +31,9 @@ def index():  # type: ignore[no-untyped-def]
 @bp.get("/terms/<int:term_id>")
 @login_required
 @cached_page
-def show(term_id: int):  # type: ignore[no-untyped-def]
+def show(term_id: int) -> str:
     session = db.get_session()
-    who = current_actor(session, actor())
+    who = current_actor(session, signed_in_user())
     term = session.get(models.ClusterTerm, term_id)
     if term is None or not can_see_term(who, term):
         abort(404)

@@ -20,7 +20,7 @@ def _by_reference(code: str) -> models.DocumentVersion | None:
 
 
 @bp.route("/verify", methods=["GET", "POST"])
-def page():  # type: ignore[no-untyped-def]
+def page() -> tuple[str, int]:
     result = None
     error = None
     status = 200
