@@ -16,16 +16,16 @@ from flask import (
     request,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import login_required
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import documents as docs_pkg
 from web import content_form, content_view, db
 from web.actions import USER_TRIGGERS, fire, inputs_from
-from web.auth import actor
+from web.auth import actor, login_required, signed_in_user
 from web.diffing import diff as content_diff
 from web.errors import status_for
 from web.ids import db_int
@@ -59,18 +59,19 @@ def _session() -> Session:
 @bp.get("")
 @login_required
 @cached_page
-def index():  # type: ignore[no-untyped-def]
+def index() -> str:
+    who = signed_in_user()
     kind = request.args.get("kind") or None
     state = request.args.get("state") or None
     year = request.args.get("year", type=db_int)
-    rows = queries.visible_documents(_session(), actor(), kind=kind, year=year, state=state)
+    rows = queries.visible_documents(_session(), who, kind=kind, year=year, state=state)
     years = sorted(
-        {d.term.year for d in queries.visible_documents(_session(), actor())}, reverse=True
+        {d.term.year for d in queries.visible_documents(_session(), who)}, reverse=True
     )
     # What this user may start: a kind the term does not have yet (a cancelled one aside).
     live = {
         (d.term_id, d.kind)
-        for d in queries.visible_documents(_session(), actor())
+        for d in queries.visible_documents(_session(), who)
         if d.state != "cancelled"
     }
     creatable = [
@@ -120,7 +121,7 @@ def _people(usernames: set[str]) -> dict[str, str]:
 
 def _page_context(document_id: int) -> dict[str, Any]:
     session = _session()
-    who = actor()
+    who = signed_in_user()
     doc = queries.get_document(session, who, document_id)
     version = doc.current_version
     frozen = doc.frozen_version
@@ -138,10 +139,8 @@ def _page_context(document_id: int) -> dict[str, Any]:
         for u in doc.term.member_units
     ]
     comments = queries.comments(session, who, doc.id)
-    numbers = {v.id: v.number for v in doc.versions}
-    by_anchor: dict[str, list[Any]] = defaultdict(list)
+    by_anchor: dict[str, list[models.Comment]] = defaultdict(list)
     for c in comments:
-        c.version_number = numbers.get(c.version_id)
         by_anchor[c.anchor].append(c)
     events = queries.timeline(session, who, doc.id)
     approval = session.scalar(select(models.Approval).where(models.Approval.document_id == doc.id))
@@ -159,10 +158,12 @@ def _page_context(document_id: int) -> dict[str, Any]:
         "decisions": decisions,
         "concur_count": sum(1 for d in decisions.values() if d.decision == "concur"),
         "all_concurred": all(
-            m["decision"] is not None and m["decision"].decision == "concur" for m in members
+            (d := decisions.get(u.id)) is not None and d.decision == "concur"
+            for u in doc.term.member_units
         ),
         "comments": comments,
         "comments_by_anchor": by_anchor,
+        "version_numbers": {v.id: v.number for v in doc.versions},
         "content": content,
         "anchors": content_view.anchors(content) if content else [],
         "events": events,
@@ -181,7 +182,7 @@ def _page_context(document_id: int) -> dict[str, Any]:
 @bp.get("/<int:document_id>")
 @login_required
 @cached_page
-def show(document_id: int):  # type: ignore[no-untyped-def]
+def show(document_id: int) -> str:
     return render_template("documents/show.html", **_page_context(document_id))
 
 
@@ -217,7 +218,7 @@ DONE_MESSAGES = {
 
 @bp.post("/<int:document_id>/action/<trigger>", endpoint="fire")
 @login_required
-def fire_trigger(document_id: int, trigger: str):  # type: ignore[no-untyped-def]
+def fire_trigger(document_id: int, trigger: str) -> ResponseReturnValue:
     if trigger in ("sign", "approve"):
         # These have their own pages (PIN, upload, decision); the form posts there.
         return redirect(url_for(f"documents.{trigger}", document_id=document_id), code=307)
@@ -232,9 +233,9 @@ def fire_trigger(document_id: int, trigger: str):  # type: ignore[no-untyped-def
 
 @bp.route("/<int:document_id>/sign", methods=["GET", "POST"])
 @login_required
-def sign(document_id: int):  # type: ignore[no-untyped-def]
+def sign(document_id: int) -> ResponseReturnValue:
     session = _session()
-    who = actor()
+    who = signed_in_user()
     doc = queries.get_document(session, who, document_id)
     error = None
     tries_left = None
@@ -284,9 +285,9 @@ def sign(document_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/<int:document_id>/approve", methods=["GET", "POST"])
 @login_required
-def approve(document_id: int):  # type: ignore[no-untyped-def]
+def approve(document_id: int) -> ResponseReturnValue:
     session = _session()
-    who = actor()
+    who = signed_in_user()
     doc = queries.get_document(session, who, document_id)
     error = None
     status = 200
@@ -331,10 +332,11 @@ def _docx_response(data: bytes, filename: str) -> Response:
 @login_required
 def docx(document_id: int) -> Response:
     session = _session()
-    doc = queries.get_document(session, actor(), document_id)
+    who = signed_in_user()
+    doc = queries.get_document(session, who, document_id)
     frozen = doc.frozen_version
     number = frozen.number if frozen else None
-    data = queries.document_docx(session, actor(), doc.id, number)
+    data = queries.document_docx(session, who, doc.id, number)
     name = frozen.reference_code if frozen else f"thidua-{doc.id}-du-thao"
     return _docx_response(data, f"{name}.docx")
 
@@ -342,14 +344,14 @@ def docx(document_id: int) -> Response:
 @bp.get("/<int:document_id>/versions/<int:number>.docx")
 @login_required
 def version_docx(document_id: int, number: int) -> Response:
-    data = queries.document_docx(_session(), actor(), document_id, number)
+    data = queries.document_docx(_session(), signed_in_user(), document_id, number)
     return _docx_response(data, f"thidua-{document_id}-v{number}.docx")
 
 
 @bp.get("/<int:document_id>/signatures/<int:signature_id>.p7s")
 @login_required
 def signature_file(document_id: int, signature_id: int) -> Response:
-    sig, der = queries.signature_der(_session(), actor(), signature_id)
+    sig, der = queries.signature_der(_session(), signed_in_user(), signature_id)
     if sig.document_id != document_id:
         abort(404)
     return Response(
@@ -362,17 +364,18 @@ def signature_file(document_id: int, signature_id: int) -> Response:
 @bp.get("/<int:document_id>/diff")
 @login_required
 @cached_page
-def diff(document_id: int):  # type: ignore[no-untyped-def]
+def diff(document_id: int) -> ResponseReturnValue:
     session = _session()
-    doc = queries.get_document(session, actor(), document_id)
+    who = signed_in_user()
+    doc = queries.get_document(session, who, document_id)
     versions = list(doc.versions)
     if len(versions) < 2:
         flash(_("Văn bản mới có một phiên bản."), "info")
         return redirect(url_for("documents.show", document_id=doc.id))
     b = request.args.get("b", type=db_int) or versions[-1].number
     a = request.args.get("a", type=db_int) or max(1, b - 1)
-    old = queries.get_version(session, actor(), doc.id, a)
-    new = queries.get_version(session, actor(), doc.id, b)
+    old = queries.get_version(session, who, doc.id, a)
+    new = queries.get_version(session, who, doc.id, b)
     rows = content_diff(old.content, new.content)
     return render_template(
         "documents/diff.html", doc=doc, old=old, new=new, rows=rows, versions=versions
@@ -391,7 +394,7 @@ def _editor(
     general_error: str | None = None,
     status: int = 200,
     expected_version: int | None = None,
-):  # type: ignore[no-untyped-def]
+) -> tuple[str, int]:
     tree = content_form.build(content)
     for field, message in (errors or {}).items():
         content_form.attach_error(tree, field, message)
@@ -417,9 +420,10 @@ def _validation_field(exc: Exception) -> tuple[str, str]:
 
 @bp.route("/<int:document_id>/edit", methods=["GET", "POST"])
 @login_required
-def edit(document_id: int):  # type: ignore[no-untyped-def]
+def edit(document_id: int) -> ResponseReturnValue:
     session = _session()
-    doc = queries.get_document(session, actor(), document_id)
+    who = signed_in_user()
+    doc = queries.get_document(session, who, document_id)
     version = doc.current_version
     schema = version.content if version else {}
     if request.method == "GET":
@@ -427,7 +431,7 @@ def edit(document_id: int):  # type: ignore[no-untyped-def]
     content = content_form.parse(request.form, schema)
     expected = request.form.get("expected_version", type=db_int)
     try:
-        drafting.edit_draft(session, actor(), doc.id, content, expected)
+        drafting.edit_draft(session, who, doc.id, content, expected)
     except ValidationError as exc:
         db.rollback()
         field, message = _validation_field(exc)
@@ -444,7 +448,7 @@ def edit(document_id: int):  # type: ignore[no-untyped-def]
         db.rollback()
         # Nothing lost: the user's edits come back in the form, with the conflict explained
         # and the fresh version number so that saving again is a deliberate choice.
-        doc = queries.get_document(session, actor(), document_id)
+        doc = queries.get_document(session, who, document_id)
         return _editor(
             content,
             doc=doc,
@@ -493,6 +497,7 @@ def _starting_content(term: models.ClusterTerm, kind: str) -> dict[str, Any]:
         {"code": u.code, "name": u.name, "signer_title": "", "signer_name": "", "authority": "T/M"}
         for u in term.member_units
     ]
+    content: dict[str, Any]
     if previous is not None and previous.current_version is not None:
         content = _shift_dates(
             dict(previous.current_version.content), term.year - previous.term.year
@@ -528,7 +533,7 @@ def _starting_content(term: models.ClusterTerm, kind: str) -> dict[str, Any]:
 
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
-def new():  # type: ignore[no-untyped-def]
+def new() -> ResponseReturnValue:
     session = _session()
     kind = request.values.get("kind", "pledge")
     if kind not in ("pledge", "nomination"):
@@ -546,7 +551,7 @@ def new():  # type: ignore[no-untyped-def]
         return _editor(schema, doc=None, term=term)
     content = content_form.parse(request.form, schema)
     try:
-        created = drafting.create_document(session, actor(), content, term_id=term.id)
+        created = drafting.create_document(session, signed_in_user(), content, term_id=term.id)
     except ValidationError as exc:
         db.rollback()
         field, message = _validation_field(exc)
