@@ -8,29 +8,39 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from web import db, openapi
 from web.actions import USER_TRIGGERS, fire, inputs_from
-from web.auth import actor
+from web.auth import signed_in_user
 from web.errors import error_response
 from web.ids import db_int
 from web.page_cache import cached_page
 from web.verification import VerificationInputError, verify_uploads
 from workflow import models
+from workflow.errors import NotFound
 from workflow.services import queries
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 
-def _need_login():  # type: ignore[no-untyped-def]
+def _need_login() -> Response | None:
     if not current_user.is_authenticated:
         return error_response(
             401, "unauthorized", _("Cần đăng nhập hoặc mã truy cập (Bearer token).")
         )
     return None
+
+
+def _document_id(raw: str) -> int:
+    """The id of an API path, written as ``summary`` writes it ("12"). Other spellings that
+    ``int()`` accepts ("+12", "012", "12 ", "١٢") name no document: one document, one URL
+    (and one entry in the page cache)."""
+    if not (raw.isascii() and raw.isdigit() and raw == str(int(raw))):
+        raise NotFound("Không tìm thấy văn bản.")
+    return int(raw)
 
 
 def summary(doc: models.Document) -> dict[str, Any]:
@@ -52,7 +62,7 @@ def detail(doc: models.Document) -> dict[str, Any]:
     frozen = doc.frozen_version
     signatures = queries.document_signatures(session, doc)
     progress = queries.signature_progress(session, doc, signatures)
-    triggers = queries.allowed_triggers(session, actor(), doc, signatures=signatures)
+    triggers = queries.allowed_triggers(session, signed_in_user(), doc, signatures=signatures)
     data.update(
         {
             "version": doc.version,
@@ -82,12 +92,12 @@ def detail(doc: models.Document) -> dict[str, Any]:
 
 @bp.get("/documents")
 @cached_page
-def list_documents():  # type: ignore[no-untyped-def]
+def list_documents() -> Response:
     if (resp := _need_login()) is not None:
         return resp
     rows = queries.visible_documents(
         db.get_session(),
-        actor(),
+        signed_in_user(),
         kind=request.args.get("kind") or None,
         year=request.args.get("year", type=db_int),
         state=request.args.get("state") or None,
@@ -97,15 +107,15 @@ def list_documents():  # type: ignore[no-untyped-def]
 
 @bp.get("/documents/<document_id>")
 @cached_page
-def get_document(document_id: str):  # type: ignore[no-untyped-def]
+def get_document(document_id: str) -> Response:
     if (resp := _need_login()) is not None:
         return resp
-    doc = queries.get_document(db.get_session(), actor(), document_id)  # type: ignore[arg-type]
+    doc = queries.get_document(db.get_session(), signed_in_user(), _document_id(document_id))
     return jsonify(detail(doc))
 
 
 @bp.post("/documents/<document_id>/<trigger>")
-def fire_trigger(document_id: str, trigger: str):  # type: ignore[no-untyped-def]
+def fire_trigger(document_id: str, trigger: str) -> Response:
     if (resp := _need_login()) is not None:
         return resp
     if not current_user.via_token and not request.is_json:
@@ -118,15 +128,15 @@ def fire_trigger(document_id: str, trigger: str):  # type: ignore[no-untyped-def
     if body is None or not isinstance(body, dict):
         return error_response(400, "bad_json", _("Thân yêu cầu phải là một đối tượng JSON."))
     session = db.get_session()
-    doc = queries.get_document(session, actor(), document_id)  # type: ignore[arg-type]
+    doc = queries.get_document(session, signed_in_user(), _document_id(document_id))
     fire(doc.id, trigger, inputs_from(body))
     db.commit()
-    doc = queries.get_document(session, actor(), doc.id)
+    doc = queries.get_document(session, signed_in_user(), doc.id)
     return jsonify(detail(doc))
 
 
 @bp.post("/verify")
-def verify():  # type: ignore[no-untyped-def]
+def verify() -> Response:
     try:
         result = verify_uploads(request.files)
     except VerificationInputError as exc:
@@ -135,5 +145,5 @@ def verify():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/openapi.json", endpoint="openapi")
-def openapi_document():  # type: ignore[no-untyped-def]
+def openapi_document() -> Response:
     return jsonify(openapi.spec(current_app.config.get("PUBLIC_BASE_URL") or "/"))
