@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
-from flask import Flask, jsonify
+from flask import Flask, Response, jsonify
+from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFProtect
 
 from web import auth, db, errors, i18n, labels, nav, page_cache, security
@@ -27,7 +28,7 @@ class ThiduaFlask(Flask):
     commit that fails becomes a mapped error page rather than a 500 after the response.
     """
 
-    def dispatch_request(self):  # type: ignore[no-untyped-def]
+    def dispatch_request(self) -> ResponseReturnValue:
         try:
             rv = super().dispatch_request()
             db.commit()
@@ -107,7 +108,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.wsgi_app = fixed  # type: ignore[method-assign]
 
     @app.get("/healthz")
-    def healthz():  # type: ignore[no-untyped-def]
+    def healthz() -> Response | tuple[Response, int]:
         if db.ping():
             return jsonify(status="ok")
         return jsonify(status="database unavailable"), 503

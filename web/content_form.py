@@ -308,7 +308,7 @@ def parse(form: Mapping[str, Any], schema: Mapping[str, Any]) -> dict[str, Any]:
                     m = _INDEX.match(name[len(path) :])
                     if m and int(m.group(1)) not in indices:
                         indices.append(int(m.group(1)))
-            sample = BLANK_ITEMS.get(_schema_key(path))
+            sample: Mapping[str, Any] | None = BLANK_ITEMS.get(_schema_key(path))
             if sample is None and schema_value and isinstance(schema_value[0], Mapping):
                 sample = schema_value[0]
             items = []
@@ -331,7 +331,8 @@ def parse(form: Mapping[str, Any], schema: Mapping[str, Any]) -> dict[str, Any]:
             return schema_value
         return _coerce(key, str(raw))
 
-    return value_at("", "", schema, "")
+    content: dict[str, Any] = value_at("", "", schema, "")
+    return content
 
 
 def _leaves(value: Any) -> list[Any]:

@@ -55,12 +55,14 @@ def _read_engine(engine: Engine, *, shared: bool) -> Engine:
 
 
 def engine(app: Flask | None = None) -> Engine:
-    return (app or current_app).extensions["thidua.engine"]
+    found: Engine = (app or current_app).extensions["thidua.engine"]
+    return found
 
 
 def read_engine(app: Flask | None = None) -> Engine:
     """The engine of GET and HEAD requests (see ``_read_engine``)."""
-    return (app or current_app).extensions["thidua.read_engine"]
+    found: Engine = (app or current_app).extensions["thidua.read_engine"]
+    return found
 
 
 SAFE_METHODS = frozenset({"GET", "HEAD"})
@@ -83,7 +85,8 @@ def connection() -> Connection:
         return get_session().connection()
     if "db_connection" not in g:
         g.db_connection = read_engine().connect()
-    return g.db_connection
+    conn: Connection = g.db_connection
+    return conn
 
 
 def get_session() -> Session:
@@ -94,7 +97,8 @@ def get_session() -> Session:
             g.db_session = reads(bind=connection())
         else:
             g.db_session = current_app.extensions["thidua.sessionmaker"]()
-    return g.db_session
+    session: Session = g.db_session
+    return session
 
 
 def _refuse_flush(session: Session, _context: Any, _instances: Any) -> None:

@@ -69,7 +69,7 @@ def error_response(status: int, code: str, message: str, **extra: object) -> Res
 
 
 def _http_message(exc: HTTPException) -> str:
-    messages = {
+    messages: dict[int, str] = {
         400: _("Yêu cầu không hợp lệ."),
         401: _("Vui lòng đăng nhập để tiếp tục."),
         403: _("Bạn không có quyền thực hiện thao tác này."),
@@ -111,8 +111,7 @@ def init_app(app: Flask) -> None:
         code = {401: "unauthorized", 403: "forbidden", 404: "not_found"}.get(
             status, (exc.name or "error").lower().replace(" ", "_")
         )
-        message = exc.description if getattr(exc, "thidua_message", False) else _http_message(exc)
-        return error_response(status, code, message)
+        return error_response(status, code, _http_message(exc))
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:

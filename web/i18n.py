@@ -16,7 +16,7 @@ LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 def select_locale() -> str:
     chosen = session.get("lang")
-    if chosen in LANGUAGES:
+    if isinstance(chosen, str) and chosen in LANGUAGES:
         return chosen
     # Vietnamese first: only an explicit choice switches to English.
     return DEFAULT_LOCALE
@@ -41,7 +41,7 @@ def vn_date(value: date | datetime | None) -> str:
         value = _local(value).date()
     if current_language() == "vi":
         return f"ngày {value.day} tháng {value.month} năm {value.year}"
-    return format_date(value, "d MMMM y")
+    return str(format_date(value, "d MMMM y"))
 
 
 def vn_iso_date(value: str | None) -> str:
@@ -61,7 +61,7 @@ def vn_datetime(value: datetime | None) -> str:
     local = _local(value)
     if current_language() == "vi":
         return f"{local:%H:%M}, {vn_date(local)}"
-    return format_datetime(local, "HH:mm, d MMMM y")
+    return str(format_datetime(local, "HH:mm, d MMMM y"))
 
 
 def iso_datetime(value: str | None) -> str:

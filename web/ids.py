@@ -7,7 +7,9 @@ no such row.
 
 from __future__ import annotations
 
-from werkzeug.routing import IntegerConverter
+from typing import Any
+
+from werkzeug.routing import IntegerConverter, Map
 
 from workflow.db import MAX_INT4 as MAX_DB_INT
 
@@ -15,7 +17,7 @@ from workflow.db import MAX_INT4 as MAX_DB_INT
 class BoundedIntConverter(IntegerConverter):
     """``<int:...>`` that matches only values a 32-bit column can hold (else the route 404s)."""
 
-    def __init__(self, url_map, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def __init__(self, url_map: Map, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("max", MAX_DB_INT)
         super().__init__(url_map, *args, **kwargs)
 

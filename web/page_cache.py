@@ -119,7 +119,8 @@ def _version() -> Hashable | None:
     anything derived from the data; None when it cannot be pinned (nothing is cached then)."""
     if "data_version" not in g:
         g.data_version = _read_version(_cache())
-    return g.data_version
+    version: Hashable | None = g.data_version
+    return version
 
 
 def _scope_key(user_id: int | str) -> Hashable:
@@ -207,7 +208,8 @@ def _key(version: Hashable) -> Hashable:
 
 def _csrf_token() -> str | None:
     """The token this request put into its page, if it rendered a form."""
-    return g.get(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"))
+    token: str | None = g.get(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"))
+    return token
 
 
 def _stored(response: Any) -> _Page | None:

@@ -165,7 +165,7 @@ def list_command(
     config = _config(instance)
     with _session(config) as session:
         docs = admin.all_documents(session, None, kind=kind, year=year, state=state)
-        rows = [
+        rows: list[dict[str, Any]] = [
             {
                 "id": d.id,
                 "kind": d.kind,

@@ -9,12 +9,15 @@ from __future__ import annotations
 import ipaddress
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from web.cli import instance_option, main
 from workflow.errors import WorkflowError
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 class ServeError(click.ClickException):
@@ -32,7 +35,7 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def build_app(instance: Path | None):  # type: ignore[no-untyped-def]
+def build_app(instance: Path | None) -> Flask:
     """The app of an initialised, migrated instance; ServeError says what to run otherwise."""
     from web import create_app
     from workflow.config import load_config
@@ -57,7 +60,7 @@ def build_app(instance: Path | None):  # type: ignore[no-untyped-def]
     return create_app({"THIDUA_CONFIG": config, "ENGINE": engine})
 
 
-def run(app, host: str, port: int) -> None:  # type: ignore[no-untyped-def]
+def run(app: Flask, host: str, port: int) -> None:
     """Serve until Ctrl+C (a threaded Werkzeug server; gunicorn is for production)."""
     from werkzeug.serving import make_server
 
