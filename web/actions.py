@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -17,29 +16,15 @@ from web import db
 from web.auth import actor
 from workflow.definitions import DEFINITIONS
 from workflow.errors import InvalidTransition, ValidationError
+from workflow.inputs import TriggerInputs
 from workflow.services import lifecycle
+from workflow.values import parse_date
 
 # What people can fire (the definitions' own triggers, less the system's sweep), in the
 # definitions' order; the OpenAPI enum and the pages list the same.
 USER_TRIGGERS = tuple(
     dict.fromkeys(t for definition in DEFINITIONS.values() for t in definition.user_triggers)
 )
-
-
-@dataclass
-class Inputs:
-    """Everything a trigger may need; unused fields stay None."""
-
-    expected_version: int | None = None
-    reason: str | None = None
-    pin: str | None = None
-    signature: bytes | None = None
-    text: str | None = None
-    anchor: str | None = None
-    unit_code: str | None = None
-    override: bool = False
-    decision_number: str | None = None
-    decision_date: date | None = None
 
 
 def _int_or_none(value: Any, field: str) -> int | None:
@@ -52,11 +37,9 @@ def _int_or_none(value: Any, field: str) -> int | None:
 
 
 def _date_or_none(value: Any) -> date | None:
-    if value in (None, ""):
-        return None
     try:
-        return date.fromisoformat(str(value))
-    except ValueError:
+        return parse_date(value)
+    except ValidationError:
         raise ValidationError(
             _("Ngày quyết định phải có dạng YYYY-MM-DD."), field="decision_date"
         ) from None
@@ -70,8 +53,9 @@ def _text(value: Any) -> str | None:
     return value
 
 
-def inputs_from(data: Mapping[str, Any], signature: bytes | None = None) -> Inputs:
-    """Read inputs from a form (strings) or a JSON object (``signature`` in base64)."""
+def inputs_from(data: Mapping[str, Any], signature: bytes | None = None) -> TriggerInputs:
+    """The workflow's ``TriggerInputs`` read from a form (strings) or a JSON object
+    (``signature`` in base64); keys no trigger reads (the CSRF token...) are left out."""
     sig = signature
     raw_sig = data.get("signature")
     if sig is None and isinstance(raw_sig, str) and raw_sig.strip():
@@ -82,13 +66,13 @@ def inputs_from(data: Mapping[str, Any], signature: bytes | None = None) -> Inpu
                 _("Chữ ký phải là CMS dạng DER mã hóa base64."), field="signature"
             ) from None
     override = data.get("override")
-    return Inputs(
+    return TriggerInputs(
         expected_version=_int_or_none(data.get("expected_version"), "expected_version"),
         reason=_text(
             data.get("reason") if data.get("reason") is not None else data.get("override_reason")
         ),
         pin=_text(data.get("pin")),
-        signature=sig,
+        signature_der=sig,
         text=_text(data.get("text")),
         anchor=_text(data.get("anchor")),
         unit_code=_text(data.get("unit_code")) or None,
@@ -98,7 +82,7 @@ def inputs_from(data: Mapping[str, Any], signature: bytes | None = None) -> Inpu
     )
 
 
-def fire(document_id: int, trigger: str, inp: Inputs) -> Any:
+def fire(document_id: int, trigger: str, inp: TriggerInputs) -> Any:
     """Fire ``trigger`` on the document through the workflow services."""
     if trigger not in USER_TRIGGERS:
         raise InvalidTransition(
@@ -109,16 +93,7 @@ def fire(document_id: int, trigger: str, inp: Inputs) -> Any:
         actor(),  # type: ignore[arg-type]
         document_id,
         trigger,
-        expected_version=inp.expected_version,
-        reason=inp.reason,
-        pin=inp.pin,
-        signature_der=inp.signature,
-        decision_number=inp.decision_number,
-        decision_date=inp.decision_date,
-        unit_code=inp.unit_code,
-        override=inp.override,
-        anchor=inp.anchor,
-        text=inp.text,
+        inp,
         ca_secret=current_app.config["THIDUA_CONFIG"].ca_master_secret,
         public_url=current_app.config.get("PUBLIC_BASE_URL"),
     )

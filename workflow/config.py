@@ -39,8 +39,18 @@ class Config:
     public_url: str = DEFAULT_PUBLIC_URL
 
     def verify_url(self, reference_code: str) -> str:
-        """The public page where anyone checks a document by its reference code."""
-        return f"{self.public_url.rstrip('/')}/verify?ref={reference_code}"
+        return verify_url(self.public_url, reference_code)
+
+
+def public_url(configured: str | None = None) -> str:
+    """The site's public address: the one given, else ``THIDUA_PUBLIC_URL``, else the
+    development default."""
+    return configured or os.environ.get("THIDUA_PUBLIC_URL", "").strip() or DEFAULT_PUBLIC_URL
+
+
+def verify_url(base: str, reference_code: str) -> str:
+    """The public page where anyone checks a document by its reference code."""
+    return f"{base.rstrip('/')}/verify?ref={reference_code}"
 
 
 def instance_path(instance_dir: str | os.PathLike[str] | None = None) -> Path:
@@ -111,7 +121,7 @@ def load_config(instance_dir: str | os.PathLike[str] | None = None) -> Config:
         database_url=database_url(folder),
         secret_key=secret_key.decode("utf-8"),
         ca_master_secret=ca_secret,
-        public_url=os.environ.get("THIDUA_PUBLIC_URL", "").strip() or DEFAULT_PUBLIC_URL,
+        public_url=public_url(),
     )
 
 

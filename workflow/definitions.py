@@ -194,6 +194,16 @@ class TransitionSpec:
     branch: Callable[[Facts], bool] | None = None
 
 
+# The reference code printed on a frozen version and looked up by the public verification
+# page: TD-<kind>-<year>-<document id>-V<version>, one kind code per document kind.
+REFERENCE_KIND_CODES: dict[str, str] = {"pledge": "GU", "nomination": "KT"}
+
+
+def reference_code(kind: str, year: int, document_id: int, version_number: int) -> str:
+    """E.g. ``TD-GU-2019-00003-V2`` for version 2 of pledge 3 of 2019."""
+    return f"TD-{REFERENCE_KIND_CODES[kind]}-{year}-{document_id:05d}-V{version_number}"
+
+
 @dataclass(frozen=True)
 class Definition:
     kind: str
@@ -424,18 +434,17 @@ def fire_machine(definition: Definition, document: Any, trigger: str, facts: Fac
         raise GuardFailed(reason, trigger=trigger, guard=guard)
 
 
-def evaluate(definition: Definition, trigger: str, facts: Facts, *, inputs: bool) -> str | None:
-    """Reason ``trigger`` is refused for ``facts`` without firing (None if it is allowed).
-
-    With ``inputs=False`` the guards that only check the request's inputs (a reason, a
-    decision number) are skipped: that answers "may this actor do this now" for the UI.
-    """
+def _refusal(
+    definition: Definition, trigger: str, facts: Facts, *, inputs: bool
+) -> tuple[str, str] | None:
+    """The first failing guard (its name and reason) of ``trigger`` for ``facts``, or None
+    when one of the trigger's transitions from this state is allowed."""
     if facts.state in FINAL_STATES:
-        return "Văn bản ở trạng thái cuối."
+        return ("final_state", "Văn bản ở trạng thái cuối.")
     specs = [s for s in definition.specs(trigger) if facts.state in s.source]
     if not specs:
-        return "Không áp dụng ở trạng thái hiện tại."
-    first_reason: str | None = None
+        return ("state", "Không áp dụng ở trạng thái hiện tại.")
+    first: tuple[str, str] | None = None
     for spec in specs:
         if spec.branch is not None and inputs and not spec.branch(facts):
             continue
@@ -444,11 +453,51 @@ def evaluate(definition: Definition, trigger: str, facts: Facts, *, inputs: bool
                 continue
             reason = guard(facts)
             if reason is not None:
-                first_reason = first_reason or reason
+                first = first or (guard.__name__, reason)
                 break
         else:
             return None
-    return first_reason or "Không áp dụng ở trạng thái hiện tại."
+    return first or ("state", "Không áp dụng ở trạng thái hiện tại.")
+
+
+def evaluate(definition: Definition, trigger: str, facts: Facts, *, inputs: bool) -> str | None:
+    """Reason ``trigger`` is refused for ``facts`` without firing (None if it is allowed).
+
+    With ``inputs=False`` the guards that only check the request's inputs (a reason, a
+    decision number) are skipped: that answers "may this actor do this now" for the UI.
+    """
+    refused = _refusal(definition, trigger, facts, inputs=inputs)
+    return refused[1] if refused else None
+
+
+def check_trigger(definition: Definition, trigger: str, facts: Facts) -> None:
+    """Raise what ``fire_machine`` would raise for ``trigger``, without moving anything:
+    ``InvalidTransition`` (final state, unknown trigger, wrong state) or ``GuardFailed``
+    with the first failing guard's reason. The services check before doing the work a
+    transition needs (freezing, signing), then fire."""
+    state = facts.state
+    if state in FINAL_STATES:
+        raise InvalidTransition(
+            f"Văn bản ở trạng thái cuối ({STATE_LABELS[state]}); không thể thay đổi nữa.",
+            trigger=trigger,
+            state=state,
+            code="final_state",
+        )
+    if trigger not in definition.machine.events:
+        raise InvalidTransition(
+            f"Thao tác '{trigger}' không tồn tại.", trigger=trigger, state=state
+        )
+    if not any(state in s.source for s in definition.specs(trigger)):
+        raise InvalidTransition(
+            f"Không thể '{definition.label(trigger)}' khi văn bản đang ở trạng thái "
+            f"'{STATE_LABELS.get(state, state)}'.",
+            trigger=trigger,
+            state=state,
+        )
+    refused = _refusal(definition, trigger, facts, inputs=True)
+    if refused is not None:
+        guard, reason = refused
+        raise GuardFailed(reason, trigger=trigger, guard=guard)
 
 
 def mermaid(definition: Definition) -> str:

@@ -19,6 +19,7 @@ from tests.workflow.helpers import HEAD_2019, SIGNERS, cms_for, drive_to_signing
 from workflow.audit import verify_audit_chain
 from workflow.db import session_factory
 from workflow.errors import ConflictError, WorkflowError
+from workflow.inputs import TriggerInputs
 from workflow.models import AuditEvent, Document, Signature
 from workflow.seed import DEMO_PIN
 from workflow.services import admin, edit_draft, get_document, lifecycle
@@ -166,8 +167,7 @@ def test_two_transitions_on_a_stale_document_one_wins(racing_db, demo):
                     user(s, HEAD_2019),
                     demo.pledge_2019,
                     trigger,
-                    expected_version=version,
-                    **kwargs,
+                    TriggerInputs(expected_version=version, **kwargs),
                 )
                 s.commit()
                 return doc.state

@@ -38,6 +38,7 @@ from workflow.errors import (
     ValidationError,
     WrongPinError,
 )
+from workflow.inputs import TriggerInputs
 from workflow.models import ApiToken, Approval, Credential, Document, Signature
 from workflow.seed import DEMO_PASSWORD, DEMO_PIN
 from workflow.services import (
@@ -165,7 +166,9 @@ def test_stale_version_is_a_conflict(demo_session, demo):
         edit_draft(s, drafter, doc.id, {**pledge_2019_dict(), "number": 5}, stale)
     assert info.value.code == "stale_version"
     with pytest.raises(ConflictError):
-        lifecycle.fire(s, drafter, doc.id, "submit_for_review", expected_version=stale)
+        lifecycle.fire(
+            s, drafter, doc.id, "submit_for_review", TriggerInputs(expected_version=stale)
+        )
 
 
 def test_two_sessions_racing_on_a_draft_one_conflicts(demo_db, demo):
@@ -433,7 +436,9 @@ def test_the_last_signature_moves_to_signed_then_submit_approve_archive(demo_ses
     )
     assert report.passed, report.to_dict()
     with pytest.raises(InvalidTransition):
-        lifecycle.fire(s, user(s, "board-approver"), doc.id, "return", reason="Quá hạn")
+        lifecycle.fire(
+            s, user(s, "board-approver"), doc.id, "return", TriggerInputs(reason="Quá hạn")
+        )
 
 
 def test_nomination_approval_needs_the_decision(demo_session, demo):
@@ -456,10 +461,10 @@ def test_nomination_approval_needs_the_decision(demo_session, demo):
         board,
         doc_id,
         "approve",
-        pin=DEMO_PIN,
+        TriggerInputs(
+            pin=DEMO_PIN, decision_number="15/QĐ-HĐTĐKT", decision_date=date(2018, 12, 28)
+        ),
         ca_secret=demo.ca_secret,
-        decision_number="15/QĐ-HĐTĐKT",
-        decision_date=date(2018, 12, 28),
     )
     assert doc.state == "archived"
     approval = s.scalar(select(Approval).where(Approval.document_id == doc_id))
@@ -523,7 +528,7 @@ def test_cancelled_is_final(demo_session, demo):
     assert allowed_triggers(s, drafter, doc) == []
     for trigger in ("submit_for_review", "revise", "cancel", "concur"):
         with pytest.raises(InvalidTransition):
-            lifecycle.fire(s, drafter, doc.id, trigger, reason="x")
+            lifecycle.fire(s, drafter, doc.id, trigger, TriggerInputs(reason="x"))
 
 
 # --- what the UI asks ---------------------------------------------------------------------
@@ -730,7 +735,9 @@ def test_bad_request_inputs_are_our_own_errors(demo_session, demo):
     s = demo_session
     drafter = user(s, HEAD_2019)
     with pytest.raises(ValidationError) as info:
-        lifecycle.fire(s, drafter, demo.pledge_2019, "submit_for_review", expected_version="x")
+        lifecycle.fire(
+            s, drafter, demo.pledge_2019, "submit_for_review", TriggerInputs(expected_version="x")
+        )
     assert info.value.field == "expected_version"
     with pytest.raises(NotFound):
         get_document(s, drafter, "không-phải-số")
@@ -756,10 +763,8 @@ def test_decision_date_accepts_iso_text(demo_session, demo):
             board,
             doc_id,
             "approve",
-            pin=DEMO_PIN,
+            TriggerInputs(pin=DEMO_PIN, decision_number="15/QĐ", decision_date="28/12/2018"),
             ca_secret=demo.ca_secret,
-            decision_number="15/QĐ",
-            decision_date="28/12/2018",
         )
     assert info.value.field == "decision_date"
     doc = lifecycle.fire(
@@ -767,10 +772,8 @@ def test_decision_date_accepts_iso_text(demo_session, demo):
         board,
         doc_id,
         "approve",
-        pin=DEMO_PIN,
+        TriggerInputs(pin=DEMO_PIN, decision_number="15/QĐ", decision_date="2018-12-28"),
         ca_secret=demo.ca_secret,
-        decision_number="15/QĐ",
-        decision_date="2018-12-28",
     )
     assert doc.state == "archived"
 

@@ -25,6 +25,7 @@ from workflow.audit import verify_audit_chain
 from workflow.db import session_factory
 from workflow.definitions import FINAL_STATES
 from workflow.errors import WorkflowError
+from workflow.inputs import TriggerInputs
 from workflow.models import Document, Signature
 from workflow.seed import DEMO_PIN
 from workflow.services import comment, edit_draft, lifecycle
@@ -110,13 +111,15 @@ def test_random_triggers_keep_the_invariants(demo_db, demo):
                         kwargs["signature_der"] = cms_for(s, demo, actor, data)
                 if trigger in {"sign", "approve"} and "signature_der" not in kwargs:
                     kwargs["pin"] = DEMO_PIN
+                secret = None
                 if trigger == "approve":
+                    secret = demo.ca_secret
                     kwargs.update(
-                        ca_secret=demo.ca_secret,
                         decision_number="15/QĐ-HĐTĐKT",
                         decision_date=__import__("datetime").date(2018, 12, 28),
                     )
-                lifecycle.fire(s, user(s, actor), doc, trigger, **kwargs)
+                inputs = TriggerInputs(**kwargs)
+                lifecycle.fire(s, user(s, actor), doc, trigger, inputs, ca_secret=secret)
 
             self._attempt(doc, action)
 

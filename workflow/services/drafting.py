@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session
 import documents
 from workflow.audit import append_event
 from workflow.clock import aware
-from workflow.definitions import CURRENT_VERSION, definition_for, fire_machine
+from workflow.definitions import CURRENT_VERSION
 from workflow.errors import ConflictError, NotFound, PermissionDenied, ValidationError
+from workflow.inputs import TriggerInputs
 from workflow.models import (
     DOCUMENT_KINDS,
     ClusterTerm,
@@ -25,7 +26,6 @@ from workflow.models import (
     User,
 )
 from workflow.services._common import (
-    build_facts,
     can_see_term,
     check_expected_version,
     clean_text,
@@ -35,6 +35,7 @@ from workflow.services._common import (
     unit_by_code,
 )
 from workflow.services.content_rules import check_content, content_dict
+from workflow.services.pipeline import Attempt, Steps, run
 
 MAX_COMMENT = 4000
 _ANCHOR = re.compile(r"^[a-z_]+(\[\d{1,4}\])?(\.[a-z_]+(\[\d{1,4}\])?){0,4}$")
@@ -256,6 +257,48 @@ def _check_anchor(anchor: Any, content: dict[str, Any]) -> str:
     return text
 
 
+def _read_comment(attempt: Attempt) -> None:
+    """The comment's text, and the unit it speaks for: the one named (which must be the
+    actor's and take part in the review), else the actor's first such unit."""
+    term = attempt.document.term
+    attempt.work["body"] = clean_text(attempt.inputs.text, "text", max_len=MAX_COMMENT)
+    candidates = {m.unit_id for m in term.memberships} | {term.head_unit_id}
+    code = attempt.inputs.unit_code
+    if code:
+        unit_id = unit_by_code(attempt.session, code).id
+        if unit_id not in attempt.actor.unit_ids() or unit_id not in candidates:
+            raise PermissionDenied(
+                "Bạn chỉ góp ý nhân danh đơn vị thành viên của mình.", code="not_in_unit"
+            )
+        attempt.unit_id = unit_id
+    else:
+        mine = sorted(attempt.actor.unit_ids() & candidates)
+        attempt.unit_id = mine[0] if mine else None
+
+
+def _record_comment(attempt: Attempt) -> dict[str, Any]:
+    version = attempt.document.current_version
+    assert version is not None
+    assert attempt.unit_id is not None  # is_cluster_member passed
+    anchor_text = _check_anchor(attempt.inputs.anchor, version.content)
+    row = Comment(
+        document_id=attempt.document.id,
+        version_id=version.id,
+        author_id=attempt.actor.id,
+        unit_id=attempt.unit_id,
+        anchor=anchor_text,
+        body=attempt.work["body"],
+        created_at=attempt.now,
+    )
+    attempt.session.add(row)
+    flush(attempt.session)
+    attempt.result = row
+    return {"comment_id": row.id, "anchor": anchor_text, "version": version.number}
+
+
+COMMENT = Steps(read=_read_comment, effect=_record_comment)
+
+
 def comment(
     session: Session,
     actor: User,
@@ -270,47 +313,7 @@ def comment(
 
     Any staff member of a member unit (or the head unit) may comment while in review.
     """
-    actor = current_actor(session, actor)
-    now = aware(now)
-    document = load_document(session, actor, document_id)
-    term = document.term
-    body = clean_text(text, "text", max_len=MAX_COMMENT)
-    candidates = {m.unit_id for m in term.memberships} | {term.head_unit_id}
-    if unit_code:
-        unit_id: int | None = unit_by_code(session, unit_code).id
-        if unit_id not in actor.unit_ids() or unit_id not in candidates:
-            raise PermissionDenied(
-                "Bạn chỉ góp ý nhân danh đơn vị thành viên của mình.", code="not_in_unit"
-            )
-    else:
-        mine = sorted(actor.unit_ids() & candidates)
-        unit_id = mine[0] if mine else None
-    definition = definition_for(document.kind, document.definition_version)
-    facts = build_facts(session, actor, document, unit_id=unit_id, with_content=False)
-    fire_machine(definition, document, "comment", facts)
-    version = document.current_version
-    assert version is not None
-    anchor_text = _check_anchor(anchor, version.content)
-    assert unit_id is not None  # is_cluster_member passed
-    row = Comment(
-        document_id=document.id,
-        version_id=version.id,
-        author_id=actor.id,
-        unit_id=unit_id,
-        anchor=anchor_text,
-        body=body,
-        created_at=now,
-    )
-    session.add(row)
-    flush(session)
-    append_event(
-        session,
-        action="comment",
-        actor=actor,
-        now=now,
-        document=document,
-        from_state=document.state,
-        to_state=document.state,
-        data={"comment_id": row.id, "anchor": anchor_text, "version": version.number},
-    )
+    inputs = TriggerInputs(anchor=anchor, text=text, unit_code=unit_code)
+    attempt = run(session, actor, document_id, "comment", COMMENT, inputs, now=now)
+    row: Comment = attempt.result
     return row

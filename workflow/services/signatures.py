@@ -30,6 +30,7 @@ from workflow.errors import (
     ValidationError,
     WrongPinError,
 )
+from workflow.inputs import TriggerInputs
 from workflow.models import (
     MAX_PIN_TRIES,
     Approval,
@@ -51,8 +52,8 @@ from workflow.services._common import (
     lock_document,
 )
 from workflow.services._transitions import audit as _audit
-from workflow.services._transitions import member_unit as _member_unit
 from workflow.services._transitions import transition as _transition
+from workflow.services.pipeline import Attempt, Steps, read_member_unit, run
 
 MAX_UPLOAD_SIGNATURE = 256 * 1024
 
@@ -186,6 +187,99 @@ def _trust(session: Session) -> TrustStore:
 # --- sign ---------------------------------------------------------------------------------
 
 
+def _replay_signature(attempt: Attempt) -> Signature | None:
+    """This unit's live signature of the frozen version, if the actor signs for it: signing
+    again (a double click, a retried request) gets it back instead of an error."""
+    return _own_existing_signature(
+        attempt.session, attempt.actor, attempt.document.frozen_version_id, attempt.unit_id
+    )
+
+
+def _make_signature(attempt: Attempt) -> None:
+    """The CMS over the frozen DOCX: verified from an upload, or made with the server-held
+    key (unsealing it is the slow part, done before the document is locked)."""
+    session, actor, now = attempt.session, attempt.actor, attempt.now
+    assert attempt.unit_id is not None  # is_member_signer passed
+    unit = session.get(Unit, attempt.unit_id)
+    assert unit is not None
+    frozen = attempt.document.frozen_version
+    assert frozen is not None
+    assert frozen.docx_sha256 is not None
+    docx = blobs.get_blob(session, frozen.docx_sha256)
+    signature_der, pin = attempt.inputs.signature_der, attempt.inputs.pin
+    if signature_der is not None:
+        cms, credential_id, cert_sha, method = _uploaded(
+            session, actor, unit, docx, signature_der, now
+        )
+    elif pin is not None:
+        credential = _server_credential(session, actor, unit.id)
+        key = _open_key(session, credential, pin, now)
+        cert = _certificate(credential)
+        try:
+            cms = sign_detached(docx, key, cert, signing_time=now, chain=(ca_certificate(session),))
+        except SigningError as exc:
+            raise CredentialLocked(
+                f"Không ký được bằng khóa này: {exc}", code="credential_damaged"
+            ) from None
+        credential_id, cert_sha, method = credential.id, credential.fingerprint_sha256, "server_key"
+    else:
+        raise ValidationError(
+            "Cần nhập mã PIN hoặc tải lên tệp chữ ký (.p7s).", field="pin", code="pin_required"
+        )
+    attempt.work.update(
+        unit=unit,
+        frozen_id=frozen.id,
+        frozen_number=frozen.number,
+        cms=cms,
+        credential_id=credential_id,
+        certificate_sha256=cert_sha,
+        method=method,
+    )
+
+
+def _store_signature(attempt: Attempt) -> dict[str, Any]:
+    """Store the signature made before the lock, if it still signs the frozen version."""
+    work, document = attempt.work, attempt.document
+    if document.frozen_version_id != work["frozen_id"]:
+        raise ConflictError(
+            "Văn bản vừa thay đổi trạng thái "
+            f"({STATE_LABELS.get(document.state, document.state)}); chữ ký chưa được lưu.",
+            code="state_changed",
+        )
+    cms_sha = blobs.put_blob(attempt.session, work["cms"], blobs.CMS, now=attempt.now)
+    signature = Signature(
+        document_id=document.id,
+        version_id=work["frozen_id"],
+        unit_id=work["unit"].id,
+        signer_id=attempt.actor.id,
+        credential_id=work["credential_id"],
+        method=work["method"],
+        cms_sha256=cms_sha,
+        certificate_sha256=work["certificate_sha256"],
+        signed_at=attempt.now,
+    )
+    attempt.session.add(signature)
+    attempt.result = signature
+    return {
+        "unit": work["unit"].code,
+        "version": work["frozen_number"],
+        "method": work["method"],
+        "signature_sha256": cms_sha,
+        "certificate_sha256": work["certificate_sha256"],
+    }
+
+
+# The signature that completes the set moves the document to ``signed``: the join runs under
+# the document's lock, so exactly one signer makes that move (workflow.md, 4.2).
+SIGN = Steps(
+    read=read_member_unit,
+    replay=_replay_signature,
+    prepare=_make_signature,
+    locks=True,
+    effect=_store_signature,
+)
+
+
 def sign(
     session: Session,
     actor: User,
@@ -201,105 +295,14 @@ def sign(
     or by uploading a detached CMS (``signature_der``) made elsewhere, which is verified
     against the frozen bytes and the signer's registered certificate before it is stored.
 
-    The same unit signing again gets its existing signature back. The signature that
-    completes the set moves the document to ``signed``; the join runs under a lock on the
-    document row so that exactly one signer makes that move.
+    The same unit signing again gets its existing signature back.
     """
-    actor, now = current_actor(session, actor), aware(now)
-    document = load_document(session, actor, document_id)
-    unit_id = _member_unit(session, actor, document, unit_code)
-    existing = _own_existing_signature(session, actor, document.frozen_version_id, unit_id)
-    if existing is not None:
-        return existing
-    check_expected_version(document, expected_version)
-    definition = definition_for(document.kind, document.definition_version)
-    facts = build_facts(session, actor, document, unit_id=unit_id, with_content=False)
-    if document.state != "signing":
-        fire_machine(definition, document, "sign", facts)  # raises the precise error
-    refusal = evaluate(definition, "sign", facts, inputs=False)
-    if refusal is not None:
-        # A duplicate request racing its twin sees the twin's signature only now.
-        existing = _own_existing_signature(session, actor, document.frozen_version_id, unit_id)
-        if existing is not None:
-            return existing
-        fire_machine(definition, document, "sign", facts)  # raises GuardFailed with reasons
-        raise GuardFailed(refusal, trigger="sign", guard="unknown")
-    assert unit_id is not None
-    unit = session.get(Unit, unit_id)
-    assert unit is not None
-    frozen = document.frozen_version
-    assert frozen is not None
-    assert frozen.docx_sha256 is not None
-    frozen_id = frozen.id
-    docx = blobs.get_blob(session, frozen.docx_sha256)
-
-    if signature_der is not None:
-        cms, credential_id, cert_sha, method = _uploaded(
-            session, actor, unit, docx, signature_der, now
-        )
-    elif pin is not None:
-        credential = _server_credential(session, actor, unit_id)
-        key = _open_key(session, credential, pin, now)
-        cert = _certificate(credential)
-        try:
-            cms = sign_detached(docx, key, cert, signing_time=now, chain=(ca_certificate(session),))
-        except SigningError as exc:
-            raise CredentialLocked(
-                f"Không ký được bằng khóa này: {exc}", code="credential_damaged"
-            ) from None
-        credential_id, cert_sha, method = credential.id, credential.fingerprint_sha256, "server_key"
-    else:
-        raise ValidationError(
-            "Cần nhập mã PIN hoặc tải lên tệp chữ ký (.p7s).", field="pin", code="pin_required"
-        )
-
-    # The join: from here on, one signer of this document at a time.
-    document = lock_document(session, document)
-    # A twin request of the same unit may have stored the signature (and even completed
-    # the set) while this one was unsealing the key: that is this unit's signature.
-    existing = _existing_signature(session, frozen_id, unit_id)
-    if existing is not None:
-        return existing
-    if document.state != "signing" or document.frozen_version_id != frozen_id:
-        raise ConflictError(
-            "Văn bản vừa thay đổi trạng thái "
-            f"({STATE_LABELS.get(document.state, document.state)}); chữ ký chưa được lưu.",
-            code="state_changed",
-        )
-    facts = build_facts(session, actor, document, unit_id=unit_id, with_content=False)
-    source = document.state
-    fire_machine(definition, document, "sign", facts)
-    if document.state != source:
-        document.updated_at = now
-    cms_sha = blobs.put_blob(session, cms, blobs.CMS, now=now)
-    signature = Signature(
-        document_id=document.id,
-        version_id=frozen_id,
-        unit_id=unit_id,
-        signer_id=actor.id,
-        credential_id=credential_id,
-        method=method,
-        cms_sha256=cms_sha,
-        certificate_sha256=cert_sha,
-        signed_at=now,
+    inputs = TriggerInputs(
+        pin=pin, signature_der=signature_der, unit_code=unit_code, expected_version=expected_version
     )
-    session.add(signature)
-    _audit(
-        session,
-        actor,
-        document,
-        "sign",
-        source,
-        now,
-        {
-            "unit": unit.code,
-            "version": frozen.number,
-            "method": method,
-            "signature_sha256": cms_sha,
-            "certificate_sha256": cert_sha,
-        },
-    )
-    return signature
+    attempt = run(session, actor, document_id, "sign", SIGN, inputs, now=now)
+    result: Signature = attempt.result
+    return result
 
 
 def _own_existing_signature(
