@@ -18,7 +18,6 @@ from signing.ca import (
 from signing.cms import sign_detached
 from signing.credentials import (
     DEFAULT_KDF,
-    KEY_TYPES,
     TEST_KDF,
     ImportedCredential,
     KdfParams,
@@ -56,7 +55,6 @@ from signing.validation import (
 __all__ = [
     "DEFAULT_KDF",
     "GENESIS",
-    "KEY_TYPES",
     "TEST_KDF",
     "BundleError",
     "CertificateAuthority",

@@ -19,10 +19,10 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from signing.credentials import PrivateKey, check_key_matches, check_supported_key
 from signing.errors import SigningError
 
-__all__ = ["HASH_ALGORITHMS", "KeySigner", "Signer"]
+__all__ = ["KeySigner", "Signer"]
 
 # Hash algorithms a Signer is asked for, by the names CMS and asn1crypto use.
-HASH_ALGORITHMS: dict[str, type[hashes.HashAlgorithm]] = {
+_HASHES: dict[str, type[hashes.HashAlgorithm]] = {
     "sha256": hashes.SHA256,
     "sha384": hashes.SHA384,
     "sha512": hashes.SHA512,
@@ -80,7 +80,7 @@ class KeySigner:
         return self._chain
 
     def sign(self, data: bytes, hash_algorithm: str) -> bytes:
-        algorithm = HASH_ALGORITHMS.get(hash_algorithm)
+        algorithm = _HASHES.get(hash_algorithm)
         if algorithm is None:
             raise SigningError(f"unsupported hash algorithm {hash_algorithm!r}")
         if isinstance(self._key, ec.EllipticCurvePrivateKey):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from signing.validation.crypto import DocumentDigests
 from signing.validation.document import verify_document, verify_document_digests
-from signing.validation.signature import MAX_SIGNATURE_BYTES, verify_signature
+from signing.validation.signature import verify_signature
 from signing.validation.status import (
     ChainLink,
     DocumentReport,
@@ -20,14 +20,12 @@ from signing.validation.status import (
     SubIndication,
     UnitResult,
 )
-from signing.validation.trust import MAX_CRL_BYTES, TrustStore, crl_issuer_der
+from signing.validation.trust import TrustStore, crl_issuer_der
 
 _Digests = DocumentDigests
 _verify_document = verify_document_digests
 
 __all__ = [
-    "MAX_CRL_BYTES",
-    "MAX_SIGNATURE_BYTES",
     "ChainLink",
     "DocumentDigests",
     "DocumentReport",
