@@ -15,7 +15,6 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from hashlib import sha256
 from typing import Any
 
 from sqlalchemy import select, update
@@ -35,6 +34,7 @@ from workflow.models import (
     Unit,
     User,
 )
+from workflow.values import sha256_hex
 
 _HEAD = AuditChainHead.__table__
 _CLUSTERS = Cluster.__table__
@@ -357,7 +357,7 @@ def _check_blobs(session: Session, events: list[AuditEvent], count: int) -> Audi
     )
     for key, size, data in rows:
         data = bytes(data)
-        actual = sha256(data).hexdigest()
+        actual = sha256_hex(data)
         if actual == key and len(data) == size:
             continue
         event = first_reference.get(key)

@@ -7,7 +7,6 @@ race (``INSERT ... ON CONFLICT DO NOTHING`` on both SQLite and PostgreSQL).
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime
 
 from sqlalchemy import select
@@ -18,15 +17,12 @@ from sqlalchemy.orm import Session
 from workflow.clock import aware
 from workflow.errors import NotFound
 from workflow.models import Blob
+from workflow.values import sha256_hex
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 CMS = "application/pkcs7-signature"
 JSON = "application/json"
 ZIP = "application/zip"
-
-
-def sha256_hex(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def put_blob(session: Session, data: bytes, media_type: str, *, now: datetime | None = None) -> str:

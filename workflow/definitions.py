@@ -33,6 +33,8 @@ STATES: tuple[str, ...] = (
     "cancelled",
 )
 FINAL_STATES: frozenset[str] = frozenset({"archived", "cancelled"})
+# From signing on, a document has a frozen version: the bytes its signatures cover.
+FROZEN_STATES: tuple[str, ...] = ("signing", "signed", "submitted", "approved", "archived")
 
 STATE_LABELS: dict[str, str] = {
     "draft": "Dự thảo",

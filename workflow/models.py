@@ -33,6 +33,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from workflow.definitions import FROZEN_STATES
+from workflow.definitions import STATES as DOCUMENT_STATES  # the definitions own the list
+
 # Stable constraint names on every backend, so migrations can address them.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -43,16 +46,6 @@ NAMING_CONVENTION = {
 }
 
 DOCUMENT_KINDS = ("pledge", "nomination")
-DOCUMENT_STATES = (
-    "draft",
-    "in_review",
-    "signing",
-    "signed",
-    "submitted",
-    "approved",
-    "archived",
-    "cancelled",
-)
 UNIT_KINDS = ("member", "board")
 ROLES = ("drafter", "reviewer", "signer", "board", "admin")
 CREDENTIAL_STATUSES = ("active", "locked", "revoked")
@@ -300,7 +293,7 @@ class Document(Base):
             "(state = 'cancelled') = (cancel_reason IS NOT NULL)", name="reason_iff_cancelled"
         ),
         CheckConstraint(
-            "state NOT IN ('signing', 'signed', 'submitted', 'approved', 'archived') "
+            f"state NOT IN ({', '.join(repr(s) for s in FROZEN_STATES)}) "
             "OR frozen_version_id IS NOT NULL",
             name="frozen_from_signing_on",
         ),

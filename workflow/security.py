@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from workflow.values import sha256_hex
 
 _HASHER = PasswordHasher()
 TOKEN_PREFIX = "thd_"  # noqa: S105 (a prefix, not a secret)
@@ -38,7 +39,7 @@ def new_token() -> str:
 
 def token_digest(token: str) -> str:
     # High-entropy tokens need no slow hash: SHA-256 is enough and lets us look them up.
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+    return sha256_hex(token.encode("utf-8"))
 
 
 def same(a: str, b: str) -> bool:

@@ -10,7 +10,15 @@ import pytest
 from sqlalchemy import select
 
 from tests.workflow.helpers import HEAD_2019, user
-from workflow.definitions import DEFINITIONS, reference_code
+from workflow import models
+from workflow.definitions import (
+    DEFINITIONS,
+    FINAL_STATES,
+    FROZEN_STATES,
+    STATE_LABELS,
+    STATES,
+    reference_code,
+)
 from workflow.errors import InvalidTransition, ValidationError
 from workflow.inputs import TriggerInputs
 from workflow.models import Credential, Document
@@ -137,3 +145,10 @@ def test_content_rules_are_a_leaf_and_common_does_not_import_drafting():
     rules = _imported_modules(SERVICES / "content_rules.py")
     assert not {m for m in rules if m.startswith("workflow.services")}
     assert "workflow.services.drafting" not in _imported_modules(SERVICES / "_common.py")
+
+
+def test_one_list_of_states_owned_by_the_definitions():
+    assert models.DOCUMENT_STATES is STATES
+    assert set(STATE_LABELS) == set(STATES)
+    assert set(FROZEN_STATES) <= set(STATES)
+    assert set(FINAL_STATES) <= set(STATES)

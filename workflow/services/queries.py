@@ -17,6 +17,7 @@ from workflow.clock import aware
 from workflow.db import MAX_INT4
 from workflow.definitions import (
     FINAL_STATES,
+    FROZEN_STATES,
     Definition,
     content_complete,
     definition_for,
@@ -47,7 +48,6 @@ from workflow.services._common import (
 from workflow.services.auth import token_owner, token_params
 
 # States in which a document has a frozen version (check constraint frozen_from_signing_on).
-FROZEN_STATES = frozenset({"signing", "signed", "submitted", "approved", "archived"})
 
 
 @dataclass(frozen=True)
