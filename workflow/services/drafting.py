@@ -266,13 +266,13 @@ def _read_comment(attempt: Attempt) -> None:
     code = attempt.inputs.unit_code
     if code:
         unit_id = unit_by_code(attempt.session, code).id
-        if unit_id not in attempt.actor.unit_ids() or unit_id not in candidates:
+        if unit_id not in attempt.user.unit_ids() or unit_id not in candidates:
             raise PermissionDenied(
                 "Bạn chỉ góp ý nhân danh đơn vị thành viên của mình.", code="not_in_unit"
             )
         attempt.unit_id = unit_id
     else:
-        mine = sorted(attempt.actor.unit_ids() & candidates)
+        mine = sorted(attempt.user.unit_ids() & candidates)
         attempt.unit_id = mine[0] if mine else None
 
 
@@ -284,7 +284,7 @@ def _record_comment(attempt: Attempt) -> dict[str, Any]:
     row = Comment(
         document_id=attempt.document.id,
         version_id=version.id,
-        author_id=attempt.actor.id,
+        author_id=attempt.user.id,
         unit_id=attempt.unit_id,
         anchor=anchor_text,
         body=attempt.work["body"],

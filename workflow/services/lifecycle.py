@@ -79,7 +79,7 @@ def _record_decision(attempt: Attempt) -> dict[str, Any]:
         ReviewDecision(
             version_id=document.current_version_id,
             unit_id=unit_id,
-            user_id=attempt.actor.id,
+            user_id=attempt.user.id,
             decision=attempt.trigger,
             reason=attempt.reason,
             created_at=attempt.now,
@@ -136,7 +136,7 @@ def _void_and_restart(attempt: Attempt) -> int:
             sig.voided_at = now
             sig.void_reason = attempt.reason
             voided += 1
-        new_version(session, document, attempt.actor, dict(frozen.content), now)
+        new_version(session, document, attempt.user, dict(frozen.content), now)
     set_frozen_version(document, None)
     return voided
 

@@ -33,6 +33,7 @@ from workflow.definitions import (
     check_trigger,
     content_complete,
     definition_for,
+    evaluate,
     fire_machine,
 )
 from workflow.errors import WorkflowError
@@ -63,7 +64,7 @@ class Attempt:
     """One request to fire a trigger, as it goes down the pipeline."""
 
     session: Session
-    actor: User
+    actor: User | None  # None: the engine itself (the sweeper)
     document: Document
     definition: Definition
     trigger: str
@@ -77,6 +78,12 @@ class Attempt:
     work: dict[str, Any] = field(default_factory=dict)  # what prepare made, for the effect
     result: Any = None  # what the trigger made (a signature, a comment), else the document
     replayed: bool = False  # an identical earlier request's result was returned
+
+    @property
+    def user(self) -> User:
+        """The person firing the trigger (every trigger but the engine's own has one)."""
+        assert self.actor is not None, self.trigger
+        return self.actor
 
 
 Step = Callable[[Attempt], None]
@@ -224,12 +231,34 @@ def transition(attempt: Attempt) -> None:
         attempt.result = document
 
 
+def run_system(
+    session: Session, document: Document, trigger: str, steps: Steps, *, now: datetime
+) -> Attempt | None:
+    """A trigger the engine fires itself, with no actor and no inputs, on a document the
+    caller has locked (the sweeper). None when its guards refuse: nothing to do."""
+    attempt = Attempt(
+        session=session,
+        actor=None,
+        document=document,
+        definition=definition_for(document.kind, document.definition_version),
+        trigger=trigger,
+        inputs=TriggerInputs(),
+        settings=Settings(),
+        now=now,
+    )
+    attempt.facts = facts_for(attempt)
+    if evaluate(attempt.definition, trigger, attempt.facts, inputs=True) is not None:
+        return None
+    finish(attempt, steps)
+    return attempt
+
+
 def audit(attempt: Attempt, data: dict[str, Any]) -> None:
     flush(attempt.session)
     append_event(
         attempt.session,
         action=attempt.trigger,
-        actor=attempt.actor,
+        actor=attempt.actor if attempt.actor is not None else "system",
         now=attempt.now,
         document=attempt.document,
         from_state=attempt.source,
@@ -249,7 +278,7 @@ def read_member_unit(attempt: Attempt) -> None:
     """The member unit a signer acts for (named, or their only one in the term)."""
     members = {m.unit_id for m in attempt.document.term.memberships}
     attempt.unit_id = acting_unit(
-        attempt.session, attempt.actor, members, "signer", attempt.inputs.unit_code
+        attempt.session, attempt.user, members, "signer", attempt.inputs.unit_code
     )
 
 

@@ -18,7 +18,7 @@ from signing.credentials import unseal_private_key
 from signing.errors import SigningError, WrongPin
 from signing.verify import TrustStore, verify_document, verify_signature
 from workflow import blobs
-from workflow.audit import append_event, document_events
+from workflow.audit import document_events
 from workflow.clock import aware
 from workflow.definitions import STATE_LABELS, definition_for, evaluate, fire_machine
 from workflow.errors import (
@@ -46,14 +46,13 @@ from workflow.services._common import (
     check_expected_version,
     clean_text,
     current_actor,
-    flush,
     live_signatures,
     load_document,
     lock_document,
 )
 from workflow.services._transitions import audit as _audit
 from workflow.services._transitions import transition as _transition
-from workflow.services.pipeline import Attempt, Steps, read_member_unit, run
+from workflow.services.pipeline import Attempt, Steps, read_member_unit, run, run_system
 
 MAX_UPLOAD_SIGNATURE = 256 * 1024
 
@@ -191,14 +190,14 @@ def _replay_signature(attempt: Attempt) -> Signature | None:
     """This unit's live signature of the frozen version, if the actor signs for it: signing
     again (a double click, a retried request) gets it back instead of an error."""
     return _own_existing_signature(
-        attempt.session, attempt.actor, attempt.document.frozen_version_id, attempt.unit_id
+        attempt.session, attempt.user, attempt.document.frozen_version_id, attempt.unit_id
     )
 
 
 def _make_signature(attempt: Attempt) -> None:
     """The CMS over the frozen DOCX: verified from an upload, or made with the server-held
     key (unsealing it is the slow part, done before the document is locked)."""
-    session, actor, now = attempt.session, attempt.actor, attempt.now
+    session, actor, now = attempt.session, attempt.user, attempt.now
     assert attempt.unit_id is not None  # is_member_signer passed
     unit = session.get(Unit, attempt.unit_id)
     assert unit is not None
@@ -251,7 +250,7 @@ def _store_signature(attempt: Attempt) -> dict[str, Any]:
         document_id=document.id,
         version_id=work["frozen_id"],
         unit_id=work["unit"].id,
-        signer_id=attempt.actor.id,
+        signer_id=attempt.user.id,
         credential_id=work["credential_id"],
         method=work["method"],
         cms_sha256=cms_sha,
@@ -590,6 +589,14 @@ def export_bundle(session: Session, actor: User, document_id: int) -> bytes:
     return blobs.get_blob(session, document.bundle_sha256)
 
 
+def _signing_complete(attempt: Attempt) -> dict[str, Any]:
+    frozen = attempt.document.frozen_version
+    return {"version": frozen.number if frozen else None}
+
+
+COMPLETE_SIGNING = Steps(effect=_signing_complete)
+
+
 def sweep(session: Session, *, now: datetime | None = None) -> list[int]:
     """Move to ``signed`` every document still in ``signing`` whose frozen version already has
     a live signature from every member unit; returns their ids. Idempotent.
@@ -606,22 +613,6 @@ def sweep(session: Session, *, now: datetime | None = None) -> list[int]:
         document = lock_document(session, document)
         if document.state != "signing":
             continue
-        definition = definition_for(document.kind, document.definition_version)
-        facts = build_facts(session, None, document, with_content=False)
-        if evaluate(definition, "complete_signing", facts, inputs=True) is not None:
-            continue
-        fire_machine(definition, document, "complete_signing", facts)
-        document.updated_at = now
-        flush(session)
-        append_event(
-            session,
-            action="complete_signing",
-            actor="system",
-            now=now,
-            document=document,
-            from_state="signing",
-            to_state="signed",
-            data={"version": document.frozen_version.number if document.frozen_version else None},
-        )
-        moved.append(document.id)
+        if run_system(session, document, "complete_signing", COMPLETE_SIGNING, now=now):
+            moved.append(document.id)
     return moved
