@@ -11,7 +11,7 @@
   same run, for comparison with what any user can do by hand.
 * ``bulk_signatures_per_s``: 1,000 archive bundles of 8 member signatures each (plus the
   board's approval), generated beforehand (not timed), each with its own document and its
-  own CRL as real archives have; then ``signing.bundle.verify_bundle`` over all of them on
+  own CRL as real archives have; then ``signing.archive.verify_bundle`` over all of them on
   one core (CPU affinity pinned; CPU time of this process, so other load on the machine does
   not count), with the in-memory fixity check (``bagit_check=False``: the bagit library's
   extra on-disk validation is the single-bundle second opinion). Every bundle must pass.
@@ -32,7 +32,6 @@ Options: ``--bundles N`` (default 1000), ``--quick`` (100 bundles, fewer repeats
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import random
@@ -49,8 +48,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from signing._seal import TEST_KDF
+from signing.archive import ArchiveEvidence, approval_manifest, build_bundle, verify_bundle
 from signing.audit import GENESIS, event_hash
-from signing.bundle import BundleInput, approval_manifest, build_bundle, verify_bundle
 from signing.ca import CertificateAuthority
 from signing.cms import sign_detached
 from signing.credentials import generate_private_key
@@ -166,14 +165,6 @@ def make_bundle(world: World, index: int, rng: random.Random) -> bytes:
     approved = signed + timedelta(days=5)
     signatures = {code: world.sign(code, data, signed) for code in UNITS}
     decision = {"number": f"{index}/QĐ-BTĐKT", "board": {"code": BOARD[0], "name": BOARD[1]}}
-    manifest = approval_manifest(
-        doc_id,
-        hashlib.sha256(data).hexdigest(),
-        signatures,
-        decision,
-        approved,
-        member_units=UNITS,
-    )
     events = []
     previous = GENESIS
     for step, action in enumerate(["open_signing", *[f"sign:{c}" for c in UNITS], "approve"]):
@@ -187,22 +178,20 @@ def make_bundle(world: World, index: int, rng: random.Random) -> bytes:
         fields["hash"] = event_hash(fields)
         events.append(fields)
         previous = fields["hash"]
-    return build_bundle(
-        BundleInput(
-            document_id=doc_id,
-            document_docx=data,
-            document_json={"kind": "pledge", "title": f"GIAO ƯỚC THI ĐUA {doc_id}"},
-            expected_units=UNITS,
-            unit_signatures=signatures,
-            approval_manifest=manifest,
-            approval_signature=world.sign(BOARD[0], manifest, approved),
-            certificates=[world.ca.certificate, *(c for _, c in world.signers.values())],
-            crl=world.ca.crl([], now=approved),
-            audit_events=events,
-            verification={"status": "complete"},
-            created_at=approved,
-        )
+    evidence = ArchiveEvidence(
+        document_id=doc_id,
+        document_docx=data,
+        document_json={"kind": "pledge", "title": f"GIAO ƯỚC THI ĐUA {doc_id}"},
+        expected_units=UNITS,
+        unit_signatures=signatures,
+        certificates=[world.ca.certificate, *(c for _, c in world.signers.values())],
+        crl=world.ca.crl([], now=approved),
+        audit_events=events,
+        verification={"status": "complete"},
+        created_at=approved,
     )
+    manifest = approval_manifest(evidence, decision=decision, approved_at=approved)
+    return build_bundle(evidence, manifest, world.sign(BOARD[0], manifest, approved))
 
 
 def raw_ecdsa_verify_per_s(seconds: float = 0.5) -> float:

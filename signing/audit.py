@@ -11,14 +11,12 @@ whether or not they pass it.
 
 from __future__ import annotations
 
-import hashlib
-import json
-import math
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from signing._util import sha256_hex
+from signing.archive.canonical import canonical_json as _canonical
 from signing.errors import FormatError
 
 GENESIS = "0" * 64
@@ -32,57 +30,17 @@ def _is_mapping(value: Any) -> bool:
     return type(value) is dict or isinstance(value, Mapping)
 
 
-def _normalise(value: Any, path: str) -> Any:
-    """NFC every string (keys too) so that equal text always hashes equal."""
-    if isinstance(value, str):
-        return unicodedata.normalize("NFC", value)
-    # Exact built-in scalars first: they are most values, and the Mapping check below is an
-    # abstract-class check, slow next to these (none of them can be a Mapping).
-    if value is None or type(value) is int or type(value) is bool:
-        return value
-    if _is_mapping(value):
-        out: dict[str, Any] = {}
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise FormatError(f"audit field {path or '<root>'}: key {key!r} is not text")
-            norm_key = unicodedata.normalize("NFC", key)
-            # Scalar values (most of an event) inline: a call and a path string each is
-            # most of the cost of hashing an event.
-            if type(item) is str:
-                out[norm_key] = unicodedata.normalize("NFC", item)
-            elif item is None or type(item) is int or type(item) is bool:
-                out[norm_key] = item
-            else:
-                out[norm_key] = _normalise(item, f"{path}.{norm_key}" if path else norm_key)
-        return out
-    if isinstance(value, list | tuple):
-        return [_normalise(item, f"{path}[{i}]") for i, item in enumerate(value)]
-    if isinstance(value, bool | int):
-        return value
-    if isinstance(value, float):
-        # Python prints finite floats as the shortest repr that round-trips, so the text is
-        # stable; NaN and infinities are not JSON at all.
-        if not math.isfinite(value):
-            raise FormatError(f"audit field {path}: {value!r} is not a JSON number")
-        return value
-    raise FormatError(f"audit field {path}: unsupported type {type(value).__name__}")
-
-
-# One encoder for every event: json.dumps builds a new one per call with these options.
-_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
 def canonical_json(fields: Mapping[str, Any]) -> bytes:
-    """Canonical UTF-8 JSON: sorted keys, no spaces, non-ASCII kept, strings NFC."""
+    """The archive's one canonical JSON (signing.archive.canonical) of an event's hashed
+    fields: every key but ``hash`` and ``id``."""
     if not _is_mapping(fields):
         raise FormatError("audit event must be a mapping")
-    data = {k: v for k, v in _normalise(fields, "").items() if k not in _EXCLUDED}
-    return _ENCODER.encode(data).encode("utf-8")
+    return _canonical({k: v for k, v in fields.items() if k not in _EXCLUDED})
 
 
 def event_hash(fields: Mapping[str, Any]) -> str:
     """SHA-256 hex of the canonical JSON of ``fields`` (``hash`` and ``id`` keys are ignored)."""
-    return hashlib.sha256(canonical_json(fields)).hexdigest()
+    return sha256_hex(canonical_json(fields))
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
-from signing.bundle import BundleReport, verify_bundle
+from signing.archive import BundleReport, verify_bundle
 from signing.errors import SigningError
 from signing.verify import SignatureReport, TrustStore, verify_document, verify_signature
 from web import db

@@ -20,12 +20,11 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from signing._seal import TEST_KDF
+from signing.archive import ArchiveEvidence, approval_manifest, build_bundle, read_zip
 from signing.audit import GENESIS, event_hash
-from signing.bundle import BundleInput, approval_manifest, build_bundle
 from signing.ca import CertificateAuthority, Revocation
 from signing.cms import sign_detached
 from signing.credentials import generate_private_key
-from signing.safezip import read_zip
 
 UNITS: dict[str, str] = {
     "VPHU-MD": "Văn phòng Huyện ủy Mỹ Đức",
@@ -149,43 +148,64 @@ ACTIONS = [
 ]
 
 
-def bundle_input(
-    world: World,
-    *,
-    document_id: str = "42",
-    docx: bytes | None = None,
-    signatures: Mapping[str, bytes] | None = None,
-    manifest: bytes | None = None,
-    crl_revoked: tuple[Revocation, ...] = (),
-) -> BundleInput:
-    docx = sample_docx(document_id) if docx is None else docx
-    units = {code: signer.name for code, signer in world.units.items()}
-    if signatures is None:
-        signatures = {code: sign(world, code, docx) for code in units}
-    decision = {
-        "number": "15/QĐ-BTĐKT",
-        "date": "2018-04-10",
-        "board": {"code": BOARD_CODE, "name": BOARD_NAME},
-    }
-    events = audit_chain(document_id, ACTIONS)
-    if manifest is None:
-        manifest = approval_manifest(
-            document_id,
-            hashlib.sha256(docx).hexdigest(),
-            signatures,
-            decision,
-            APPROVED_AT,
-            member_units=units,
-            audit_head=events[-2]["hash"],  # the event before "approve", as the workflow does
-        )
-    approval_sig = sign_detached(
+DECISION = {
+    "number": "15/QĐ-BTĐKT",
+    "date": "2018-04-10",
+    "board": {"code": BOARD_CODE, "name": BOARD_NAME},
+}
+
+
+@dataclass(frozen=True)
+class BundleParts:
+    """What build_bundle takes: the evidence, the manifest the board signed, its signature."""
+
+    evidence: ArchiveEvidence
+    approval_manifest: bytes
+    approval_signature: bytes
+
+    def __getattr__(self, name: str) -> Any:
+        # The evidence's fields read through: parts.document_docx, parts.audit_events...
+        return getattr(self.evidence, name)
+
+
+def board_sign(world: World, manifest: bytes) -> bytes:
+    return sign_detached(
         manifest,
         world.board.key,
         world.board.certificate,
         signing_time=APPROVED_AT,
         chain=[world.ca.certificate],
     )
-    return BundleInput(
+
+
+def approve(world: World, evidence: ArchiveEvidence) -> BundleParts:
+    """The board's approval of ``evidence``, as the workflow makes it."""
+    manifest = approval_manifest(evidence, decision=DECISION, approved_at=APPROVED_AT)
+    return BundleParts(evidence, manifest, board_sign(world, manifest))
+
+
+def build(parts: BundleParts) -> bytes:
+    return build_bundle(parts.evidence, parts.approval_manifest, parts.approval_signature)
+
+
+def assemble(world: World, evidence: ArchiveEvidence) -> bytes:
+    """A bundle of ``evidence`` approved by the board of ``world``."""
+    return build(approve(world, evidence))
+
+
+def evidence_for(
+    world: World,
+    *,
+    document_id: str = "42",
+    docx: bytes | None = None,
+    signatures: Mapping[str, bytes] | None = None,
+    crl_revoked: tuple[Revocation, ...] = (),
+) -> ArchiveEvidence:
+    docx = sample_docx(document_id) if docx is None else docx
+    units = {code: signer.name for code, signer in world.units.items()}
+    if signatures is None:
+        signatures = {code: sign(world, code, docx) for code in units}
+    return ArchiveEvidence(
         document_id=document_id,
         document_docx=docx,
         document_json={
@@ -196,18 +216,21 @@ def bundle_input(
         },
         expected_units=units,
         unit_signatures=signatures,
-        approval_manifest=manifest,
-        approval_signature=approval_sig,
         certificates=world.certificates(),
         crl=world.ca.crl(list(crl_revoked), now=APPROVED_AT),
-        audit_events=events,
+        # The segment ends with the approval, as the workflow archives it.
+        audit_events=audit_chain(document_id, ACTIONS),
         verification={"status": "complete", "note": "báo cáo lúc lưu trữ"},
         created_at=APPROVED_AT + timedelta(hours=1),
     )
 
 
+def bundle_input(world: World, **kwargs: Any) -> BundleParts:
+    return approve(world, evidence_for(world, **kwargs))
+
+
 def make_bundle(world: World, **kwargs: Any) -> bytes:
-    return build_bundle(bundle_input(world, **kwargs))
+    return build(bundle_input(world, **kwargs))
 
 
 @functools.cache
@@ -217,13 +240,13 @@ def shared_world() -> World:
 
 
 @functools.cache
-def shared_input() -> BundleInput:
+def shared_input() -> BundleParts:
     return bundle_input(shared_world())
 
 
 @functools.cache
 def shared_bundle() -> bytes:
-    return build_bundle(shared_input())
+    return build(shared_input())
 
 
 # -- tampering ------------------------------------------------------------------------------
@@ -290,13 +313,20 @@ def write_files(directory: str | os.PathLike[str], files: Mapping[str, bytes]) -
 __all__ = [
     "APPROVED_AT",
     "BOARD_CODE",
+    "DECISION",
     "UNITS",
     "VERIFY_AT",
+    "BundleParts",
     "World",
+    "approve",
+    "assemble",
     "audit_chain",
+    "board_sign",
+    "build",
     "bundle_input",
     "certificate_pem",
     "edit",
+    "evidence_for",
     "flip_byte",
     "make_bundle",
     "make_world",

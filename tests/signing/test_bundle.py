@@ -16,8 +16,7 @@ import bagit
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from signing.bagfixity import make_bag_files
-from signing.bundle import (
+from signing.archive import (
     BUNDLE_FORMAT,
     MANIFEST_FORMAT,
     approval_manifest,
@@ -25,6 +24,7 @@ from signing.bundle import (
     normalize_fingerprint,
     verify_bundle,
 )
+from signing.archive.bag import make_bag_files
 from signing.ca import fingerprint_sha256
 from signing.errors import BundleError, FormatError
 from signing.verify import Indication, TrustStore
@@ -33,6 +33,8 @@ from tests.signing.bundle_fixtures import (
     BOARD_CODE,
     UNITS,
     VERIFY_AT,
+    assemble,
+    build,
     bundle_input,
     make_world,
     sample_docx,
@@ -132,12 +134,14 @@ def test_files_hold_what_was_given(bundle: bytes) -> None:
 
 def test_build_is_deterministic_and_stamped_with_created_at() -> None:
     inp = shared_input()
-    first, second = build_bundle(inp), build_bundle(inp)
+    first, second = build(inp), build(inp)
     assert first == second
     for info in zipfile.ZipFile(BytesIO(first)).infolist():
         assert info.date_time == (2018, 4, 10, 4, 0, 0)
         assert (info.external_attr >> 16) == 0o100644
-    later = build_bundle(replace(inp, created_at=datetime(2019, 1, 1, tzinfo=UTC)))
+    later = assemble(
+        shared_world(), replace(inp.evidence, created_at=datetime(2019, 1, 1, tzinfo=UTC))
+    )
     assert later != first
 
 
@@ -250,50 +254,62 @@ def test_fingerprint_normalisation() -> None:
 
 
 def test_approval_manifest_is_canonical_json() -> None:
-    sigs = {"VPHU-UH": b"\x30\x01", "VPHU-MD": b"\x30\x02"}
+    evidence = shared_input().evidence
+    decision = {
+        "number": "15/QĐ-BTĐKT",
+        "board": {"name": "Ban Thi đua – Khen thưởng", "code": "B"},
+    }
     raw = approval_manifest(
-        "42",
-        "AB" * 32,
-        sigs,
-        {"number": "15/QĐ-BTĐKT", "board": {"name": "Ban Thi đua – Khen thưởng", "code": "B"}},
-        datetime(2018, 4, 10, 10, 0, tzinfo=UTC).astimezone(),
+        evidence,
+        decision=decision,
+        approved_at=datetime(2018, 4, 10, 10, 0, tzinfo=UTC).astimezone(),
     )
     body = json.loads(raw)
     assert (
         raw == json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
     )
+    _, files = unzip(shared_bundle())
+    signed = {p: c for p, c in files.items() if p.startswith("data/") and "approval/" not in p}
+    sigs = evidence.unit_signatures
     assert body == {
         "format": MANIFEST_FORMAT,
         "document_id": "42",
-        "document_sha256": "ab" * 32,
-        "unit_signatures": {
-            "VPHU-MD": hashlib.sha256(b"\x30\x02").hexdigest(),
-            "VPHU-UH": hashlib.sha256(b"\x30\x01").hexdigest(),
-        },
+        "document_sha256": hashlib.sha256(evidence.document_docx).hexdigest(),
+        "unit_signatures": {c: hashlib.sha256(sigs[c]).hexdigest() for c in UNITS},
+        "member_units": UNITS,
         "decision": {
             "board": {"code": "B", "name": "Ban Thi đua – Khen thưởng"},
             "number": "15/QĐ-BTĐKT",
         },
         "approved_at": "2018-04-10T10:00:00Z",
+        "audit_head": evidence.audit_events[-1]["hash"],
+        # every payload file but the manifest and its signature, by SHA-256
+        "files": {p: hashlib.sha256(c).hexdigest() for p, c in sorted(signed.items())},
     }
     assert "Ban Thi đua".encode() in raw  # UTF-8, not \\u escapes
 
 
 def test_approval_manifest_refuses_bad_input() -> None:
-    good = {"VPHU-MD": b"\x30\x00"}
+    good = shared_input().evidence
+    at = APPROVED_AT
     with pytest.raises(BundleError):
-        approval_manifest("42", "not-a-hash", good, {}, APPROVED_AT)
+        approval_manifest(replace(good, document_id="../42"), decision={}, approved_at=at)
     with pytest.raises(BundleError):
-        approval_manifest("../42", "ab" * 32, good, {}, APPROVED_AT)
+        approval_manifest(replace(good, unit_signatures={}), decision={}, approved_at=at)
     with pytest.raises(BundleError):
-        approval_manifest("42", "ab" * 32, {}, {}, APPROVED_AT)
-    with pytest.raises(BundleError):
-        approval_manifest("42", "ab" * 32, {"VPHU MD": b"x"}, {}, APPROVED_AT)
-    with pytest.raises(BundleError):
-        approval_manifest("42", "ab" * 32, good, {"score": float("nan")}, APPROVED_AT)
-    with pytest.raises(BundleError, match="VPHU-UH"):
         approval_manifest(
-            "42", "ab" * 32, good, {}, APPROVED_AT, member_units={"VPHU-MD": "a", "VPHU-UH": "b"}
+            replace(good, unit_signatures={"VPHU MD": b"x"}), decision={}, approved_at=at
+        )
+    with pytest.raises(BundleError):
+        approval_manifest(good, decision={"score": float("nan")}, approved_at=at)
+    sigs = dict(good.unit_signatures)
+    del sigs["VPHU-UH"]
+    with pytest.raises(BundleError, match="VPHU-UH"):
+        approval_manifest(replace(good, unit_signatures=sigs), decision={}, approved_at=at)
+    # the segment the board signs ends with the approval event
+    with pytest.raises(BundleError, match="approve"):
+        approval_manifest(
+            replace(good, audit_events=good.audit_events[:-1]), decision={}, approved_at=at
         )
 
 
@@ -305,34 +321,47 @@ def test_build_refuses_a_missing_signature() -> None:
     sigs = dict(inp.unit_signatures)
     del sigs["VPHU-QO"]
     with pytest.raises(BundleError, match="VPHU-QO"):
-        build_bundle(replace(inp, unit_signatures=sigs))
+        build_bundle(replace(inp.evidence, unit_signatures=sigs), *_approval(inp))
 
 
 def test_build_refuses_a_stranger_signature(world) -> None:
     inp = shared_input()
     sigs = {**inp.unit_signatures, "KHAC": sign(world, "VPHU-MD", inp.document_docx)}
     with pytest.raises(BundleError, match="KHAC"):
-        build_bundle(replace(inp, unit_signatures=sigs))
+        build_bundle(replace(inp.evidence, unit_signatures=sigs), *_approval(inp))
 
 
 def test_build_refuses_a_manifest_for_other_bytes(world) -> None:
     inp = shared_input()
     other = bundle_input(world, docx=sample_docx("other"))
     with pytest.raises(BundleError, match="bản kê phê duyệt"):
-        build_bundle(replace(inp, approval_manifest=other.approval_manifest))
+        build_bundle(inp.evidence, other.approval_manifest, other.approval_signature)
+    # a manifest of the same document that pins another verification.json
+    edited = replace(inp.evidence, verification={"status": "other"})
+    with pytest.raises(BundleError, match="ghim"):
+        build_bundle(edited, inp.approval_manifest, inp.approval_signature)
 
 
 def test_build_needs_the_ca_certificate(world) -> None:
     inp = shared_input()
     with pytest.raises(BundleError, match="CA"):
-        build_bundle(replace(inp, certificates=[s.certificate for s in world.units.values()]))
+        build_bundle(
+            replace(inp.evidence, certificates=[s.certificate for s in world.units.values()]),
+            *_approval(inp),
+        )
 
 
 def test_build_accepts_pem_certificates(world) -> None:
     inp = shared_input()
     pems = [world.ca_pem, b"".join(cert_pem(s.certificate) for s in world.units.values())]
     pems.append(cert_pem(world.board.certificate))
-    assert build_bundle(replace(inp, certificates=pems)) == shared_bundle()
+    assert (
+        build_bundle(replace(inp.evidence, certificates=pems), *_approval(inp)) == shared_bundle()
+    )
+
+
+def _approval(parts) -> tuple[bytes, bytes]:
+    return parts.approval_manifest, parts.approval_signature
 
 
 def cert_pem(cert) -> bytes:
@@ -359,7 +388,7 @@ def cert_pem(cert) -> bytes:
 )
 def test_build_refuses_malformed_input(field: str, value: object) -> None:
     with pytest.raises(BundleError):
-        build_bundle(replace(shared_input(), **{field: value}))
+        assemble(shared_world(), replace(shared_input().evidence, **{field: value}))
 
 
 def test_extracted_bag_verifies_after_rezipping_by_another_tool(
@@ -394,7 +423,7 @@ def test_build_with_other_threads_alive_is_identical() -> None:
     worker.start()
     try:
         assert threading.active_count() > 1
-        assert build_bundle(shared_input()) == shared_bundle()
+        assert build(shared_input()) == shared_bundle()
     finally:
         stop.set()
         worker.join()

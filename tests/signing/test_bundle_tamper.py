@@ -15,9 +15,9 @@ from datetime import timedelta
 import pytest
 
 from signing._seal import TEST_KDF
+from signing.archive import approval_manifest, verify_bundle
+from signing.archive.bag import bagit_validate, check_fixity
 from signing.audit import event_hash
-from signing.bagfixity import bagit_validate, check_fixity
-from signing.bundle import approval_manifest, build_bundle, verify_bundle
 from signing.ca import CertificateAuthority, Revocation, fingerprint_sha256
 from signing.cms import sign_detached
 from signing.errors import BundleError
@@ -29,6 +29,7 @@ from tests.signing.bundle_fixtures import (
     UNITS,
     VERIFY_AT,
     audit_chain,
+    build,
     bundle_input,
     certificate_pem,
     edit,
@@ -38,6 +39,7 @@ from tests.signing.bundle_fixtures import (
     rezip,
     sample_docx,
     shared_bundle,
+    shared_input,
     shared_world,
     sign,
     unzip,
@@ -202,7 +204,7 @@ def test_revoked_signer_certificate(world, trust) -> None:
         SIGNED_AT - timedelta(days=1),
         "key_compromise",
     )
-    data = build_bundle(bundle_input(world, crl_revoked=(revoked,)))
+    data = build(bundle_input(world, crl_revoked=(revoked,)))
     report = check(data, trust)
     result = unit(report, "VPHU-PX")
     assert result.report.indication == FAILED
@@ -217,7 +219,7 @@ def test_revoked_after_signing_is_indeterminate(world, trust) -> None:
         SIGNED_AT + timedelta(days=2),
         "affiliation_changed",
     )
-    data = build_bundle(bundle_input(world, crl_revoked=(revoked,)))
+    data = build(bundle_input(world, crl_revoked=(revoked,)))
     report = check(data, trust)
     assert unit(report, "VPHU-PX").report.sub_indication == "REVOKED_NO_POE"
     assert report.indication == INDETERMINATE
@@ -247,7 +249,7 @@ def test_bundle_resigned_under_an_impostor_ca(world) -> None:
     """Someone rebuilds the whole bundle under their own CA: it is internally consistent,
     but neither the genuine CA nor its fingerprint vouches for it."""
     impostor = make_world(common_name="thidua CA (giả)")
-    data = build_bundle(bundle_input(impostor))
+    data = build(bundle_input(impostor))
     genuine = verify_bundle(
         data, trust=TrustStore([world.ca.certificate]), ca_fingerprint=None, at=VERIFY_AT
     )
@@ -285,12 +287,9 @@ def test_approval_manifest_listing_a_different_signature(bundle, world, trust) -
     sigs = {code: files[f"data/signatures/{code}.p7s"] for code in UNITS}
     sigs["VPHU-TT"] = sign(world, "VPHU-TT", docx)  # a second, different signature
     manifest = approval_manifest(
-        "42",
-        hashlib.sha256(docx).hexdigest(),
-        sigs,
-        {"number": "15/QĐ-BTĐKT", "board": {"code": "BTDKT-HN", "name": "Ban"}},
-        APPROVED_AT,
-        member_units=UNITS,
+        dataclasses.replace(shared_input().evidence, unit_signatures=sigs),
+        decision={"number": "15/QĐ-BTĐKT", "board": {"code": "BTDKT-HN", "name": "Ban"}},
+        approved_at=APPROVED_AT,
     )
     board_sig = sign_detached(
         manifest, world.board.key, world.board.certificate, signing_time=APPROVED_AT
@@ -538,16 +537,10 @@ def test_in_memory_fixity_agrees_with_bagit(bundle) -> None:
 
 def test_member_unit_posing_as_the_board(bundle, world, trust) -> None:
     """A member unit writes its own code as the board's and signs the approval itself."""
-    _, files = unzip(bundle)
-    docx = files["data/document.docx"]
-    sigs = {code: files[f"data/signatures/{code}.p7s"] for code in UNITS}
     manifest = approval_manifest(
-        "42",
-        hashlib.sha256(docx).hexdigest(),
-        sigs,
-        {"number": "1/QĐ", "board": {"code": "VPHU-MD", "name": "Ban giả"}},
-        APPROVED_AT,
-        member_units=UNITS,
+        shared_input().evidence,
+        decision={"number": "1/QĐ", "board": {"code": "VPHU-MD", "name": "Ban giả"}},
+        approved_at=APPROVED_AT,
     )
 
     def mutate(files):
@@ -609,7 +602,7 @@ def test_crl_of_an_unrelated_ca_hides_no_revocation(world, by_fingerprint) -> No
         SIGNED_AT - timedelta(days=1),
         "key_compromise",
     )
-    data = build_bundle(bundle_input(world, crl_revoked=(revoked,)))
+    data = build(bundle_input(world, crl_revoked=(revoked,)))
     # As in the finding: same common name, another organisation, its own key.
     other = CertificateAuthority.create(
         "thidua CA", "Mạo danh", b"x" * 32, APPROVED_AT, kdf_params=TEST_KDF
@@ -683,22 +676,45 @@ def test_audit_event_after_the_approval_fails(bundle, trust) -> None:
     assert report.indication == FAILED
 
 
-def test_audit_segment_ending_with_approve_then_archive_passes(world, trust) -> None:
+def test_archive_event_cannot_follow_the_approval(world, bundle, trust) -> None:
+    """The ``archive`` event records the bundle's own hash, so it is never inside the bundle:
+    the board signs the segment up to and including ``approve``. A segment that goes on
+    (an archive event appended and the bag re-hashed) fails, naming audit.jsonl."""
     inp = bundle_input(world)
     archived = audit_chain(inp.document_id, [*ACTIONS, "archive"])
-    report = check(build_bundle(dataclasses.replace(inp, audit_events=archived)), trust)
-    assert report.audit.ok, report.audit.reason
-    assert report.passed
+    with pytest.raises(BundleError, match="approve"):
+        approval_manifest(
+            dataclasses.replace(inp.evidence, audit_events=archived),
+            decision={},
+            approved_at=APPROVED_AT,
+        )
+
+    def mutate(files):
+        lines = [json.loads(line) for line in _audit_lines(files)]
+        extra = {**lines[-1], "action": "archive", "id": 999}
+        extra["doc_prev_hash"] = extra["prev_hash"] = lines[-1]["hash"]
+        extra["hash"] = event_hash(extra)
+        _set_audit(files, [json.dumps(e, ensure_ascii=False) for e in [*lines, extra]])
+
+    report = check(rebag(bundle, mutate), trust)
+    assert not report.audit.ok
+    assert "archive" in report.audit.reason
+    assert report.indication == FAILED
+    assert "data/audit.jsonl" in report.failed_paths
 
 
 def test_approval_manifest_records_the_audit_head(bundle) -> None:
     _, files = unzip(bundle)
     body = json.loads(files["data/approval/manifest.json"])
     lines = [json.loads(line) for line in _audit_lines(files)]
-    assert body["audit_head"] == lines[-2]["hash"] == lines[-1]["doc_prev_hash"]
+    # the head is the approval event itself, the segment's last
+    assert body["audit_head"] == lines[-1]["hash"]
+    assert lines[-1]["action"] == "approve"
+    evidence = shared_input().evidence
+    forged = [*evidence.audit_events[:-1], {**evidence.audit_events[-1], "hash": "not-a-hash"}]
     with pytest.raises(BundleError):
         approval_manifest(
-            "42", "ab" * 32, {"VPHU-MD": b"x"}, {}, APPROVED_AT, audit_head="not-a-hash"
+            dataclasses.replace(evidence, audit_events=forged), decision={}, approved_at=APPROVED_AT
         )
 
 

@@ -14,10 +14,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from signing.bagfixity import _is_sha256_hex, check_fixity, parse_tag_file
-from signing.bundle import verify_bundle
+from signing.archive.bag import _is_sha256_hex, check_fixity, parse_tag_file
+from signing.archive import verify_bundle
 from signing.errors import BundleError, SigningError
-from signing.safezip import (
+from signing.archive.zipio import (
     _PLAIN_NAME,
     DEFAULT_LIMITS,
     ZipLimits,
@@ -325,15 +325,23 @@ def test_local_name_must_match_the_directory() -> None:
 # -- what zipfile's reading of the directory brings -----------------------------------------
 
 
-def test_a_bundle_after_a_prefix_and_before_a_comment_reads_the_same() -> None:
-    """Bytes before the zip (a self-extracting archive) shift every offset; a comment after
-    it moves the end record. Neither changes what the bundle holds."""
-    bundle = shared_bundle()
-    data = bytearray(b"MZ self-extracting stub " * 10 + bundle)
+def test_a_prefix_before_the_zip_is_refused() -> None:
+    """Bytes before the zip (a self-extracting stub) shift every offset. They used to be
+    accepted; issue 13 refuses them: they are bytes no signature covers, and a prefix is
+    where a polyglot file hides what another program would run or show."""
+    data = b"MZ self-extracting stub " * 10 + shared_bundle()
+    with pytest.raises(BundleError, match="trước tiêu đề zip đầu tiên"):
+        read_zip(data)
+
+
+def test_a_zip_comment_is_refused() -> None:
+    """A comment after the end record: unsigned bytes that unzip prints and Explorer shows."""
+    data = bytearray(shared_bundle())
     comment = "lưu trữ 2026".encode()
     data[-2:] = struct.pack("<H", len(comment))
     data += comment
-    assert read_zip(bytes(data)) == read_zip(bundle)
+    with pytest.raises(BundleError, match="chú thích"):
+        read_zip(bytes(data))
 
 
 def test_zip64_archives_are_read() -> None:

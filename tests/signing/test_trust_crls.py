@@ -3,17 +3,16 @@ losing any, and a bundle's archived CRL joining the caller's CRLs for other anch
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import timedelta
 
 import pytest
 
+from signing import Indication, SubIndication, TrustStore, verify_signature
 from signing._util import bytes_cache
-from signing.bundle import build_bundle, verify_bundle
+from signing.archive import build_bundle, verify_bundle
 from signing.ca import Revocation
 from signing.cms import sign_detached
 from signing.errors import FormatError, SigningError
-from signing.verify import Indication, SubIndication, TrustStore, verify_signature
 from tests.signing.bundle_fixtures import (
     APPROVED_AT,
     SIGNED_AT,
@@ -87,7 +86,7 @@ def test_bundle_crl_does_not_drop_the_callers_crls_for_other_anchors(world_a, wo
         signing_time=APPROVED_AT,
         chain=[world_b.ca.certificate],
     )
-    bundle = build_bundle(dataclasses.replace(inp, approval_signature=approval))
+    bundle = build_bundle(inp.evidence, inp.approval_manifest, approval)
     anchors = [world_a.ca.certificate, world_b.ca.certificate]
 
     not_revoked = TrustStore(anchors, crls=[world_b.ca.crl([], now=APPROVED_AT)])

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 import documents
 from documents import samples
-from signing.bundle import verify_bundle
+from signing.archive import verify_bundle
 from signing.verify import TrustStore
 from tests.workflow.helpers import (
     HEAD_2018,

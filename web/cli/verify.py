@@ -18,9 +18,9 @@ from typing import Any
 
 import click
 
-from signing.bundle import BundleReport, normalize_fingerprint, verify_bundle
+from signing.archive import BundleReport, normalize_fingerprint, verify_bundle
 from signing.errors import SigningError
-from signing.safezip import DEFAULT_LIMITS
+from signing.archive.zipio import DEFAULT_LIMITS
 from signing.verify import SignatureReport, TrustStore, verify_signature
 from web.cli import main
 

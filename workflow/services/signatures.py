@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from signing.bundle import BundleInput, approval_manifest, build_bundle
+from signing.archive import ArchiveEvidence, approval_manifest, build_bundle
 from signing.cms import sign_detached
 from signing.credentials import unseal_private_key
 from signing.errors import SigningError, WrongPin
@@ -373,10 +373,11 @@ def approve(
 ) -> Document:
     """submitted → approved → archived, in one transaction (the board).
 
-    The board member signs the approval manifest (document hash, every unit signature's hash,
-    the decision) with their server-held key; the archive bundle is built, stored as a blob,
-    and the document is archived. Nominations need ``decision_number`` and ``decision_date``.
-    ``ca_secret`` opens the CA key to issue the CRL the bundle carries.
+    In named steps: collect the evidence (the frozen DOCX, every unit's signature verified
+    now, the CRL, the certificates, the audit segment ending with the ``approve`` event),
+    sign the approval manifest with the board member's server-held key, build and store the
+    archive. Nominations need ``decision_number`` and ``decision_date``. ``ca_secret`` opens
+    the CA key to issue the CRL the bundle carries.
     """
     actor, now = current_actor(session, actor), aware(now)
     document = load_document(session, actor, document_id)
@@ -398,35 +399,46 @@ def approve(
         document.state != "submitted"
     ):
         fire_machine(definition, document, "approve", facts)  # raises the precise error
-    term = document.term
-    credential = _server_credential(session, actor, term.board_unit_id)
+    credential = _server_credential(session, actor, document.term.board_unit_id)
     key = _open_key(session, credential, pin, now)
     ca = load_ca(session, ca_secret)
 
     document = lock_document(session, document)
     check_expected_version(document, expected_version)
+    decision = _decision(document, number, decision_date)
+    evidence = _collect_evidence(session, actor, document, ca, ca_secret, decision, now)
+    signed = _sign_manifest(evidence, decision, key, credential, ca, now)
+    _build_archive(session, actor, document, credential, evidence, decision, signed, now)
+    return document
+
+
+def _decision(document: Document, number: str | None, decision_date: date | None) -> dict[str, Any]:
+    """What the board decides, as the manifest and the approve event record it."""
+    board = document.term.board_unit
+    decision: dict[str, Any] = {"board": {"code": board.code, "name": board.name}}
+    if number is not None and decision_date is not None:
+        decision.update({"number": number, "date": decision_date.isoformat()})
+    return decision
+
+
+def _verified_signatures(
+    session: Session, document: Document, ca: Any, crl: bytes, now: datetime
+) -> tuple[dict[str, bytes], Any]:
+    """(unit code → CMS, report) of the frozen version's live signatures, refused unless
+    every member's verifies now, revocations included: the bundle must prove itself."""
     frozen = document.frozen_version
     assert frozen is not None
     assert frozen.docx_sha256 is not None
-    signatures = live_signatures(session, frozen.id)
-    members = term.member_units
-    by_unit = {s.unit_id: s for s in signatures}
+    by_unit = {s.unit_id: s for s in live_signatures(session, frozen.id)}
+    members = document.term.member_units
     unit_sigs = {
         u.code: blobs.get_blob(session, by_unit[u.id].cms_sha256)
         for u in members
         if u.id in by_unit
     }
-    board = term.board_unit
-    decision: dict[str, Any] = {"board": {"code": board.code, "name": board.name}}
-    if number is not None and decision_date is not None:
-        decision.update({"number": number, "date": decision_date.isoformat()})
-    member_names = {u.code: u.name for u in members}
-    # Archive only what verifies now, revocations included: the bundle must prove itself.
     docx = blobs.get_blob(session, frozen.docx_sha256)
-    crl = crl_der(session, ca_secret, now=now)
-    report = verify_document(
-        docx, member_names, unit_sigs, TrustStore([ca.certificate], crls=[crl]), at=now
-    )
+    trust = TrustStore([ca.certificate], crls=[crl])
+    report = verify_document(docx, {u.code: u.name for u in members}, unit_sigs, trust, at=now)
     if report.status != "complete":
         failing = [
             f"{u.code} ({u.report.code if u.report else 'chưa ký'})"
@@ -440,29 +452,16 @@ def approve(
             trigger="approve",
             guard="signatures_verify",
         )
-    # The board signs the head of the document's audit segment too: the bundle's audit.jsonl
-    # must then contain that event followed only by the approve (and archive) events, so an
-    # archive whose trail was cut short fails offline. The document is locked, so no event
-    # of it can land between this read and the approve event below.
-    history = document_events(session, document.id)
-    try:
-        manifest = approval_manifest(
-            str(document.id),
-            frozen.docx_sha256,
-            unit_sigs,
-            decision,
-            now,
-            member_units=member_names,
-            audit_head=history[-1].hash if history else None,
-        )
-        manifest_sig = sign_detached(
-            manifest, key, _certificate(credential), signing_time=now, chain=(ca.certificate,)
-        )
-    except SigningError as exc:
-        raise GuardFailed(
-            f"Không lập được bản kê phê duyệt: {exc}", trigger="approve", guard="manifest"
-        ) from None
+    return unit_sigs, report
 
+
+def _record_approval(
+    session: Session, actor: User, document: Document, decision: dict[str, Any], now: datetime
+) -> list[Any]:
+    """Fire ``approve`` and append its audit event; return the document's events, which now
+    end with it. The event comes before the manifest, so the segment the board signs runs up
+    to and including the approval (the manifest's ``audit_head`` is this event's hash)."""
+    history = document_events(session, document.id)
     source = _transition(
         session,
         actor,
@@ -470,80 +469,121 @@ def approve(
         "approve",
         now=now,
         expected_version=None,
-        decision_number=number,
-        decision_date=decision_date,
+        decision_number=decision.get("number"),
+        decision_date=_as_date(decision.get("date")),
     )
-    manifest_sha = blobs.put_blob(session, manifest, blobs.JSON, now=now)
-    manifest_sig_sha = blobs.put_blob(session, manifest_sig, blobs.CMS, now=now)
-    _audit(
-        session,
-        actor,
-        document,
-        "approve",
-        source,
-        now,
-        {
-            "manifest_sha256": manifest_sha,
-            "approval_signature_sha256": manifest_sig_sha,
-            **(
-                {"decision_number": number, "decision_date": decision_date.isoformat()}
-                if number is not None and decision_date is not None
-                else {}
-            ),
-        },
-    )
-
+    _audit(session, actor, document, "approve", source, now, {"decision": decision})
     events = document_events(session, document.id)
     if history and (len(events) < 2 or events[-2].hash != history[-1].hash):
-        # Another event of the document slipped in after the head was read: the bundle
-        # would not verify, so roll back rather than archive it.
+        # Another event of the document slipped in (the document is locked, so this is a
+        # defect, not a race): the bundle would not verify, so roll back rather than archive.
         raise ConflictError(
             "Văn bản vừa có thay đổi khác trong lúc phê duyệt; hãy thử lại.",
             code="audit_changed",
         )
-    certificates: list[Any] = [ca.certificate, _certificate(credential)]
-    for sig in signatures:
+    return events
+
+
+def _collect_evidence(
+    session: Session,
+    actor: User,
+    document: Document,
+    ca: Any,
+    ca_secret: bytes,
+    decision: dict[str, Any],
+    now: datetime,
+) -> ArchiveEvidence:
+    """Step 1: everything the archive holds but the approval, the approve event included."""
+    frozen = document.frozen_version
+    assert frozen is not None
+    assert frozen.docx_sha256 is not None
+    crl = crl_der(session, ca_secret, now=now)
+    unit_sigs, report = _verified_signatures(session, document, ca, crl, now)
+    events = _record_approval(session, actor, document, decision, now)
+    certificates: list[Any] = [ca.certificate]
+    for sig in live_signatures(session, frozen.id):
         cred = session.get(Credential, sig.credential_id) if sig.credential_id else None
         if cred is not None:
             certificates.append(_certificate(cred))
+    term = document.term
+    return ArchiveEvidence(
+        document_id=str(document.id),
+        document_docx=blobs.get_blob(session, frozen.docx_sha256),
+        document_json={
+            "kind": document.kind,
+            "title": document.title,
+            "year": term.year,
+            "cluster": term.cluster.name,
+            "reference_code": frozen.reference_code,
+            "version": frozen.number,
+            "content": frozen.content,
+        },
+        expected_units={u.code: u.name for u in term.member_units},
+        unit_signatures=unit_sigs,
+        certificates=certificates,
+        crl=crl,
+        audit_events=[e.to_dict() for e in events],
+        verification=report.to_dict(),
+        created_at=now,
+    )
+
+
+def _sign_manifest(
+    evidence: ArchiveEvidence,
+    decision: dict[str, Any],
+    key: Any,
+    credential: Credential,
+    ca: Any,
+    now: datetime,
+) -> tuple[bytes, bytes]:
+    """Step 2: the approval manifest (pinning every file of the evidence) and the board
+    member's CMS over it."""
     try:
-        bundle = build_bundle(
-            BundleInput(
-                document_id=str(document.id),
-                document_docx=docx,
-                document_json={
-                    "kind": document.kind,
-                    "title": document.title,
-                    "year": term.year,
-                    "cluster": term.cluster.name,
-                    "reference_code": frozen.reference_code,
-                    "version": frozen.number,
-                    "content": frozen.content,
-                },
-                expected_units=member_names,
-                unit_signatures=unit_sigs,
-                approval_manifest=manifest,
-                approval_signature=manifest_sig,
-                certificates=certificates,
-                crl=crl,
-                audit_events=[e.to_dict() for e in events],
-                verification=report.to_dict(),
-                created_at=now,
-            )
+        manifest = approval_manifest(evidence, decision=decision, approved_at=now)
+        signature = sign_detached(
+            manifest, key, _certificate(credential), signing_time=now, chain=(ca.certificate,)
         )
+    except SigningError as exc:
+        raise GuardFailed(
+            f"Không lập được bản kê phê duyệt: {exc}", trigger="approve", guard="manifest"
+        ) from None
+    return manifest, signature
+
+
+def _build_archive(
+    session: Session,
+    actor: User,
+    document: Document,
+    credential: Credential,
+    evidence: ArchiveEvidence,
+    decision: dict[str, Any],
+    signed: tuple[bytes, bytes],
+    now: datetime,
+) -> None:
+    """Step 3: the bundle, stored with the approval, and the document archived. The
+    ``archive`` event records the manifest, the board's signature and the bundle by hash:
+    it cannot be inside the bundle whose hash it records, so the bundle's segment ends with
+    the ``approve`` event, and the database's chain vouches for the bundle from here on."""
+    manifest, manifest_sig = signed
+    try:
+        bundle = build_bundle(evidence, manifest, manifest_sig)
     except SigningError as exc:
         raise GuardFailed(
             f"Không lập được gói lưu trữ: {exc}", trigger="approve", guard="bundle"
         ) from None
+    manifest_sha = blobs.put_blob(session, manifest, blobs.JSON, now=now)
+    manifest_sig_sha = blobs.put_blob(session, manifest_sig, blobs.CMS, now=now)
     bundle_sha = blobs.put_blob(session, bundle, blobs.ZIP, now=now)
+    frozen = document.frozen_version
+    assert frozen is not None
     session.add(
         Approval(
             document_id=document.id,
             version_id=frozen.id,
             approver_id=actor.id,
             credential_id=credential.id,
-            decision_number=number,
-            decision_date=decision_date,
+            decision_number=decision.get("number"),
+            decision_date=_as_date(decision.get("date")),
             manifest_sha256=manifest_sha,
             signature_sha256=manifest_sig_sha,
             bundle_sha256=bundle_sha,
@@ -554,8 +594,12 @@ def approve(
     with session.no_autoflush:
         source = _transition(session, actor, document, "archive", now=now, expected_version=None)
         document.bundle_sha256 = bundle_sha
-    _audit(session, actor, document, "archive", source, now, {"bundle_sha256": bundle_sha})
-    return document
+    archived = {
+        "bundle_sha256": bundle_sha,
+        "manifest_sha256": manifest_sha,
+        "approval_signature_sha256": manifest_sig_sha,
+    }
+    _audit(session, actor, document, "archive", source, now, archived)
 
 
 def _as_date(value: Any) -> date | None:

@@ -1,5 +1,12 @@
-"""BagIt (RFC 8493) for archive bundles: making bags with the ``bagit`` library, and checking
-their fixity two ways.
+"""BagIt (RFC 8493) for archive bundles: writing a bag's tag files, and checking its fixity
+two ways.
+
+* ``tag_files`` writes bagit.txt, bag-info.txt and the two manifests from the payload's
+  digests, in the very format bagit.make_bag writes them (sorted lines), without the
+  library: the builder uses it, and the verifier rebuilds the four files from the pinned
+  payload and compares them byte for byte, so they hold nothing unsigned.
+  ``make_bag_files`` (the library's own make_bag) stays as the reference the tests compare
+  ``tag_files`` with.
 
 * ``check_fixity`` validates a bag held in memory: bagit.txt, every manifest line, that the
   payload and the manifest list the same files, every SHA-256, the tag manifest and
@@ -35,12 +42,15 @@ import bagit
 from signing.errors import BundleError
 
 __all__ = [
+    "BAGIT_TXT",
     "SUPPORTED_VERSIONS",
     "FixityResult",
     "bagit_validate",
     "check_fixity",
     "make_bag_files",
     "parse_tag_file",
+    "tag_file",
+    "tag_files",
 ]
 
 SUPPORTED_VERSIONS = ("0.97", "1.0")
@@ -75,6 +85,44 @@ class FixityResult:
             self.errors + tuple(e for e in other.errors if e not in self.errors),
             self.checked_by + other.checked_by,
         )
+
+
+# ---------------------------------------------------------------------------------------
+# writing tag files
+
+_LINE_BREAKS = re.compile(r"[\r\n]")
+# What bagit.make_bag writes (version 0.97 of the spec, as bagit 1.x does).
+BAGIT_TXT = b"BagIt-Version: 0.97\nTag-File-Character-Encoding: UTF-8\n"
+
+
+def tag_file(tags: Mapping[str, Any]) -> bytes:
+    """A tag file as bagit writes it: labels sorted, one line per value of a list, CR and LF
+    removed from values."""
+    lines = []
+    for label in sorted(tags):
+        values = tags[label]
+        for value in values if isinstance(values, list) else [values]:
+            text = _LINE_BREAKS.sub("", str(value))
+            lines.append(f"{label}: {text}\n")
+    return "".join(lines).encode("utf-8")
+
+
+def tag_files(
+    digests: Mapping[str, bytes], payload_bytes: int, bag_info: Mapping[str, Any]
+) -> dict[str, bytes]:
+    """The four tag files of a SHA-256 bag whose payload files (paths with ``data/``) have
+    these raw SHA-256 ``digests`` and ``payload_bytes`` bytes in all. Lines are sorted by
+    path, so the same payload always gives the same bytes."""
+    info = {**bag_info, "Payload-Oxum": f"{payload_bytes}.{len(digests)}"}
+    files = {
+        "bagit.txt": BAGIT_TXT,
+        "bag-info.txt": tag_file(info),
+        MANIFEST: "".join(f"{digests[p].hex()}  {p}\n" for p in sorted(digests)).encode(),
+    }
+    files[TAGMANIFEST] = "".join(
+        f"{hashlib.sha256(files[name]).hexdigest()} {name}\n" for name in sorted(files)
+    ).encode()
+    return files
 
 
 # ---------------------------------------------------------------------------------------

@@ -6,6 +6,13 @@ before any byte is decompressed (entry count, declared sizes, compression ratio,
 types, encryption, compression method), and each entry is then read with a hard cap, so a
 header that lies about its size cannot make us inflate more than the limits allow.
 
+One reading: what is verified must be what ``unzip``, Python's zipfile, 7-Zip and Windows
+Explorer extract. So every byte of the archive belongs to an entry or to the directory
+(nothing before the first local header, between entries, or after the end record, no
+comment); each local header agrees with its directory record on name, flags, method, CRC
+and sizes; no extra field names another file; names are NFC, UTF-8-flagged when not ASCII,
+and distinct even on a case-insensitive, normalising disk; nothing is encrypted.
+
 Writing is deterministic: fixed entry order, fixed timestamps and permissions, one
 compression level, so the same input always gives the same bytes.
 """
@@ -71,15 +78,17 @@ _ZIP_ERRORS = (
 
 @dataclass(frozen=True)
 class ZipContents:
-    """The single top folder of the archive and its files (path relative to that folder)."""
+    """The single top folder of the archive, its files and its folder entries (paths
+    relative to that folder, folders without their trailing '/')."""
 
     top: str
     files: dict[str, bytes]
+    folders: frozenset[str] = frozenset()
 
 
 def _directory(data: bytes) -> tuple[list[zipfile.ZipInfo], int]:
     """(entries, start of the central directory), read by zipfile. Entry offsets count from
-    the start of ``data``, a prefix before the zip (a self-extracting archive) included."""
+    the start of ``data``; a prefix before the zip is refused by _directory_bounds."""
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         return archive.infolist(), archive.start_dir
 
@@ -151,16 +160,24 @@ def read_zip(data: bytes, limits: ZipLimits = DEFAULT_LIMITS) -> ZipContents:
         # zipfile reads the central directory; the entries are inflated below, straight
         # from the bytes, after the directory has passed every check.
         infos, directory_start = _directory(data)
+        directory = _directory_bounds(data)
     except _ZIP_ERRORS as exc:
         raise BundleError(f"tệp zip hỏng hoặc bị cắt cụt: {exc}") from None
+    if directory_start != directory[0]:
+        raise BundleError("tệp zip hỏng: thư mục trung tâm không nằm ở vị trí khai báo")
     files = _check_directory(infos, limits)
     top = _single_top(infos)
-    spans = _data_spans(data, infos, directory_start)
+    spans = _data_spans(data, infos, directory)
     contents: dict[str, bytes] = {}
     for info in files:
         start, end = spans[info.filename]
         contents[info.filename[len(top) + 1 :]] = _read_entry(data[start:end], info, limits)
-    return ZipContents(top=top, files=contents)
+    folders = frozenset(
+        info.filename[len(top) + 1 :].rstrip("/")
+        for info in infos
+        if _entry_kind(info) == "dir" and info.filename not in (top, top + "/")
+    )
+    return ZipContents(top=top, files=contents, folders=folders)
 
 
 def _check_directory(infos: list[zipfile.ZipInfo], limits: ZipLimits) -> list[zipfile.ZipInfo]:
@@ -176,11 +193,11 @@ def _check_directory(infos: list[zipfile.ZipInfo], limits: ZipLimits) -> list[zi
         check_member_name(info.filename, limits)
         # Two entries that extract to the same path (exactly, or on a case-insensitive disk)
         # would let one hide behind the other.
-        key = info.filename.rstrip("/").casefold()
+        key = _folded(info.filename)
         if key in seen:
             raise BundleError(f"gói có hai mục trùng tên: {info.filename!r}")
         seen.add(key)
-        if info.flag_bits & 0x1:
+        if info.flag_bits & _ENCRYPTED_FLAGS:
             raise BundleError(f"gói có mục được mã hóa, không đọc được: {info.filename!r}")
         if _entry_kind(info) == "dir":
             continue
@@ -210,6 +227,11 @@ def _check_directory(infos: list[zipfile.ZipInfo], limits: ZipLimits) -> list[zi
     return files
 
 
+def _folded(name: str) -> str:
+    """The name as a case-insensitive, normalising file system sees it (NTFS, APFS, exFAT)."""
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFC", name).rstrip("/").casefold())
+
+
 def _single_top(infos: list[zipfile.ZipInfo]) -> str:
     tops = {info.filename.split("/", 1)[0] for info in infos}
     if len(tops) != 1:
@@ -228,48 +250,188 @@ def _single_top(infos: list[zipfile.ZipInfo]) -> str:
 
 
 _LOCAL_HEADER = struct.Struct("<4s5H3L2H")
+_END_RECORD = struct.Struct("<4s4H2LH")
+_ZIP64_LOCATOR = struct.Struct("<4sLQL")
+# Flag bits whose meaning two readers must agree on: encryption (0), data descriptor (3),
+# strong encryption (6), UTF-8 names (11), encrypted central directory (13).
+_SIGNIFICANT_FLAGS = 0x1 | 0x8 | 0x40 | 0x800 | 0x2000
+_ENCRYPTED_FLAGS = 0x1 | 0x40 | 0x2000
+# Extra fields that carry no name: Zip64 sizes, NTFS times, Info-ZIP times and owners, JAR
+# marker, Android alignment. 0x7075 (Info-ZIP Unicode Path) carries a name and is accepted
+# only when it names the header's name; every other extra (e.g. 0x756e or 0x000d, which carry
+# link targets, or a vendor's own name field) is refused: some extractor might honour it.
+_HARMLESS_EXTRAS = frozenset({0x0001, 0x000A, 0x5455, 0x5855, 0x7855, 0x7875, 0xCAFE, 0xD935})
+_UNICODE_PATH = 0x7075
+_U32 = 0xFFFFFFFF
 
 
-def _local_header(data: bytes, info: zipfile.ZipInfo) -> tuple[int, int]:
+def _directory_bounds(data: bytes) -> tuple[int, int]:
+    """(start, end) of the central directory, from an end record that must be the archive's
+    last 22 bytes: no comment, nothing after it; the directory must lie exactly where the
+    end record says (a prefix before the zip shifts it)."""
+    end = len(data) - _END_RECORD.size
+    if end < 0 or data[end : end + 4] != b"PK\x05\x06":
+        raise BundleError(
+            "gói có dữ liệu hoặc chú thích (comment) sau thư mục trung tâm zip: những byte đó"
+            " không được chữ ký nào bảo vệ"
+        )
+    fields = _END_RECORD.unpack_from(data, end)
+    size, offset = fields[5], fields[6]
+    directory_end = end
+    locator = end - _ZIP64_LOCATOR.size
+    if locator >= 0 and data[locator : locator + 4] == b"PK\x06\x07":
+        record = _ZIP64_LOCATOR.unpack_from(data, locator)[2]
+        if data[record : record + 4] != b"PK\x06\x06" or record + 56 > locator:
+            raise BundleError("bản ghi cuối Zip64 hỏng")
+        (record_size,) = struct.unpack_from("<Q", data, record + 4)
+        size, offset = struct.unpack_from("<QQ", data, record + 40)
+        if record + 12 + record_size != locator:
+            raise BundleError("gói có dữ liệu lạ giữa các bản ghi cuối Zip64")
+        directory_end = record
+    if offset + size != directory_end:
+        raise BundleError(
+            "gói có dữ liệu lạ trước tiêu đề zip đầu tiên hoặc quanh thư mục trung tâm (tệp tự"
+            " giải nén?): những byte đó không được chữ ký nào bảo vệ"
+        )
+    return offset, directory_end
+
+
+def _extras(raw: bytes, name: str) -> list[tuple[int, bytes]]:
+    """The (id, data) blocks of an extra field; a block running past the end is damage."""
+    out = []
+    position = 0
+    while position < len(raw):
+        if position + 4 > len(raw):
+            raise BundleError(f"trường phụ (extra field) hỏng: {name!r}")
+        kind, size = struct.unpack_from("<HH", raw, position)
+        if position + 4 + size > len(raw):
+            raise BundleError(f"trường phụ (extra field) hỏng: {name!r}")
+        out.append((kind, raw[position + 4 : position + 4 + size]))
+        position += 4 + size
+    return out
+
+
+def _check_extras(raw: bytes, header_name: bytes, name: str) -> list[tuple[int, bytes]]:
+    blocks = _extras(raw, name)
+    for kind, body in blocks:
+        if kind == _UNICODE_PATH:
+            if len(body) < 5 or body[5:] != header_name or body[0] != 1:
+                raise BundleError(
+                    f"mục zip mang tên thứ hai (Info-ZIP Unicode Path 0x7075) khác tên trong"
+                    f" tiêu đề: {name!r}; các công cụ giải nén khác nhau sẽ ra tệp khác nhau"
+                )
+        elif kind not in _HARMLESS_EXTRAS:
+            raise BundleError(
+                f"mục zip có trường phụ lạ 0x{kind:04x} (có thể mang tên hoặc liên kết khác):"
+                f" {name!r}"
+            )
+    return blocks
+
+
+def _encoded_name(info: zipfile.ZipInfo) -> bytes:
+    name = info.orig_filename
+    if name.isascii():  # the usual case; the cp437 codec is slow pure Python
+        return name.encode("ascii")
+    if not info.flag_bits & 0x800:
+        # Without the UTF-8 flag each tool decodes the name in its own code page.
+        raise BundleError(f"tên tệp không phải ASCII mà không được đánh dấu UTF-8: {name!r}")
+    return name.encode("utf-8")
+
+
+def _local_sizes(info: zipfile.ZipInfo, fields: tuple[int, int, int], extra: bytes) -> bool:
+    """Whether the local header's (crc, compressed, uncompressed) are the directory's,
+    reading Zip64 sizes from the local extra field when the header defers to it."""
+    crc, compressed, uncompressed = fields
+    if _U32 in (compressed, uncompressed):
+        zip64 = next((body for kind, body in _extras(extra, info.filename) if kind == 1), b"")
+        values = list(struct.unpack_from(f"<{len(zip64) // 8}Q", zip64))
+        if uncompressed == _U32:
+            uncompressed = values.pop(0) if values else -1
+        if compressed == _U32:
+            compressed = values.pop(0) if values else -1
+    return (crc, compressed, uncompressed) == (info.CRC, info.compress_size, info.file_size)
+
+
+def _local_header(data: bytes, info: zipfile.ZipInfo) -> tuple[int, int, int, str | None]:
     """Check an entry's local header against its central-directory record; return the span
-    (start, end) of its compressed data."""
+    (start, end) of its compressed data, where the entry ends (data descriptor included) and
+    how its sizes or CRC disagree, if they do. Two names, sizes or methods for one entry
+    would let different tools extract different files."""
     offset = info.header_offset
     if offset < 0 or offset + _LOCAL_HEADER.size > len(data):
         raise BundleError(f"mục nằm ngoài tệp zip: {info.filename!r}")
-    (magic, _version, _flags, method, _t, _d, _crc, _cs, _us, name_len, extra_len) = (
+    (magic, _version, flags, method, _t, _d, crc, cs, us, name_len, extra_len) = (
         _LOCAL_HEADER.unpack_from(data, offset)
     )
     if magic != b"PK\x03\x04":
         raise BundleError(f"tiêu đề cục bộ hỏng: {info.filename!r}")
     name_start = offset + _LOCAL_HEADER.size
-    name = info.orig_filename
-    if name.isascii():  # the usual case; the cp437 codec is slow pure Python
-        central_name = name.encode("ascii")
-    else:
-        try:
-            central_name = name.encode("utf-8" if info.flag_bits & 0x800 else "cp437")
-        except UnicodeEncodeError:
-            central_name = b""
-    # Two names for one entry would let different tools extract different files.
-    if data[name_start : name_start + name_len] != central_name or method != info.compress_type:
+    central_name = _encoded_name(info)
+    local_name = data[name_start : name_start + name_len]
+    if local_name != central_name or method != info.compress_type:
         raise BundleError(f"tiêu đề cục bộ khác thư mục trung tâm: {info.filename!r}")
+    if (flags ^ info.flag_bits) & _SIGNIFICANT_FLAGS:
+        raise BundleError(f"cờ của tiêu đề cục bộ khác thư mục trung tâm: {info.filename!r}")
+    extra = data[name_start + name_len : name_start + name_len + extra_len]
+    _check_extras(info.extra, central_name, info.filename)
+    _check_extras(extra, central_name, info.filename)
     start = name_start + name_len + extra_len
-    return start, start + info.compress_size
+    end = start + info.compress_size
+    if flags & 0x8:
+        return start, end, _descriptor_end(data, end, info), None
+    if not _local_sizes(info, (crc, cs, us), extra):
+        # Reported after the spans are checked: a size that lies is most often a bomb.
+        problem = (
+            f"kích thước hoặc CRC trong tiêu đề cục bộ khác thư mục trung tâm: {info.filename!r}"
+        )
+        return start, end, end, problem
+    return start, end, end, None
+
+
+def _descriptor_end(data: bytes, position: int, info: zipfile.ZipInfo) -> int:
+    """Where the data descriptor after an entry ends; it must repeat the directory's CRC
+    and sizes (4-byte or, for Zip64, 8-byte sizes; the signature is optional)."""
+    if data[position : position + 4] == b"PK\x07\x08":
+        position += 4
+    wanted = (info.CRC, info.compress_size, info.file_size)
+    for layout, size in (("<3L", 12), ("<LQQ", 20)):
+        if position + size <= len(data) and struct.unpack_from(layout, data, position) == wanted:
+            return position + size
+    raise BundleError(
+        f"bộ mô tả dữ liệu (data descriptor) khác thư mục trung tâm: {info.filename!r}"
+    )
 
 
 def _data_spans(
-    data: bytes, infos: list[zipfile.ZipInfo], directory_start: int
+    data: bytes, infos: list[zipfile.ZipInfo], directory: tuple[int, int]
 ) -> dict[str, tuple[int, int]]:
-    """Where each entry's compressed data lies. Entries must not share bytes (the
-    "overlapping files" zip bomb) nor run into the central directory."""
-    spans = {info.filename: _local_header(data, info) for info in infos}
+    """Where each entry's compressed data lies. Entries follow one another from byte 0 up to
+    the central directory, with nothing between them: not shared bytes (the "overlapping
+    files" zip bomb), nor hidden ones (unsigned bytes some tool could still extract)."""
+    spans = {}
+    disagreements = []
     previous_end = 0
     for info in sorted(infos, key=lambda item: item.header_offset):
+        start, end, entry_end, problem = _local_header(data, info)
+        if problem is not None:
+            disagreements.append(problem)
         if info.header_offset < previous_end:
             raise BundleError(f"các mục zip chồng lên nhau (nghi bom zip): {info.filename!r}")
-        previous_end = spans[info.filename][1]
-    if previous_end > min(directory_start, len(data)):
+        if info.header_offset > previous_end:
+            if previous_end == 0:
+                raise BundleError(
+                    "gói có dữ liệu lạ trước tiêu đề zip đầu tiên (tệp tự giải nén?): những"
+                    " byte đó không được chữ ký nào bảo vệ"
+                )
+            raise BundleError(f"gói có dữ liệu ẩn giữa các mục zip, trước {info.filename!r}")
+        spans[info.filename] = (start, end)
+        previous_end = entry_end
+    if previous_end > directory[0]:
         raise BundleError("dữ liệu mục zip tràn vào thư mục trung tâm (tệp bị cắt cụt?)")
+    if disagreements:
+        raise BundleError(disagreements[0])
+    if previous_end < directory[0]:
+        raise BundleError("gói có dữ liệu ẩn giữa mục zip cuối và thư mục trung tâm")
     return spans
 
 

@@ -1,0 +1,149 @@
+"""Where things are in a bundle and what their names may be; shared by builder and verifier.
+
+Layout (DESIGN.md, "Evidence and archive")::
+
+    thidua-<document-id>/
+      bagit.txt  bag-info.txt  manifest-sha256.txt  tagmanifest-sha256.txt
+      data/document.docx             frozen bytes every signature covers
+      data/document.json             structured content, metadata, member units
+      data/signatures/<UNIT>.p7s     one detached CMS per member unit
+      data/approval/manifest.json    what the board approved (+ manifest.json.p7s)
+      data/certs/*.pem               signer certificates and the CA chain
+      data/crl.der                   the CA's CRL at archive time
+      data/audit.jsonl               this document's audit events with their chain hashes
+      data/verification.json         the verification report at archive time
+
+The four tag files are derivatives: ``bag_info_for`` and signing.archive.bag.tag_files make
+them from document.json and the payload, so the verifier rebuilds and compares them.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from typing import Any
+
+from signing.errors import BundleError
+
+__all__ = [
+    "APPROVAL_PATH",
+    "APPROVAL_SIGNATURE_PATH",
+    "BUNDLE_FORMAT",
+    "DOCUMENT_FORMAT",
+    "HEX64",
+    "REQUIRED_FILES",
+    "SAFE_NAME",
+    "TAG_FILES",
+    "bag_info_for",
+    "cert_path",
+    "check_bytes",
+    "check_name",
+    "check_text",
+    "check_units",
+    "signature_path",
+]
+
+BUNDLE_FORMAT = "thidua-bundle/1"
+DOCUMENT_FORMAT = "thidua-document/1"
+
+# Unit codes and document ids become file and folder names; keep them portable.
+SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
+HEX64 = re.compile(r"[0-9a-f]{64}")
+TAG_FILES = ("bagit.txt", "bag-info.txt", "manifest-sha256.txt", "tagmanifest-sha256.txt")
+APPROVAL_PATH = "data/approval/manifest.json"
+APPROVAL_SIGNATURE_PATH = "data/approval/manifest.json.p7s"
+REQUIRED_FILES = (
+    *TAG_FILES,
+    "data/document.docx",
+    "data/document.json",
+    APPROVAL_PATH,
+    APPROVAL_SIGNATURE_PATH,
+    "data/crl.der",
+    "data/audit.jsonl",
+    "data/verification.json",
+)
+
+
+def signature_path(path: str) -> bool:
+    if not path.startswith("data/signatures/") or not path.endswith(".p7s"):
+        return False
+    code = path[len("data/signatures/") : -len(".p7s")]
+    return bool(SAFE_NAME.fullmatch(code))
+
+
+def cert_path(path: str) -> bool:
+    if not path.startswith("data/certs/") or not path.endswith(".pem"):
+        return False
+    return "/" not in path[len("data/certs/") :]
+
+
+def check_name(value: Any, what: str) -> str:
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str) or not SAFE_NAME.fullmatch(value):
+        raise BundleError(
+            f"{what} {value!r} không hợp lệ: chỉ dùng chữ cái không dấu, chữ số, '-', '_', '.'"
+            " (tối đa 128 ký tự, bắt đầu bằng chữ hoặc số)"
+        )
+    return value
+
+
+def check_text(value: Any, what: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise BundleError(f"{what} phải là chuỗi khác rỗng")
+    if any(ord(ch) < 0x20 for ch in value):
+        raise BundleError(f"{what} không được chứa ký tự điều khiển (xuống dòng, tab...)")
+    return unicodedata.normalize("NFC", value.strip())
+
+
+def check_units(units: Any, what: str) -> dict[str, str]:
+    if not isinstance(units, Mapping) or not units:
+        raise BundleError(f"{what}: cần ít nhất một đơn vị (mã → tên)")
+    out: dict[str, str] = {}
+    folded: set[str] = set()
+    for code, name in units.items():
+        code = check_name(code, "mã đơn vị")
+        if code.casefold() in folded:
+            raise BundleError(f"{what}: mã đơn vị {code!r} bị trùng")
+        folded.add(code.casefold())
+        out[code] = check_text(name, f"tên đơn vị {code}")
+    return out
+
+
+def check_bytes(value: Any, what: str) -> bytes:
+    if not isinstance(value, bytes | bytearray) or not value:
+        raise BundleError(f"{what} phải là dữ liệu nhị phân khác rỗng")
+    return bytes(value)
+
+
+def bag_info_for(document: Mapping[str, Any]) -> dict[str, Any]:
+    """bag-info.txt's fields (all but Payload-Oxum) from the body of data/document.json.
+
+    Every value comes from document.json, which the board's manifest pins, so the verifier
+    rebuilds the file and compares it byte for byte: no field of bag-info is free text an
+    attacker could change. Nothing depends on the installed bagit version."""
+    doc_id = check_name(document.get("document_id"), "document.json: document_id")
+    created = document.get("created_at")
+    if not isinstance(created, str) or len(created) < 10:
+        raise BundleError("document.json: created_at không hợp lệ")
+    content = document.get("content")
+    title = content.get("title") if isinstance(content, Mapping) else None
+    units = document.get("member_units")
+    if not isinstance(units, list) or not all(isinstance(u, Mapping) for u in units):
+        raise BundleError("document.json: member_units phải là danh sách đơn vị")
+    members = [f"{u.get('code')} {u.get('name')}" for u in units]
+    return {
+        "Bag-Software-Agent": f"thidua ({BUNDLE_FORMAT})",
+        "Bagging-Date": created[:10],  # the date in UTC; bagit would stamp today
+        "External-Identifier": doc_id,
+        "External-Description": check_text(title, "title")
+        if isinstance(title, str) and title.strip()
+        else f"thidua document {doc_id}",
+        "Thidua-Bundle-Format": BUNDLE_FORMAT,
+        "Thidua-Document-Id": doc_id,
+        "Thidua-Document-SHA256": str(document.get("document_sha256")),
+        "Thidua-Created-At": created,
+        "Thidua-Member-Unit-Count": str(len(members)),
+        "Thidua-Member-Unit": members,
+    }

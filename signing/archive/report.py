@@ -1,0 +1,202 @@
+"""Reports of bundle verification, on the vocabulary of signing.validation.status.
+
+Every report carries an ``indication`` (and a sub-indication when it did not pass); the
+bundle's own verdict is ``worst()`` of its parts' findings, computed once by the verifier.
+``to_dict()`` keys are a contract (web pages, the CLI's JSON, archived reports): only ever
+add to them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from signing.archive.bag import FixityResult
+from signing.archive.layout import BUNDLE_FORMAT
+from signing.validation.status import (
+    DocumentReport,
+    Finding,
+    Indication,
+    SignatureReport,
+    SubIndication,
+    UnitResult,
+    message,
+)
+
+__all__ = ["ApprovalResult", "AuditResult", "BundleReport", "FixityResult", "Problem"]
+
+_FAILED = Indication.TOTAL_FAILED
+_PASSED = Indication.TOTAL_PASSED
+
+
+def _sub_text(sub: SubIndication | None) -> str | None:
+    return None if sub is None else str(sub)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding. ``code`` is stable for programs, ``message`` is for people (Vietnamese);
+    ``path`` names the bundle file at fault, when there is one (``data/audit.jsonl``)."""
+
+    code: str
+    message: str
+    indication: Indication = _FAILED
+    sub_indication: SubIndication | None = SubIndication.FORMAT_FAILURE
+    path: str | None = None
+
+    @property
+    def finding(self) -> Finding:
+        return self.indication, self.sub_indication
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "message": self.message,
+            "path": self.path,
+            "indication": str(self.indication),
+            "sub_indication": _sub_text(self.sub_indication),
+            "explanation": message(self.sub_indication),
+        }
+
+
+@dataclass(frozen=True)
+class ApprovalResult:
+    """The board's signature over data/approval/manifest.json and whether the manifest names
+    exactly this bundle's document, signatures and files."""
+
+    report: SignatureReport | None
+    manifest_matches: bool
+    decision: Mapping[str, Any] | None = None
+    approved_at: str | None = None
+    mismatches: tuple[str, ...] = ()
+    signer_is_member: bool = False  # a member unit, not the board, signed the approval
+
+    @property
+    def finding(self) -> Finding:
+        if self.report is None:
+            return _FAILED, SubIndication.FORMAT_FAILURE
+        if not self.report.passed:
+            return self.report.indication, self.report.sub_indication
+        if not self.manifest_matches:
+            return _FAILED, SubIndication.HASH_FAILURE
+        if self.signer_is_member:
+            return Indication.INDETERMINATE, SubIndication.SIG_CONSTRAINTS_FAILURE
+        return _PASSED, None
+
+    @property
+    def indication(self) -> Indication:
+        return self.finding[0]
+
+    @property
+    def sub_indication(self) -> SubIndication | None:
+        return self.finding[1]
+
+    @property
+    def passed(self) -> bool:
+        return self.indication is _PASSED
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "passed": self.passed,
+            "indication": str(self.indication),
+            "sub_indication": _sub_text(self.sub_indication),
+            "manifest_matches": self.manifest_matches,
+            "mismatches": list(self.mismatches),
+            "signer_is_member": self.signer_is_member,
+            "decision": None if self.decision is None else dict(self.decision),
+            "approved_at": self.approved_at,
+            "report": None if self.report is None else self.report.to_dict(),
+        }
+
+
+@dataclass(frozen=True)
+class AuditResult:
+    """The document's audit-chain segment in data/audit.jsonl."""
+
+    ok: bool
+    events: int
+    broken_index: int | None = None
+    broken_id: Any = None
+    reason: str | None = None
+
+    @property
+    def indication(self) -> Indication:
+        return _PASSED if self.ok else _FAILED
+
+    @property
+    def sub_indication(self) -> SubIndication | None:
+        return None if self.ok else SubIndication.HASH_FAILURE
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "indication": str(self.indication),
+            "sub_indication": _sub_text(self.sub_indication),
+            "events": self.events,
+            "broken_index": self.broken_index,
+            "broken_id": self.broken_id,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True)
+class BundleReport:
+    """Outcome of verifying an archive bundle. ``indication`` is TOTAL_PASSED only when the
+    bag is intact and every file is signed or rebuilt from signed data, every member unit's
+    signature passed, the board's approval passed and matches, and the audit segment is
+    unbroken up to the approval."""
+
+    indication: Indication
+    sub_indication: SubIndication | None
+    document_id: str | None
+    document_sha256: str | None
+    verified_at: str
+    trust_source: str  # "given" | "bundle_ca" | "none"
+    ca_fingerprint: str | None
+    document: DocumentReport | None  # None when data/document.docx is missing
+    approval: ApprovalResult
+    fixity: FixityResult
+    audit: AuditResult
+    problems: tuple[Problem, ...] = field(default_factory=tuple)
+
+    @property
+    def passed(self) -> bool:
+        return self.indication == Indication.TOTAL_PASSED
+
+    @property
+    def units(self) -> tuple[UnitResult, ...]:
+        """Each member unit with its signature's report (report None: not signed), then any
+        signature from a unit that is not a member (``expected`` False)."""
+        return () if self.document is None else tuple(self.document.units)
+
+    @property
+    def status(self) -> str:
+        """Of the member units' signatures: 'complete', 'incomplete' (some unit has not
+        signed, none failed) or 'failed'."""
+        return "failed" if self.document is None else self.document.status
+
+    @property
+    def failed_paths(self) -> tuple[str, ...]:
+        """The bundle files some problem names, in the order found."""
+        return tuple(dict.fromkeys(p.path for p in self.problems if p.path is not None))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": BUNDLE_FORMAT,
+            "indication": str(self.indication),
+            "sub_indication": _sub_text(self.sub_indication),
+            "passed": self.passed,
+            "status": self.status,
+            "document_id": self.document_id,
+            "document_sha256": self.document_sha256,
+            "verified_at": self.verified_at,
+            "trust": {"source": self.trust_source, "ca_fingerprint": self.ca_fingerprint},
+            "units": [unit.to_dict() for unit in self.units],
+            "units_message": None if self.document is None else self.document.message,
+            "approval": self.approval.to_dict(),
+            "fixity": self.fixity.to_dict(),
+            "audit": self.audit.to_dict(),
+            "problems": [problem.to_dict() for problem in self.problems],
+            "failed_paths": list(self.failed_paths),
+        }

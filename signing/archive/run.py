@@ -1,0 +1,49 @@
+"""The state of one bundle verification: the files, what was hashed, what was found."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from signing.archive.report import Problem
+from signing.validation.status import Indication, SubIndication
+
+__all__ = ["Run"]
+
+
+@dataclass
+class Run:
+    """One verification run: collects problems instead of stopping at the first."""
+
+    top: str
+    files: dict[str, bytes]
+    at: datetime
+    problems: list[Problem] = field(default_factory=list)
+    # SHA-256 of payload files by path, shared by every step: the fixity check hashes each
+    # file once (the document too), and the signatures, the approval manifest's pins and the
+    # rebuilt tag files reuse those digests.
+    digests: dict[str, bytes] = field(default_factory=dict)
+
+    def fail(
+        self,
+        code: str,
+        message: str,
+        sub: SubIndication = SubIndication.FORMAT_FAILURE,
+        *,
+        path: str | None = None,
+    ) -> None:
+        self.problems.append(Problem(code, message, Indication.TOTAL_FAILED, sub, path))
+
+    def note(self, code: str, message: str, sub: SubIndication, *, path: str | None = None) -> None:
+        self.problems.append(Problem(code, message, Indication.INDETERMINATE, sub, path))
+
+    def reported(self, code: str, message: str) -> bool:
+        return any(p.code == code and p.message == message for p in self.problems)
+
+    def digest(self, path: str) -> bytes:
+        """SHA-256 of a file of the bundle, hashed at most once per run."""
+        value = self.digests.get(path)
+        if value is None:
+            value = self.digests[path] = hashlib.sha256(self.files[path]).digest()
+        return value

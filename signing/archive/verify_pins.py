@@ -1,0 +1,92 @@
+"""Coverage: every member of the bundle is signed, rebuilt from signed data, or refused.
+
+* the approval manifest is covered by the board's CMS (checked by the approval step);
+* every other payload file must be pinned by the manifest (``files``) and have the SHA-256
+  it pins; a file the manifest does not pin (an extra certificate, a second CRL, a note) is
+  refused as UNSIGNED_CONTENT, naming the file;
+* the four tag files are rebuilt from the pinned payload and document.json and must be
+  byte-identical (so bag-info.txt holds no free text an attacker could change);
+* folders must hold files: an empty folder entry is a name no signature covers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from signing.archive.bag import tag_files
+from signing.archive.layout import APPROVAL_PATH, APPROVAL_SIGNATURE_PATH, bag_info_for
+from signing.archive.run import Run
+from signing.errors import BundleError
+from signing.validation.status import SubIndication
+
+__all__ = ["check_folders", "check_pinned_files", "check_tag_files"]
+
+_UNSIGNED = SubIndication.UNSIGNED_CONTENT
+_APPROVAL_FILES = (APPROVAL_PATH, APPROVAL_SIGNATURE_PATH)
+
+
+def check_pinned_files(run: Run, pins: Mapping[str, str]) -> None:
+    """Compare every payload file with the manifest's pins (nothing to compare with when
+    the manifest pins nothing: the approval step has already failed it)."""
+    if not pins:
+        return
+    for path in sorted(run.files):
+        if not path.startswith("data/") or path in _APPROVAL_FILES:
+            continue
+        pinned = pins.get(path)
+        if pinned is None:
+            run.fail(
+                "unsigned_file",
+                f"{path} không được bản kê phê duyệt của Ban ghim (tệp thêm vào sau khi ký)",
+                _UNSIGNED,
+                path=path,
+            )
+        elif run.digest(path).hex() != pinned:
+            run.fail(
+                "pinned_file",
+                f"{path} khác tệp Ban đã ký trong bản kê phê duyệt (SHA-256 không khớp)",
+                SubIndication.HASH_FAILURE,
+                path=path,
+            )
+    for path in sorted(set(pins) - set(run.files)):
+        run.fail(
+            "pinned_file",
+            f"gói thiếu {path}, tệp mà bản kê phê duyệt của Ban đã ghim",
+            path=path,
+        )
+
+
+def check_tag_files(run: Run, document: Any) -> None:
+    """Rebuild bagit.txt, bag-info.txt and both manifests from the payload and the body of
+    document.json; each must equal the bundle's byte for byte."""
+    if not isinstance(document, dict):
+        return  # document.json unreadable: already a problem of its own
+    try:
+        info = bag_info_for(document)
+    except BundleError:
+        return  # document.json malformed: already a problem of its own
+    payload = sorted(path for path in run.files if path.startswith("data/"))
+    digests = {path: run.digest(path) for path in payload}
+    size = sum(len(run.files[path]) for path in payload)
+    for name, content in tag_files(digests, size, info).items():
+        if name in run.files and run.files[name] != content:
+            run.fail(
+                "tag_file",
+                f"{name} khác bản dựng lại từ dữ liệu đã ký (có nội dung không được ký)",
+                _UNSIGNED,
+                path=name,
+            )
+
+
+def check_folders(run: Run, folders: frozenset[str]) -> None:
+    """A folder entry must be the parent of some file (a re-zipping tool writes those)."""
+    parents = {path.rsplit("/", 1)[0] for path in run.files if "/" in path}
+    parents |= {p.rsplit("/", i)[0] for p in parents for i in range(1, p.count("/") + 1)}
+    for folder in sorted(folders - parents):
+        run.fail(
+            "unexpected_file",
+            f"gói chứa thư mục rỗng không thuộc cấu trúc: {folder}/",
+            _UNSIGNED,
+            path=f"{folder}/",
+        )
