@@ -23,9 +23,12 @@ from click.testing import CliRunner
 from sqlalchemy import Engine, select, text, update
 
 from signing._seal import TEST_KDF
-from signing.ca import CertificateAuthority
+from signing.archive import canonical_json
+from signing.audit import event_hash
+from signing.ca import CertificateAuthority, fingerprint_sha256
 from tests.fixtures_db import DemoData, restore
 from tests.signing.bundle_fixtures import edit, flip_byte, rebag, unzip
+from tests.signing.zip_forge import change, entries_of, forge_zip, unicode_path
 from tests.system.conftest import FIGURES
 from tests.web.conftest import make_app
 from web.cli import main
@@ -328,3 +331,204 @@ def test_bundle_blob_edited_by_hand_fails_export_verification(
         assert code in {1, 2}, output
     # What an auditor downloads no longer hashes to what was archived.
     assert not out.exists() or hashlib.sha256(out.read_bytes()).hexdigest() != stored_sha
+
+
+# --- nothing unsigned can pass (issue 13): each alteration at each front door ----------------
+
+
+def _json_file(path: str, change: Callable[[Any], None]) -> Callable[[Files], None]:
+    def mutate(files: Files) -> None:
+        data = json.loads(files[path])
+        change(data)
+        files[path] = (
+            json.dumps(data, ensure_ascii=False, sort_keys=True, indent=2) + "\n"
+        ).encode()
+
+    return mutate
+
+
+def _content(key: str, value: Any) -> Callable[[Any], None]:
+    return lambda body: body["content"].__setitem__(key, value)
+
+
+def _rehash_from(events: list[dict[str, Any]], start: int) -> list[dict[str, Any]]:
+    """Recompute hashes and links from ``start`` on, as a forger who knows the rules."""
+    for index in range(start, len(events)):
+        events[index]["doc_prev_hash"] = events[index - 1]["hash"]
+        events[index]["prev_hash"] = events[index - 1]["hash"]
+        events[index]["hash"] = event_hash(events[index])
+    return events
+
+
+def _events(
+    change: Callable[[list[dict[str, Any]]], list[dict[str, Any]]],
+) -> Callable[[Files], None]:
+    def mutate(files: Files) -> None:
+        events = [json.loads(line) for line in files["data/audit.jsonl"].splitlines()]
+        files["data/audit.jsonl"] = b"".join(canonical_json(e) + b"\n" for e in change(events))
+
+    return mutate
+
+
+def _actor_changed(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    events[1]["actor"] = "ke-gia-mao"
+    return _rehash_from(events, 1)
+
+
+def _id_changed(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    events[2]["id"] = 999_999  # ids are not hashed: only the board's pin of the file tells
+    return events
+
+
+def _appended(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    events.append({**events[-1], "action": "archive", "id": 999_998, "actor": "ke-gia-mao"})
+    return _rehash_from(events, len(events) - 1)
+
+
+def _foreign_ca_file(files: Files) -> None:
+    cert = _foreign_ca().certificate
+    files[f"data/certs/cert-{fingerprint_sha256(cert)[:16]}.pem"] = _impostor_pem()
+
+
+def _bag_info(old: str, new: str) -> Callable[[Files], None]:
+    def mutate(files: Files) -> None:
+        text = files["bag-info.txt"].decode()
+        assert old in text
+        files["bag-info.txt"] = text.replace(old, new, 1).encode()
+
+    return mutate
+
+
+# case -> (alteration re-hashed with ``rebag``, the file every door must name)
+UNSIGNED: dict[str, tuple[Callable[[Files], None], str]] = {
+    "document.json title": (
+        _json_file("data/document.json", _content("title", "ĐÃ SỬA")),
+        "data/document.json",
+    ),
+    "document.json year": (
+        _json_file("data/document.json", _content("year", 1999)),
+        "data/document.json",
+    ),
+    "document.json cluster": (
+        _json_file("data/document.json", _content("cluster", "Cụm giả")),
+        "data/document.json",
+    ),
+    "document.json structured content": (
+        _json_file("data/document.json", _content("content", {"sửa": True})),
+        "data/document.json",
+    ),
+    "bag-info free field": (
+        _bag_info("External-Description: ", "External-Description: SỬA "),
+        "bag-info.txt",
+    ),
+    "bag-info added field": (
+        _bag_info("Bagging-Date", "Contact-Name: giả\nBagging-Date"),
+        "bag-info.txt",
+    ),
+    "verification.json": (
+        _json_file("data/verification.json", lambda d: d.__setitem__("status", "đã sửa")),
+        "data/verification.json",
+    ),
+    "audit event appended after the head": (_events(_appended), "data/audit.jsonl"),
+    "audit actor changed and re-hashed": (_events(_actor_changed), "data/audit.jsonl"),
+    "audit id changed": (_events(_id_changed), "data/audit.jsonl"),
+    "foreign CA certificate added": (_foreign_ca_file, "data/certs/cert-"),
+}
+
+
+def _forged(bundle: bytes, **kwargs: Any) -> bytes:
+    top, files = unzip(bundle)
+    return forge_zip(entries_of(top, files), **kwargs)
+
+
+def _forged_entry(bundle: bytes, path_end: str, **fields: Any) -> bytes:
+    top, files = unzip(bundle)
+    return forge_zip(change(entries_of(top, files), path_end, **fields))
+
+
+# case -> (the altered zip, what the refusal says): exit 2, 422, and a message on the page
+TWO_READINGS: dict[str, tuple[Callable[[bytes], bytes], str]] = {
+    "prefix before the zip": (lambda b: _forged(b, prefix=b"MZ" * 40), "trước tiêu đề zip"),
+    "zip comment": (lambda b: _forged(b, comment=b"note"), "chú thích"),
+    "bytes after the end record": (
+        lambda b: _forged(b, trailing=b"\x00" * 5),
+        "sau thư mục trung tâm",
+    ),
+    "unicode path extra naming another file": (
+        lambda b: _forged_entry(
+            b, "data/crl.der", central_extra=unicode_path("x", "thidua-x/data/khac.der")
+        ),
+        "0x7075",
+    ),
+    "local size differs from the directory": (
+        lambda b: _forged_entry(b, "data/crl.der", local_size=1),
+        "kích thước hoặc CRC",
+    ),
+    "local CRC differs from the directory": (
+        lambda b: _forged_entry(b, "data/crl.der", local_crc=1),
+        "kích thước hoặc CRC",
+    ),
+    "encrypted flag in the local header": (
+        lambda b: _forged_entry(b, "data/crl.der", local_flags=0x801),
+        "cờ của tiêu đề cục bộ",
+    ),
+    "bytes hidden between entries": (
+        lambda b: _forged_entry(b, "data/crl.der", gap_after=b"hidden"),
+        "dữ liệu ẩn giữa các mục",
+    ),
+}
+
+
+_NOT_A_ZIP = "không phải gói lưu trữ"
+
+
+def _doors(archive: dict[str, Any], data: bytes) -> tuple[Any, Any, Any]:
+    folder, client = archive["folder"], archive["app"].test_client()
+    path = folder / "unsigned.zip"
+    path.write_bytes(data)
+    cli = CliRunner().invoke(main, ["verify", str(path), "--trust", str(folder / "ca.pem")])
+    api = client.post("/api/verify", data={"bundle": (io.BytesIO(data), "b.zip")})
+    page = client.post("/verify", data={"bundle": (io.BytesIO(data), "b.zip")})
+    return cli, api, page
+
+
+@pytest.mark.parametrize("case", list(UNSIGNED))
+def test_unsigned_content_fails_at_every_door_naming_the_file(archive, case: str) -> None:
+    mutate, path = UNSIGNED[case]
+    cli, api, page = _doors(archive, rebag(archive["bundle"], mutate))
+    assert cli.exit_code == 1, cli.output
+    assert path in cli.output
+    assert "Traceback" not in cli.output
+    assert api.status_code == 200
+    body = api.get_json()
+    assert body["passed"] is False
+    problems = body["report"]["problems"]
+    assert any(path in (p.get("path") or "") for p in problems), problems
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert 'data-indication="TOTAL_PASSED"' not in html
+    assert path in html
+
+
+@pytest.mark.parametrize("case", list(TWO_READINGS))
+def test_a_zip_with_two_readings_is_refused_at_every_door(archive, case: str) -> None:
+    make, needle = TWO_READINGS[case]
+    cli, api, page = _doors(archive, make(archive["bundle"]))
+    assert cli.exit_code == 2, cli.output
+    assert needle in cli.output
+    assert "Traceback" not in cli.output
+    # The web's upload check refuses a file that does not start like a zip before reading it.
+    web_needle = _NOT_A_ZIP if case == "prefix before the zip" else needle
+    assert api.status_code == 422
+    assert web_needle in api.get_json()["error"]["message"]
+    assert 400 <= page.status_code < 500
+    assert web_needle in page.get_data(as_text=True)
+
+
+def test_the_forged_writer_alone_changes_nothing(archive) -> None:
+    """The hand-written zip of the untouched archive passes everywhere: each refusal above is
+    for its one lie."""
+    cli, api, page = _doors(archive, _forged(archive["bundle"]))
+    assert cli.exit_code == 0, cli.output
+    assert api.get_json()["passed"] is True
+    assert 'data-indication="TOTAL_PASSED"' in page.get_data(as_text=True)
