@@ -33,11 +33,12 @@ from workflow.models import (
     Signature,
     Unit,
     User,
+    table_of,
 )
 from workflow.values import sha256_hex
 
-_HEAD = AuditChainHead.__table__
-_CLUSTERS = Cluster.__table__
+_HEAD = table_of(AuditChainHead)
+_CLUSTERS = table_of(Cluster)
 
 
 def append_event(
@@ -306,27 +307,27 @@ def _check_signatures(
         rows_of_doc = live.get(doc_id, {})
         for key, (sig_id, cms, cert) in rows_of_doc.items():
             code, number = key
-            event = standing.get(key)
-            if event is None:
+            sign_event = standing.get(key)
+            if sign_event is None:
                 return _mismatch(
                     any_sign.get(code),
                     count,
                     f"chữ ký id {sig_id} của {code} (văn bản {doc_id}, phiên bản {number}) "
                     "không ứng với sự kiện ký còn hiệu lực nào trong nhật ký",
                 )
-            if event.data.get("signature_sha256") != cms:
+            if sign_event.data.get("signature_sha256") != cms:
                 return _mismatch(
-                    event,
+                    sign_event,
                     count,
                     f"chữ ký của {code} (văn bản {doc_id}) trỏ tới CMS {cms} nhưng sự kiện "
-                    f"seq {event.seq} ghi {event.data.get('signature_sha256')}",
+                    f"seq {sign_event.seq} ghi {sign_event.data.get('signature_sha256')}",
                 )
-            if event.data.get("certificate_sha256") != cert:
+            if sign_event.data.get("certificate_sha256") != cert:
                 return _mismatch(
-                    event,
+                    sign_event,
                     count,
                     f"chứng thư trên chữ ký của {code} (văn bản {doc_id}) là {cert} nhưng sự "
-                    f"kiện seq {event.seq} ghi {event.data.get('certificate_sha256')}",
+                    f"kiện seq {sign_event.seq} ghi {sign_event.data.get('certificate_sha256')}",
                 )
         for key, event in standing.items():
             if key not in rows_of_doc:
@@ -360,12 +361,12 @@ def _check_blobs(session: Session, events: list[AuditEvent], count: int) -> Audi
         actual = sha256_hex(data)
         if actual == key and len(data) == size:
             continue
-        event = first_reference.get(key)
+        referenced = first_reference.get(key)
         what = f"dữ liệu {key}"
-        if event is not None:
-            what += f" (ghi ở sự kiện seq {event.seq})"
+        if referenced is not None:
+            what += f" (ghi ở sự kiện seq {referenced.seq})"
         return _mismatch(
-            event,
+            referenced,
             count,
             f"{what} đã bị sửa: SHA-256 hiện là {actual}"
             + (f", {len(data)} byte thay vì {size} byte" if len(data) != size else ""),

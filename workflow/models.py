@@ -27,6 +27,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
     text,
@@ -64,6 +65,14 @@ class Base(DeclarativeBase):
         datetime: DateTime(timezone=True),
         dict[str, Any]: JSON,
     }
+
+
+def table_of(model: type[Base]) -> Table:
+    """The Core table of a model (``__table__`` is typed as any FROM clause), for the few
+    statements that must bypass the ORM, such as the version counter."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
 
 
 class Unit(Base):
@@ -347,7 +356,7 @@ class Document(Base):
         order_by="DocumentVersion.number",
     )
 
-    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": version}
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (read once by the mapper)
 
     @property
     def year(self) -> int:

@@ -24,6 +24,7 @@ from workflow.models import (
     TermMember,
     Unit,
     User,
+    table_of,
 )
 from workflow.services.content_rules import content_problem
 
@@ -114,11 +115,8 @@ def lock_document(session: Session, document: Document) -> Document:
     if session.get_bind().dialect.name == "postgresql":
         stmt = select(Document).where(Document.id == document.id).with_for_update()
     else:
-        session.execute(
-            update(Document.__table__)
-            .where(Document.__table__.c.id == document.id)
-            .values(id=Document.__table__.c.id)
-        )
+        table = table_of(Document)
+        session.execute(update(table).where(table.c.id == document.id).values(id=table.c.id))
         stmt = select(Document).where(Document.id == document.id)
     locked = session.scalars(stmt.execution_options(populate_existing=True)).one()
     return locked

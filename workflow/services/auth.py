@@ -137,12 +137,13 @@ def revoke_tokens(
             raise PermissionDenied("Chỉ quản trị viên thu hồi được mã truy cập của người khác.")
     if user is None:
         raise NotFound(f"Không có người dùng '{username}'.", code="user_not_found")
-    result = session.execute(
+    revoked = session.scalars(
         update(ApiToken)
         .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
         .values(revoked_at=now)
+        .returning(ApiToken.id)
     )
-    return int(result.rowcount or 0)
+    return len(revoked.all())
 
 
 # --- sign-in attempts ---------------------------------------------------------------------

@@ -3,9 +3,10 @@ is not part of a cluster term sees nothing of it (``NotFound``, never ``Permissi
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Select, bindparam, func, select
 from sqlalchemy.orm import Session, selectinload
@@ -47,7 +48,8 @@ from workflow.services._common import (
 )
 from workflow.services.auth import token_owner, token_params
 
-# States in which a document has a frozen version (check constraint frozen_from_signing_on).
+# Any SELECT, whatever its columns: visible() narrows one and keeps its row type.
+_Stmt = TypeVar("_Stmt", bound="Select[*tuple[Any, ...]]")
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,7 @@ def view_scope(session: Session, actor: User) -> ViewScope:
     terms = visible_term_ids(session, current_actor(session, actor))
     if terms is None:
         return ViewScope(int(structure or 0), None)
-    clusters = (
+    clusters: Iterable[int] = (
         session.scalars(select(ClusterTerm.cluster_id).where(ClusterTerm.id.in_(terms)).distinct())
         if terms
         else []
@@ -302,8 +304,10 @@ def _allowed_triggers(
     if document.state not in {s for t in definition.transitions for s in t.source}:
         return []
     members = {m.unit_id for m in document.term.memberships}
-    signer_units = sorted(actor.unit_ids("signer") & members) or [None]
-    comment_units = sorted(actor.unit_ids() & (members | {document.term.head_unit_id})) or [None]
+    signer_units: list[int | None] = [*sorted(actor.unit_ids("signer") & members)] or [None]
+    comment_units: list[int | None] = [
+        *sorted(actor.unit_ids() & (members | {document.term.head_unit_id}))
+    ] or [None]
     base = build_facts(
         session,
         actor,
@@ -364,7 +368,7 @@ def inbox(session: Session, actor: User, *, recent_limit: int = 20) -> Inbox:
     if terms is not None and not terms:
         return Inbox()
 
-    def visible(stmt: Select[Any]) -> Select[Any]:
+    def visible(stmt: _Stmt) -> _Stmt:
         return stmt if terms is None else stmt.where(Document.term_id.in_(terms))
 
     result = Inbox(
