@@ -32,12 +32,13 @@ Drafting and review
     edit_draft(session, actor, document_id, content, expected_version) -> Document
     comment(session, actor, document_id, anchor, text, *, unit_code=None) -> Comment
 
-Transitions (one function per trigger, or ``fire`` by name)
-    fire(session, actor, document_id, trigger, *, expected_version, reason, pin,
-         signature_der, decision_number, decision_date, unit_code, override, anchor, text,
+Transitions (one function per trigger, or ``fire`` by name through lifecycle.HANDLERS)
+    fire(session, actor, document_id, trigger, inputs: TriggerInputs | None = None, *,
          ca_secret, public_url) -> Document
     submit_for_review, concur, request_changes, revise, open_signing, sign (-> Signature),
     decline, submit, approve (needs ca_secret), return_document, cancel
+    Every one goes down the same steps (workflow.services.pipeline): load, read inputs,
+    replay, check the version, guards, prepare, lock and re-check, effect, transition, audit.
     export_bundle(session, actor, document_id) -> bytes            (archived documents)
     sweep(session) -> list[int]   (repair: signing documents already fully signed -> signed)
 
@@ -51,6 +52,7 @@ Administration (actor: an admin, or None for the console operator)
 
 from __future__ import annotations
 
+from workflow.inputs import TriggerInputs
 from workflow.services._common import can_see_term, current_actor, require_admin
 from workflow.services.admin import (
     add_cluster,
@@ -135,6 +137,7 @@ __all__ = [
     "Inbox",
     "InboxItem",
     "SignatureProgress",
+    "TriggerInputs",
     "UnitSignature",
     "ViewScope",
     "active_user_id",

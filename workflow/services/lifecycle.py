@@ -18,7 +18,7 @@ import documents
 from workflow import blobs
 from workflow.config import public_url, verify_url
 from workflow.definitions import reference_code as _reference_code
-from workflow.errors import InvalidTransition, ValidationError, WorkflowError
+from workflow.errors import InvalidTransition, ValidationError
 from workflow.inputs import TriggerInputs
 from workflow.models import Document, DocumentVersion, ReviewDecision, User
 from workflow.services._common import (
@@ -39,7 +39,7 @@ from workflow.services.pipeline import (
     unit_code,
     version_number,
 )
-from workflow.services.signatures import approve, export_bundle, sign, sweep
+from workflow.services.signatures import APPROVE, SIGN, approve, export_bundle, sign, sweep
 
 __all__ = [
     "HANDLERS",
@@ -325,51 +325,6 @@ def _through(trigger: str, steps: Steps) -> Handler:
     return handle
 
 
-def _sign(
-    session: Session,
-    actor: User,
-    document_id: int,
-    inputs: TriggerInputs,
-    settings: Settings,
-    now: datetime | None,
-) -> Document:
-    i = inputs
-    sign(
-        session,
-        actor,
-        document_id,
-        pin=i.pin,
-        signature_der=i.signature_der,
-        unit_code=i.unit_code,
-        expected_version=i.expected_version,
-        now=now,
-    )
-    return load_document(session, current_actor(session, actor), document_id)
-
-
-def _approve(
-    session: Session,
-    actor: User,
-    document_id: int,
-    inputs: TriggerInputs,
-    settings: Settings,
-    now: datetime | None,
-) -> Document:
-    if settings.ca_secret is None:
-        raise WorkflowError("Thiếu bí mật CA để phê duyệt.", code="ca_secret_required")
-    return approve(
-        session,
-        actor,
-        document_id,
-        pin=inputs.pin or "",
-        ca_secret=settings.ca_secret,
-        decision_number=inputs.decision_number,
-        decision_date=inputs.decision_date,
-        expected_version=inputs.expected_version,
-        now=now,
-    )
-
-
 def _system(trigger: str) -> Handler:
     def refuse(
         session: Session,
@@ -399,10 +354,10 @@ HANDLERS: Mapping[str, Handler] = {
     "request_changes": _through("request_changes", DECIDE),
     "revise": _through("revise", REVISE),
     "open_signing": _through("open_signing", OPEN_SIGNING),
-    "sign": _sign,
+    "sign": _through("sign", SIGN),
     "decline": _through("decline", DECLINE),
     "submit": _through("submit", SUBMIT),
-    "approve": _approve,
+    "approve": _through("approve", APPROVE),
     "return": _through("return", RETURN),
     "cancel": _through("cancel", CANCEL),
     "archive": _system("archive"),

@@ -207,8 +207,11 @@ def facts_for(attempt: Attempt) -> Facts:
 
 def finish(attempt: Attempt, steps: Steps) -> None:
     """Effect, transition, audit; then the system trigger that follows, if any."""
-    data = steps.effect(attempt)
-    transition(attempt)
+    # The effect's rows and the new state reach the database in the same flush (check
+    # constraints tie some of them: an archived document has its bundle).
+    with attempt.session.no_autoflush:
+        data = steps.effect(attempt)
+        transition(attempt)
     audit(attempt, data)
     if steps.then is not None:
         trigger, follow = steps.then

@@ -20,7 +20,7 @@ from signing.verify import TrustStore, verify_document, verify_signature
 from workflow import blobs
 from workflow.audit import document_events
 from workflow.clock import aware
-from workflow.definitions import STATE_LABELS, definition_for, evaluate, fire_machine
+from workflow.definitions import STATE_LABELS
 from workflow.errors import (
     ConflictError,
     CredentialLocked,
@@ -28,6 +28,7 @@ from workflow.errors import (
     NotFound,
     PermissionDenied,
     ValidationError,
+    WorkflowError,
     WrongPinError,
 )
 from workflow.inputs import TriggerInputs
@@ -39,20 +40,25 @@ from workflow.models import (
     Signature,
     Unit,
     User,
+    table_of,
 )
 from workflow.pki import ca_certificate, crl_der, load_ca
 from workflow.services._common import (
-    build_facts,
-    check_expected_version,
     clean_text,
     current_actor,
     live_signatures,
     load_document,
     lock_document,
 )
-from workflow.services._transitions import audit as _audit
-from workflow.services._transitions import transition as _transition
-from workflow.services.pipeline import Attempt, Steps, read_member_unit, run, run_system
+from workflow.services.pipeline import (
+    Attempt,
+    Settings,
+    Steps,
+    read_member_unit,
+    run,
+    run_system,
+)
+from workflow.values import parse_date
 
 MAX_UPLOAD_SIGNATURE = 256 * 1024
 
@@ -108,7 +114,7 @@ def _record_wrong_pin(session: Session, credential_id: int) -> int:
     in the caller's transaction instead, which is the best that can be done without
     committing the caller's work.
     """
-    table = Credential.__table__
+    table = table_of(Credential)
     stmt = (
         update(table)
         .where(table.c.id == credential_id, table.c.failed_pins < MAX_PIN_TRIES)
@@ -124,9 +130,10 @@ def _record_wrong_pin(session: Session, credential_id: int) -> int:
         )
         .values(status="locked")
     )
-    engine = session.get_bind()
+    engine = session.get_bind().engine
     if engine.dialect.name == "sqlite":
-        in_transaction = session.connection().connection.dbapi_connection.in_transaction
+        dbapi = session.connection().connection.dbapi_connection
+        in_transaction = bool(getattr(dbapi, "in_transaction", False))
     else:
         in_transaction = False
     count: int | None = None
@@ -359,6 +366,66 @@ def _uploaded(
 # --- approve ------------------------------------------------------------------------------
 
 
+def _read_decision(attempt: Attempt) -> None:
+    """The board's decision number and date: both or neither (nominations need both, which
+    the ``decision_given`` guard says)."""
+    inputs = attempt.inputs
+    number = clean_text(inputs.decision_number, "decision_number", max_len=64, required=False)
+    inputs.decision_number = number or None
+    if (inputs.decision_number is None) != (inputs.decision_date is None):
+        raise ValidationError("Cần cả số và ngày của quyết định.", field="decision_number")
+
+
+def _open_board_key(attempt: Attempt) -> None:
+    """Before the lock: the board member's key (PIN) and the CA, which issues the CRL."""
+    session, now = attempt.session, attempt.now
+    ca_secret = attempt.settings.ca_secret
+    if ca_secret is None:
+        raise WorkflowError("Thiếu bí mật CA để phê duyệt.", code="ca_secret_required")
+    credential = _server_credential(session, attempt.user, attempt.document.term.board_unit_id)
+    key = _open_key(session, credential, attempt.inputs.pin, now)
+    attempt.work.update(credential=credential, key=key, ca=load_ca(session, ca_secret))
+
+
+def _check_signatures_for_approval(attempt: Attempt) -> dict[str, Any]:
+    """The approve effect: the decision, and every unit's signature verified now (the CRL
+    included), before the approve event is appended. Returns that event's data."""
+    session, document, now = attempt.session, attempt.document, attempt.now
+    work = attempt.work
+    assert attempt.settings.ca_secret is not None  # _open_board_key checked
+    work["decision"] = _decision(document, attempt.inputs)
+    work["crl"] = crl_der(session, attempt.settings.ca_secret, now=now)
+    work["unit_sigs"], work["report"] = _verified_signatures(
+        session, document, work["ca"], work["crl"], now
+    )
+    history = document_events(session, document.id)
+    work["head_before_approval"] = history[-1].hash if history else None
+    return {"decision": work["decision"]}
+
+
+def _archive(attempt: Attempt) -> dict[str, Any]:
+    """The archive effect, once the approve event is in the chain: collect the evidence,
+    sign the manifest, build the archive. Returns the archive event's data."""
+    work = attempt.work
+    evidence = _collect_evidence(attempt)
+    signed = _sign_manifest(
+        evidence, work["decision"], work["key"], work["credential"], work["ca"], attempt.now
+    )
+    return _build_archive(attempt, evidence, signed)
+
+
+# submitted → approved → archived in one transaction: archive is the system trigger that
+# follows approve, through the same steps.
+ARCHIVE = Steps(effect=_archive)
+APPROVE = Steps(
+    read=_read_decision,
+    prepare=_open_board_key,
+    locks=True,
+    effect=_check_signatures_for_approval,
+    then=("archive", ARCHIVE),
+)
+
+
 def approve(
     session: Session,
     actor: User,
@@ -373,51 +440,34 @@ def approve(
 ) -> Document:
     """submitted → approved → archived, in one transaction (the board).
 
-    In named steps: collect the evidence (the frozen DOCX, every unit's signature verified
-    now, the CRL, the certificates, the audit segment ending with the ``approve`` event),
-    sign the approval manifest with the board member's server-held key, build and store the
-    archive. Nominations need ``decision_number`` and ``decision_date``. ``ca_secret`` opens
-    the CA key to issue the CRL the bundle carries.
+    In named steps: verify every unit's signature now and append the ``approve`` event;
+    then collect the evidence (the frozen DOCX, the signatures, the CRL, the certificates,
+    the audit segment ending with the ``approve`` event), sign the approval manifest with
+    the board member's server-held key, build and store the archive. Nominations need
+    ``decision_number`` and ``decision_date``. ``ca_secret`` opens the CA key to issue the
+    CRL the bundle carries.
     """
-    actor, now = current_actor(session, actor), aware(now)
-    document = load_document(session, actor, document_id)
-    number = clean_text(decision_number, "decision_number", max_len=64, required=False) or None
-    decision_date = _as_date(decision_date)
-    if (number is None) != (decision_date is None):
-        raise ValidationError("Cần cả số và ngày của quyết định.", field="decision_number")
-    check_expected_version(document, expected_version)
-    definition = definition_for(document.kind, document.definition_version)
-    facts = build_facts(
-        session,
-        actor,
-        document,
-        decision_number=number,
+    inputs = TriggerInputs(
+        pin=pin,
+        decision_number=decision_number,
         decision_date=decision_date,
-        with_content=False,
+        expected_version=expected_version,
     )
-    if evaluate(definition, "approve", facts, inputs=True) is not None or (
-        document.state != "submitted"
-    ):
-        fire_machine(definition, document, "approve", facts)  # raises the precise error
-    credential = _server_credential(session, actor, document.term.board_unit_id)
-    key = _open_key(session, credential, pin, now)
-    ca = load_ca(session, ca_secret)
-
-    document = lock_document(session, document)
-    check_expected_version(document, expected_version)
-    decision = _decision(document, number, decision_date)
-    evidence = _collect_evidence(session, actor, document, ca, ca_secret, decision, now)
-    signed = _sign_manifest(evidence, decision, key, credential, ca, now)
-    _build_archive(session, actor, document, credential, evidence, decision, signed, now)
-    return document
+    settings = Settings(ca_secret=ca_secret)
+    attempt = run(
+        session, actor, document_id, "approve", APPROVE, inputs, settings=settings, now=now
+    )
+    return attempt.document
 
 
-def _decision(document: Document, number: str | None, decision_date: date | None) -> dict[str, Any]:
+def _decision(document: Document, inputs: TriggerInputs) -> dict[str, Any]:
     """What the board decides, as the manifest and the approve event record it."""
     board = document.term.board_unit
     decision: dict[str, Any] = {"board": {"code": board.code, "name": board.name}}
-    if number is not None and decision_date is not None:
-        decision.update({"number": number, "date": decision_date.isoformat()})
+    if inputs.decision_number is not None and inputs.decision_date is not None:
+        decision.update(
+            {"number": inputs.decision_number, "date": inputs.decision_date.isoformat()}
+        )
     return decision
 
 
@@ -455,26 +505,13 @@ def _verified_signatures(
     return unit_sigs, report
 
 
-def _record_approval(
-    session: Session, actor: User, document: Document, decision: dict[str, Any], now: datetime
-) -> list[Any]:
-    """Fire ``approve`` and append its audit event; return the document's events, which now
-    end with it. The event comes before the manifest, so the segment the board signs runs up
-    to and including the approval (the manifest's ``audit_head`` is this event's hash)."""
-    history = document_events(session, document.id)
-    source = _transition(
-        session,
-        actor,
-        document,
-        "approve",
-        now=now,
-        expected_version=None,
-        decision_number=decision.get("number"),
-        decision_date=_as_date(decision.get("date")),
-    )
-    _audit(session, actor, document, "approve", source, now, {"decision": decision})
-    events = document_events(session, document.id)
-    if history and (len(events) < 2 or events[-2].hash != history[-1].hash):
+def _segment_ending_with_approval(attempt: Attempt) -> list[Any]:
+    """The document's events, which must now end with the approve event right after the
+    head read before it. The approval comes before the manifest, so the segment the board
+    signs runs up to and including it (the manifest's ``audit_head`` is its hash)."""
+    events = document_events(attempt.session, attempt.document.id)
+    head = attempt.work["head_before_approval"]
+    if head is not None and (len(events) < 2 or events[-2].hash != head):
         # Another event of the document slipped in (the document is locked, so this is a
         # defect, not a race): the bundle would not verify, so roll back rather than archive.
         raise ConflictError(
@@ -484,23 +521,14 @@ def _record_approval(
     return events
 
 
-def _collect_evidence(
-    session: Session,
-    actor: User,
-    document: Document,
-    ca: Any,
-    ca_secret: bytes,
-    decision: dict[str, Any],
-    now: datetime,
-) -> ArchiveEvidence:
+def _collect_evidence(attempt: Attempt) -> ArchiveEvidence:
     """Step 1: everything the archive holds but the approval, the approve event included."""
+    session, document, work = attempt.session, attempt.document, attempt.work
     frozen = document.frozen_version
     assert frozen is not None
     assert frozen.docx_sha256 is not None
-    crl = crl_der(session, ca_secret, now=now)
-    unit_sigs, report = _verified_signatures(session, document, ca, crl, now)
-    events = _record_approval(session, actor, document, decision, now)
-    certificates: list[Any] = [ca.certificate]
+    events = _segment_ending_with_approval(attempt)
+    certificates: list[Any] = [work["ca"].certificate]
     for sig in live_signatures(session, frozen.id):
         cred = session.get(Credential, sig.credential_id) if sig.credential_id else None
         if cred is not None:
@@ -519,12 +547,12 @@ def _collect_evidence(
             "content": frozen.content,
         },
         expected_units={u.code: u.name for u in term.member_units},
-        unit_signatures=unit_sigs,
+        unit_signatures=work["unit_sigs"],
         certificates=certificates,
-        crl=crl,
+        crl=work["crl"],
         audit_events=[e.to_dict() for e in events],
-        verification=report.to_dict(),
-        created_at=now,
+        verification=work["report"].to_dict(),
+        created_at=attempt.now,
     )
 
 
@@ -551,19 +579,14 @@ def _sign_manifest(
 
 
 def _build_archive(
-    session: Session,
-    actor: User,
-    document: Document,
-    credential: Credential,
-    evidence: ArchiveEvidence,
-    decision: dict[str, Any],
-    signed: tuple[bytes, bytes],
-    now: datetime,
-) -> None:
-    """Step 3: the bundle, stored with the approval, and the document archived. The
-    ``archive`` event records the manifest, the board's signature and the bundle by hash:
-    it cannot be inside the bundle whose hash it records, so the bundle's segment ends with
-    the ``approve`` event, and the database's chain vouches for the bundle from here on."""
+    attempt: Attempt, evidence: ArchiveEvidence, signed: tuple[bytes, bytes]
+) -> dict[str, Any]:
+    """Step 3: the bundle, stored with the approval; the document is archived by the
+    transition that follows. The ``archive`` event records the manifest, the board's
+    signature and the bundle by hash: it cannot be inside the bundle whose hash it records,
+    so the bundle's segment ends with the ``approve`` event, and the database's chain vouches
+    for the bundle from here on."""
+    session, document, now, work = attempt.session, attempt.document, attempt.now, attempt.work
     manifest, manifest_sig = signed
     try:
         bundle = build_bundle(evidence, manifest, manifest_sig)
@@ -576,48 +599,28 @@ def _build_archive(
     bundle_sha = blobs.put_blob(session, bundle, blobs.ZIP, now=now)
     frozen = document.frozen_version
     assert frozen is not None
+    decision = work["decision"]
     session.add(
         Approval(
             document_id=document.id,
             version_id=frozen.id,
-            approver_id=actor.id,
-            credential_id=credential.id,
+            approver_id=attempt.user.id,
+            credential_id=work["credential"].id,
             decision_number=decision.get("number"),
-            decision_date=_as_date(decision.get("date")),
+            decision_date=parse_date(decision.get("date")),
             manifest_sha256=manifest_sha,
             signature_sha256=manifest_sig_sha,
             bundle_sha256=bundle_sha,
             approved_at=now,
         )
     )
-    # The bundle and the archived state land in one UPDATE (the check constraint ties them).
-    with session.no_autoflush:
-        source = _transition(session, actor, document, "archive", now=now, expected_version=None)
-        document.bundle_sha256 = bundle_sha
-    archived = {
+    # Written with the archived state in one UPDATE (the check constraint ties them).
+    document.bundle_sha256 = bundle_sha
+    return {
         "bundle_sha256": bundle_sha,
         "manifest_sha256": manifest_sha,
         "approval_signature_sha256": manifest_sig_sha,
     }
-    _audit(session, actor, document, "archive", source, now, archived)
-
-
-def _as_date(value: Any) -> date | None:
-    """A decision date from a date, a datetime or ISO text (forms and JSON send text)."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value.strip())
-        except ValueError:
-            pass
-    raise ValidationError(
-        "Ngày quyết định không hợp lệ (định dạng YYYY-MM-DD).", field="decision_date"
-    )
 
 
 def export_bundle(session: Session, actor: User, document_id: int) -> bytes:
