@@ -28,9 +28,9 @@ from workflow import seed as demo_seed
 from workflow.audit import verify_audit_chain
 from workflow.config import Config, init_instance, load_config
 from workflow.db import is_up_to_date, make_engine, session_factory, upgrade
-from workflow.definitions import STATE_LABELS
+from workflow.definitions import STATE_LABELS, STATES
 from workflow.errors import WorkflowError
-from workflow.models import DOCUMENT_KINDS, DOCUMENT_STATES, ROLES
+from workflow.models import DOCUMENT_KINDS, ROLES
 from workflow.pki import ensure_ca
 from workflow.services import admin, auth, lifecycle
 
@@ -156,7 +156,7 @@ def seed_demo_command(instance: Path | None) -> None:
 @instance_option
 @click.option("--kind", type=click.Choice(DOCUMENT_KINDS), default=None)
 @click.option("--year", type=int, default=None)
-@click.option("--state", type=click.Choice(DOCUMENT_STATES), default=None)
+@click.option("--state", type=click.Choice(STATES), default=None)
 @click.option("--json", "as_json", is_flag=True, help="In danh sách dạng JSON.")
 def list_command(
     instance: Path | None, kind: str | None, year: int | None, state: str | None, as_json: bool
