@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from operator import attrgetter
 
 from cryptography import x509
 
@@ -43,6 +44,7 @@ MAX_SIGNATURE_BYTES = 1024 * 1024
 _FAILED = Indication.TOTAL_FAILED
 _INDET = Indication.INDETERMINATE
 _MESSAGES = {sub: vi for sub, (vi, _en) in MESSAGES.items()}
+_LINK = attrgetter("link")
 
 
 def verify_signature(
@@ -93,12 +95,22 @@ def verify_with_digests(
 ) -> SignatureReport:
     """verify_signature over a document whose digests the caller holds (the arguments
     already checked: ``at`` in UTC, ``trust`` a TrustStore or None)."""
-    state = _Validation(digests, trust, at, expected_unit_code)
-    report = _check_format(state, signature_der)
-    if report is not None:
-        return report
+    read = _check_format(signature_der, at)
+    if isinstance(read, SignatureReport):
+        return read
+    parsed, embedded = read
+    expected = None
     if expected_certificate is not None:
-        state.expected = certificate_facts(certificate_der(expected_certificate))
+        expected = certificate_facts(certificate_der(expected_certificate))
+    signer = _identify_signer(parsed, embedded, expected)
+    if signer is None:
+        return _report(
+            at,
+            _INDET,
+            SubIndication.NO_SIGNING_CERTIFICATE_FOUND,
+            detail="no certificate in the signature matches its signer identifier",
+        )
+    state = _Validation(digests, trust, at, expected_unit_code, expected, parsed, embedded, signer)
     for step in _STEPS:
         report = step(state)
         if report is not None:
@@ -106,18 +118,74 @@ def verify_with_digests(
     return state.report(Indication.TOTAL_PASSED, None)
 
 
-@dataclass
+def _report(
+    at: dt.datetime, indication: Indication, sub: SubIndication, *, detail: str
+) -> SignatureReport:
+    """A report made before the signer is known."""
+    return SignatureReport(
+        indication=indication,
+        sub_indication=sub,
+        message=_MESSAGES[sub],
+        validation_time=at,
+        detail=detail,
+    )
+
+
+def _check_format(
+    signature_der: object, at: dt.datetime
+) -> tuple[ParsedSignature, tuple[CertificateFacts, ...]] | SignatureReport:
+    """A readable CMS SignedData of reasonable size, with readable certificates."""
+    failure = SubIndication.FORMAT_FAILURE
+    if not isinstance(signature_der, bytes | bytearray | memoryview):
+        return _report(at, _FAILED, failure, detail="signature is not bytes")
+    der = bytes(signature_der)
+    if not der:
+        return _report(at, _FAILED, failure, detail="empty signature")
+    if len(der) > MAX_SIGNATURE_BYTES:
+        return _report(at, _FAILED, failure, detail="signature too large")
+    try:
+        parsed = read_signed_data(der)
+        return parsed, tuple(map(certificate_facts, parsed.certificates))
+    except FormatError as exc:
+        return _report(at, _FAILED, failure, detail=str(exc))
+
+
+def _identify_signer(
+    parsed: ParsedSignature,
+    embedded: tuple[CertificateFacts, ...],
+    expected: CertificateFacts | None,
+) -> CertificateFacts | None:
+    """The certificate the signer identifier names: among the embedded ones, else the
+    registered one (a signature made with ``-nocerts``)."""
+    sid = parsed.sid_der
+    # Exact encodings first: the usual case costs a dictionary lookup per certificate, and
+    # the slower comparison by meaning runs only for signatures from other encoders.
+    for facts in embedded:
+        if matches_sid_exactly(sid, facts):
+            return facts
+    for facts in embedded:
+        if matches_sid_by_meaning(sid, facts):
+            return facts
+    if expected is not None and (
+        matches_sid_exactly(sid, expected) or matches_sid_by_meaning(sid, expected)
+    ):
+        return expected
+    return None
+
+
+@dataclass(slots=True)
 class _Validation:
-    """What the steps are given and what they learn, for the steps after them."""
+    """What the steps after the signer's identification are given, and what they learn
+    for the steps after them."""
 
     digests: DocumentDigests
     trust: TrustStore | None
     at: dt.datetime
     expected_unit_code: str | None
-    expected: CertificateFacts | None = None
-    parsed: ParsedSignature | None = None
-    embedded: tuple[CertificateFacts, ...] = ()
-    signer: CertificateFacts | None = None
+    expected: CertificateFacts | None
+    parsed: ParsedSignature
+    embedded: tuple[CertificateFacts, ...]
+    signer: CertificateFacts
     signing_time: dt.datetime | None = None
     content_digest: bytes = b""
     chain: tuple[CertificateFacts, ...] = ()
@@ -136,74 +204,20 @@ class _Validation:
             sub_indication=sub,
             message=message or _MESSAGES[sub],
             validation_time=self.at,
-            signer=self.signer.signer if self.signer else None,
+            signer=self.signer.signer,
             signing_time=self.signing_time,
-            chain=tuple(c.link for c in self.chain),
+            chain=tuple(map(_LINK, self.chain)),
             revocation_checked=self.revocation_checked,
             detail=detail,
         )
-
-    # The steps after identification may rely on these; a property keeps mypy honest.
-    @property
-    def read(self) -> ParsedSignature:
-        assert self.parsed is not None
-        return self.parsed
-
-    @property
-    def certificate(self) -> CertificateFacts:
-        assert self.signer is not None
-        return self.signer
 
 
 Step = Callable[[_Validation], SignatureReport | None]
 
 
-def _check_format(state: _Validation, signature_der: object) -> SignatureReport | None:
-    """A readable CMS SignedData of reasonable size, with readable certificates."""
-    if not isinstance(signature_der, bytes | bytearray | memoryview):
-        return state.report(_FAILED, SubIndication.FORMAT_FAILURE, detail="signature is not bytes")
-    der = bytes(signature_der)
-    if not der:
-        return state.report(_FAILED, SubIndication.FORMAT_FAILURE, detail="empty signature")
-    if len(der) > MAX_SIGNATURE_BYTES:
-        return state.report(_FAILED, SubIndication.FORMAT_FAILURE, detail="signature too large")
-    try:
-        state.parsed = read_signed_data(der)
-        state.embedded = tuple(certificate_facts(d) for d in state.parsed.certificates)
-    except FormatError as exc:
-        return state.report(_FAILED, SubIndication.FORMAT_FAILURE, detail=str(exc))
-    return None
-
-
-def _identify_signer(state: _Validation) -> SignatureReport | None:
-    """The certificate the signer identifier names: among the embedded ones, else the
-    registered one (a signature made with ``-nocerts``)."""
-    sid = state.read.sid_der
-    # Exact encodings first: the usual case costs a dictionary lookup per certificate, and
-    # the slower comparison by meaning runs only for signatures from other encoders.
-    signer = next((f for f in state.embedded if matches_sid_exactly(sid, f)), None)
-    if signer is None:
-        signer = next((f for f in state.embedded if matches_sid_by_meaning(sid, f)), None)
-    expected = state.expected
-    if (
-        signer is None
-        and expected is not None
-        and (matches_sid_exactly(sid, expected) or matches_sid_by_meaning(sid, expected))
-    ):
-        signer = expected
-    if signer is None:
-        return state.report(
-            _INDET,
-            SubIndication.NO_SIGNING_CERTIFICATE_FOUND,
-            detail="no certificate in the signature matches its signer identifier",
-        )
-    state.signer = signer
-    return None
-
-
 def _check_digest_algorithm(state: _Validation) -> SignatureReport | None:
     """A digest algorithm still acceptable; the document's digest under it."""
-    name = state.read.digest_name
+    name = state.parsed.digest_name
     if name in WEAK_DIGESTS:
         return state.report(
             _INDET,
@@ -221,12 +235,12 @@ def _check_digest_algorithm(state: _Validation) -> SignatureReport | None:
 def _check_signed_attributes(state: _Validation) -> SignatureReport | None:
     """Integrity: the signed attributes are well formed, their ESS signing-certificate
     names the signer's certificate, and their message digest is the document's."""
-    parsed = state.read
+    parsed = state.parsed
     if parsed.signed_bytes is None:
         return None  # the signature value then covers the content itself
     try:
         signing_time, message_digest, ess_problem = read_signed_attributes(
-            parsed.attrs, state.certificate
+            parsed.attrs, state.signer
         )
     except FormatError as exc:
         return state.report(_FAILED, SubIndication.FORMAT_FAILURE, detail=str(exc))
@@ -243,8 +257,8 @@ def _check_signed_attributes(state: _Validation) -> SignatureReport | None:
 
 
 def _check_signature_value(state: _Validation) -> SignatureReport | None:
-    parsed = state.read
-    problem = check_signature_value(parsed, state.certificate.public_key, state.content_digest)
+    parsed = state.parsed
+    problem = check_signature_value(parsed, state.signer.public_key, state.content_digest)
     if problem is None:
         return None
     sub, detail = problem
@@ -258,7 +272,7 @@ def _check_signature_value(state: _Validation) -> SignatureReport | None:
 
 def _check_expected_certificate(state: _Validation) -> SignatureReport | None:
     """Acceptance: made with the certificate registered for the signer, if one is."""
-    expected, signer = state.expected, state.certificate
+    expected, signer = state.expected, state.signer
     if expected is None or expected.der == signer.der:
         return None
     return state.report(
@@ -273,7 +287,7 @@ def _check_validity_period(state: _Validation) -> SignatureReport | None:
     """The certificate was valid when signed (as claimed) and at the validation time."""
     # The validity period as read once into the certificate's facts (cryptography builds a
     # new datetime on every access of not_valid_*_utc).
-    info = state.certificate.signer
+    info = state.signer.signer
     not_before, not_after = info.not_before, info.not_after
     signing_time, at = state.signing_time, state.at
     if signing_time is not None and signing_time < not_before:
@@ -306,7 +320,7 @@ def _check_validity_period(state: _Validation) -> SignatureReport | None:
 
 
 def _check_key_usages(state: _Validation) -> SignatureReport | None:
-    signer = state.certificate
+    signer = state.signer
     if not signer.key_usage_ok:
         return state.report(
             _INDET,
@@ -324,7 +338,7 @@ def _check_key_usages(state: _Validation) -> SignatureReport | None:
 
 def _check_chain(state: _Validation) -> SignatureReport | None:
     """X.509 validation at ``at``: a path from the signer to one of the trust anchors."""
-    trust, signer = state.trust, state.certificate
+    trust, signer = state.trust, state.signer
     if trust is None:
         return state.report(
             _INDET, SubIndication.NO_CERTIFICATE_CHAIN_FOUND, detail="no trust anchors given"
@@ -343,7 +357,7 @@ def _check_revocation(state: _Validation) -> SignatureReport | None:
     claimed signing time is REVOKED_NO_POE: nothing proves the signature came first."""
     trust, chain, at = state.trust, state.chain, state.at
     assert trust is not None  # _check_chain ended the validation otherwise
-    state.revocation_checked = all(trust.has_crl_from(c.issuer_der) for c in chain[:-1])
+    state.revocation_checked = trust.has_crls_for(chain[:-1])
     for link in chain[:-1]:
         revoked = trust.revocation(link)
         if revoked is None or revoked.revoked_at > at:
@@ -360,7 +374,7 @@ def _check_revocation(state: _Validation) -> SignatureReport | None:
 def _check_expected_unit(state: _Validation) -> SignatureReport | None:
     """The certificate names the unit whose slot this signature fills (a registered
     external certificate without a unit code stands for its unit)."""
-    wanted, signer = state.expected_unit_code, state.certificate
+    wanted, signer = state.expected_unit_code, state.signer
     got = signer.signer.unit_code
     if wanted is None or got == wanted:
         return None
@@ -379,7 +393,6 @@ def _check_expected_unit(state: _Validation) -> SignatureReport | None:
 
 
 _STEPS: tuple[Step, ...] = (
-    _identify_signer,
     _check_digest_algorithm,
     _check_signed_attributes,
     _check_signature_value,

@@ -130,6 +130,11 @@ class TrustStore:
         """Whether an anchor's subject is encoded exactly as ``name_der``."""
         return any(f.subject_der == name_der for f in self._anchor_facts)
 
+    def has_crls_for(self, certificates: Sequence[CertificateFacts]) -> bool:
+        """Whether the store applies a CRL from the issuer of every one of these."""
+        issuers = self._crl_issuers
+        return all([c.issuer_der in issuers for c in certificates])
+
     def has_crl_from(self, name_der: bytes) -> bool:
         """Whether the store applies a CRL whose issuer is encoded exactly as ``name_der``."""
         return name_der in self._crl_issuers
