@@ -47,13 +47,12 @@ from pathlib import Path
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from signing._seal import TEST_KDF
+from signing import TEST_KDF, KeySigner, TrustStore, verify_signature
 from signing.archive import ArchiveEvidence, approval_manifest, build_bundle, verify_bundle
 from signing.audit import GENESIS, event_hash
 from signing.ca import CertificateAuthority
 from signing.cms import sign_detached
 from signing.credentials import generate_private_key
-from signing.verify import TrustStore, verify_signature
 
 UNITS = {f"VPHU-{i:02d}": f"Văn phòng Huyện ủy số {i}" for i in range(1, 9)}
 BOARD = ("BTDKT", "Ban Thi đua – Khen thưởng")
@@ -88,7 +87,7 @@ class World:
 
     def sign(self, code: str, data: bytes, when: datetime) -> bytes:
         key, cert = self.signers[code]
-        return sign_detached(data, key, cert, signing_time=when, chain=[self.ca.certificate])
+        return sign_detached(data, KeySigner(key, cert, [self.ca.certificate]), signing_time=when)
 
 
 def document(rng: random.Random) -> bytes:
@@ -109,7 +108,9 @@ def bench_in_process(world: World, data: bytes, repeats: int) -> tuple[float, fl
     key, cert = world.signers["VPHU-01"]
     when = START + timedelta(days=30)
     sign_ms = median_ms(
-        lambda: sign_detached(data, key, cert, signing_time=when, chain=[world.ca.certificate]),
+        lambda: sign_detached(
+            data, KeySigner(key, cert, [world.ca.certificate]), signing_time=when
+        ),
         repeats,
     )
     signature = world.sign("VPHU-01", data, when)

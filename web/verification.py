@@ -1,8 +1,8 @@
 """Public verification of what someone received: a bundle, or a DOCX with .p7s files.
 
 Trust comes from this deployment's CA and its current CRL, never from the uploaded files.
-The result carries ETSI EN 319 102-1 indications and a plain Vietnamese explanation of
-each.
+The verdicts are signing's (each report's indication, aggregated there with ``worst()``);
+the sentence for each is signing's one message table, in the page's language.
 """
 
 from __future__ import annotations
@@ -13,13 +13,23 @@ from datetime import UTC, datetime
 from pathlib import PurePosixPath
 from typing import Any
 
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
+from signing import (
+    Indication,
+    SignatureReport,
+    SigningError,
+    SubIndication,
+    TrustStore,
+    message,
+    verify_document,
+    verify_signature,
+    worst,
+)
 from signing.archive import BundleReport, verify_bundle
-from signing.errors import SigningError
-from signing.verify import SignatureReport, TrustStore, verify_document, verify_signature
 from web import db
 from web.views.ca import current_crl
 from workflow import models, pki
@@ -32,46 +42,17 @@ class VerificationInputError(ValueError):
     """The upload is not something we can verify; the message says why, in Vietnamese."""
 
 
-def explain(indication: str | None, sub: str | None) -> str:
-    """One sentence a non-specialist understands."""
-    if indication == "TOTAL_PASSED":
-        return _(
-            "Hợp lệ: văn bản không bị thay đổi kể từ khi ký, chứng thư do đơn vị cấp chứng thư "
-            "tin cậy cấp và còn hiệu lực tại thời điểm ký."
-        )
-    table = {
-        "HASH_FAILURE": _("Văn bản đã bị thay đổi sau khi ký (mã băm không khớp)."),
-        "SIG_CRYPTO_FAILURE": _("Chữ ký không khớp với chứng thư của người ký (sai về mật mã)."),
-        "REVOKED": _("Chứng thư của người ký đã bị thu hồi."),
-        "NO_CERTIFICATE_CHAIN_FOUND": _(
-            "Chứng thư của người ký không do đơn vị cấp chứng thư tin cậy cấp."
-        ),
-        "OUT_OF_BOUNDS_NO_POE": _("Chứng thư đã hết hạn hoặc chưa có hiệu lực vào thời điểm ký."),
-        "OUT_OF_BOUNDS_NOT_REVOKED": _("Chứng thư đã hết hạn hoặc chưa có hiệu lực."),
-        "EXPIRED": _("Chứng thư đã hết hạn."),
-        "NOT_YET_VALID": _("Chứng thư chưa có hiệu lực."),
-        "FORMAT_FAILURE": _("Tệp chữ ký không đúng định dạng CMS hoặc bị hỏng."),
-        "SIGNED_DATA_NOT_FOUND": _("Không có chữ ký cho văn bản hoặc đơn vị này."),
-        "CHAIN_CONSTRAINTS_FAILURE": _("Chứng thư không được phép dùng để ký văn bản."),
-        "SIG_CONSTRAINTS_FAILURE": _(
-            "Chữ ký không đáp ứng yêu cầu (đơn vị hoặc người ký không khớp)."
-        ),
-        "REVOCATION_OUT_OF_BOUNDS_NO_POE": _(
-            "Không xác định được tình trạng thu hồi của chứng thư."
-        ),
-        "TRY_LATER": _("Chưa có thông tin thu hồi; hãy thử lại sau."),
-    }
-    if sub and sub in table:
-        return table[sub]
-    if indication == "INDETERMINATE":
-        return _("Chưa kết luận được: thiếu thông tin để xác nhận chữ ký.")
-    return _("Không hợp lệ.")
+def _lang() -> str:
+    """The language of the page: the sentences of signing's one message table come in
+    Vietnamese and English."""
+    locale = get_locale()
+    return "en" if locale is not None and locale.language == "en" else "vi"
 
 
 @dataclass
 class UnitLine:
     code: str
-    name: str
+    name: str | None
     status: str  # passed | failed | missing | indeterminate
     indication: str | None = None
     sub_indication: str | None = None
@@ -139,28 +120,30 @@ def trust_store(now: datetime) -> TrustStore | None:
     return TrustStore.from_pem(pem, crls=[current_crl(now)])
 
 
-def _line_from_report(code: str, name: str, report: SignatureReport | None) -> UnitLine:
+_LINE_STATUS = {
+    Indication.TOTAL_PASSED: "passed",
+    Indication.TOTAL_FAILED: "failed",
+    Indication.INDETERMINATE: "indeterminate",
+}
+
+
+def _line_from_report(code: str, name: str | None, report: SignatureReport | None) -> UnitLine:
     if report is None:
-        return UnitLine(code, name, "missing", explanation=_("Chưa có chữ ký của đơn vị này."))
-    indication = str(report.indication)
+        explanation = message(SubIndication.SIGNED_DATA_NOT_FOUND, _lang())
+        return UnitLine(code, name, "missing", explanation=explanation)
     sub = str(report.sub_indication) if report.sub_indication else None
     signer = report.signer
-    status = (
-        "passed"
-        if report.passed
-        else ("indeterminate" if indication == "INDETERMINATE" else "failed")
-    )
     return UnitLine(
         code,
         name,
-        status,
-        indication=indication,
+        _LINE_STATUS[report.indication],
+        indication=str(report.indication),
         sub_indication=sub,
-        signer=getattr(signer, "name", None) if signer else None,
-        signer_unit=getattr(signer, "unit", None) if signer else None,
+        signer=signer.name if signer else None,
+        signer_unit=signer.unit if signer else None,
         signing_time=report.signing_time,
-        certificate_sha256=getattr(signer, "certificate_sha256", None) if signer else None,
-        explanation=explain(indication, sub),
+        certificate_sha256=signer.certificate_sha256 if signer else None,
+        explanation=message(report.sub_indication, _lang()),
         detail=report.message or None,
     )
 
@@ -168,24 +151,28 @@ def _line_from_report(code: str, name: str, report: SignatureReport | None) -> U
 def _read(upload: FileStorage | None) -> bytes | None:
     if upload is None or not upload.filename:
         return None
-    return upload.read()
+    data: bytes = upload.read()
+    return data
 
 
 def _summary(indication: str, signed: int, total: int, kind: str) -> str:
-    if indication == "TOTAL_PASSED":
-        if kind == "bundle":
-            return _(
-                "Hồ sơ lưu trữ hợp lệ: đủ %(n)d/%(t)d chữ ký đơn vị và quyết định phê duyệt, "
-                "nội dung còn nguyên vẹn.",
-                n=signed,
-                t=total,
-            )
-        return _(
+    text: str
+    if indication == "TOTAL_PASSED" and kind == "bundle":
+        text = _(
+            "Hồ sơ lưu trữ hợp lệ: đủ %(n)d/%(t)d chữ ký đơn vị và quyết định phê duyệt, "
+            "nội dung còn nguyên vẹn.",
+            n=signed,
+            t=total,
+        )
+    elif indication == "TOTAL_PASSED":
+        text = _(
             "Văn bản hợp lệ: %(n)d/%(t)d đơn vị đã ký, nội dung còn nguyên vẹn.", n=signed, t=total
         )
-    if indication == "INDETERMINATE":
-        return _("Chưa đủ căn cứ để kết luận: %(n)d/%(t)d chữ ký được xác nhận.", n=signed, t=total)
-    return _("Không hợp lệ: %(n)d/%(t)d chữ ký được xác nhận.", n=signed, t=total)
+    elif indication == "INDETERMINATE":
+        text = _("Chưa đủ căn cứ để kết luận: %(n)d/%(t)d chữ ký được xác nhận.", n=signed, t=total)
+    else:
+        text = _("Không hợp lệ: %(n)d/%(t)d chữ ký được xác nhận.", n=signed, t=total)
+    return text
 
 
 def verify_bundle_bytes(data: bytes, now: datetime) -> Verification:
@@ -253,46 +240,60 @@ def verify_document_bytes(
         .scalars(select(models.DocumentVersion).where(models.DocumentVersion.docx_sha256 == sha))
         .first()
     )
-    if version is not None:
-        expected = _expected_units(version)
-        by_unit: dict[str, bytes] = {}
-        unplaced: list[tuple[str, bytes]] = []
-        for filename, data in signatures:
-            stem = PurePosixPath(filename).stem.upper()
-            if stem in expected and stem not in by_unit:
-                by_unit[stem] = data
-            else:
-                unplaced.append((filename, data))
-        for _filename, data in unplaced:
-            # Name the file after its unit or not: the certificate says which unit signed.
-            report = verify_signature(docx, data, trust, at=now)
-            code = report.signer.unit_code if report.signer else None
-            if code in expected and code not in by_unit:
-                by_unit[code] = data
-        try:
-            doc_report = verify_document(docx, expected, by_unit, trust, at=now)
-        except SigningError as exc:
-            raise VerificationInputError(str(exc)) from None
-        units = [_line_from_report(u.code, u.name, u.report) for u in doc_report.units]
-        if doc_report.status == "complete":
-            indication = "TOTAL_PASSED"
-        elif doc_report.status == "failed":
-            indication = "TOTAL_FAILED"
+    if version is None:
+        return _verify_unknown_document(docx, sha, signatures, trust, now)
+    expected = _expected_units(version)
+    by_unit = _place_signatures(docx, expected, signatures, trust, now)
+    try:
+        doc_report = verify_document(docx, expected, by_unit, trust, at=now)
+    except SigningError as exc:
+        raise VerificationInputError(str(exc)) from None
+    units = [_line_from_report(u.code, u.name, u.report) for u in doc_report.units]
+    indication = str(doc_report.indication)
+    signed = sum(u.status == "passed" for u in units)
+    return Verification(
+        kind="document",
+        indication=indication,
+        sub_indication=str(doc_report.sub_indication) if doc_report.sub_indication else None,
+        summary=_summary(indication, signed, len(units), "document"),
+        units=units,
+        document_sha256=sha,
+        document=version.document,
+        report=doc_report.to_dict(),
+    )
+
+
+def _place_signatures(
+    docx: bytes,
+    expected: dict[str, str],
+    signatures: list[tuple[str, bytes]],
+    trust: TrustStore,
+    now: datetime,
+) -> dict[str, bytes]:
+    """Each signature in its unit's slot: by file name (``VPHU-MD.p7s``), else by the unit
+    code its certificate names."""
+    by_unit: dict[str, bytes] = {}
+    unplaced: list[bytes] = []
+    for filename, data in signatures:
+        stem = PurePosixPath(filename).stem.upper()
+        if stem in expected and stem not in by_unit:
+            by_unit[stem] = data
         else:
-            indication = "INDETERMINATE"
-        signed = sum(u.status == "passed" for u in units)
-        return Verification(
-            kind="document",
-            indication=indication,
-            sub_indication=None if indication != "INDETERMINATE" else "SIGNED_DATA_NOT_FOUND",
-            summary=_summary(indication, signed, len(units), "document"),
-            units=units,
-            document_sha256=sha,
-            document=version.document,
-            report=doc_report.to_dict(),
-        )
-    # A DOCX this system never froze: judge each signature on its own.
+            unplaced.append(data)
+    for data in unplaced:
+        report = verify_signature(docx, data, trust, at=now)
+        code = report.signer.unit_code if report.signer else None
+        if code is not None and code in expected and code not in by_unit:
+            by_unit[code] = data
+    return by_unit
+
+
+def _verify_unknown_document(
+    docx: bytes, sha: str, signatures: list[tuple[str, bytes]], trust: TrustStore, now: datetime
+) -> Verification:
+    """A DOCX this system never froze: judge each signature on its own."""
     units = []
+    reports = []
     for filename, data in signatures:
         report = verify_signature(docx, data, trust, at=now)
         code = (report.signer.unit_code if report.signer else None) or PurePosixPath(filename).stem
@@ -300,15 +301,9 @@ def verify_document_bytes(
         line = _line_from_report(code, name, report)
         line.filename = filename
         units.append(line)
-    if all(u.status == "passed" for u in units):
-        indication, sub = "TOTAL_PASSED", None
-    elif any(u.status == "failed" for u in units):
-        indication, sub = (
-            "TOTAL_FAILED",
-            next((u.sub_indication for u in units if u.status == "failed"), None),
-        )
-    else:
-        indication, sub = "INDETERMINATE", None
+        reports.append(report)
+    verdict, sub = worst(r.finding for r in reports)
+    indication = str(verdict)
     signed = sum(u.status == "passed" for u in units)
     summary = (
         _summary(indication, signed, len(units), "signatures")
@@ -318,7 +313,7 @@ def verify_document_bytes(
     return Verification(
         kind="signatures",
         indication=indication,
-        sub_indication=sub,
+        sub_indication=str(sub) if sub else None,
         summary=summary,
         units=units,
         document_sha256=sha,

@@ -18,25 +18,25 @@ from typing import Any
 
 import click
 
+from signing import (
+    Finding,
+    Indication,
+    SignatureReport,
+    SigningError,
+    SubIndication,
+    TrustStore,
+    indication_name,
+    message,
+    outcome_code,
+    verify_signature,
+    worst,
+)
 from signing.archive import BundleReport, normalize_fingerprint, verify_bundle
-from signing.errors import SigningError
 from signing.archive.zipio import DEFAULT_LIMITS
-from signing.verify import SignatureReport, TrustStore, verify_signature
 from web.cli import main
 
 MAX_SIGNATURE_FILE = 1024 * 1024
 MAX_TRUST_FILE = 4 * 1024 * 1024
-
-_STATUS = {
-    "TOTAL_PASSED": "hợp lệ",
-    "TOTAL_FAILED": "không hợp lệ",
-    "INDETERMINATE": "chưa xác định được",
-}
-_VERDICT = {
-    "TOTAL_PASSED": "HỢP LỆ",
-    "TOTAL_FAILED": "KHÔNG HỢP LỆ",
-    "INDETERMINATE": "CHƯA XÁC ĐỊNH ĐƯỢC",
-}
 
 
 class InputError(click.ClickException):
@@ -87,10 +87,6 @@ def _load_trust(path: Path | None, fingerprint: str | None) -> TrustStore | None
             "kiểm tra lại tệp CA"
         )
     return store
-
-
-def _label(indication: str, sub: str | None) -> str:
-    return indication if sub is None else f"{indication}/{sub}"
 
 
 def _emit_json(data: dict[str, Any]) -> None:
@@ -197,11 +193,12 @@ def _unit_line(code: str, name: str | None, report: SignatureReport | None) -> s
     if report is None:
         parts.append("thiếu chữ ký")
     else:
-        sub = None if report.sub_indication is None else str(report.sub_indication)
-        label = _label(str(report.indication), sub)
-        status = f"{_STATUS[str(report.indication)]} ({label})"
+        code_text = outcome_code(report.indication, report.sub_indication)
+        status = f"{indication_name(report.indication)} ({code_text})"
         if not report.passed:
-            status += f": {report.message}"
+            # The report's sentence is signing's table's, or a more precise one naming
+            # the unit; the CLI speaks Vietnamese.
+            status += f": {report.message or message(report.sub_indication)}"
         parts.append(status)
     return "  ".join(parts)
 
@@ -252,11 +249,11 @@ def _print_bundle(report: BundleReport, path: Path) -> None:
         for problem in report.problems:
             echo(f"  - {problem.message}")
     echo("")
-    echo(_verdict(str(report.indication), report.sub_indication and str(report.sub_indication)))
+    echo(_verdict(report.indication, report.sub_indication))
 
 
-def _verdict(indication: str, sub: str | None) -> str:
-    return f"Kết luận: {_VERDICT[indication]} ({_label(indication, sub)})"
+def _verdict(indication: Indication, sub: SubIndication | None) -> str:
+    return f"Kết luận: {indication_name(indication).upper()} ({outcome_code(indication, sub)})"
 
 
 # -- DOCX with detached signatures ----------------------------------------------------------
@@ -279,30 +276,9 @@ def _verify_docx(
             raise InputError(f"không kiểm tra được {sig_path}: {exc}") from None
         results.append((sig_path, report))
 
-    problems = []
-    if trust is None:
-        problems.append("không có neo tin cậy: thêm --trust CA.pem để xác định được người ký")
-    seen: dict[str, Path] = {}
-    for sig_path, report in results:
-        code = report.signer.unit_code if report.signer else None
-        if code is None:
-            continue
-        if code in seen:
-            problems.append(
-                f"hai chữ ký của cùng đơn vị {code}: {seen[code].name}, {sig_path.name}"
-            )
-        seen.setdefault(code, sig_path)
-
-    indication, sub = "TOTAL_PASSED", None
-    for wanted in ("TOTAL_FAILED", "INDETERMINATE"):
-        hit = next((r for _, r in results if str(r.indication) == wanted), None)
-        if hit is not None:
-            indication = wanted
-            sub = hit.sub_indication and str(hit.sub_indication)
-            break
-    if indication == "TOTAL_PASSED" and problems:
-        indication, sub = "TOTAL_FAILED", "FORMAT_FAILURE"
-    passed = indication == "TOTAL_PASSED"
+    problems, findings = _docx_problems(results, trust)
+    indication, sub = worst([*(r.finding for _, r in results), *findings])
+    passed = indication is Indication.TOTAL_PASSED
     document_sha256 = hashlib.sha256(data).hexdigest()
     if as_json:
         _emit_json(
@@ -311,8 +287,8 @@ def _verify_docx(
                 "document": path.name,
                 "document_sha256": document_sha256,
                 "verified_at": at.isoformat().replace("+00:00", "Z"),
-                "indication": indication,
-                "sub_indication": sub,
+                "indication": str(indication),
+                "sub_indication": None if sub is None else str(sub),
                 "passed": passed,
                 "signatures": [
                     {
@@ -343,3 +319,26 @@ def _verify_docx(
     echo("")
     echo(_verdict(indication, sub))
     return passed
+
+
+def _docx_problems(
+    results: Sequence[tuple[Path, SignatureReport]], trust: TrustStore | None
+) -> tuple[list[str], list[Finding]]:
+    """What is wrong with the set of signatures as a whole, and the findings it adds: two
+    signatures of one unit fail the set (FORMAT_FAILURE, as a malformed submission)."""
+    problems = []
+    findings: list[Finding] = []
+    if trust is None:
+        problems.append("không có neo tin cậy: thêm --trust CA.pem để xác định được người ký")
+    seen: dict[str, Path] = {}
+    for sig_path, report in results:
+        code = report.signer.unit_code if report.signer else None
+        if code is None:
+            continue
+        if code in seen:
+            problems.append(
+                f"hai chữ ký của cùng đơn vị {code}: {seen[code].name}, {sig_path.name}"
+            )
+            findings.append((Indication.TOTAL_FAILED, SubIndication.FORMAT_FAILURE))
+        seen.setdefault(code, sig_path)
+    return problems, findings
