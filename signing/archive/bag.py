@@ -392,7 +392,7 @@ def make_bag_files(
         shutil.rmtree(base, ignore_errors=True)
 
 
-class _ExtractedBag(bagit.Bag):
+class _ExtractedBag(bagit.Bag):  # type: ignore[misc]  # bagit ships no type hints
     """A bag we extracted ourselves into a private folder holding only regular files and
     folders (zip links are refused, files are created with O_NOFOLLOW | O_EXCL). bagit's
     traversal check resolves every manifest path with realpath(); in such a folder a

@@ -5,8 +5,11 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
+from signing.archive.canonical import strict_json
 from signing.archive.report import Problem
+from signing.errors import BundleError
 from signing.validation.status import Indication, SubIndication
 
 __all__ = ["Run"]
@@ -24,6 +27,7 @@ class Run:
     # file once (the document too), and the signatures, the approval manifest's pins and the
     # rebuilt tag files reuse those digests.
     digests: dict[str, bytes] = field(default_factory=dict)
+    _parsed: dict[str, Any] = field(default_factory=dict)
 
     def fail(
         self,
@@ -46,4 +50,16 @@ class Run:
         value = self.digests.get(path)
         if value is None:
             value = self.digests[path] = hashlib.sha256(self.files[path]).digest()
+        return value
+
+    def json(self, path: str) -> Any:
+        """A JSON file of the bundle, read strictly once per run; raises BundleError."""
+        if path not in self._parsed:
+            try:
+                self._parsed[path] = strict_json(self.files[path], path)
+            except BundleError as exc:
+                self._parsed[path] = exc
+        value = self._parsed[path]
+        if isinstance(value, BundleError):
+            raise value
         return value

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from signing.archive.bag import FixityResult, bagit_validate, check_fixity
+from signing.archive.bag import FixityResult, bagit_validate, check_fixity, parse_tag_file
 from signing.archive.canonical import iso_utc, strict_json
 from signing.archive.layout import (
     APPROVAL_PATH,
@@ -38,7 +38,12 @@ from signing.archive.manifest import MANIFEST_FORMAT, manifest_mismatches, pinne
 from signing.archive.report import ApprovalResult, BundleReport, Problem
 from signing.archive.run import Run
 from signing.archive.verify_audit import check_audit
-from signing.archive.verify_pins import check_folders, check_pinned_files, check_tag_files
+from signing.archive.verify_pins import (
+    check_folders,
+    check_pinned_files,
+    check_tag_files,
+    rebuilt_tag_mismatches,
+)
 from signing.archive.verify_trust import check_certificate_files, choose_trust
 from signing.archive.zipio import DEFAULT_LIMITS, ZipLimits, read_zip
 from signing.errors import BundleError, FormatError, SigningError
@@ -128,11 +133,12 @@ def _judge(
     at_text: str,
     bagit_check: bool,
 ) -> BundleReport:
-    fixity, bag_info = check_bag_fixity(run, bagit_check)
+    rebuilt = rebuilt_tag_mismatches(run, _document_body(run))
+    fixity, bag_info = check_bag_fixity(run, bagit_check, proven=rebuilt == [])
     check_format(run, bag_info)
     docx = run.files.get("data/document.docx")
     doc_sha = None if docx is None else run.digest("data/document.docx").hex()
-    doc_id, units, body = read_document_json(run, doc_sha, bag_info)
+    doc_id, units = read_document_json(run, doc_sha, bag_info)
     trust, source, foreign_crl = choose_trust(run, given, ca_fingerprint)
     signatures = {
         path[len("data/signatures/") : -len(".p7s")]: content
@@ -149,7 +155,7 @@ def _judge(
     check_certificate_files(run, document, trust if anchored else None, source, ca_fingerprint)
     audit = check_audit(run, doc_id, _audit_head(manifest))
     check_pinned_files(run, _pins(manifest))
-    check_tag_files(run, body)
+    check_tag_files(run, rebuilt)
     indication, sub = worst(_findings(document, approval, run.problems))
     return BundleReport(
         indication=indication,
@@ -220,8 +226,17 @@ def check_layout(run: Run) -> None:
         run.fail("unexpected_file", f"gói chứa tệp lạ không thuộc cấu trúc: {name}", path=name)
 
 
-def check_bag_fixity(run: Run, bagit_check: bool) -> tuple[FixityResult, Mapping[str, Any]]:
-    result, info = check_fixity(run.files, digests=run.digests)
+def check_bag_fixity(
+    run: Run, bagit_check: bool, *, proven: bool
+) -> tuple[FixityResult, Mapping[str, Any]]:
+    """The bag's fixity and bag-info's tags. ``proven``: every tag file equals its rebuild
+    from the payload's digests, which implies every check of check_fixity; its line-by-line
+    reading (the bulk verifier's cost) is then skipped."""
+    if proven:
+        result = FixityResult(True)
+        info: Mapping[str, Any] = parse_tag_file(run.files["bag-info.txt"], "bag-info.txt")
+    else:
+        result, info = check_fixity(run.files, digests=run.digests)
     if bagit_check:
         result = result.merged(bagit_validate(run.files))
     if not result.ok:
@@ -231,6 +246,13 @@ def check_bag_fixity(run: Run, bagit_check: bool) -> tuple[FixityResult, Mapping
             SubIndication.HASH_FAILURE,
         )
     return result, info
+
+
+def _document_body(run: Run) -> Any:
+    try:
+        return run.json("data/document.json") if "data/document.json" in run.files else None
+    except BundleError:
+        return None  # reported by read_document_json
 
 
 def check_format(run: Run, info: Mapping[str, Any]) -> None:
@@ -256,9 +278,9 @@ def check_format(run: Run, info: Mapping[str, Any]) -> None:
 
 def read_document_json(
     run: Run, doc_sha: str | None, bag_info: Mapping[str, Any]
-) -> tuple[str | None, dict[str, str], Any]:
-    """(document id, member units, body of document.json); the id comes from the top folder
-    and must agree with document.json and bag-info."""
+) -> tuple[str | None, dict[str, str]]:
+    """(document id, member units); the id comes from the top folder and must agree with
+    document.json and bag-info."""
     expected_id = run.top[len("thidua-") :]
     raw = run.files.get("data/document.json")
     units: dict[str, str] = {}
@@ -266,9 +288,9 @@ def read_document_json(
     if doc_id is None:
         run.fail("layout", f"tên thư mục gốc {run.top!r} không chứa mã tài liệu hợp lệ")
     if raw is None:
-        return doc_id, units, None
+        return doc_id, units
     try:
-        body = strict_json(raw, "data/document.json")
+        body = run.json("data/document.json")
         if not isinstance(body, dict):
             raise BundleError("data/document.json phải là một đối tượng")
         if body.get("format") != DOCUMENT_FORMAT:
@@ -276,7 +298,7 @@ def read_document_json(
         units = _units_from_list(body.get("member_units"))
     except BundleError as exc:
         run.fail("document_json", str(exc), path="data/document.json")
-        return doc_id, units, None
+        return doc_id, units
     if body.get("document_id") != expected_id:
         run.fail(
             "document_json",
@@ -292,7 +314,7 @@ def read_document_json(
             path="data/document.docx",
         )
     _compare_bag_info(run, bag_info, expected_id, doc_sha, units)
-    return doc_id, units, body
+    return doc_id, units
 
 
 def _units_from_list(value: Any) -> dict[str, str]:

@@ -57,26 +57,32 @@ def check_pinned_files(run: Run, pins: Mapping[str, str]) -> None:
         )
 
 
-def check_tag_files(run: Run, document: Any) -> None:
-    """Rebuild bagit.txt, bag-info.txt and both manifests from the payload and the body of
-    document.json; each must equal the bundle's byte for byte."""
+def rebuilt_tag_mismatches(run: Run, document: Any) -> list[str] | None:
+    """The tag files that differ from their rebuild from the payload and the body of
+    document.json (None when document.json is unusable: a problem of its own). An empty
+    list proves the bag's fixity: every payload file has the digest its manifest lists."""
     if not isinstance(document, dict):
-        return  # document.json unreadable: already a problem of its own
+        return None
     try:
         info = bag_info_for(document)
     except BundleError:
-        return  # document.json malformed: already a problem of its own
+        return None
     payload = sorted(path for path in run.files if path.startswith("data/"))
     digests = {path: run.digest(path) for path in payload}
     size = sum(len(run.files[path]) for path in payload)
-    for name, content in tag_files(digests, size, info).items():
-        if name in run.files and run.files[name] != content:
-            run.fail(
-                "tag_file",
-                f"{name} khác bản dựng lại từ dữ liệu đã ký (có nội dung không được ký)",
-                _UNSIGNED,
-                path=name,
-            )
+    rebuilt = tag_files(digests, size, info)
+    return [name for name, content in rebuilt.items() if run.files.get(name, content) != content]
+
+
+def check_tag_files(run: Run, mismatches: list[str] | None) -> None:
+    """Each tag file must equal its rebuild byte for byte (see rebuilt_tag_mismatches)."""
+    for name in mismatches or ():
+        run.fail(
+            "tag_file",
+            f"{name} khác bản dựng lại từ dữ liệu đã ký (có nội dung không được ký)",
+            _UNSIGNED,
+            path=name,
+        )
 
 
 def check_folders(run: Run, folders: frozenset[str]) -> None:

@@ -172,10 +172,11 @@ def read_zip(data: bytes, limits: ZipLimits = DEFAULT_LIMITS) -> ZipContents:
     for info in files:
         start, end = spans[info.filename]
         contents[info.filename[len(top) + 1 :]] = _read_entry(data[start:end], info, limits)
+    listed = {info.filename for info in files}
     folders = frozenset(
         info.filename[len(top) + 1 :].rstrip("/")
         for info in infos
-        if _entry_kind(info) == "dir" and info.filename not in (top, top + "/")
+        if info.filename not in listed and info.filename not in (top, top + "/")
     )
     return ZipContents(top=top, files=contents, folders=folders)
 
@@ -229,6 +230,8 @@ def _check_directory(infos: list[zipfile.ZipInfo], limits: ZipLimits) -> list[zi
 
 def _folded(name: str) -> str:
     """The name as a case-insensitive, normalising file system sees it (NTFS, APFS, exFAT)."""
+    if name.isascii():
+        return name.rstrip("/").lower()
     return unicodedata.normalize("NFC", unicodedata.normalize("NFC", name).rstrip("/").casefold())
 
 
@@ -373,8 +376,10 @@ def _local_header(data: bytes, info: zipfile.ZipInfo) -> tuple[int, int, int, st
     if (flags ^ info.flag_bits) & _SIGNIFICANT_FLAGS:
         raise BundleError(f"cờ của tiêu đề cục bộ khác thư mục trung tâm: {info.filename!r}")
     extra = data[name_start + name_len : name_start + name_len + extra_len]
-    _check_extras(info.extra, central_name, info.filename)
-    _check_extras(extra, central_name, info.filename)
+    if info.extra:
+        _check_extras(info.extra, central_name, info.filename)
+    if extra:
+        _check_extras(extra, central_name, info.filename)
     start = name_start + name_len + extra_len
     end = start + info.compress_size
     if flags & 0x8:
