@@ -4,7 +4,7 @@
      "bulk_signatures_per_s": ..}
 
 * ``sign_ms`` / ``verify_ms``: medians of ``signing.cms.sign_detached`` and
-  ``signing.verify.verify_signature`` (ECDSA P-256, a 48 KiB document, trust store warm),
+  ``signing.verify_signature`` (ECDSA P-256, a 48 KiB document, trust store warm),
   in process.
 * ``openssl_sign_ms`` / ``openssl_verify_ms``: medians of one ``openssl cms -sign`` /
   ``-verify`` run per file on the same document and keys (process start included), in the

@@ -16,6 +16,7 @@ import bagit
 import pytest
 from cryptography.hazmat.primitives import serialization
 
+from signing import Indication, TrustStore
 from signing.archive import (
     BUNDLE_FORMAT,
     MANIFEST_FORMAT,
@@ -27,7 +28,6 @@ from signing.archive import (
 from signing.archive.bag import make_bag_files
 from signing.ca import fingerprint_sha256
 from signing.errors import BundleError, FormatError
-from signing.verify import Indication, TrustStore
 from tests.signing.bundle_fixtures import (
     APPROVED_AT,
     BOARD_CODE,

@@ -14,6 +14,7 @@ from datetime import timedelta
 
 import pytest
 
+from signing import Indication, TrustStore
 from signing._seal import TEST_KDF
 from signing.archive import approval_manifest, verify_bundle
 from signing.archive.bag import bagit_validate, check_fixity
@@ -21,7 +22,6 @@ from signing.audit import event_hash
 from signing.ca import CertificateAuthority, Revocation, fingerprint_sha256
 from signing.cms import sign_detached
 from signing.errors import BundleError
-from signing.verify import Indication, TrustStore
 from tests.signing.bundle_fixtures import (
     ACTIONS,
     APPROVED_AT,

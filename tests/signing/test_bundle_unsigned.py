@@ -15,12 +15,12 @@ from datetime import timedelta
 
 import pytest
 
+from signing import TrustStore
 from signing.archive import canonical_json, read_zip, verify_bundle
 from signing.audit import event_hash
 from signing.ca import fingerprint_sha256
 from signing.errors import BundleError
 from signing.validation.status import Indication, SubIndication
-from signing.verify import TrustStore
 from tests.signing.bundle_fixtures import (
     APPROVED_AT,
     VERIFY_AT,

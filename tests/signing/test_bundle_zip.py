@@ -14,9 +14,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from signing.archive.bag import _is_sha256_hex, check_fixity, parse_tag_file
+from signing import TrustStore
 from signing.archive import verify_bundle
-from signing.errors import BundleError, SigningError
+from signing.archive.bag import _is_sha256_hex, check_fixity, parse_tag_file
 from signing.archive.zipio import (
     _PLAIN_NAME,
     DEFAULT_LIMITS,
@@ -25,7 +25,7 @@ from signing.archive.zipio import (
     check_member_name,
     read_zip,
 )
-from signing.verify import TrustStore
+from signing.errors import BundleError, SigningError
 from tests.signing.bundle_fixtures import VERIFY_AT, rezip, shared_bundle, shared_world, unzip
 
 

@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 
 import documents
 from documents import samples
+from signing import TrustStore
 from signing.archive import verify_bundle
-from signing.verify import TrustStore
 from tests.workflow.helpers import (
     HEAD_2018,
     HEAD_2019,
