@@ -18,6 +18,9 @@ from signing import (
     Indication,
     SubIndication,
     TrustStore,
+    indication_name,
+    message,
+    outcome_code,
     verify_document,
     verify_signature,
 )
@@ -370,6 +373,59 @@ def test_signature_from_a_unit_that_is_not_a_member_fails_the_document(trust, si
     assert report.status == "failed"
     strangers = [u for u in report.units if not u.expected]
     assert {u.code for u in strangers} == {"VPHU-UH", "VPHU-TO"}
+
+
+def test_document_indication_is_the_worst_finding(trust, other_ca, sigs) -> None:
+    """The document's verdict is its signatures' and missing slots' findings through
+    worst(): a bad signature outranks a missing one, whatever the order of the units."""
+    expected = {code: unit for code, (unit, _person) in UNITS.items()}
+    complete = verify_document(DOCUMENT, expected, sigs, trust, at=VERIFY_AT)
+    assert outcome(complete) == PASSED
+    assert complete.to_dict()["indication"] == "TOTAL_PASSED"
+
+    partial = {code: der for code, der in sigs.items() if code != "VPHU-TO"}
+    incomplete = verify_document(DOCUMENT, expected, partial, trust, at=VERIFY_AT)
+    assert outcome(incomplete) == (Indication.INDETERMINATE, SubIndication.SIGNED_DATA_NOT_FOUND)
+    assert incomplete.status == "incomplete"
+    missing = next(u for u in incomplete.units if u.code == "VPHU-TO")
+    assert (missing.indication, missing.sub_indication) == outcome(incomplete)
+
+    # A signature no anchor vouches for (INDETERMINATE) and a missing one: the signature's
+    # finding is the verdict, and the document has failed, not merely incomplete.
+    untrusted = verify_document(
+        DOCUMENT, expected, partial, TrustStore([other_ca.certificate]), at=VERIFY_AT
+    )
+    assert outcome(untrusted) == (
+        Indication.INDETERMINATE,
+        SubIndication.NO_CERTIFICATE_CHAIN_FOUND,
+    )
+    assert untrusted.status == "failed"
+
+    changed = verify_document(DOCUMENT + b"x", expected, sigs, trust, at=VERIFY_AT)
+    assert outcome(changed) == (Indication.TOTAL_FAILED, SubIndication.HASH_FAILURE)
+    assert not changed.passed
+
+
+def test_a_good_signature_from_a_stranger_fails_the_document(trust, sigs) -> None:
+    expected = {"VPHU-MD": UNITS["VPHU-MD"][0]}
+    report = verify_document(DOCUMENT, expected, sigs, trust, at=VERIFY_AT)
+    strangers = [u for u in report.units if not u.expected]
+    assert all(u.report.passed for u in strangers)
+    assert all(u.indication is Indication.TOTAL_FAILED for u in strangers)
+    assert outcome(report) == (Indication.TOTAL_FAILED, SubIndication.SIG_CONSTRAINTS_FAILURE)
+
+
+def test_one_message_table_in_two_languages(trust, sigs) -> None:
+    report = verify_signature(DOCUMENT + b"x", sigs["VPHU-MD"], trust, at=VERIFY_AT)
+    assert report.message == message(report.sub_indication)
+    assert message(report.sub_indication, "en").startswith("The signature does not match")
+    assert message(None, "en") == "The digital signature is valid"
+    # An archived report may carry a code this version does not know: a sentence, not a crash.
+    assert message("SOME_FUTURE_CODE") == message(SubIndication.SIG_CONSTRAINTS_FAILURE)
+    assert indication_name(Indication.TOTAL_FAILED) == "không hợp lệ"
+    assert indication_name("INDETERMINATE", "en") == "indeterminate"
+    assert outcome_code(report.indication, report.sub_indication) == "TOTAL_FAILED/HASH_FAILURE"
+    assert outcome_code(Indication.TOTAL_PASSED, None) == "TOTAL_PASSED"
 
 
 # --------------------------------------------------------------------------- made elsewhere
