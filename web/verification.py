@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 from pathlib import PurePosixPath
 from typing import Any
 
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
@@ -31,6 +30,7 @@ from signing import (
 )
 from signing.archive import BundleReport, verify_bundle
 from web import db
+from web.i18n import current_language
 from web.views.ca import current_crl
 from workflow import models, pki
 from workflow.errors import NotFound
@@ -40,13 +40,6 @@ ZIP_MAGIC = b"PK\x03\x04"
 
 class VerificationInputError(ValueError):
     """The upload is not something we can verify; the message says why, in Vietnamese."""
-
-
-def _lang() -> str:
-    """The language of the page: the sentences of signing's one message table come in
-    Vietnamese and English."""
-    locale = get_locale()
-    return "en" if locale is not None and locale.language == "en" else "vi"
 
 
 @dataclass
@@ -129,7 +122,7 @@ _LINE_STATUS = {
 
 def _line_from_report(code: str, name: str | None, report: SignatureReport | None) -> UnitLine:
     if report is None:
-        explanation = message(SubIndication.SIGNED_DATA_NOT_FOUND, _lang())
+        explanation = message(SubIndication.SIGNED_DATA_NOT_FOUND, current_language())
         return UnitLine(code, name, "missing", explanation=explanation)
     sub = str(report.sub_indication) if report.sub_indication else None
     signer = report.signer
@@ -143,7 +136,7 @@ def _line_from_report(code: str, name: str | None, report: SignatureReport | Non
         signer_unit=signer.unit if signer else None,
         signing_time=report.signing_time,
         certificate_sha256=signer.certificate_sha256 if signer else None,
-        explanation=message(report.sub_indication, _lang()),
+        explanation=message(report.sub_indication, current_language()),
         detail=report.message or None,
     )
 
