@@ -130,6 +130,21 @@ def test_a_refused_signature_costs_no_pin_try(demo_session, demo):
     assert s.get(Credential, credential.id).failed_pins == before
 
 
+def test_a_refused_approval_opens_no_key(demo_session, demo):
+    """The board approving a draft is refused for the state before the PIN is tried."""
+    s = demo_session
+    board = user(s, "board-approver")
+    credential = s.scalar(select(Credential).where(Credential.user_id == board.id))
+    assert credential is not None
+    before = credential.failed_pins
+    with pytest.raises(InvalidTransition):
+        lifecycle.fire(
+            s, board, demo.pledge_2019, "approve", TriggerInputs(pin="000000"), ca_secret=b"x"
+        )
+    s.expire_all()
+    assert s.get(Credential, credential.id).failed_pins == before
+
+
 def _imported_modules(path: Path) -> set[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
     found: set[str] = set()

@@ -39,6 +39,8 @@ Transitions (one function per trigger, or ``fire`` by name through lifecycle.HAN
     decline, submit, approve (needs ca_secret), return_document, cancel
     Every one goes down the same steps (workflow.services.pipeline): load, read inputs,
     replay, check the version, guards, prepare, lock and re-check, effect, transition, audit.
+    Modules: lifecycle (review triggers, the table), signatures (sign, sweep), approval
+    (approve → archive, export), keys (server-held keys, PINs), content_rules.
     export_bundle(session, actor, document_id) -> bytes            (archived documents)
     sweep(session) -> list[int]   (repair: signing documents already fully signed -> signed)
 
@@ -78,6 +80,7 @@ from workflow.services.admin import (
     set_password,
     unlock_credential,
 )
+from workflow.services.approval import approve, export_bundle
 from workflow.services.auth import (
     active_user_id,
     authenticate,
@@ -131,7 +134,7 @@ from workflow.services.queries import (
     visible_clusters,
     visible_documents,
 )
-from workflow.services.signatures import approve, export_bundle, sign, sweep
+from workflow.services.signatures import sign, sweep
 
 __all__ = [
     "Inbox",

@@ -27,6 +27,7 @@ from workflow.services._common import (
     load_document,
     set_frozen_version,
 )
+from workflow.services.approval import APPROVE, approve, export_bundle
 from workflow.services.drafting import COMMENT, new_version
 from workflow.services.pipeline import (
     Attempt,
@@ -39,7 +40,7 @@ from workflow.services.pipeline import (
     unit_code,
     version_number,
 )
-from workflow.services.signatures import APPROVE, SIGN, approve, export_bundle, sign, sweep
+from workflow.services.signatures import SIGN, sign, sweep
 
 __all__ = [
     "HANDLERS",
