@@ -12,9 +12,7 @@ from workflow.services import admin, comment, scope_version, view_scope
 
 def _expected(session) -> tuple[int, dict[int, int]]:  # type: ignore[no-untyped-def]
     structure = session.scalar(
-        select(func.coalesce(func.max(AuditEvent.seq), 0)).where(
-            AuditEvent.document_id.is_(None)
-        )
+        select(func.coalesce(func.max(AuditEvent.seq), 0)).where(AuditEvent.document_id.is_(None))
     )
     per_cluster = dict(
         session.execute(
