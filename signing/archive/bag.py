@@ -40,6 +40,7 @@ from typing import Any
 import bagit
 
 from signing.errors import BundleError
+from signing.validation.status import Indication, SubIndication
 
 __all__ = [
     "BAGIT_TXT",
@@ -76,8 +77,21 @@ class FixityResult:
     errors: tuple[str, ...] = ()
     checked_by: tuple[str, ...] = ("thidua",)
 
+    @property
+    def indication(self) -> Indication:
+        return Indication.TOTAL_PASSED if self.ok else Indication.TOTAL_FAILED
+
+    @property
+    def sub_indication(self) -> SubIndication | None:
+        return None if self.ok else SubIndication.HASH_FAILURE
+
     def to_dict(self) -> dict[str, Any]:
-        return {"ok": self.ok, "errors": list(self.errors), "checked_by": list(self.checked_by)}
+        return {
+            "ok": self.ok,
+            "indication": str(self.indication),
+            "errors": list(self.errors),
+            "checked_by": list(self.checked_by),
+        }
 
     def merged(self, other: FixityResult) -> FixityResult:
         return FixityResult(

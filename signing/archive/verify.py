@@ -39,6 +39,7 @@ from signing.archive.report import ApprovalResult, BundleReport, Problem
 from signing.archive.run import Run
 from signing.archive.verify_audit import check_audit
 from signing.archive.verify_pins import (
+    check_approval_signature_extras,
     check_folders,
     check_pinned_files,
     check_tag_files,
@@ -156,6 +157,7 @@ def _judge(
     audit = check_audit(run, doc_id, _audit_head(manifest))
     check_pinned_files(run, _pins(manifest))
     check_tag_files(run, rebuilt)
+    check_approval_signature_extras(run)
     indication, sub = worst(_findings(document, approval, run.problems))
     return BundleReport(
         indication=indication,

@@ -6,7 +6,11 @@
   refused as UNSIGNED_CONTENT, naming the file;
 * the four tag files are rebuilt from the pinned payload and document.json and must be
   byte-identical (so bag-info.txt holds no free text an attacker could change);
-* folders must hold files: an empty folder entry is a name no signature covers.
+* folders must hold files: an empty folder entry is a name no signature covers;
+* the board's CMS, which no signature can cover whole, may carry nothing unsigned a reader
+  could take for evidence: no unsigned attributes (a timestamp, a counter-signature), no
+  CRLs. Its embedded certificates only help build chains to the caller's anchors, which no
+  added certificate can fool, so they are left to the signature check.
 """
 
 from __future__ import annotations
@@ -14,13 +18,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from asn1crypto import cms
+
 from signing.archive.bag import tag_files
 from signing.archive.layout import APPROVAL_PATH, APPROVAL_SIGNATURE_PATH, bag_info_for
 from signing.archive.run import Run
 from signing.errors import BundleError
 from signing.validation.status import SubIndication
 
-__all__ = ["check_folders", "check_pinned_files", "check_tag_files"]
+__all__ = [
+    "check_approval_signature_extras",
+    "check_folders",
+    "check_pinned_files",
+    "check_tag_files",
+    "rebuilt_tag_mismatches",
+]
 
 _UNSIGNED = SubIndication.UNSIGNED_CONTENT
 _APPROVAL_FILES = (APPROVAL_PATH, APPROVAL_SIGNATURE_PATH)
@@ -71,12 +83,15 @@ def rebuilt_tag_mismatches(run: Run, document: Any) -> list[str] | None:
     digests = {path: run.digest(path) for path in payload}
     size = sum(len(run.files[path]) for path in payload)
     rebuilt = tag_files(digests, size, info)
-    return [name for name, content in rebuilt.items() if run.files.get(name, content) != content]
+    # A missing tag file is a mismatch too (no proof), reported as missing by the layout step.
+    return [name for name, content in rebuilt.items() if run.files.get(name) != content]
 
 
 def check_tag_files(run: Run, mismatches: list[str] | None) -> None:
     """Each tag file must equal its rebuild byte for byte (see rebuilt_tag_mismatches)."""
     for name in mismatches or ():
+        if name not in run.files:
+            continue
         run.fail(
             "tag_file",
             f"{name} khác bản dựng lại từ dữ liệu đã ký (có nội dung không được ký)",
@@ -95,4 +110,33 @@ def check_folders(run: Run, folders: frozenset[str]) -> None:
             f"gói chứa thư mục rỗng không thuộc cấu trúc: {folder}/",
             _UNSIGNED,
             path=f"{folder}/",
+        )
+
+
+def _unsigned_parts(der: bytes) -> list[str]:
+    """What the CMS SignedData ``der`` carries outside its signed attributes and content."""
+    try:
+        signed = cms.ContentInfo.load(der)["content"]
+        found = []
+        if signed["crls"].native:
+            found.append("CRL")
+        for info in signed["signer_infos"]:
+            if info["unsigned_attrs"].native:
+                names = ", ".join(str(a["type"].native) for a in info["unsigned_attrs"])
+                found.append(f"thuộc tính không ký ({names})")
+        return found
+    except (ValueError, TypeError, KeyError):
+        return []  # unreadable: the signature check reports it
+
+
+def check_approval_signature_extras(run: Run) -> None:
+    der = run.files.get(APPROVAL_SIGNATURE_PATH)
+    if der is None:
+        return
+    for part in _unsigned_parts(der):
+        run.fail(
+            "unsigned_file",
+            f"{APPROVAL_SIGNATURE_PATH} mang {part} nằm ngoài phần được ký",
+            _UNSIGNED,
+            path=APPROVAL_SIGNATURE_PATH,
         )

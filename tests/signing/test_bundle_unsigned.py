@@ -12,8 +12,11 @@ import hashlib
 import json
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import pytest
+from asn1crypto import cms
+from asn1crypto import crl as crl_module
 
 from signing import TrustStore
 from signing.archive import canonical_json, read_zip, verify_bundle
@@ -237,6 +240,34 @@ def test_a_version_1_manifest_is_refused_with_a_clear_message(world) -> None:
     assert report.approval.report.passed  # the board did sign it
     assert report.indication == Indication.TOTAL_FAILED
     assert any("định dạng cũ" in m and "/2" in m for m in report.approval.mismatches)
+
+
+def _board_cms(change: Callable[[Any], None]) -> Callable[[Files], None]:
+    def mutate(files: Files) -> None:
+        info = cms.ContentInfo.load(files["data/approval/manifest.json.p7s"])
+        change(info["content"])
+        files["data/approval/manifest.json.p7s"] = info.dump(force=True)
+
+    return mutate
+
+
+def _unsigned_attribute(signed: Any) -> None:
+    # A "timestamp" of the forger's choosing, outside what the board signed.
+    attrs = [{"type": "signing_time", "values": [cms.Time({"utc_time": APPROVED_AT})]}]
+    signed["signer_infos"][0]["unsigned_attrs"] = cms.CMSAttributes(attrs)
+
+
+def _embedded_crl(signed: Any) -> None:
+    crl = crl_module.CertificateList.load(shared_world().ca.crl([], now=APPROVED_AT))
+    signed["crls"] = cms.RevocationInfoChoices([crl])
+
+
+@pytest.mark.parametrize("change", [_unsigned_attribute, _embedded_crl])
+def test_the_board_cms_carries_nothing_unsigned(change) -> None:
+    report = check(rebag(shared_bundle(), _board_cms(change)))
+    assert report.approval.report.passed  # the board's signature still verifies...
+    assert not report.passed  # ...but the bundle holds bytes it does not cover
+    assert "data/approval/manifest.json.p7s" in report.failed_paths
 
 
 def test_an_empty_folder_entry_is_refused() -> None:
