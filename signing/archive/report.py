@@ -24,7 +24,24 @@ from signing.validation.status import (
     message,
 )
 
-__all__ = ["ApprovalResult", "AuditResult", "BundleReport", "FixityResult", "Problem"]
+__all__ = [
+    "IGNORED",
+    "ApprovalResult",
+    "AuditResult",
+    "BundleReport",
+    "FixityResult",
+    "Problem",
+]
+
+# What verification reads but does not judge, said in every report: nothing in them can
+# change what a verified bundle proves, and re-zipping a bag with another tool changes them.
+IGNORED = (
+    "siêu dữ liệu của vỏ zip (thời điểm, quyền tệp, thứ tự mục, trường phụ về thời gian và"
+    " chủ sở hữu): vỏ zip không thuộc túi BagIt được ký",
+    "các chứng thư số nhúng trong chữ ký của Ban (data/approval/manifest.json.p7s): chỉ dùng"
+    " để dựng chuỗi tới neo tin cậy của người kiểm tra, chứng thư thêm vào không đổi được"
+    " kết quả",
+)
 
 _FAILED = Indication.TOTAL_FAILED
 _PASSED = Indication.TOTAL_PASSED
@@ -159,6 +176,7 @@ class BundleReport:
     fixity: FixityResult
     audit: AuditResult
     problems: tuple[Problem, ...] = field(default_factory=tuple)
+    ignored: tuple[str, ...] = IGNORED
 
     @property
     def passed(self) -> bool:
@@ -199,4 +217,5 @@ class BundleReport:
             "audit": self.audit.to_dict(),
             "problems": [problem.to_dict() for problem in self.problems],
             "failed_paths": list(self.failed_paths),
+            "ignored": list(self.ignored),
         }

@@ -137,6 +137,9 @@ def _entry_kind(info: zipfile.ZipInfo) -> str:
             return "dir"
         if kind not in (0, stat.S_IFREG):
             raise BundleError(f"gói chứa mục không phải tệp thường: {info.filename!r}")
+        if mode & (stat.S_ISUID | stat.S_ISGID | stat.S_ISVTX):
+            # unzip -K restores these: a bundle has no business making a set-uid file.
+            raise BundleError(f"mục zip mang quyền setuid/setgid/sticky: {info.filename!r}")
     if info.filename.endswith("/"):
         return "dir"
     return "file"
@@ -198,6 +201,11 @@ def _check_directory(infos: list[zipfile.ZipInfo], limits: ZipLimits) -> list[zi
         if key in seen:
             raise BundleError(f"gói có hai mục trùng tên: {info.filename!r}")
         seen.add(key)
+        if info.comment:
+            raise BundleError(
+                f"mục zip có chú thích riêng (file comment) không được chữ ký nào bảo vệ:"
+                f" {info.filename!r}"
+            )
         if info.flag_bits & _ENCRYPTED_FLAGS:
             raise BundleError(f"gói có mục được mã hóa, không đọc được: {info.filename!r}")
         if _entry_kind(info) == "dir":
@@ -288,7 +296,8 @@ def _directory_bounds(data: bytes) -> tuple[int, int]:
             raise BundleError("bản ghi cuối Zip64 hỏng")
         (record_size,) = struct.unpack_from("<Q", data, record + 4)
         size, offset = struct.unpack_from("<QQ", data, record + 40)
-        if record + 12 + record_size != locator:
+        # 44 bytes of fixed fields; a longer record hides bytes in its extensible sector.
+        if record_size != 44 or record + 12 + record_size != locator:
             raise BundleError("gói có dữ liệu lạ giữa các bản ghi cuối Zip64")
         directory_end = record
     if offset + size != directory_end:

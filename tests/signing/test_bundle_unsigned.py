@@ -270,6 +270,12 @@ def test_the_board_cms_carries_nothing_unsigned(change) -> None:
     assert "data/approval/manifest.json.p7s" in report.failed_paths
 
 
+def test_the_report_says_what_it_ignores() -> None:
+    report = check(shared_bundle()).to_dict()
+    assert report["passed"]
+    assert any("zip" in item for item in report["ignored"])
+
+
 def test_an_empty_folder_entry_is_refused() -> None:
     top, files = unzip(shared_bundle())
     entries = entries_of(top, files)
@@ -334,6 +340,14 @@ ZIP_CASES: dict[str, tuple[Callable[[], bytes], str]] = {
     "bytes hidden between entries": (
         lambda: _changed("data/crl.der", gap_after=b"hidden"),
         "dữ liệu ẩn giữa các mục",
+    ),
+    "an entry's own comment": (
+        lambda: _changed("data/crl.der", comment="ghi chú".encode()),
+        "chú thích riêng",
+    ),
+    "a set-uid file": (
+        lambda: _changed("data/crl.der", external_attr=0o104755 << 16),
+        "setuid",
     ),
 }
 

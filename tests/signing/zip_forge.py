@@ -23,6 +23,7 @@ class Entry:
     local_extra: bytes = b""
     central_extra: bytes = b""
     gap_after: bytes = b""  # bytes hidden between this entry and the next
+    comment: bytes = b""  # the entry's own comment in the central directory
     external_attr: int = (0o100644) << 16
 
 
@@ -76,13 +77,13 @@ def forge_zip(
             size,
             len(name),
             len(e.central_extra),
-            0,
+            len(e.comment),
             0,
             0,
             e.external_attr,
             offset,
         )
-        central += name + e.central_extra
+        central += name + e.central_extra + e.comment
     start = len(out) - len(prefix)
     out += central
     out += struct.pack(
