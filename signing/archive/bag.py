@@ -237,6 +237,24 @@ def check_fixity(
     check hashed, so the caller need not hash large files again."""
     errors: list[str] = []
     info: dict[str, Any] = {}
+    _check_declaration(files, errors)
+    if "bag-info.txt" in files:
+        try:
+            info = parse_tag_file(files["bag-info.txt"], "bag-info.txt")
+        except ValueError as exc:
+            errors.append(str(exc))
+    payload = {path for path in files if path.startswith("data/")}
+    _check_payload_manifest(files, payload, errors, digests)
+    _check_tag_manifest(files, errors)
+    oxum = info.get("Payload-Oxum")
+    if oxum is not None:
+        total = f"{sum(len(files[p]) for p in payload)}.{len(payload)}"
+        if oxum != total:
+            errors.append(f"Payload-Oxum {oxum!r} khác thực tế {total}")
+    return FixityResult(not errors, tuple(errors)), info
+
+
+def _check_declaration(files: Mapping[str, bytes], errors: list[str]) -> None:
     try:
         declaration = parse_tag_file(files.get("bagit.txt", b""), "bagit.txt")
         version = declaration.get("BagIt-Version")
@@ -249,13 +267,14 @@ def check_fixity(
         errors.append(str(exc))
     if "bagit.txt" not in files:
         errors.append("thiếu bagit.txt")
-    if "bag-info.txt" in files:
-        try:
-            info = parse_tag_file(files["bag-info.txt"], "bag-info.txt")
-        except ValueError as exc:
-            errors.append(str(exc))
 
-    payload = {path for path in files if path.startswith("data/")}
+
+def _check_payload_manifest(
+    files: Mapping[str, bytes],
+    payload: set[str],
+    errors: list[str],
+    digests: dict[str, bytes] | None,
+) -> None:
     manifest: dict[str, str] = {}
     if MANIFEST not in files:
         errors.append(f"thiếu {MANIFEST}")
@@ -278,30 +297,25 @@ def check_fixity(
         if digest.hex() != expected:
             errors.append(f"{path}: SHA-256 không khớp {MANIFEST}")
 
+
+def _check_tag_manifest(files: Mapping[str, bytes], errors: list[str]) -> None:
     if TAGMANIFEST not in files:
         errors.append(f"thiếu {TAGMANIFEST}")
-    else:
-        try:
-            tags = _parse_manifest(files[TAGMANIFEST], TAGMANIFEST)
-        except ValueError as exc:
-            errors.append(str(exc))
-            tags = {}
-        for path, expected in tags.items():
-            content = files.get(path)
-            if path.startswith(("data/", "tagmanifest-")) or content is None:
-                errors.append(f"{TAGMANIFEST} liệt kê {path}, không phải tệp thẻ của túi")
-            elif hashlib.sha256(content).hexdigest() != expected:
-                errors.append(f"{path}: SHA-256 không khớp {TAGMANIFEST}")
-        for path in ("bagit.txt", "bag-info.txt", MANIFEST):
-            if path in files and path not in tags:
-                errors.append(f"{path} không được liệt kê trong {TAGMANIFEST}")
-
-    oxum = info.get("Payload-Oxum")
-    if oxum is not None:
-        total = f"{sum(len(files[p]) for p in payload)}.{len(payload)}"
-        if oxum != total:
-            errors.append(f"Payload-Oxum {oxum!r} khác thực tế {total}")
-    return FixityResult(not errors, tuple(errors)), info
+        return
+    try:
+        tags = _parse_manifest(files[TAGMANIFEST], TAGMANIFEST)
+    except ValueError as exc:
+        errors.append(str(exc))
+        tags = {}
+    for path, expected in tags.items():
+        content = files.get(path)
+        if path.startswith(("data/", "tagmanifest-")) or content is None:
+            errors.append(f"{TAGMANIFEST} liệt kê {path}, không phải tệp thẻ của túi")
+        elif hashlib.sha256(content).hexdigest() != expected:
+            errors.append(f"{path}: SHA-256 không khớp {TAGMANIFEST}")
+    for path in ("bagit.txt", "bag-info.txt", MANIFEST):
+        if path in files and path not in tags:
+            errors.append(f"{path} không được liệt kê trong {TAGMANIFEST}")
 
 
 # ---------------------------------------------------------------------------------------
