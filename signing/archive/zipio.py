@@ -465,6 +465,10 @@ def _read_entry(raw: bytes, info: zipfile.ZipInfo, limits: ZipLimits) -> bytes:
             raise BundleError(f"mục nén hỏng {info.filename!r}: {exc}") from None
         if not inflater.eof:
             raise BundleError(f"mục nén hỏng hoặc lớn hơn kích thước khai báo: {info.filename!r}")
+        if inflater.unused_data:
+            # Bytes after the end of the deflate stream: no extractor shows them, no
+            # signature covers them.
+            raise BundleError(f"mục nén có dữ liệu thừa sau luồng nén: {info.filename!r}")
     if len(content) != info.file_size:
         raise BundleError(f"kích thước mục khác giá trị khai báo: {info.filename!r}")
     if zlib.crc32(content) != info.CRC:

@@ -345,6 +345,10 @@ ZIP_CASES: dict[str, tuple[Callable[[], bytes], str]] = {
         lambda: _changed("data/crl.der", comment="ghi chú".encode()),
         "chú thích riêng",
     ),
+    "bytes after the end of a deflate stream": (
+        lambda: _changed("data/document.json", deflate_tail=b"hidden"),
+        "dữ liệu thừa sau luồng nén",
+    ),
     "a set-uid file": (
         lambda: _changed("data/crl.der", external_attr=0o104755 << 16),
         "setuid",
@@ -355,6 +359,7 @@ ZIP_CASES: dict[str, tuple[Callable[[], bytes], str]] = {
 def test_the_forged_zip_without_lies_passes() -> None:
     """The forger's own writer makes a readable bundle, so each case fails for its lie."""
     assert check(_forged()).passed
+    assert check(_changed("data/document.json", deflate_tail=b"")).passed  # deflated, no tail
     ok = _changed("data/crl.der", central_extra=unicode_path("x", "thidua-42/data/crl.der"))
     assert read_zip(ok).files == read_zip(shared_bundle()).files  # a name equal to the header's
 

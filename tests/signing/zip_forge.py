@@ -24,6 +24,7 @@ class Entry:
     central_extra: bytes = b""
     gap_after: bytes = b""  # bytes hidden between this entry and the next
     comment: bytes = b""  # the entry's own comment in the central directory
+    deflate_tail: bytes | None = None  # deflate the data, then append these bytes
     external_attr: int = (0o100644) << 16
 
 
@@ -48,32 +49,36 @@ def forge_zip(
         local_name = (e.local_name or e.name).encode()
         crc = zlib.crc32(e.data)
         size = len(e.data)
+        stored, method = e.data, 0
+        if e.deflate_tail is not None:
+            deflater = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+            stored, method = deflater.compress(e.data) + deflater.flush() + e.deflate_tail, 8
         out += struct.pack(
             "<4s5H3L2H",
             b"PK\x03\x04",
             20,
             e.flags if e.local_flags is None else e.local_flags,
-            0,
+            method,
             0,
             0x21,
             crc if e.local_crc is None else e.local_crc,
-            size if e.local_size is None else e.local_size,
+            len(stored) if e.local_size is None else e.local_size,
             size if e.local_size is None else e.local_size,
             len(local_name),
             len(e.local_extra),
         )
-        out += local_name + e.local_extra + e.data + e.gap_after
+        out += local_name + e.local_extra + stored + e.gap_after
         central += struct.pack(
             "<4s6H3L5H2L",
             b"PK\x01\x02",
             0x031E,
             20,
             e.flags,
-            0,
+            method,
             0,
             0x21,
             crc,
-            size,
+            len(stored),
             size,
             len(name),
             len(e.central_extra),
