@@ -1,6 +1,7 @@
 """TEMPORARY compatibility module: the validation code lives in signing/validation/ and the
-package API in signing/__init__.py. This re-exports what signing/bundle.py (being split
-into signing/archive/) still imports from here; it goes once nothing does.
+package API in signing/__init__.py. It kept signing/bundle.py working while that was split
+into signing/archive/; nothing in the tree imports it any more, and it goes with the lead's
+final clean-up.
 
 ``_Digests`` and ``_verify_document`` are the old private names of ``DocumentDigests`` and
 ``verify_document_digests``: import the public ones.

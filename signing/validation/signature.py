@@ -5,8 +5,10 @@ the signing certificate, the digest algorithm, the signed attributes, integrity 
 digest), the signature value, acceptance against the caller's expectations (registered
 certificate), X.509 validation at the caller's validation time (validity period, key
 usages, chain to a trust anchor), revocation from the anchors' CRLs, then the unit the
-signature is expected from. Each step returns None (go on) or the report that ends the
-validation; what a step learns for the next ones it leaves on the ``_Validation``.
+signature is expected from. Format and identification give the parsed signature and the
+signer's certificate (or the report that ends the validation); every later step returns
+None (go on) or the report that ends it, and leaves what it learns for the next ones on
+the ``_Validation``.
 """
 
 from __future__ import annotations
