@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from signing import TrustStore, verify_document
+from signing import KeySigner, TrustStore, verify_document
 from signing.archive import ArchiveEvidence, approval_manifest, build_bundle
 from signing.cms import sign_detached
 from signing.errors import SigningError
@@ -226,9 +226,8 @@ def _sign_manifest(
     member's CMS over it."""
     try:
         manifest = approval_manifest(evidence, decision=decision, approved_at=now)
-        signature = sign_detached(
-            manifest, key, certificate_of(credential), signing_time=now, chain=(ca.certificate,)
-        )
+        signer = KeySigner(key, certificate_of(credential), (ca.certificate,))
+        signature = sign_detached(manifest, signer, signing_time=now)
     except SigningError as exc:
         raise GuardFailed(
             f"Không lập được bản kê phê duyệt: {exc}", trigger="approve", guard="manifest"

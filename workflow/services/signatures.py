@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from signing import verify_signature
+from signing import KeySigner, verify_signature
 from signing.cms import sign_detached
 from signing.errors import SigningError
 from workflow import blobs
@@ -58,7 +58,8 @@ def _make_signature(attempt: Attempt) -> None:
         key = open_key(session, credential, pin, now)
         cert = certificate_of(credential)
         try:
-            cms = sign_detached(docx, key, cert, signing_time=now, chain=(ca_certificate(session),))
+            signer = KeySigner(key, cert, (ca_certificate(session),))
+            cms = sign_detached(docx, signer, signing_time=now)
         except SigningError as exc:
             raise CredentialLocked(
                 f"Không ký được bằng khóa này: {exc}", code="credential_damaged"
