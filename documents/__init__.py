@@ -22,9 +22,10 @@ from documents.content import (
 from documents.errors import DocumentError
 from documents.legal import LEGAL_BASES_2018, LEGAL_BASES_2024, legal_bases_for
 from documents.profiles import PROFILES, Profile
-from documents.render import reference_code_for, render, verify_url_for
+from documents.render import KIND_CODES, reference_code_for, render, verify_url_for
 
 __all__ = [
+    "KIND_CODES",
     "LEGAL_BASES_2018",
     "LEGAL_BASES_2024",
     "PROFILES",

@@ -39,7 +39,9 @@ from documents.profiles import PROFILES, Profile
 from documents.qr import qr_png
 
 DEFAULT_VERIFY_BASE = "http://127.0.0.1:5000/verify"
-_KIND_PREFIX = {"pledge": "GU", "nomination": "HS"}
+# The one code of each document kind in reference codes: the workflow's codes
+# ("TD-GU-2019-00003-V2") and this module's fallback for content rendered on its own.
+KIND_CODES: dict[str, str] = {"pledge": "GU", "nomination": "KT"}
 _REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{2,63}")
 _URL = re.compile(r"https?://[!-~]{1,290}")
 
@@ -49,7 +51,7 @@ def reference_code_for(content: Content) -> str:
     canonical = json.dumps(content_to_dict(content), ensure_ascii=False, sort_keys=True,
                            separators=(",", ":"))
     digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:10].upper()
-    return f"{_KIND_PREFIX[content.kind]}-{content.year}-{digest}"
+    return f"{KIND_CODES[content.kind]}-{content.year}-{digest}"
 
 
 def verify_url_for(reference_code: str, base: str = DEFAULT_VERIFY_BASE) -> str:

@@ -20,6 +20,7 @@ from typing import Any
 
 from transitions import Machine, MachineError
 
+from documents import KIND_CODES
 from workflow.errors import GuardFailed, InvalidTransition
 
 STATES: tuple[str, ...] = (
@@ -198,12 +199,11 @@ class TransitionSpec:
 
 # The reference code printed on a frozen version and looked up by the public verification
 # page: TD-<kind>-<year>-<document id>-V<version>, one kind code per document kind.
-REFERENCE_KIND_CODES: dict[str, str] = {"pledge": "GU", "nomination": "KT"}
 
 
 def reference_code(kind: str, year: int, document_id: int, version_number: int) -> str:
     """E.g. ``TD-GU-2019-00003-V2`` for version 2 of pledge 3 of 2019."""
-    return f"TD-{REFERENCE_KIND_CODES[kind]}-{year}-{document_id:05d}-V{version_number}"
+    return f"TD-{KIND_CODES[kind]}-{year}-{document_id:05d}-V{version_number}"
 
 
 @dataclass(frozen=True)
