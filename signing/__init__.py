@@ -8,6 +8,7 @@ certificates), ``audit`` (the hash chain of events), ``archive`` (bundles).
 
 from __future__ import annotations
 
+from signing._util import sha256_hex
 from signing.audit import GENESIS, ChainReport, canonical_json, event_hash, verify_chain
 from signing.ca import (
     CertificateAuthority,
@@ -92,6 +93,7 @@ __all__ = [
     "message",
     "outcome_code",
     "seal_private_key",
+    "sha256_hex",
     "sign_detached",
     "unseal_private_key",
     "verify_chain",

@@ -7,7 +7,6 @@ the sentence for each is signing's one message table, in the page's language.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import PurePosixPath
@@ -24,6 +23,7 @@ from signing import (
     SubIndication,
     TrustStore,
     message,
+    sha256_hex,
     verify_document,
     verify_signature,
     worst,
@@ -227,7 +227,7 @@ def verify_document_bytes(
     trust = trust_store(now)
     if trust is None:
         raise VerificationInputError(_("Hệ thống chưa có chứng thư gốc (CA) để đối chiếu."))
-    sha = hashlib.sha256(docx).hexdigest()
+    sha = sha256_hex(docx)
     version = (
         db.get_session()
         .scalars(select(models.DocumentVersion).where(models.DocumentVersion.docx_sha256 == sha))

@@ -3,18 +3,15 @@ one reader of calendar dates sent by forms and JSON. A leaf: it imports only the
 
 from __future__ import annotations
 
-import hashlib
 import re
 from datetime import date, datetime
 
+from signing import sha256_hex
 from workflow.errors import ValidationError
 
+__all__ = ["parse_date", "sha256_hex"]
+
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-
-def sha256_hex(data: bytes) -> str:
-    """The lowercase hex SHA-256 of ``data``: how blobs, files and tokens are named."""
-    return hashlib.sha256(data).hexdigest()
 
 
 def parse_date(value: object, *, field: str = "decision_date") -> date | None:

@@ -7,7 +7,6 @@ defaults to now, UTC); everything below it takes the time as a parameter.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import zipfile
@@ -28,6 +27,7 @@ from signing import (
     indication_name,
     message,
     outcome_code,
+    sha256_hex,
     verify_signature,
     worst,
 )
@@ -279,7 +279,7 @@ def _verify_docx(
     problems, findings = _docx_problems(results, trust)
     indication, sub = worst([*(r.finding for _, r in results), *findings])
     passed = indication is Indication.TOTAL_PASSED
-    document_sha256 = hashlib.sha256(data).hexdigest()
+    document_sha256 = sha256_hex(data)
     if as_json:
         _emit_json(
             {

@@ -31,6 +31,7 @@ from web.errors import status_for
 from web.ids import db_int
 from web.page_cache import cached_page
 from workflow import models
+from workflow.definitions import STATES
 from workflow.errors import (
     ConflictError,
     CredentialLocked,
@@ -82,6 +83,7 @@ def index() -> str:
     ]
     return render_template(
         "documents/index.html",
+        states=STATES,
         rows=rows,
         kind=kind,
         state=state,
