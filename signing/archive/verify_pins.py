@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from asn1crypto import cms
+from asn1crypto import parser as asn1_parser
 
 from signing.archive.bag import tag_files
 from signing.archive.layout import APPROVAL_PATH, APPROVAL_SIGNATURE_PATH, bag_info_for
@@ -113,19 +113,36 @@ def check_folders(run: Run, folders: frozenset[str]) -> None:
         )
 
 
+def _children(der: bytes) -> list[tuple[int, int, bytes]]:
+    """(class, tag, content) of each element inside the constructed element ``der``."""
+    content = asn1_parser.parse(der)[4]
+    out = []
+    position = 0
+    while position < len(content):
+        cls, _method, tag, header, body, trailer = asn1_parser.parse(content[position:])
+        out.append((cls, tag, body))
+        position += len(header) + len(body) + len(trailer)
+    return out
+
+
 def _unsigned_parts(der: bytes) -> list[str]:
-    """What the CMS SignedData ``der`` carries outside its signed attributes and content."""
+    """What the CMS SignedData ``der`` carries outside its signed attributes and content:
+    CRLs ([1] of SignedData) and unsigned attributes ([1] of a SignerInfo), read from the
+    DER structure alone (a full parse would cost more than the signature check)."""
     try:
-        signed = cms.ContentInfo.load(der)["content"]
-        found = []
-        if signed["crls"].native:
-            found.append("CRL")
-        for info in signed["signer_infos"]:
-            if info["unsigned_attrs"].native:
-                names = ", ".join(str(a["type"].native) for a in info["unsigned_attrs"])
-                found.append(f"thuộc tính không ký ({names})")
+        explicit = _children(der)[1][2]  # ContentInfo: contentType, [0] EXPLICIT content
+        signed = _children(explicit)
+        found = ["CRL" for cls, tag, _ in signed if (cls, tag) == (2, 1)]
+        infos = signed[-1][2]
+        position = 0
+        while position < len(infos):
+            _c, _m, _t, header, body, trailer = asn1_parser.parse(infos[position:])
+            info = header + body + trailer
+            if any((cls, tag) == (2, 1) for cls, tag, _ in _children(info)):
+                found.append("thuộc tính không ký (unsigned attributes)")
+            position += len(info)
         return found
-    except (ValueError, TypeError, KeyError):
+    except (ValueError, TypeError, IndexError):
         return []  # unreadable: the signature check reports it
 
 
