@@ -53,8 +53,16 @@ def _qr_png() -> io.BytesIO:
     return buffer
 
 
-def _para(container, text: str, *, size: int = 14, bold: bool = False, italic: bool = False,
-          align=None, indent: bool = False):
+def _para(
+    container,
+    text: str,
+    *,
+    size: int = 14,
+    bold: bool = False,
+    italic: bool = False,
+    align=None,
+    indent: bool = False,
+):
     p = container.add_paragraph()
     run = p.add_run(text)
     run.font.name = "Times New Roman"
@@ -87,8 +95,13 @@ def render_python_docx_naive() -> bytes:
     _para(doc, c.title, size=16, bold=True, align=CENTER)
     _para(doc, c.summary, bold=True, align=CENTER)
     for i, basis in enumerate(c.legal_bases):
-        _para(doc, basis + ("." if i == len(c.legal_bases) - 1 else ";"), italic=True,
-              align=JUSTIFY, indent=True)
+        _para(
+            doc,
+            basis + ("." if i == len(c.legal_bases) - 1 else ";"),
+            italic=True,
+            align=JUSTIFY,
+            indent=True,
+        )
     for text in c.preamble:
         _para(doc, text, align=JUSTIFY, indent=True)
     for heading, items in (("I. NỘI DUNG THI ĐUA", c.contents), ("II. CHỈ TIÊU", c.targets)):
@@ -102,8 +115,11 @@ def render_python_docx_naive() -> bytes:
         cell.text = text
     for n, criterion in enumerate(c.criteria.items, start=1):
         cells = table.add_row().cells
-        cells[0].text, cells[1].text, cells[2].text = str(n), criterion.title, str(
-            criterion.max_points)
+        cells[0].text, cells[1].text, cells[2].text = (
+            str(n),
+            criterion.title,
+            str(criterion.max_points),
+        )
     total = table.add_row().cells
     total[0].merge(total[1]).text = "Tổng cộng"
     total[2].text = str(c.criteria.total)
@@ -156,8 +172,11 @@ def build_docxtpl_template(folder: Path) -> Path:
     _para(doc, "{%p for basis in legal_bases %}")
     _para(doc, "{{ basis }}", italic=True, align=JUSTIFY, indent=True)
     _para(doc, "{%p endfor %}")
-    for heading, name in (("I. NỘI DUNG THI ĐUA", "contents"), ("II. CHỈ TIÊU", "targets"),
-                          ("IV. CAM KẾT CỦA CÁC ĐƠN VỊ", "commitments")):
+    for heading, name in (
+        ("I. NỘI DUNG THI ĐUA", "contents"),
+        ("II. CHỈ TIÊU", "targets"),
+        ("IV. CAM KẾT CỦA CÁC ĐƠN VỊ", "commitments"),
+    ):
         _para(doc, heading, bold=True)
         _para(doc, f"{{%p for item in {name} %}}")
         _para(doc, "{{ loop.index }}. {{ item }}", align=JUSTIFY, indent=True)
@@ -166,13 +185,17 @@ def build_docxtpl_template(folder: Path) -> Path:
             _para(doc, "III. TIÊU CHÍ VÀ THANG ĐIỂM ĐÁNH GIÁ", bold=True)
             table = doc.add_table(rows=4, cols=3)
             table.style = "Table Grid"
-            for cell, text in zip(table.rows[0].cells, ("STT", "Tiêu chí", "Điểm tối đa"),
-                                  strict=True):
+            for cell, text in zip(
+                table.rows[0].cells, ("STT", "Tiêu chí", "Điểm tối đa"), strict=True
+            ):
                 cell.text = text
             table.rows[1].cells[0].text = "{%tr for c in criteria %}"
             row = table.rows[2].cells
-            row[0].text, row[1].text, row[2].text = "{{ loop.index }}", "{{ c.title }}", (
-                "{{ c.max_points }}")
+            row[0].text, row[1].text, row[2].text = (
+                "{{ loop.index }}",
+                "{{ c.title }}",
+                ("{{ c.max_points }}"),
+            )
             table.rows[3].cells[0].text = "{%tr endfor %}"
             total = table.add_row().cells
             total[0].text, total[1].text, total[2].text = "Tổng cộng", "", "{{ total }}"
@@ -201,19 +224,33 @@ def build_docxtpl_template(folder: Path) -> Path:
 
 def _docxtpl_context(tpl: DocxTemplate) -> dict[str, object]:
     c = CONTENT
-    units = [{"authority": authority_lines(PARTY, u), "title": u.signer_title.upper(),
-              "name": u.signer_name} for u in c.signing_order]
+    units = [
+        {
+            "authority": authority_lines(PARTY, u),
+            "title": u.signer_title.upper(),
+            "name": u.signer_name,
+        }
+        for u in c.signing_order
+    ]
     return {
-        "superior": c.issuer.superior_body.upper(), "issuer": c.issuer.name.upper(),
+        "superior": c.issuer.superior_body.upper(),
+        "issuer": c.issuer.name.upper(),
         "number_line": PARTY.number_line(c.number, c.symbol),
-        "place_date": place_date(c.place, c.date), "title": c.title, "summary": c.summary,
-        "legal_bases": [b + ";" for b in c.legal_bases], "contents": c.contents,
-        "targets": c.targets, "commitments": c.commitments,
-        "criteria": c.criteria.items, "total": c.criteria.total,
+        "place_date": place_date(c.place, c.date),
+        "title": c.title,
+        "summary": c.summary,
+        "legal_bases": [b + ";" for b in c.legal_bases],
+        "contents": c.contents,
+        "targets": c.targets,
+        "commitments": c.commitments,
+        "criteria": c.criteria.items,
+        "total": c.criteria.total,
         "bonus": "; ".join(f"{b.title}: cộng {b.max_points} điểm" for b in c.criteria.bonus),
         "bonus_cap": f"≤ {c.criteria.bonus_cap}",
-        "grid": [units[i:i + 2] for i in range(0, len(units), 2)],
-        "recipients": c.recipients, "reference": REFERENCE, "url": URL,
+        "grid": [units[i : i + 2] for i in range(0, len(units), 2)],
+        "recipients": c.recipients,
+        "reference": REFERENCE,
+        "url": URL,
         "qr": InlineImage(tpl, _qr_png(), width=Mm(24)),
     }
 
@@ -248,8 +285,7 @@ def main(argv: list[str] | None = None) -> int:
             docx.Document(io.BytesIO(fn()))
         result = {
             "thidua_ms": _median_ms(render_thidua, args.runs),
-            "python_docx_naive_ms": _median_ms(render_python_docx_naive,
-                                               max(10, args.runs // 8)),
+            "python_docx_naive_ms": _median_ms(render_python_docx_naive, max(10, args.runs // 8)),
             "docxtpl_ms": _median_ms(render_docxtpl, max(10, args.runs // 10)),
         }
     print(json.dumps(result))

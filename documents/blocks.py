@@ -74,8 +74,17 @@ def rule(length_twips: int, container_twips: int, *, after: int = 0) -> str:
     """A centred solid rule of a given length: an empty, 2 pt high paragraph with a top border,
     set 3 pt below the line above it so it never reads as an underline."""
     side = max(0, (container_twips - length_twips) // 2)
-    return para(left=side, right=side, line=40, exact=True, size=2, rule="top", before=60,
-                after=after, align="center")
+    return para(
+        left=side,
+        right=side,
+        line=40,
+        exact=True,
+        size=2,
+        rule="top",
+        before=60,
+        after=after,
+        align="center",
+    )
 
 
 def header_block(
@@ -94,11 +103,17 @@ def header_block(
     right_w = total - left_w
     left: list[str] = []
     if issuer.superior_body:
-        left.append(para(run(upper(issuer.superior_body), profile.superior_size),
-                         align="center", size=profile.superior_size))
+        left.append(
+            para(
+                run(upper(issuer.superior_body), profile.superior_size),
+                align="center",
+                size=profile.superior_size,
+            )
+        )
     name = upper(issuer.name)
-    left.append(para(run(name, profile.issuer_size, bold=True), align="center",
-                     size=profile.issuer_size))
+    left.append(
+        para(run(name, profile.issuer_size, bold=True), align="center", size=profile.issuer_size)
+    )
     if profile.star_under_issuer:
         left.append(para(run("*", profile.issuer_size), align="center", size=profile.issuer_size))
     if profile.rule_under_issuer:
@@ -108,39 +123,83 @@ def header_block(
         left.append(rule(length, left_w))
     right: list[str] = []
     for line in profile.national:
-        right.append(para(run(line.text, line.size, bold=line.bold), align="center",
-                          size=line.size))
+        right.append(
+            para(run(line.text, line.size, bold=line.bold), align="center", size=line.size)
+        )
         if line.rule_after:
             length = round(text_width_pt(line.text, line.size, bold=line.bold) * PT)
             right.append(rule(length, right_w))
     number_line = profile.number_line(number, symbol)
     rows = [
-        row([cell(left_w, "".join(left), borders=False),
-             cell(right_w, "".join(right), borders=False)]),
-        row([
-            cell(left_w, para(run(number_line, profile.number_size), align="center",
-                              size=profile.number_size, before=60), borders=False),
-            cell(right_w, para(run(place_date(place, day), profile.place_date_size, italic=True),
-                               align="center", size=profile.place_date_size, before=60),
-                 borders=False),
-        ]),
+        row(
+            [
+                cell(left_w, "".join(left), borders=False),
+                cell(right_w, "".join(right), borders=False),
+            ]
+        ),
+        row(
+            [
+                cell(
+                    left_w,
+                    para(
+                        run(number_line, profile.number_size),
+                        align="center",
+                        size=profile.number_size,
+                        before=60,
+                    ),
+                    borders=False,
+                ),
+                cell(
+                    right_w,
+                    para(
+                        run(place_date(place, day), profile.place_date_size, italic=True),
+                        align="center",
+                        size=profile.place_date_size,
+                        before=60,
+                    ),
+                    borders=False,
+                ),
+            ]
+        ),
     ]
     return table([left_w, right_w], rows, borders=False, margin_lr=0)
 
 
 def title_block(profile: Profile, title: str, summary: str = "", *, before: int = 360) -> str:
     """Document type in bold capitals, the summary in bold, and a short rule under them."""
-    out = [para(run(title, profile.doc_type_size, bold=True), align="center",
-                size=profile.doc_type_size, before=before, keep_next=True)]
+    out = [
+        para(
+            run(title, profile.doc_type_size, bold=True),
+            align="center",
+            size=profile.doc_type_size,
+            before=before,
+            keep_next=True,
+        )
+    ]
     if summary:
-        out.append(para(run(summary, profile.summary_size, bold=True), align="center",
-                        size=profile.summary_size, keep_next=True, left=mm(8), right=mm(8)))
+        out.append(
+            para(
+                run(summary, profile.summary_size, bold=True),
+                align="center",
+                size=profile.summary_size,
+                keep_next=True,
+                left=mm(8),
+                right=mm(8),
+            )
+        )
     out.append(rule(mm(30), text_width(profile), after=240))
     return "".join(out)
 
 
-def body(profile: Profile, text: str, *, italic: bool = False, bold: bool = False,
-         keep_next: bool = False, indent: bool = True) -> str:
+def body(
+    profile: Profile,
+    text: str,
+    *,
+    italic: bool = False,
+    bold: bool = False,
+    keep_next: bool = False,
+    indent: bool = True,
+) -> str:
     """A justified body paragraph with a first-line indent."""
     return para(
         run(text, profile.body_size, italic=italic, bold=bold),
@@ -154,10 +213,16 @@ def body(profile: Profile, text: str, *, italic: bool = False, bold: bool = Fals
 
 
 def heading(profile: Profile, text: str) -> str:
-    return para(run(text, profile.body_size, bold=True), align="both", size=profile.body_size,
-                first_line=mm(profile.first_line_indent_mm), before=120,
-                after=round(profile.paragraph_after_pt * PT), line=_line_spacing(profile),
-                keep_next=True)
+    return para(
+        run(text, profile.body_size, bold=True),
+        align="both",
+        size=profile.body_size,
+        first_line=mm(profile.first_line_indent_mm),
+        before=120,
+        after=round(profile.paragraph_after_pt * PT),
+        line=_line_spacing(profile),
+        keep_next=True,
+    )
 
 
 def legal_bases(profile: Profile, bases: Sequence[str]) -> str:
@@ -188,12 +253,14 @@ def _balanced_split(text: str, size: float) -> list[str]:
         return [text]
     best: tuple[float, int] | None = None
     for i in range(1, len(words)):
-        widest = max(text_width_pt(" ".join(words[:i]), size, True),
-                     text_width_pt(" ".join(words[i:]), size, True))
+        widest = max(
+            text_width_pt(" ".join(words[:i]), size, True),
+            text_width_pt(" ".join(words[i:]), size, True),
+        )
         if best is None or widest < best[0]:
             best = (widest, i)
     assert best is not None
-    return [" ".join(words[: best[1]]), " ".join(words[best[1]:])]
+    return [" ".join(words[: best[1]]), " ".join(words[best[1] :])]
 
 
 def _split_lines(texts: Sequence[str], size: float, available: float) -> list[list[str]]:
@@ -241,12 +308,22 @@ def signature_cell_paragraphs(
 ) -> str:
     return (
         para(lines_run(lines, size, bold=True), align="center", size=size, keep_next=True)
-        + "".join(para(run(line, size, bold=True), align="center", size=size, keep_next=True)
-                  for line in extra)
-        + (para(run(title, size, bold=True), align="center", size=size, keep_next=True)
-           if title else "")
-        + para(run(name, size, bold=True), align="center", size=size, before=SIGNATURE_SPACE,
-               after=mm(5))
+        + "".join(
+            para(run(line, size, bold=True), align="center", size=size, keep_next=True)
+            for line in extra
+        )
+        + (
+            para(run(title, size, bold=True), align="center", size=size, keep_next=True)
+            if title
+            else ""
+        )
+        + para(
+            run(name, size, bold=True),
+            align="center",
+            size=size,
+            before=SIGNATURE_SPACE,
+            after=mm(5),
+        )
     )
 
 
@@ -265,13 +342,18 @@ def signature_grid(profile: Profile, units: Sequence[MemberUnit]) -> str:
     split = any(text_width_pt(t, size, True) > available for t in texts)
     lines_per_cell = _split_lines(texts, size, available) if split else [[t] for t in texts]
     cells = [
-        signature_cell_paragraphs(lines, upper(unit.signer_title), unit.signer_name, size,
-                                  deputy_line(profile, unit.authority, unit.signer_title))
+        signature_cell_paragraphs(
+            lines,
+            upper(unit.signer_title),
+            unit.signer_name,
+            size,
+            deputy_line(profile, unit.authority, unit.signer_title),
+        )
         for unit, lines in zip(units, lines_per_cell, strict=True)
     ]
     rows = []
     for start in range(0, len(cells), columns):
-        chunk = cells[start:start + columns]
+        chunk = cells[start : start + columns]
         if len(chunk) == columns:
             rows.append(row([cell(width, c, borders=False) for c in chunk]))
         else:  # an odd unit out is centred under the others
@@ -284,14 +366,30 @@ def recipients(profile: Profile, items: Sequence[str]) -> str:
     if not items:
         return ""
     mark = "," if profile.key == "party" else ";"
-    out = [para(run("Nơi nhận:", profile.recipients_label_size,
-                    bold=profile.recipients_label_bold, italic=profile.recipients_label_italic,
-                    underline=profile.recipients_label_underline),
-                align="left", size=profile.recipients_label_size, keep_next=True)]
+    out = [
+        para(
+            run(
+                "Nơi nhận:",
+                profile.recipients_label_size,
+                bold=profile.recipients_label_bold,
+                italic=profile.recipients_label_italic,
+                underline=profile.recipients_label_underline,
+            ),
+            align="left",
+            size=profile.recipients_label_size,
+            keep_next=True,
+        )
+    ]
     last = len(items) - 1
     for i, item in enumerate(items):
-        out.append(para(run(f"- {item}{'.' if i == last else mark}", profile.recipients_size),
-                        align="left", size=profile.recipients_size, keep_next=i != last))
+        out.append(
+            para(
+                run(f"- {item}{'.' if i == last else mark}", profile.recipients_size),
+                align="left",
+                size=profile.recipients_size,
+                keep_next=i != last,
+            )
+        )
     return "".join(out)
 
 
@@ -303,18 +401,38 @@ def qr_block(
     qr_w = mm(28)
     size = 9
     text = (
-        para(run("XÁC THỰC VĂN BẢN ĐIỆN TỬ", size, bold=True), align="left", size=size,
-             after=60)
-        + para(run("Mã văn bản: ", size) + run(reference_code, size, bold=True), align="left",
-               size=size, after=60)
-        + para(run("Quét mã QR hoặc truy cập địa chỉ dưới đây để kiểm tra văn bản và chữ ký "
-                   "số của các đơn vị:", size), align="left", size=size, after=60)
+        para(run("XÁC THỰC VĂN BẢN ĐIỆN TỬ", size, bold=True), align="left", size=size, after=60)
+        + para(
+            run("Mã văn bản: ", size) + run(reference_code, size, bold=True),
+            align="left",
+            size=size,
+            after=60,
+        )
+        + para(
+            run(
+                "Quét mã QR hoặc truy cập địa chỉ dưới đây để kiểm tra văn bản và chữ ký "
+                "số của các đơn vị:",
+                size,
+            ),
+            align="left",
+            size=size,
+            after=60,
+        )
         + para(run(verify_url, size, italic=True), align="left", size=size)
     )
-    picture = para(inline_picture(rel_id, 24, 24, "qr.png", f"Mã QR xác thực: {verify_url}"),
-                   align="center", size=size)
-    rows = [row([cell(qr_w, picture, borders=False, valign="center"),
-                 cell(total - qr_w, text, borders=False, valign="center")])]
+    picture = para(
+        inline_picture(rel_id, 24, 24, "qr.png", f"Mã QR xác thực: {verify_url}"),
+        align="center",
+        size=size,
+    )
+    rows = [
+        row(
+            [
+                cell(qr_w, picture, borders=False, valign="center"),
+                cell(total - qr_w, text, borders=False, valign="center"),
+            ]
+        )
+    ]
     return table([qr_w, total - qr_w], rows, borders=False, margin_lr=CELL_MARGIN)
 
 
@@ -329,9 +447,16 @@ def closing_block(profile: Profile, items: Sequence[str], qr: str, qr_width: int
     left_w = total - qr_width
     return spacer(before=120, keep_next=True) + table(
         [left_w, qr_width],
-        [row([cell(left_w, recipients(profile, items), borders=False),
-              cell(qr_width, qr, borders=False)])],
-        borders=False, margin_lr=0,
+        [
+            row(
+                [
+                    cell(left_w, recipients(profile, items), borders=False),
+                    cell(qr_width, qr, borders=False),
+                ]
+            )
+        ],
+        borders=False,
+        margin_lr=0,
     )
 
 
@@ -348,9 +473,14 @@ def data_table(
     one paragraph each, the first one bold when ``bold`` is set."""
     size = size or profile.table_size
     head = row(
-        [cell(w, para(run(text, size, bold=True), align="center", size=size, before=40,
-                      after=40), valign="center")
-         for w, text in zip(widths, header, strict=True)],
+        [
+            cell(
+                w,
+                para(run(text, size, bold=True), align="center", size=size, before=40, after=40),
+                valign="center",
+            )
+            for w, text in zip(widths, header, strict=True)
+        ],
         header=True,
     )
     body_rows = [head]
@@ -358,15 +488,23 @@ def data_table(
         out, col = [], 0
         for text, opts in cells:
             span = int(opts.get("span", 1))  # type: ignore[call-overload]
-            width = sum(widths[col:col + span])
+            width = sum(widths[col : col + span])
             col += span
             lines = text if isinstance(text, tuple) else (text,)
             align = str(opts.get("align", "left"))
             paragraphs = "".join(
-                para(run(line, size, bold=bool(opts.get("bold")) and i == 0,
-                         italic=bool(opts.get("italic"))),
-                     align=align, size=size, before=40 if i == 0 else 0,
-                     after=40 if i == len(lines) - 1 else 0)
+                para(
+                    run(
+                        line,
+                        size,
+                        bold=bool(opts.get("bold")) and i == 0,
+                        italic=bool(opts.get("italic")),
+                    ),
+                    align=align,
+                    size=size,
+                    before=40 if i == 0 else 0,
+                    after=40 if i == len(lines) - 1 else 0,
+                )
                 for i, line in enumerate(lines)
             )
             out.append(cell(width, paragraphs, span=span, valign="center"))

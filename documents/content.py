@@ -74,8 +74,9 @@ def _clean_symbol(value: Any, field: str) -> str:
 def _check_deputy(authority: str, signer_title: str, field: str) -> None:
     # "K/T" means a deputy signs for the head ("K/T CHÁNH VĂN PHÒNG / PHÓ CHÁNH VĂN PHÒNG").
     if authority == "K/T" and not signer_title.casefold().startswith("phó "):
-        raise DocumentError(field, "K/T (ký thay) chỉ dùng khi cấp phó ký: chức danh phải "
-                                   "bắt đầu bằng 'Phó'")
+        raise DocumentError(
+            field, "K/T (ký thay) chỉ dùng khi cấp phó ký: chức danh phải bắt đầu bằng 'Phó'"
+        )
 
 
 def _clean_year(value: Any, field: str = "year") -> int:
@@ -86,23 +87,26 @@ def _clean_year(value: Any, field: str = "year") -> int:
 class Issuer:
     """The issuing body and the body above it, as typed (the header prints them upper-case)."""
 
-    name: str                 # "Cụm thi đua số 4", "Văn phòng"
-    superior_body: str = ""   # "Thành ủy Hà Nội", "Huyện ủy Mỹ Đức"
+    name: str  # "Cụm thi đua số 4", "Văn phòng"
+    superior_body: str = ""  # "Thành ủy Hà Nội", "Huyện ủy Mỹ Đức"
 
     def __post_init__(self) -> None:
         _set(self, "name", clean_text(self.name, "name", max_len=120))
-        _set(self, "superior_body",
-             clean_text(self.superior_body, "superior_body", required=False, max_len=120))
+        _set(
+            self,
+            "superior_body",
+            clean_text(self.superior_body, "superior_body", required=False, max_len=120),
+        )
 
 
 @dataclass(frozen=True)
 class MemberUnit:
     """A member unit of the cluster and the person who signs for it."""
 
-    code: str            # "VPHU-MD"
-    name: str            # "Văn phòng Huyện ủy Mỹ Đức"
-    signer_title: str    # "Chánh Văn phòng" (the title line does not repeat the unit)
-    signer_name: str     # "Nguyễn Văn Hùng"
+    code: str  # "VPHU-MD"
+    name: str  # "Văn phòng Huyện ủy Mỹ Đức"
+    signer_title: str  # "Chánh Văn phòng" (the title line does not repeat the unit)
+    signer_name: str  # "Nguyễn Văn Hùng"
     authority: str = "T/M"
 
     def __post_init__(self) -> None:
@@ -159,21 +163,23 @@ class ScoringSheet:
                 )
 
 
-def _check_units(
-    units: tuple[MemberUnit, ...], head: Any, deputy: Any
-) -> tuple[str, str | None]:
+def _check_units(units: tuple[MemberUnit, ...], head: Any, deputy: Any) -> tuple[str, str | None]:
     if not units:
         raise DocumentError("member_units", "cần ít nhất một đơn vị thành viên")
     seen_codes: dict[str, int] = {}
     seen_names: dict[str, int] = {}
     for i, unit in enumerate(units):
         if unit.code in seen_codes:
-            raise DocumentError(f"member_units[{i}].code",
-                                f"mã {unit.code} trùng với đơn vị thứ {seen_codes[unit.code] + 1}")
+            raise DocumentError(
+                f"member_units[{i}].code",
+                f"mã {unit.code} trùng với đơn vị thứ {seen_codes[unit.code] + 1}",
+            )
         folded = unit.name.casefold()
         if folded in seen_names:
-            raise DocumentError(f"member_units[{i}].name",
-                                f"tên đơn vị trùng với đơn vị thứ {seen_names[folded] + 1}")
+            raise DocumentError(
+                f"member_units[{i}].name",
+                f"tên đơn vị trùng với đơn vị thứ {seen_names[folded] + 1}",
+            )
         seen_codes[unit.code] = i
         seen_names[folded] = i
     head_code = _clean_code(head, "head_unit")
@@ -199,12 +205,12 @@ class PledgeContent:
 
     kind: ClassVar[str] = "pledge"
 
-    cluster_name: str                  # "Cụm thi đua số 4 – Văn phòng các huyện ủy, ..."
+    cluster_name: str  # "Cụm thi đua số 4 – Văn phòng các huyện ủy, ..."
     year: int
     issuer: Issuer
-    number: int | None                 # None: left blank for the records clerk to fill in
-    symbol: str                        # "GU/CTĐ4"
-    place: str                         # "Mỹ Đức"
+    number: int | None  # None: left blank for the records clerk to fill in
+    symbol: str  # "GU/CTĐ4"
+    place: str  # "Mỹ Đức"
     date: dt.date
     legal_bases: tuple[str, ...]
     preamble: tuple[str, ...]
@@ -229,23 +235,42 @@ class PledgeContent:
         _set(self, "place", clean_text(self.place, "place", max_len=60))
         _set(self, "date", clean_date(self.date, "date"))
         if self.date.year not in (self.year - 1, self.year):
-            raise DocumentError("date", f"giao ước năm {self.year} phải ký trong năm "
-                                        f"{self.year} hoặc cuối năm {self.year - 1}")
-        _set(self, "legal_bases", clean_lines(self.legal_bases, "legal_bases", max_len=600,
-                                              strip_end=";.,"))
+            raise DocumentError(
+                "date",
+                f"giao ước năm {self.year} phải ký trong năm "
+                f"{self.year} hoặc cuối năm {self.year - 1}",
+            )
+        _set(
+            self,
+            "legal_bases",
+            clean_lines(self.legal_bases, "legal_bases", max_len=600, strip_end=";.,"),
+        )
         _set(self, "preamble", clean_lines(self.preamble, "preamble", required=False))
         _set(self, "contents", clean_lines(self.contents, "contents"))
         _set(self, "targets", clean_lines(self.targets, "targets", required=False))
         _set(self, "criteria", _nested(self.criteria, ScoringSheet, "criteria"))
         _set(self, "commitments", clean_lines(self.commitments, "commitments"))
-        _set(self, "member_units",
-             _nested_tuple(self.member_units, MemberUnit, "member_units", max_items=MAX_UNITS))
+        _set(
+            self,
+            "member_units",
+            _nested_tuple(self.member_units, MemberUnit, "member_units", max_items=MAX_UNITS),
+        )
         head, deputy = _check_units(self.member_units, self.head_unit, self.deputy_unit)
         _set(self, "head_unit", head)
         _set(self, "deputy_unit", deputy)
         _set(self, "summary", clean_text(self.summary, "summary", required=False, max_len=300))
-        _set(self, "recipients", clean_lines(self.recipients, "recipients", required=False,
-                                             max_len=SHORT, max_items=20, strip_end=";.,"))
+        _set(
+            self,
+            "recipients",
+            clean_lines(
+                self.recipients,
+                "recipients",
+                required=False,
+                max_len=SHORT,
+                max_items=20,
+                strip_end=";.,",
+            ),
+        )
 
     @property
     def title(self) -> str:
@@ -269,13 +294,13 @@ class Submission:
     """The tờ trình that sends the nomination to the emulation board."""
 
     number: int | None
-    symbol: str                        # "TTr/CTĐ4"
+    symbol: str  # "TTr/CTĐ4"
     date: dt.date
-    addressee: str                     # "Hội đồng Thi đua – Khen thưởng các cơ quan Đảng ..."
-    summary: str                       # "Về việc đề nghị khen thưởng ..."
+    addressee: str  # "Hội đồng Thi đua – Khen thưởng các cơ quan Đảng ..."
+    summary: str  # "Về việc đề nghị khen thưởng ..."
     legal_bases: tuple[str, ...]
-    request: tuple[str, ...]           # body paragraphs
-    signer_title: str                  # "Cụm trưởng"
+    request: tuple[str, ...]  # body paragraphs
+    signer_title: str  # "Cụm trưởng"
     signer_name: str
     signer_authority: str = "T/M"
     recipients: tuple[str, ...] = ()
@@ -286,17 +311,29 @@ class Submission:
         _set(self, "date", clean_date(self.date, "date"))
         _set(self, "addressee", clean_text(self.addressee, "addressee", max_len=200))
         _set(self, "summary", clean_text(self.summary, "summary", max_len=300))
-        _set(self, "legal_bases", clean_lines(self.legal_bases, "legal_bases", max_len=600,
-                                              strip_end=";.,"))
+        _set(
+            self,
+            "legal_bases",
+            clean_lines(self.legal_bases, "legal_bases", max_len=600, strip_end=";.,"),
+        )
         _set(self, "request", clean_lines(self.request, "request"))
         _set(self, "signer_title", clean_text(self.signer_title, "signer_title", max_len=80))
         _set(self, "signer_name", clean_text(self.signer_name, "signer_name", max_len=80))
-        authority = clean_text(self.signer_authority, "signer_authority", required=False,
-                               max_len=8)
+        authority = clean_text(self.signer_authority, "signer_authority", required=False, max_len=8)
         _set(self, "signer_authority", clean_choice(authority, "signer_authority", AUTHORITIES))
         _check_deputy(self.signer_authority, self.signer_title, "signer_authority")
-        _set(self, "recipients", clean_lines(self.recipients, "recipients", required=False,
-                                             max_len=SHORT, max_items=20, strip_end=";.,"))
+        _set(
+            self,
+            "recipients",
+            clean_lines(
+                self.recipients,
+                "recipients",
+                required=False,
+                max_len=SHORT,
+                max_items=20,
+                strip_end=";.,",
+            ),
+        )
 
 
 VOTING_METHODS = {"secret_ballot": "bỏ phiếu kín", "show_of_hands": "biểu quyết giơ tay"}
@@ -307,16 +344,16 @@ class Meeting:
     """The review meeting (hội nghị bình xét) whose minutes are part of the nomination."""
 
     number: int | None
-    symbol: str                        # "BB/CTĐ4"
+    symbol: str  # "BB/CTĐ4"
     date: dt.date
-    start_time: str                    # "08:00"
-    end_time: str                      # "11:30"
+    start_time: str  # "08:00"
+    end_time: str  # "11:30"
     place: str
     chair_name: str
     chair_title: str
     secretary_name: str
     secretary_title: str
-    voting_method: str                 # "secret_ballot" | "show_of_hands"
+    voting_method: str  # "secret_ballot" | "show_of_hands"
     ballots_issued: int
     ballots_valid: int
     discussion: tuple[str, ...]
@@ -333,22 +370,31 @@ class Meeting:
         if self.end_time <= self.start_time:
             raise DocumentError("end_time", "giờ kết thúc phải sau giờ bắt đầu")
         _set(self, "place", clean_text(self.place, "place", max_len=200))
-        for name, limit in (("chair_name", 80), ("chair_title", 160),
-                            ("secretary_name", 80), ("secretary_title", 160)):
+        for name, limit in (
+            ("chair_name", 80),
+            ("chair_title", 160),
+            ("secretary_name", 80),
+            ("secretary_title", 160),
+        ):
             _set(self, name, clean_text(getattr(self, name), name, max_len=limit))
-        _set(self, "voting_method",
-             clean_choice(self.voting_method, "voting_method", VOTING_METHODS))
-        _set(self, "ballots_issued", clean_int(self.ballots_issued, "ballots_issued",
-                                               lo=1, hi=10000))
-        _set(self, "ballots_valid", clean_int(self.ballots_valid, "ballots_valid",
-                                              lo=0, hi=10000))
+        _set(
+            self, "voting_method", clean_choice(self.voting_method, "voting_method", VOTING_METHODS)
+        )
+        _set(
+            self, "ballots_issued", clean_int(self.ballots_issued, "ballots_issued", lo=1, hi=10000)
+        )
+        _set(self, "ballots_valid", clean_int(self.ballots_valid, "ballots_valid", lo=0, hi=10000))
         if self.ballots_valid > self.ballots_issued:
             raise DocumentError("ballots_valid", "số phiếu hợp lệ vượt số phiếu phát ra")
         _set(self, "discussion", clean_lines(self.discussion, "discussion"))
-        codes = clean_lines(self.absent_units, "absent_units", required=False, max_len=32,
-                            max_items=MAX_UNITS)
-        _set(self, "absent_units",
-             tuple(_clean_code(c, f"absent_units[{i}]") for i, c in enumerate(codes)))
+        codes = clean_lines(
+            self.absent_units, "absent_units", required=False, max_len=32, max_items=MAX_UNITS
+        )
+        _set(
+            self,
+            "absent_units",
+            tuple(_clean_code(c, f"absent_units[{i}]") for i, c in enumerate(codes)),
+        )
         for name in ("next_head_unit", "next_deputy_unit"):
             value = getattr(self, name)
             _set(self, name, None if value in (None, "") else _clean_code(value, name))
@@ -383,13 +429,13 @@ class Nominee:
     """A unit or a person proposed for an award, with its score and the votes it got."""
 
     rank: int
-    name: str                   # "Văn phòng Huyện ủy Mỹ Đức" or "Đồng chí Trần Thị Lan"
-    award: str                  # "Cờ thi đua của Ủy ban nhân dân Thành phố Hà Nội"
+    name: str  # "Văn phòng Huyện ủy Mỹ Đức" or "Đồng chí Trần Thị Lan"
+    award: str  # "Cờ thi đua của Ủy ban nhân dân Thành phố Hà Nội"
     score: float
     votes: Votes
-    kind: str = "unit"          # "unit" | "person"
+    kind: str = "unit"  # "unit" | "person"
     unit_code: str | None = None
-    description: str = ""       # e.g. the person's position
+    description: str = ""  # e.g. the person's position
 
     def __post_init__(self) -> None:
         _set(self, "rank", clean_int(self.rank, "rank", lo=1, hi=MAX_NOMINEES))
@@ -400,8 +446,11 @@ class Nominee:
         _set(self, "kind", clean_choice(self.kind, "kind", NOMINEE_KINDS))
         code = self.unit_code
         _set(self, "unit_code", None if code in (None, "") else _clean_code(code, "unit_code"))
-        _set(self, "description",
-             clean_text(self.description, "description", required=False, max_len=200))
+        _set(
+            self,
+            "description",
+            clean_text(self.description, "description", required=False, max_len=200),
+        )
 
 
 @dataclass(frozen=True)
@@ -430,10 +479,16 @@ class NominationContent:
         _set(self, "place", clean_text(self.place, "place", max_len=60))
         _set(self, "submission", _nested(self.submission, Submission, "submission"))
         _set(self, "meeting", _nested(self.meeting, Meeting, "meeting"))
-        _set(self, "nominees",
-             _nested_tuple(self.nominees, Nominee, "nominees", max_items=MAX_NOMINEES))
-        _set(self, "member_units",
-             _nested_tuple(self.member_units, MemberUnit, "member_units", max_items=MAX_UNITS))
+        _set(
+            self,
+            "nominees",
+            _nested_tuple(self.nominees, Nominee, "nominees", max_items=MAX_NOMINEES),
+        )
+        _set(
+            self,
+            "member_units",
+            _nested_tuple(self.member_units, MemberUnit, "member_units", max_items=MAX_UNITS),
+        )
         head, deputy = _check_units(self.member_units, self.head_unit, self.deputy_unit)
         _set(self, "head_unit", head)
         _set(self, "deputy_unit", deputy)
@@ -451,8 +506,9 @@ class NominationContent:
             raise DocumentError("submission.date", "tờ trình không thể lập trước hội nghị bình xét")
         for i, code in enumerate(meeting.absent_units):
             if code not in codes:
-                raise DocumentError(f"meeting.absent_units[{i}]",
-                                    f"{code} không phải đơn vị thành viên")
+                raise DocumentError(
+                    f"meeting.absent_units[{i}]", f"{code} không phải đơn vị thành viên"
+                )
         if len(set(meeting.absent_units)) != len(meeting.absent_units):
             raise DocumentError("meeting.absent_units", "có đơn vị bị ghi trùng")
         if len(meeting.absent_units) >= len(self.member_units):
@@ -471,8 +527,9 @@ class NominationContent:
                 raise DocumentError(f"nominees[{i}].rank", f"thứ hạng {nominee.rank} bị trùng")
             ranks.add(nominee.rank)
             if nominee.unit_code is not None and nominee.unit_code not in codes:
-                raise DocumentError(f"nominees[{i}].unit_code",
-                                    f"{nominee.unit_code} không phải đơn vị thành viên")
+                raise DocumentError(
+                    f"nominees[{i}].unit_code", f"{nominee.unit_code} không phải đơn vị thành viên"
+                )
             if nominee.votes.cast != meeting.ballots_valid:
                 raise DocumentError(
                     f"nominees[{i}].votes",

@@ -19,7 +19,11 @@ class DocumentError(ValueError):
         """The same error seen from an enclosing object (``prefix`` + "." + field)."""
         if not prefix:
             return self
-        joined = prefix if not self.field else (
-            f"{prefix}{self.field}" if self.field.startswith("[") else f"{prefix}.{self.field}"
+        joined = (
+            prefix
+            if not self.field
+            else (
+                f"{prefix}{self.field}" if self.field.startswith("[") else f"{prefix}.{self.field}"
+            )
         )
         return DocumentError(joined, self.reason)

@@ -23,9 +23,7 @@ NS = (
     'xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" '
     'xmlns:pic="http://schemas.openxmlformats.org/drawingml/2006/picture"'
 )
-RFONTS = (
-    f'<w:rFonts w:ascii="{FONT}" w:hAnsi="{FONT}" w:eastAsia="{FONT}" w:cs="{FONT}"/>'
-)
+RFONTS = f'<w:rFonts w:ascii="{FONT}" w:hAnsi="{FONT}" w:eastAsia="{FONT}" w:cs="{FONT}"/>'
 
 
 def mm(value: float) -> int:
@@ -114,8 +112,9 @@ def para(
     if page_break_before:
         ppr.append("<w:pageBreakBefore/>")
     if rule:
-        ppr.append(f'<w:pBdr><w:{rule} w:val="single" w:sz="6" w:space="1" w:color="000000"/>'
-                   "</w:pBdr>")
+        ppr.append(
+            f'<w:pBdr><w:{rule} w:val="single" w:sz="6" w:space="1" w:color="000000"/></w:pBdr>'
+        )
     spacing = f'<w:spacing w:before="{before}" w:after="{after}"'
     if line is not None:
         spacing += f' w:line="{line}" w:lineRule="{"exact" if exact else "auto"}"'
@@ -139,8 +138,10 @@ def cell(
     if span > 1:
         tcpr += f'<w:gridSpan w:val="{span}"/>'
     if not borders:
-        tcpr += ("<w:tcBorders><w:top w:val=\"nil\"/><w:left w:val=\"nil\"/>"
-                 "<w:bottom w:val=\"nil\"/><w:right w:val=\"nil\"/></w:tcBorders>")
+        tcpr += (
+            '<w:tcBorders><w:top w:val="nil"/><w:left w:val="nil"/>'
+            '<w:bottom w:val="nil"/><w:right w:val="nil"/></w:tcBorders>'
+        )
     tcpr += f'<w:vAlign w:val="{valign}"/>'
     # A cell must end with a paragraph (even after a nested table), or Word and LibreOffice
     # lay the row out wrongly.

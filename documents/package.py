@@ -21,8 +21,7 @@ _REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
 
 CONTENT_TYPES = (
-    _XML
-    + '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+    _XML + '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
     '<Default Extension="rels" '
     'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
     '<Default Extension="xml" ContentType="application/xml"/>'
@@ -51,8 +50,7 @@ CONTENT_TYPES = (
 )
 
 ROOT_RELS = (
-    _XML
-    + f'<Relationships xmlns="{_PKG_REL}">'
+    _XML + f'<Relationships xmlns="{_PKG_REL}">'
     f'<Relationship Id="rId1" Type="{_REL}/officeDocument" Target="word/document.xml"/>'
     '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/package/2006/relationships/'
     'metadata/core-properties" Target="docProps/core.xml"/>'
@@ -66,8 +64,7 @@ FOOTER_DEFAULT, FOOTER_FIRST = "rIdFooterDefault", "rIdFooterFirst"
 QR_IMAGE = "rIdQr"
 
 DOCUMENT_RELS = (
-    _XML
-    + f'<Relationships xmlns="{_PKG_REL}">'
+    _XML + f'<Relationships xmlns="{_PKG_REL}">'
     f'<Relationship Id="rIdStyles" Type="{_REL}/styles" Target="styles.xml"/>'
     f'<Relationship Id="rIdSettings" Type="{_REL}/settings" Target="settings.xml"/>'
     f'<Relationship Id="rIdFonts" Type="{_REL}/fontTable" Target="fontTable.xml"/>'
@@ -84,8 +81,7 @@ def styles_xml(body_size: float) -> str:
     """Styles with Times New Roman on all four font slots, both as defaults and on Normal."""
     sz = round(body_size * 2)
     return (
-        _XML
-        + f"<w:styles {_W}>"
+        _XML + f"<w:styles {_W}>"
         "<w:docDefaults><w:rPrDefault><w:rPr>"
         f'{RFONTS}<w:sz w:val="{sz}"/><w:szCs w:val="{sz}"/>'
         '<w:lang w:val="vi-VN" w:eastAsia="en-US" w:bidi="ar-SA"/>'
@@ -93,7 +89,7 @@ def styles_xml(body_size: float) -> str:
         '<w:spacing w:before="0" w:after="0" w:line="240" w:lineRule="auto"/>'
         "</w:pPr></w:pPrDefault></w:docDefaults>"
         '<w:style w:type="paragraph" w:default="1" w:styleId="Normal"><w:name w:val="Normal"/>'
-        '<w:qFormat/><w:pPr><w:widowControl/></w:pPr>'
+        "<w:qFormat/><w:pPr><w:widowControl/></w:pPr>"
         f'<w:rPr>{RFONTS}<w:sz w:val="{sz}"/><w:szCs w:val="{sz}"/></w:rPr></w:style>'
         '<w:style w:type="character" w:default="1" w:styleId="DefaultParagraphFont">'
         '<w:name w:val="Default Paragraph Font"/><w:uiPriority w:val="1"/><w:semiHidden/>'
@@ -112,8 +108,7 @@ def styles_xml(body_size: float) -> str:
 
 
 SETTINGS = (
-    _XML
-    + f"<w:settings {_W}>"
+    _XML + f"<w:settings {_W}>"
     '<w:zoom w:percent="100"/><w:defaultTabStop w:val="720"/>'
     '<w:characterSpacingControl w:val="doNotCompress"/>'
     '<w:compat><w:compatSetting w:name="compatibilityMode" '
@@ -123,8 +118,7 @@ SETTINGS = (
 )
 
 FONT_TABLE = (
-    _XML
-    + f"<w:fonts {_W}>"
+    _XML + f"<w:fonts {_W}>"
     '<w:font w:name="Times New Roman"><w:panose1 w:val="02020603050405020304"/>'
     '<w:charset w:val="00"/><w:family w:val="roman"/><w:pitch w:val="variable"/></w:font>'
     "</w:fonts>"
@@ -214,12 +208,42 @@ def write_package(
         else:
             method = 8
             crc, stored = _deflate_static(data) if name in static else _deflate(data)
-        header = _LOCAL.pack(0x04034B50, 20, 0, method, dos_time, dos_date, crc, len(stored),
-                             len(data), len(raw_name), 0)
+        header = _LOCAL.pack(
+            0x04034B50,
+            20,
+            0,
+            method,
+            dos_time,
+            dos_date,
+            crc,
+            len(stored),
+            len(data),
+            len(raw_name),
+            0,
+        )
         chunks += (header, raw_name, stored)
-        central.append(_CENTRAL.pack(0x02014B50, (3 << 8) | 20, 20, 0, method, dos_time,
-                                     dos_date, crc, len(stored), len(data), len(raw_name), 0,
-                                     0, 0, 0, 0o100644 << 16, offset) + raw_name)
+        central.append(
+            _CENTRAL.pack(
+                0x02014B50,
+                (3 << 8) | 20,
+                20,
+                0,
+                method,
+                dos_time,
+                dos_date,
+                crc,
+                len(stored),
+                len(data),
+                len(raw_name),
+                0,
+                0,
+                0,
+                0,
+                0o100644 << 16,
+                offset,
+            )
+            + raw_name
+        )
         offset += len(header) + len(raw_name) + len(stored)
     directory = b"".join(central)
     end = _END.pack(0x06054B50, 0, 0, len(central), len(central), len(directory), offset, 0)

@@ -21,15 +21,15 @@ class HeaderLine:
 class Profile:
     key: str
     label: str
-    margins_mm: tuple[float, float, float, float]      # top, bottom, left, right
-    header_distance_mm: float                          # page number sits in the top margin
+    margins_mm: tuple[float, float, float, float]  # top, bottom, left, right
+    header_distance_mm: float  # page number sits in the top margin
     footer_distance_mm: float
-    header_left_mm: float                              # width of the header's left column
-    national: tuple[HeaderLine, ...]                   # right column above the place/date
-    number_prefix: str                                 # "Số " (Party) or "Số: " (State)
-    number_joiner: str                                 # "05-GU/CTĐ4" or "15/TTr-BTĐKT"
-    star_under_issuer: bool                            # Party: "*" under the issuing body
-    rule_under_issuer: bool                            # State: short rule under the body
+    header_left_mm: float  # width of the header's left column
+    national: tuple[HeaderLine, ...]  # right column above the place/date
+    number_prefix: str  # "Số " (Party) or "Số: " (State)
+    number_joiner: str  # "05-GU/CTĐ4" or "15/TTr-BTĐKT"
+    star_under_issuer: bool  # Party: "*" under the issuing body
+    rule_under_issuer: bool  # State: short rule under the body
     authority_spelling: dict[str, str] = field(default_factory=dict)
     superior_size: float = 14
     issuer_size: float = 14
@@ -48,7 +48,7 @@ class Profile:
     page_number_size: float = 13
     footer_size: float = 9
     first_line_indent_mm: float = 10
-    line_spacing: float = 1.15                         # multiple of single
+    line_spacing: float = 1.15  # multiple of single
     paragraph_after_pt: float = 6
 
     def authority(self, prefix: str) -> str:

@@ -9,8 +9,8 @@ import zlib
 
 import segno
 
-SCALE = 4    # pixels per module
-BORDER = 4   # quiet zone in modules, as the standard requires
+SCALE = 4  # pixels per module
+BORDER = 4  # quiet zone in modules, as the standard requires
 # segno would try all eight masks and keep the best-scoring one, which costs ~4 ms of pure
 # Python per render. Any mask yields a standard-conformant code; pattern 2 (vertical stripes)
 # is fixed here to keep a render within its time budget and the bytes independent of segno's
@@ -46,6 +46,8 @@ def qr_png(data: str) -> tuple[bytes, int]:
 
 def _chunk(kind: bytes, payload: bytes) -> bytes:
     return (
-        struct.pack(">I", len(payload)) + kind + payload
+        struct.pack(">I", len(payload))
+        + kind
+        + payload
         + struct.pack(">I", zlib.crc32(kind + payload) & 0xFFFFFFFF)
     )

@@ -30,8 +30,7 @@ MEMBER_UNITS: tuple[MemberUnit, ...] = (
     MemberUnit("VPHU-UH", "Văn phòng Huyện ủy Ứng Hòa", "Chánh Văn phòng", "Trần Thị Thu Hà"),
     MemberUnit("VPHU-PX", "Văn phòng Huyện ủy Phú Xuyên", "Chánh Văn phòng", "Lê Minh Tuấn"),
     MemberUnit("VPHU-TT", "Văn phòng Huyện ủy Thường Tín", "Chánh Văn phòng", "Phạm Văn Long"),
-    MemberUnit("VPHU-TO", "Văn phòng Huyện ủy Thanh Oai", "Chánh Văn phòng",
-               "Đỗ Thị Hồng Nhung"),
+    MemberUnit("VPHU-TO", "Văn phòng Huyện ủy Thanh Oai", "Chánh Văn phòng", "Đỗ Thị Hồng Nhung"),
     MemberUnit("VPHU-CM", "Văn phòng Huyện ủy Chương Mỹ", "Chánh Văn phòng", "Hoàng Văn Thắng"),
     MemberUnit("VPHU-QO", "Văn phòng Huyện ủy Quốc Oai", "Chánh Văn phòng", "Vũ Đức Mạnh"),
     MemberUnit("VPTU-ST", "Văn phòng Thị ủy Sơn Tây", "Chánh Văn phòng", "Bùi Thị Lan Anh"),
@@ -40,27 +39,51 @@ MEMBER_UNITS: tuple[MemberUnit, ...] = (
 # The 100-point sheet with up to 10 bonus points of docs/domain.md §6.3.
 SCORING_SHEET = ScoringSheet(
     items=(
-        Criterion("Công tác tham mưu, giúp việc Ban Thường vụ: xây dựng chương trình công tác; "
-                  "ban hành kết luận, thông báo kịp thời; thể thức văn bản đúng Hướng dẫn số "
-                  "36-HD/VPTW", 20),
-        Criterion("Công tác tổng hợp, báo cáo: báo cáo định kỳ đúng hạn, chính xác; theo dõi, "
-                  "đôn đốc việc thực hiện nghị quyết", 15),
-        Criterion("Công tác văn thư, lưu trữ: đăng ký, quản lý văn bản bảo đảm an toàn, bí mật; "
-                  "gửi, nhận văn bản điện tử; sử dụng chữ ký số", 10),
-        Criterion("Cải cách hành chính và ứng dụng công nghệ thông tin: sử dụng hiệu quả phần "
-                  "mềm quản lý văn bản và điều hành; từ 90% văn bản trở lên được gửi dưới dạng "
-                  "điện tử", 10),
+        Criterion(
+            "Công tác tham mưu, giúp việc Ban Thường vụ: xây dựng chương trình công tác; "
+            "ban hành kết luận, thông báo kịp thời; thể thức văn bản đúng Hướng dẫn số "
+            "36-HD/VPTW",
+            20,
+        ),
+        Criterion(
+            "Công tác tổng hợp, báo cáo: báo cáo định kỳ đúng hạn, chính xác; theo dõi, "
+            "đôn đốc việc thực hiện nghị quyết",
+            15,
+        ),
+        Criterion(
+            "Công tác văn thư, lưu trữ: đăng ký, quản lý văn bản bảo đảm an toàn, bí mật; "
+            "gửi, nhận văn bản điện tử; sử dụng chữ ký số",
+            10,
+        ),
+        Criterion(
+            "Cải cách hành chính và ứng dụng công nghệ thông tin: sử dụng hiệu quả phần "
+            "mềm quản lý văn bản và điều hành; từ 90% văn bản trở lên được gửi dưới dạng "
+            "điện tử",
+            10,
+        ),
         Criterion("Phối hợp tiếp công dân, giải quyết đơn thư khiếu nại, tố cáo", 5),
-        Criterion("Quản lý tài chính, tài sản; thực hành tiết kiệm, chống lãng phí trong các cơ "
-                  "quan Đảng", 10),
+        Criterion(
+            "Quản lý tài chính, tài sản; thực hành tiết kiệm, chống lãng phí trong các cơ "
+            "quan Đảng",
+            10,
+        ),
         Criterion("Công tác hậu cần, phục vụ các hội nghị, cuộc họp của cấp ủy", 5),
-        Criterion("Học tập và làm theo tư tưởng, đạo đức, phong cách Hồ Chí Minh (Chỉ thị số "
-                  "05-CT/TW); xây dựng, nhân rộng mô hình “người tốt, việc tốt”", 10),
-        Criterion("Tham gia hoạt động của Cụm: dự đầy đủ hội nghị, sơ kết, tổng kết; báo cáo, tự "
-                  "chấm điểm đúng hạn; tổ chức kỷ niệm ngày truyền thống văn phòng cấp ủy (18/10) "
-                  "và các ngày lễ lớn", 10),
-        Criterion("Chi bộ, các đoàn thể đạt “hoàn thành tốt nhiệm vụ” trở lên; không có cán bộ, "
-                  "công chức vi phạm kỷ luật", 5),
+        Criterion(
+            "Học tập và làm theo tư tưởng, đạo đức, phong cách Hồ Chí Minh (Chỉ thị số "
+            "05-CT/TW); xây dựng, nhân rộng mô hình “người tốt, việc tốt”",
+            10,
+        ),
+        Criterion(
+            "Tham gia hoạt động của Cụm: dự đầy đủ hội nghị, sơ kết, tổng kết; báo cáo, tự "
+            "chấm điểm đúng hạn; tổ chức kỷ niệm ngày truyền thống văn phòng cấp ủy (18/10) "
+            "và các ngày lễ lớn",
+            10,
+        ),
+        Criterion(
+            "Chi bộ, các đoàn thể đạt “hoàn thành tốt nhiệm vụ” trở lên; không có cán bộ, "
+            "công chức vi phạm kỷ luật",
+            5,
+        ),
     ),
     total=100,
     bonus=(
@@ -155,14 +178,16 @@ def _pledge(
 
 def pledge_2018() -> PledgeContent:
     """The 2018 pledge signed in Mỹ Đức on 31/03/2018 (Mỹ Đức head, Ứng Hòa deputy)."""
-    return _pledge(2018, number=5, day=dt.date(2018, 3, 31), place="Mỹ Đức",
-                   head="VPHU-MD", deputy="VPHU-UH")
+    return _pledge(
+        2018, number=5, day=dt.date(2018, 3, 31), place="Mỹ Đức", head="VPHU-MD", deputy="VPHU-UH"
+    )
 
 
 def pledge_2019() -> PledgeContent:
     """The 2019 pledge after rotation: Ứng Hòa head, Phú Xuyên deputy."""
-    return _pledge(2019, number=3, day=dt.date(2019, 3, 15), place="Ứng Hòa",
-                   head="VPHU-UH", deputy="VPHU-PX")
+    return _pledge(
+        2019, number=3, day=dt.date(2019, 3, 15), place="Ứng Hòa", head="VPHU-UH", deputy="VPHU-PX"
+    )
 
 
 FLAG = "Cờ thi đua của Ủy ban nhân dân Thành phố Hà Nội"
@@ -184,8 +209,7 @@ def nomination_2018() -> NominationContent:
             summary="Về việc đề nghị khen thưởng thành tích thi đua năm 2018",
             legal_bases=(
                 legal_bases_for(2018)[1],
-                "Căn cứ Giao ước thi đua năm 2018 của Cụm thi đua số 4 ký ngày 31 tháng 3 năm "
-                "2018",
+                "Căn cứ Giao ước thi đua năm 2018 của Cụm thi đua số 4 ký ngày 31 tháng 3 năm 2018",
             ),
             request=(
                 "Năm 2018, các đơn vị thành viên Cụm thi đua số 4 đã tích cực hưởng ứng các phong "
@@ -236,12 +260,15 @@ def nomination_2018() -> NominationContent:
             next_deputy_unit="VPHU-PX",
         ),
         nominees=(
-            Nominee(1, "Văn phòng Huyện ủy Mỹ Đức", FLAG, 108.5, Votes(8, 0, 0),
-                    unit_code="VPHU-MD"),
-            Nominee(2, "Văn phòng Huyện ủy Ứng Hòa", MERIT, 106, Votes(7, 1, 0),
-                    unit_code="VPHU-UH"),
-            Nominee(3, "Văn phòng Huyện ủy Phú Xuyên", MERIT, 104.5, Votes(7, 0, 1),
-                    unit_code="VPHU-PX"),
+            Nominee(
+                1, "Văn phòng Huyện ủy Mỹ Đức", FLAG, 108.5, Votes(8, 0, 0), unit_code="VPHU-MD"
+            ),
+            Nominee(
+                2, "Văn phòng Huyện ủy Ứng Hòa", MERIT, 106, Votes(7, 1, 0), unit_code="VPHU-UH"
+            ),
+            Nominee(
+                3, "Văn phòng Huyện ủy Phú Xuyên", MERIT, 104.5, Votes(7, 0, 1), unit_code="VPHU-PX"
+            ),
         ),
         member_units=MEMBER_UNITS,
         head_unit="VPHU-MD",

@@ -14,9 +14,9 @@ from typing import Any
 
 from documents.errors import DocumentError
 
-SHORT = 200          # names, titles, places
-LONG = 2000          # one paragraph of body text
-MAX_ITEMS = 60       # paragraphs / list entries in one field
+SHORT = 200  # names, titles, places
+LONG = 2000  # one paragraph of body text
+MAX_ITEMS = 60  # paragraphs / list entries in one field
 
 # C0/C1 controls, line/paragraph separators, bidi overrides and isolates (they can make a
 # rendered name read differently from the stored one), BOM, surrogates and non-characters.

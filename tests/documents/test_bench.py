@@ -14,8 +14,14 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.mark.slow
 def test_render_bench_prints_one_json_object():
-    out = subprocess.run([sys.executable, str(ROOT / "bench" / "render.py"), "--runs", "40"],
-                         check=True, capture_output=True, text=True, timeout=300, cwd=ROOT)
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "render.py"), "--runs", "40"],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
     lines = out.stdout.strip().splitlines()
     assert len(lines) == 1
     result = json.loads(lines[0])

@@ -47,8 +47,16 @@ def test_interface_attributes(pledge, nomination):
 
 def test_samples_follow_the_hanoi_cluster(pledge, nomination):
     codes = [u.code for u in pledge.member_units]
-    assert codes == ["VPHU-MD", "VPHU-UH", "VPHU-PX", "VPHU-TT", "VPHU-TO", "VPHU-CM",
-                     "VPHU-QO", "VPTU-ST"]
+    assert codes == [
+        "VPHU-MD",
+        "VPHU-UH",
+        "VPHU-PX",
+        "VPHU-TT",
+        "VPHU-TO",
+        "VPHU-CM",
+        "VPHU-QO",
+        "VPTU-ST",
+    ]
     assert (pledge.head_unit, pledge.deputy_unit) == ("VPHU-MD", "VPHU-UH")
     assert samples.pledge_2019().head_unit == "VPHU-UH"
     assert pledge.date == dt.date(2018, 3, 31)
@@ -85,8 +93,12 @@ def test_form_strings_are_accepted(nomination):
 
 
 def test_text_is_normalised():
-    unit = MemberUnit("VPHU-MD", unicodedata.normalize("NFD", "  Văn  phòng Huyện ủy Mỹ Đức "),
-                      "Chánh Văn phòng", "Nguyễn\u00a0Văn Hùng")
+    unit = MemberUnit(
+        "VPHU-MD",
+        unicodedata.normalize("NFD", "  Văn  phòng Huyện ủy Mỹ Đức "),
+        "Chánh Văn phòng",
+        "Nguyễn\u00a0Văn Hùng",
+    )
     assert unit.name == "Văn phòng Huyện ủy Mỹ Đức"
     assert unicodedata.is_normalized("NFC", unit.name)
     assert unit.signer_name == "Nguyễn Văn Hùng"
@@ -111,6 +123,7 @@ def _set(path, value):
             target[int(last)] = value
         else:
             target[last] = value
+
     return apply
 
 
@@ -122,26 +135,40 @@ PLEDGE_CASES = [
     ("no member units", _set("member_units", []), "member_units"),
     ("points do not add up", _set("criteria.items[0].max_points", 25), "criteria.total"),
     ("declared total wrong", _set("criteria.total", 90), "criteria.total"),
-    ("bonus over its cap", _set("criteria.bonus[1].max_points", 11),
-     "criteria.bonus[1].max_points"),
+    (
+        "bonus over its cap",
+        _set("criteria.bonus[1].max_points", 11),
+        "criteria.bonus[1].max_points",
+    ),
     ("zero points", _set("criteria.items[2].max_points", 0), "criteria.items[2].max_points"),
-    ("control character", _set("member_units[3].name", "Văn phòng\x07 Huyện ủy"),
-     "member_units[3].name"),
-    ("newline in a name", _set("member_units[2].signer_name", "Lê Minh\nTuấn"),
-     "member_units[2].signer_name"),
-    ("bidi override", _set("member_units[0].signer_name", "Nguyễn \u202eVăn Hùng"),
-     "member_units[0].signer_name"),
+    (
+        "control character",
+        _set("member_units[3].name", "Văn phòng\x07 Huyện ủy"),
+        "member_units[3].name",
+    ),
+    (
+        "newline in a name",
+        _set("member_units[2].signer_name", "Lê Minh\nTuấn"),
+        "member_units[2].signer_name",
+    ),
+    (
+        "bidi override",
+        _set("member_units[0].signer_name", "Nguyễn \u202eVăn Hùng"),
+        "member_units[0].signer_name",
+    ),
     ("private-use character", _set("summary", "Cụm \ue000"), "summary"),
     ("absurd length", _set("preamble[0]", "thi đua " * 2000), "preamble[0]"),
     ("too many items", _set("contents", ["nội dung"] * 500), "contents"),
     ("megabytes of text", _set("place", "Mỹ Đức" * 1_000_000), "place"),
     ("thousands of units", _set("member_units", [{}] * 5000), "member_units"),
     ("duplicate unit code", _set("member_units[1].code", "VPHU-MD"), "member_units[1].code"),
-    ("duplicate unit name", _set("member_units[4].name", "Văn phòng Huyện ủy Mỹ Đức"),
-     "member_units[4].name"),
+    (
+        "duplicate unit name",
+        _set("member_units[4].name", "Văn phòng Huyện ủy Mỹ Đức"),
+        "member_units[4].name",
+    ),
     ("bad unit code", _set("member_units[5].code", "vphu cm"), "member_units[5].code"),
-    ("bad authority", _set("member_units[0].authority", "Thay mặt"),
-     "member_units[0].authority"),
+    ("bad authority", _set("member_units[0].authority", "Thay mặt"), "member_units[0].authority"),
     ("K/T by a head", _set("member_units[0].authority", "K/T"), "member_units[0].authority"),
     ("head not a member", _set("head_unit", "VPHU-XX"), "head_unit"),
     ("deputy equals head", _set("deputy_unit", "VPHU-MD"), "deputy_unit"),
@@ -158,14 +185,18 @@ PLEDGE_CASES = [
     ("number where text belongs", _set("place", 42), "place"),
     ("object where a list belongs", _set("member_units", {"code": "VPHU-MD"}), "member_units"),
     ("list where an object belongs", _set("criteria", []), "criteria"),
-    ("missing nested field", _set("member_units[6].signer_name", _DELETE),
-     "member_units[6].signer_name"),
+    (
+        "missing nested field",
+        _set("member_units[6].signer_name", _DELETE),
+        "member_units[6].signer_name",
+    ),
     ("empty legal basis", _set("legal_bases[1]", ";"), "legal_bases[1]"),
 ]
 
 
-@pytest.mark.parametrize(("case", "change", "field"), PLEDGE_CASES,
-                         ids=[c[0] for c in PLEDGE_CASES])
+@pytest.mark.parametrize(
+    ("case", "change", "field"), PLEDGE_CASES, ids=[c[0] for c in PLEDGE_CASES]
+)
 def test_bad_pledge_input_names_the_field(pledge, case, change, field):
     data = copy.deepcopy(content_to_dict(pledge))
     change(data)
@@ -183,8 +214,7 @@ NOMINATION_CASES = [
     ("meeting ends before it starts", _set("meeting.end_time", "07:30"), "meeting.end_time"),
     ("bad clock time", _set("meeting.start_time", "8h"), "meeting.start_time"),
     ("unknown voting method", _set("meeting.voting_method", "hô to"), "meeting.voting_method"),
-    ("absent unit unknown", _set("meeting.absent_units", ["VPHU-XX"]),
-     "meeting.absent_units[0]"),
+    ("absent unit unknown", _set("meeting.absent_units", ["VPHU-XX"]), "meeting.absent_units[0]"),
     ("next head unknown", _set("meeting.next_head_unit", "VPHU-XX"), "meeting.next_head_unit"),
     ("submission before meeting", _set("submission.date", "2018-12-01"), "submission.date"),
     ("duplicate rank", _set("nominees[2].rank", 1), "nominees[2].rank"),
@@ -194,14 +224,18 @@ NOMINATION_CASES = [
     ("nominee kind unknown", _set("nominees[0].kind", "group"), "nominees[0].kind"),
     ("no nominees", _set("nominees", []), "nominees"),
     ("missing submission", _set("submission", _DELETE), "submission"),
-    ("control character in request", _set("submission.request[0]", "Năm 2018\x00"),
-     "submission.request[0]"),
+    (
+        "control character in request",
+        _set("submission.request[0]", "Năm 2018\x00"),
+        "submission.request[0]",
+    ),
     ("meeting in another year", _set("meeting.date", "2020-12-18"), "meeting.date"),
 ]
 
 
-@pytest.mark.parametrize(("case", "change", "field"), NOMINATION_CASES,
-                         ids=[c[0] for c in NOMINATION_CASES])
+@pytest.mark.parametrize(
+    ("case", "change", "field"), NOMINATION_CASES, ids=[c[0] for c in NOMINATION_CASES]
+)
 def test_bad_nomination_input_names_the_field(nomination, case, change, field):
     data = copy.deepcopy(content_to_dict(nomination))
     change(data)

@@ -18,10 +18,14 @@ def test_demo_writes_the_samples(tmp_path):
     assert result.exit_code == 0, result.output
     paths = result.output.split()
     assert [p.rsplit("/", 1)[-1] for p in paths] == [
-        "pledge-2018.docx", "nomination-2018.docx", "pledge-2019.docx"]
+        "pledge-2018.docx",
+        "nomination-2018.docx",
+        "pledge-2019.docx",
+    ]
     assert (out / "pledge-2018.docx").read_bytes() == documents.render(samples.pledge_2018())
     assert (out / "nomination-2018.docx").read_bytes() == documents.render(
-        samples.nomination_2018())
+        samples.nomination_2018()
+    )
     assert not [p for p in out.iterdir() if p.name.endswith(".part")]
 
 

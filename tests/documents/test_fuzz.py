@@ -16,25 +16,55 @@ PLEDGE = content_to_dict(samples.pledge_2018())
 NOMINATION = content_to_dict(samples.nomination_2018())
 
 PLEDGE_FIELDS = [
-    "cluster_name", "place", "summary", "symbol", "issuer.name", "issuer.superior_body",
-    "member_units[2].name", "member_units[0].signer_name", "member_units[7].signer_title",
-    "member_units[1].code", "member_units[3].authority", "head_unit", "deputy_unit",
-    "preamble[0]", "contents[1]", "targets[0]", "commitments[3]", "legal_bases[0]",
-    "criteria.items[4].title", "criteria.bonus[0].title", "recipients[1]", "date", "number",
+    "cluster_name",
+    "place",
+    "summary",
+    "symbol",
+    "issuer.name",
+    "issuer.superior_body",
+    "member_units[2].name",
+    "member_units[0].signer_name",
+    "member_units[7].signer_title",
+    "member_units[1].code",
+    "member_units[3].authority",
+    "head_unit",
+    "deputy_unit",
+    "preamble[0]",
+    "contents[1]",
+    "targets[0]",
+    "commitments[3]",
+    "legal_bases[0]",
+    "criteria.items[4].title",
+    "criteria.bonus[0].title",
+    "recipients[1]",
+    "date",
+    "number",
 ]
 NOMINATION_FIELDS = [
-    "submission.addressee", "submission.summary", "submission.request[1]",
-    "submission.signer_name", "meeting.place", "meeting.chair_title", "meeting.discussion[0]",
-    "meeting.start_time", "nominees[0].name", "nominees[1].award", "nominees[2].description",
-    "nominees[0].score", "meeting.next_head_unit",
+    "submission.addressee",
+    "submission.summary",
+    "submission.request[1]",
+    "submission.signer_name",
+    "meeting.place",
+    "meeting.chair_title",
+    "meeting.discussion[0]",
+    "meeting.start_time",
+    "nominees[0].name",
+    "nominees[1].award",
+    "nominees[2].description",
+    "nominees[0].score",
+    "meeting.next_head_unit",
 ]
 
 # Text from every plane, with the characters that break XML or layout well represented.
 TEXT = st.one_of(
     st.text(),
     st.text(alphabet=st.characters(codec="utf-8"), max_size=300),
-    st.text(alphabet="ăâđêôơưĂÂĐÊÔƠƯáàảãạ\u0300\u0301\u0303\u0309\u0323 <>&\"'\x00\t\n\u202e"
-            "\ufeff\ud7ff\ue000\U0001f600", max_size=60),
+    st.text(
+        alphabet="ăâđêôơưĂÂĐÊÔƠƯáàảãạ\u0300\u0301\u0303\u0309\u0323 <>&\"'\x00\t\n\u202e"
+        "\ufeff\ud7ff\ue000\U0001f600",
+        max_size=60,
+    ),
     st.just("x" * 5000),
 )
 
@@ -94,5 +124,6 @@ def test_rendered_text_reads_back_with_python_docx(text):
 
     doc = read(documents.render(content))
     grid = table_with(doc, "VĂN PHÒNG THỊ ỦY SƠN TÂY")
-    assert content.member_units[7].signer_name in [squash(c.paragraphs[-1].text)
-                                                   for r in grid.rows for c in r.cells]
+    assert content.member_units[7].signer_name in [
+        squash(c.paragraphs[-1].text) for r in grid.rows for c in r.cells
+    ]

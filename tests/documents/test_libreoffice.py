@@ -20,9 +20,19 @@ def _to_pdf(tmp_path: Path, name: str, data: bytes) -> Path:
     source.write_bytes(data)
     profile = (tmp_path / "lo-profile").as_uri()  # a private profile: no clash between runs
     subprocess.run(
-        [soffice, f"-env:UserInstallation={profile}", "--headless", "--convert-to", "pdf",
-         "--outdir", str(tmp_path), str(source)],
-        check=True, capture_output=True, timeout=180,
+        [
+            soffice,
+            f"-env:UserInstallation={profile}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(tmp_path),
+            str(source),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
     )
     pdf = tmp_path / f"{name}.pdf"
     assert pdf.exists(), "LibreOffice produced no PDF"
@@ -31,8 +41,13 @@ def _to_pdf(tmp_path: Path, name: str, data: bytes) -> Path:
 
 def _pages(pdf: Path) -> list[str]:
     pdftotext = require_executable("pdftotext")
-    text = subprocess.run([pdftotext, "-layout", str(pdf), "-"], check=True,
-                          capture_output=True, text=True, timeout=60).stdout
+    text = subprocess.run(
+        [pdftotext, "-layout", str(pdf), "-"],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    ).stdout
     return text.split("\f")[:-1] if text.endswith("\f") else text.split("\f")
 
 
@@ -45,9 +60,14 @@ def test_pledge_pdf(tmp_path):
     pages = _pages(_to_pdf(tmp_path, "pledge-2018", documents.render(content)))
     assert 3 <= len(pages) <= 5
     first = _squash(pages[0])
-    for expected in ("ĐẢNG CỘNG SẢN VIỆT NAM", "THÀNH ỦY HÀ NỘI", "CỤM THI ĐUA SỐ 4",
-                     "Số 05-GU/CTĐ4", "Mỹ Đức, ngày 31 tháng 3 năm 2018",
-                     "GIAO ƯỚC THI ĐUA NĂM 2018"):
+    for expected in (
+        "ĐẢNG CỘNG SẢN VIỆT NAM",
+        "THÀNH ỦY HÀ NỘI",
+        "CỤM THI ĐUA SỐ 4",
+        "Số 05-GU/CTĐ4",
+        "Mỹ Đức, ngày 31 tháng 3 năm 2018",
+        "GIAO ƯỚC THI ĐUA NĂM 2018",
+    ):
         assert expected in first
     everything = _squash(" ".join(pages))
     assert "Tổng cộng 100" in everything
@@ -69,8 +89,10 @@ def test_nomination_pdf(tmp_path):
     pages = _pages(_to_pdf(tmp_path, "nomination-2018", documents.render(content)))
     assert 4 <= len(pages) <= 7
     squashed = [_squash(p) for p in pages]
-    where = {title: next(i for i, p in enumerate(squashed) if title in p)
-             for title in ("TỜ TRÌNH", "BIÊN BẢN", "DANH SÁCH")}
+    where = {
+        title: next(i for i, p in enumerate(squashed) if title in p)
+        for title in ("TỜ TRÌNH", "BIÊN BẢN", "DANH SÁCH")
+    }
     # Three parts, each starting on its own page, in order.
     assert where["TỜ TRÌNH"] == 0 < where["BIÊN BẢN"] < where["DANH SÁCH"]
     assert "Số 12-TTr/CTĐ4" in squashed[0]

@@ -15,9 +15,9 @@ def _decode_1bit_png(png: bytes) -> list[list[int]]:
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     pos, idat, width = 8, b"", 0
     while pos < len(png):
-        (length,) = struct.unpack(">I", png[pos:pos + 4])
-        kind, payload = png[pos + 4:pos + 8], png[pos + 8:pos + 8 + length]
-        crc = struct.unpack(">I", png[pos + 8 + length:pos + 12 + length])[0]
+        (length,) = struct.unpack(">I", png[pos : pos + 4])
+        kind, payload = png[pos + 4 : pos + 8], png[pos + 8 : pos + 8 + length]
+        crc = struct.unpack(">I", png[pos + 8 + length : pos + 12 + length])[0]
         assert zlib.crc32(kind + payload) & 0xFFFFFFFF == crc
         if kind == b"IHDR":
             width, height, depth, colour = struct.unpack(">IIBB", payload[:10])
@@ -29,7 +29,7 @@ def _decode_1bit_png(png: bytes) -> list[list[int]]:
     stride = (width + 7) // 8 + 1
     rows = []
     for y in range(width):
-        line = raw[y * stride:(y + 1) * stride]
+        line = raw[y * stride : (y + 1) * stride]
         assert line[0] == 0  # filter type none
         bits = "".join(f"{byte:08b}" for byte in line[1:])[:width]
         rows.append([1 - int(bit) for bit in bits])  # 1 = dark module
@@ -58,7 +58,11 @@ def test_png_matches_segno_matrix():
 
 
 def test_same_url_same_png():
-    assert qr_png("http://127.0.0.1:5000/verify?ref=A")[0] == qr_png(
-        "http://127.0.0.1:5000/verify?ref=A")[0]
-    assert qr_png("http://127.0.0.1:5000/verify?ref=A")[0] != qr_png(
-        "http://127.0.0.1:5000/verify?ref=B")[0]
+    assert (
+        qr_png("http://127.0.0.1:5000/verify?ref=A")[0]
+        == qr_png("http://127.0.0.1:5000/verify?ref=A")[0]
+    )
+    assert (
+        qr_png("http://127.0.0.1:5000/verify?ref=A")[0]
+        != qr_png("http://127.0.0.1:5000/verify?ref=B")[0]
+    )

@@ -145,7 +145,7 @@ def test_criteria_table_lists_every_criterion_and_totals_100(pledge_doc, pledge)
     table = table_with(pledge_doc, "Tiêu chí")
     rows = [[squash(c.text) for c in r.cells] for r in table.rows]
     assert rows[0] == ["STT", "Tiêu chí", "Điểm tối đa"]
-    items = rows[1:1 + len(pledge.criteria.items)]
+    items = rows[1 : 1 + len(pledge.criteria.items)]
     assert [r[1] for r in items] == [c.title for c in pledge.criteria.items]
     assert sum(int(r[2]) for r in items) == 100
     total = rows[1 + len(pledge.criteria.items)]
@@ -194,16 +194,24 @@ def test_recipients_block(pledge_doc, pledge):
 
 # --- fonts, page, footer ---------------------------------------------------------------------
 
-TNR = {"ascii": "Times New Roman", "hAnsi": "Times New Roman", "eastAsia": "Times New Roman",
-       "cs": "Times New Roman"}
+TNR = {
+    "ascii": "Times New Roman",
+    "hAnsi": "Times New Roman",
+    "eastAsia": "Times New Roman",
+    "cs": "Times New Roman",
+}
 
 
 @pytest.mark.parametrize("which", ["pledge_doc", "nomination_doc"])
 def test_times_new_roman_on_every_run_and_in_the_styles(which, request):
     doc = request.getfixturevalue(which)
     section = doc.sections[0]
-    parts = [doc.element.body, section.header._element, section.footer._element,
-             section.first_page_footer._element]
+    parts = [
+        doc.element.body,
+        section.header._element,
+        section.footer._element,
+        section.first_page_footer._element,
+    ]
     runs = [r for part in parts for r in part.iter(qn("w:r"))]
     assert len(runs) > 100
     for r in runs:
@@ -237,8 +245,11 @@ def test_page_numbers_start_on_page_two(pledge_doc):
 
 def test_every_footer_carries_reference_code_and_verify_url():
     content = samples.pledge_2018()
-    data = documents.render(content, reference_code="TD-GU-2018-00007-V2",
-                            verify_url="https://thidua.example.vn/verify?ref=TD-GU-2018-00007-V2")
+    data = documents.render(
+        content,
+        reference_code="TD-GU-2018-00007-V2",
+        verify_url="https://thidua.example.vn/verify?ref=TD-GU-2018-00007-V2",
+    )
     section = read(data).sections[0]
     for footer in (section.footer, section.first_page_footer):
         text = footer.paragraphs[0].text
@@ -293,16 +304,27 @@ def test_nomination_has_submission_minutes_and_list_on_separate_pages(nomination
     assert order == sorted(order)
     numbers = [squash(t.rows[1].cells[0].text) for t in nomination_doc.tables[:1]]
     assert numbers == ["Số 12-TTr/CTĐ4"]
-    assert any(squash(c.text) == "Số 05-BB/CTĐ4" for t in nomination_doc.tables
-               for r in t.rows for c in r.cells)
+    assert any(
+        squash(c.text) == "Số 05-BB/CTĐ4"
+        for t in nomination_doc.tables
+        for r in t.rows
+        for c in r.cells
+    )
     assert "(Kèm theo Tờ trình số 12-TTr/CTĐ4 ngày 20/12/2018 của Cụm thi đua số 4)" in texts
 
 
 def test_minutes_record_the_votes_per_nominee(nomination_doc, nomination):
     table = table_with(nomination_doc, "Không biểu quyết")
     rows = [[squash(c.text) for c in r.cells] for r in table.rows]
-    assert rows[0] == ["STT", "Tập thể, cá nhân", "Hình thức đề nghị", "Đồng ý", "Không đồng ý",
-                       "Không biểu quyết", "Tỷ lệ đồng ý"]
+    assert rows[0] == [
+        "STT",
+        "Tập thể, cá nhân",
+        "Hình thức đề nghị",
+        "Đồng ý",
+        "Không đồng ý",
+        "Không biểu quyết",
+        "Tỷ lệ đồng ý",
+    ]
     assert rows[1:] == [
         ["1", "Văn phòng Huyện ủy Mỹ Đức", samples.FLAG, "8", "0", "0", "100%"],
         ["2", "Văn phòng Huyện ủy Ứng Hòa", samples.MERIT, "7", "1", "0", "87,5%"],
@@ -342,8 +364,10 @@ def test_submission_is_signed_for_the_cluster_beside_the_recipients(nomination_d
     assert right == "T/M CỤM THI ĐUA SỐ 4 CỤM TRƯỞNG Nguyễn Văn Hùng"
     texts = [p.text for p in nomination_doc.paragraphs]
     assert "Kính gửi: Hội đồng Thi đua – Khen thưởng các cơ quan Đảng Thành phố Hà Nội" in texts
-    assert ("1. Đề nghị tặng Cờ thi đua của Ủy ban nhân dân Thành phố Hà Nội cho 01 tập thể: "
-            "Văn phòng Huyện ủy Mỹ Đức.") in texts
+    assert (
+        "1. Đề nghị tặng Cờ thi đua của Ủy ban nhân dân Thành phố Hà Nội cho 01 tập thể: "
+        "Văn phòng Huyện ủy Mỹ Đức."
+    ) in texts
 
 
 # --- determinism and the package -------------------------------------------------------------
@@ -390,13 +414,16 @@ def test_pledge_2019_rotates_the_head():
 def test_a_deputy_signs_for_the_head_with_k_t():
     content = samples.pledge_2018()
     units = list(content.member_units)
-    units[3] = dataclasses.replace(units[3], authority="K/T", signer_title="Phó Chánh Văn phòng",
-                                   signer_name="Ngô Thị Hạnh")
+    units[3] = dataclasses.replace(
+        units[3], authority="K/T", signer_title="Phó Chánh Văn phòng", signer_name="Ngô Thị Hạnh"
+    )
     doc = read(documents.render(dataclasses.replace(content, member_units=tuple(units))))
     grid = table_with(doc, "VĂN PHÒNG THỊ ỦY SƠN TÂY")
     cells = [squash(c.text) for r in grid.rows for c in r.cells]
-    assert ("VĂN PHÒNG HUYỆN ỦY THƯỜNG TÍN K/T CHÁNH VĂN PHÒNG PHÓ CHÁNH VĂN PHÒNG Ngô Thị Hạnh"
-            in cells)
+    assert (
+        "VĂN PHÒNG HUYỆN ỦY THƯỜNG TÍN K/T CHÁNH VĂN PHÒNG PHÓ CHÁNH VĂN PHÒNG Ngô Thị Hạnh"
+        in cells
+    )
 
 
 def test_identical_bytes_in_a_fresh_process_with_another_hash_seed(pledge_bytes):
@@ -405,9 +432,17 @@ def test_identical_bytes_in_a_fresh_process_with_another_hash_seed(pledge_bytes)
     import subprocess
     import sys
 
-    code = ("import hashlib, documents; from documents import samples; "
-            "print(hashlib.sha256(documents.render(samples.pledge_2018())).hexdigest())")
+    code = (
+        "import hashlib, documents; from documents import samples; "
+        "print(hashlib.sha256(documents.render(samples.pledge_2018())).hexdigest())"
+    )
     env = {**os.environ, "PYTHONHASHSEED": "12345"}
-    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
-                         text=True, env=env, timeout=120).stdout.strip()
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    ).stdout.strip()
     assert out == hashlib.sha256(pledge_bytes).hexdigest()

@@ -34,8 +34,6 @@ def test_huge_integers_are_404_or_422_not_500(world, method, path) -> None:  # n
     assert response.status_code in allowed, (path, response.status_code)
 
 
-
-
 @pytest.mark.parametrize("document_id", [99999999999, -1, 0, "2147483648"])
 def test_services_say_not_found_for_ids_no_row_can_have(demo_session, document_id) -> None:
     with pytest.raises(NotFound):

@@ -66,9 +66,7 @@ def index() -> str:
     state = request.args.get("state") or None
     year = request.args.get("year", type=db_int)
     rows = queries.visible_documents(_session(), who, kind=kind, year=year, state=state)
-    years = sorted(
-        {d.term.year for d in queries.visible_documents(_session(), who)}, reverse=True
-    )
+    years = sorted({d.term.year for d in queries.visible_documents(_session(), who)}, reverse=True)
     # What this user may start: a kind the term does not have yet (a cancelled one aside).
     live = {
         (d.term_id, d.kind)
