@@ -18,6 +18,7 @@ from typing import Any
 from signing._util import sha256_hex
 from signing.archive.canonical import canonical_json as _canonical
 from signing.errors import FormatError
+from signing.validation.status import IntactCheck
 
 GENESIS = "0" * 64
 LINKS = ("prev_hash", "doc_prev_hash")
@@ -44,7 +45,9 @@ def event_hash(fields: Mapping[str, Any]) -> str:
 
 
 @dataclass(frozen=True)
-class ChainReport:
+class ChainReport(IntactCheck):
+    """Whether a sequence of events is an unbroken hash chain; where it breaks, and why."""
+
     ok: bool
     broken_index: int | None = None
     broken_id: Any = None
@@ -53,6 +56,7 @@ class ChainReport:
     def to_dict(self) -> dict[str, Any]:
         return {
             "ok": self.ok,
+            "indication": str(self.indication),
             "broken_index": self.broken_index,
             "broken_id": self.broken_id,
             "reason": self.reason,

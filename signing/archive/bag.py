@@ -40,7 +40,7 @@ from typing import Any
 import bagit
 
 from signing.errors import BundleError
-from signing.validation.status import Indication, SubIndication
+from signing.validation.status import IntactCheck
 
 __all__ = [
     "BAGIT_TXT",
@@ -70,20 +70,12 @@ _MAKE_BAG_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
-class FixityResult:
+class FixityResult(IntactCheck):
     """Whether every file of the bag matches its manifest; ``errors`` say which do not."""
 
     ok: bool
     errors: tuple[str, ...] = ()
     checked_by: tuple[str, ...] = ("thidua",)
-
-    @property
-    def indication(self) -> Indication:
-        return Indication.TOTAL_PASSED if self.ok else Indication.TOTAL_FAILED
-
-    @property
-    def sub_indication(self) -> SubIndication | None:
-        return None if self.ok else SubIndication.HASH_FAILURE
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -18,6 +18,7 @@ from signing.validation.status import (
     DocumentReport,
     Finding,
     Indication,
+    IntactCheck,
     SignatureReport,
     SubIndication,
     UnitResult,
@@ -128,7 +129,7 @@ class ApprovalResult:
 
 
 @dataclass(frozen=True)
-class AuditResult:
+class AuditResult(IntactCheck):
     """The document's audit-chain segment in data/audit.jsonl."""
 
     ok: bool
@@ -136,14 +137,6 @@ class AuditResult:
     broken_index: int | None = None
     broken_id: Any = None
     reason: str | None = None
-
-    @property
-    def indication(self) -> Indication:
-        return _PASSED if self.ok else _FAILED
-
-    @property
-    def sub_indication(self) -> SubIndication | None:
-        return None if self.ok else SubIndication.HASH_FAILURE
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -172,6 +172,22 @@ def outcome_code(indication: Indication | str, sub: SubIndication | str | None) 
 Finding = tuple[Indication, SubIndication | None]
 
 
+class IntactCheck:
+    """The verdict of a report whose one question is "intact or not" (bag fixity, an audit
+    hash chain): a broken one is TOTAL_FAILED / HASH_FAILURE. Its ``ok`` says only that,
+    as pyHanko's ``intact`` does; what surfaces read is the indication."""
+
+    ok: bool
+
+    @property
+    def indication(self) -> Indication:
+        return Indication.TOTAL_PASSED if self.ok else Indication.TOTAL_FAILED
+
+    @property
+    def sub_indication(self) -> SubIndication | None:
+        return None if self.ok else SubIndication.HASH_FAILURE
+
+
 def worst(findings: Iterable[Finding]) -> Finding:
     """The one verdict of many: the first TOTAL_FAILED if any, else the first INDETERMINATE,
     else TOTAL_PASSED. Order matters only between findings of the same indication: callers

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from signing import Indication, SubIndication
 from signing.audit import GENESIS, canonical_json, event_hash, verify_chain
 from signing.errors import FormatError
 
@@ -148,3 +149,16 @@ def test_report_to_dict() -> None:
     events = build_chain(2)
     events[0]["action"] = "x"
     assert verify_chain(events).to_dict()["broken_index"] == 0
+
+
+def test_a_chain_report_carries_its_indication() -> None:
+    events = build_chain(3)
+    intact = verify_chain(events)
+    assert (intact.indication, intact.sub_indication) == (Indication.TOTAL_PASSED, None)
+    events[1] = {**events[1], "action": "edited"}
+    broken = verify_chain(events)
+    assert (broken.indication, broken.sub_indication) == (
+        Indication.TOTAL_FAILED,
+        SubIndication.HASH_FAILURE,
+    )
+    assert broken.to_dict()["indication"] == "TOTAL_FAILED"
