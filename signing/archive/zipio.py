@@ -380,8 +380,14 @@ def _local_header(data: bytes, info: zipfile.ZipInfo) -> tuple[int, int, int, st
     name_start = offset + _LOCAL_HEADER.size
     central_name = _encoded_name(info)
     local_name = data[name_start : name_start + name_len]
-    if local_name != central_name or method != info.compress_type:
-        raise BundleError(f"tiêu đề cục bộ khác thư mục trung tâm: {info.filename!r}")
+    if local_name != central_name:
+        raise BundleError(
+            f"tên trong tiêu đề cục bộ khác tên trong thư mục trung tâm: {info.filename!r}"
+        )
+    if method != info.compress_type:
+        raise BundleError(
+            f"phương thức nén trong tiêu đề cục bộ khác thư mục trung tâm: {info.filename!r}"
+        )
     if (flags ^ info.flag_bits) & _SIGNIFICANT_FLAGS:
         raise BundleError(f"cờ của tiêu đề cục bộ khác thư mục trung tâm: {info.filename!r}")
     extra = data[name_start + name_len : name_start + name_len + extra_len]

@@ -19,6 +19,7 @@ class Entry:
     local_name: str | None = None
     local_flags: int | None = None
     local_crc: int | None = None
+    local_method: int | None = None
     local_size: int | None = None
     local_extra: bytes = b""
     central_extra: bytes = b""
@@ -58,7 +59,7 @@ def forge_zip(
             b"PK\x03\x04",
             20,
             e.flags if e.local_flags is None else e.local_flags,
-            method,
+            method if e.local_method is None else e.local_method,
             0,
             0x21,
             crc if e.local_crc is None else e.local_crc,

@@ -28,7 +28,7 @@ from signing.audit import event_hash
 from signing.ca import CertificateAuthority, fingerprint_sha256
 from tests.fixtures_db import DemoData, restore
 from tests.signing.bundle_fixtures import edit, flip_byte, rebag, unzip
-from tests.signing.zip_forge import change, entries_of, forge_zip, unicode_path
+from tests.signing.zip_forge import Entry, change, entries_of, forge_zip, unicode_path
 from tests.system.conftest import FIGURES
 from tests.web.conftest import make_app
 from web.cli import main
@@ -476,7 +476,30 @@ TWO_READINGS: dict[str, tuple[Callable[[bytes], bytes], str]] = {
         lambda b: _forged_entry(b, "data/crl.der", gap_after=b"hidden"),
         "dữ liệu ẩn giữa các mục",
     ),
+    "local name differs from the directory": (
+        lambda b: _forged_entry(b, "data/crl.der", local_name="thidua-x/data/khac.der"),
+        "tên trong tiêu đề cục bộ khác",
+    ),
+    "local method differs from the directory": (
+        lambda b: _forged_entry(b, "data/crl.der", local_method=8),
+        "phương thức nén trong tiêu đề cục bộ khác",
+    ),
+    "two entries with one name": (lambda b: _with_entry(b, "data/crl.der", b"khac"), "trùng tên"),
+    "names equal after case folding": (
+        lambda b: _with_entry(b, "data/CRL.der", b"khac"),
+        "trùng tên",
+    ),
+    "a name that is not NFC": (
+        lambda b: _with_entry(b, "data/My\u0303.txt", b"khac"),  # "ỹ" decomposed
+        "NFC",
+    ),
 }
+
+
+def _with_entry(bundle: bytes, path: str, data: bytes) -> bytes:
+    """The bundle with one more entry, written after the others."""
+    top, files = unzip(bundle)
+    return forge_zip([*entries_of(top, files), Entry(f"{top}/{path}", data)])
 
 
 _NOT_A_ZIP = "không phải gói lưu trữ"
