@@ -335,7 +335,11 @@ ZIP_CASES: dict[str, tuple[Callable[[], bytes], str]] = {
     ),
     "local name differs": (
         lambda: _changed("data/crl.der", local_name="thidua-42/data/crl.dex"),
-        "khác thư mục trung tâm",
+        "tên trong tiêu đề cục bộ khác tên trong thư mục trung tâm",
+    ),
+    "local method differs": (
+        lambda: _changed("data/crl.der", local_method=8),
+        "phương thức nén trong tiêu đề cục bộ khác",
     ),
     "bytes hidden between entries": (
         lambda: _changed("data/crl.der", gap_after=b"hidden"),

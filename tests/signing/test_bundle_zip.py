@@ -318,7 +318,9 @@ def test_local_name_must_match_the_directory() -> None:
     data = bytearray(zip_of([("thidua-42/bagit.txt", b"x")]))
     local = data.index(b"thidua-42/bagit.txt")
     data[local : local + 9] = b"thidua-43"
-    with pytest.raises(BundleError, match="khác thư mục trung tâm"):
+    with pytest.raises(
+        BundleError, match="tên trong tiêu đề cục bộ khác tên trong thư mục trung tâm"
+    ):
         read_zip(bytes(data))
 
 
