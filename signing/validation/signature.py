@@ -36,7 +36,8 @@ from signing.validation.crypto import (
     DocumentDigests,
     check_signature_value,
 )
-from signing.validation.status import MESSAGES, Indication, SignatureReport, SubIndication
+from signing.validation.status import Indication, SignatureReport, SubIndication
+from signing.validation.status import message as message_for
 from signing.validation.trust import TrustStore
 
 __all__ = ["MAX_SIGNATURE_BYTES", "check_trust", "verify_signature", "verify_with_digests"]
@@ -45,7 +46,6 @@ MAX_SIGNATURE_BYTES = 1024 * 1024
 
 _FAILED = Indication.TOTAL_FAILED
 _INDET = Indication.INDETERMINATE
-_MESSAGES = {sub: vi for sub, (vi, _en) in MESSAGES.items()}
 _LINK = attrgetter("link")
 
 
@@ -127,7 +127,7 @@ def _report(
     return SignatureReport(
         indication=indication,
         sub_indication=sub,
-        message=_MESSAGES[sub],
+        message=message_for(sub),
         validation_time=at,
         detail=detail,
     )
@@ -204,7 +204,7 @@ class _Validation:
         return SignatureReport(
             indication=indication,
             sub_indication=sub,
-            message=message or _MESSAGES[sub],
+            message=message or message_for(sub),
             validation_time=self.at,
             signer=self.signer.signer,
             signing_time=self.signing_time,
