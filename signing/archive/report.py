@@ -22,6 +22,7 @@ from signing.validation.status import (
     SignatureReport,
     SubIndication,
     UnitResult,
+    code_text,
     message,
 )
 
@@ -48,10 +49,6 @@ _FAILED = Indication.TOTAL_FAILED
 _PASSED = Indication.TOTAL_PASSED
 
 
-def _sub_text(sub: SubIndication | None) -> str | None:
-    return None if sub is None else str(sub)
-
-
 @dataclass(frozen=True)
 class Problem:
     """One finding. ``code`` is stable for programs, ``message`` is for people (Vietnamese);
@@ -73,7 +70,7 @@ class Problem:
             "message": self.message,
             "path": self.path,
             "indication": str(self.indication),
-            "sub_indication": _sub_text(self.sub_indication),
+            "sub_indication": code_text(self.sub_indication),
             "explanation": message(self.sub_indication),
         }
 
@@ -118,7 +115,7 @@ class ApprovalResult:
         return {
             "passed": self.passed,
             "indication": str(self.indication),
-            "sub_indication": _sub_text(self.sub_indication),
+            "sub_indication": code_text(self.sub_indication),
             "manifest_matches": self.manifest_matches,
             "mismatches": list(self.mismatches),
             "signer_is_member": self.signer_is_member,
@@ -142,7 +139,7 @@ class AuditResult(IntactCheck):
         return {
             "ok": self.ok,
             "indication": str(self.indication),
-            "sub_indication": _sub_text(self.sub_indication),
+            "sub_indication": code_text(self.sub_indication),
             "events": self.events,
             "broken_index": self.broken_index,
             "broken_id": self.broken_id,
@@ -196,7 +193,7 @@ class BundleReport:
         return {
             "format": BUNDLE_FORMAT,
             "indication": str(self.indication),
-            "sub_indication": _sub_text(self.sub_indication),
+            "sub_indication": code_text(self.sub_indication),
             "passed": self.passed,
             "status": self.status,
             "document_id": self.document_id,

@@ -25,6 +25,7 @@ __all__ = [
     "SignerInfo",
     "SubIndication",
     "UnitResult",
+    "code_text",
     "indication_name",
     "message",
     "outcome_code",
@@ -169,6 +170,12 @@ def outcome_code(indication: Indication | str, sub: SubIndication | str | None) 
     return str(indication) if sub is None else f"{indication}/{sub}"
 
 
+def code_text(code: Indication | SubIndication | None) -> str | None:
+    """A code as plain text for a report's JSON (``None`` stays ``None``): canonical JSON
+    and the archived reports take plain ``str``, not the enum."""
+    return None if code is None else str(code)
+
+
 Finding = tuple[Indication, SubIndication | None]
 
 
@@ -272,7 +279,7 @@ class SignatureReport:
     def to_dict(self) -> dict[str, Any]:
         return {
             "indication": str(self.indication),
-            "sub_indication": str(self.sub_indication) if self.sub_indication else None,
+            "sub_indication": code_text(self.sub_indication),
             "passed": self.passed,
             "code": self.code,
             "message": self.message,
@@ -363,5 +370,5 @@ class DocumentReport:
             "validation_time": self.validation_time.isoformat(),
             "units": [u.to_dict() for u in self.units],
             "indication": str(self.indication),
-            "sub_indication": str(self.sub_indication) if self.sub_indication else None,
+            "sub_indication": code_text(self.sub_indication),
         }

@@ -24,6 +24,7 @@ from signing import (
     SigningError,
     SubIndication,
     TrustStore,
+    code_text,
     indication_name,
     message,
     outcome_code,
@@ -288,7 +289,7 @@ def _verify_docx(
                 "document_sha256": document_sha256,
                 "verified_at": at.isoformat().replace("+00:00", "Z"),
                 "indication": str(indication),
-                "sub_indication": None if sub is None else str(sub),
+                "sub_indication": code_text(sub),
                 "passed": passed,
                 "signatures": [
                     {
