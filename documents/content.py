@@ -41,6 +41,13 @@ def _set(obj: object, name: str, value: Any) -> None:
     object.__setattr__(obj, name, value)
 
 
+def _recipients(value: Any) -> tuple[str, ...]:
+    """The "Nơi nhận" list, the same rules for every document kind."""
+    return clean_lines(
+        value, "recipients", required=False, max_len=SHORT, max_items=20, strip_end=";.,"
+    )
+
+
 def _nested(value: Any, cls: type, field: str) -> Any:
     """A nested field must already be an instance (dicts go through ``content_from_dict``)."""
     if isinstance(value, cls):
@@ -259,18 +266,7 @@ class PledgeContent:
         _set(self, "head_unit", head)
         _set(self, "deputy_unit", deputy)
         _set(self, "summary", clean_text(self.summary, "summary", required=False, max_len=300))
-        _set(
-            self,
-            "recipients",
-            clean_lines(
-                self.recipients,
-                "recipients",
-                required=False,
-                max_len=SHORT,
-                max_items=20,
-                strip_end=";.,",
-            ),
-        )
+        _set(self, "recipients", _recipients(self.recipients))
 
     @property
     def title(self) -> str:
@@ -322,18 +318,7 @@ class Submission:
         authority = clean_text(self.signer_authority, "signer_authority", required=False, max_len=8)
         _set(self, "signer_authority", clean_choice(authority, "signer_authority", AUTHORITIES))
         _check_deputy(self.signer_authority, self.signer_title, "signer_authority")
-        _set(
-            self,
-            "recipients",
-            clean_lines(
-                self.recipients,
-                "recipients",
-                required=False,
-                max_len=SHORT,
-                max_items=20,
-                strip_end=";.,",
-            ),
-        )
+        _set(self, "recipients", _recipients(self.recipients))
 
 
 VOTING_METHODS = {"secret_ballot": "bỏ phiếu kín", "show_of_hands": "biểu quyết giơ tay"}
