@@ -551,3 +551,25 @@ class AuditEvent(Base):
     def to_dict(self) -> dict[str, Any]:
         """Fields plus ``hash`` and ``id``: one line of a bundle's ``audit.jsonl``."""
         return {**self.fields(), "hash": self.hash, "id": self.id}
+
+
+class IdempotencyKey(Base):
+    """A write's key (an ``Idempotency-Key`` header, or a form's one-time id) and the answer
+    it got, so that a retried request or a resubmitted form gets that answer back instead of
+    writing twice. Written in the write's own transaction: it exists iff the write committed.
+
+    ``scope`` is ``api`` or ``form``; keys are per user; ``request_sha256`` is the digest of
+    the method, the route and the body, so one key cannot stand for two different writes.
+    Rows older than 24 h are purged."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("user_id", "scope", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    scope: Mapped[str] = mapped_column(String(8))
+    key: Mapped[str] = mapped_column(String(255))
+    request_sha256: Mapped[str] = mapped_column(String(64))
+    status: Mapped[int] = mapped_column(Integer)
+    response: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = mapped_column(index=True)
