@@ -45,8 +45,10 @@ def add_security_headers(response: Response) -> Response:
     if request.is_secure:
         # Only over HTTPS: a plain-HTTP demo on 127.0.0.1 must not pin the browser to HTTPS.
         wanted.append(_HSTS)
-    if response.mimetype == "text/html":
-        # Pages show who may act on what: never let a shared cache keep them.
+    if request.endpoint != "static":
+        # Pages, signed files, bundles and API answers show who may act on what and carry
+        # what only signed-in users may read: no cache (shared or the browser's) keeps them.
+        # Static assets keep Flask's own revalidation (ETag, no-cache).
         wanted.append(_NO_STORE)
     present = {name.lower() for name, _value in response.headers}
     response.headers.extend([(k, v) for k, v in wanted if k.lower() not in present])
