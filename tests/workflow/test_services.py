@@ -401,13 +401,15 @@ def test_a_revoked_credential_cannot_sign(demo_session, demo):
     admin.revoke_credential(s, None, cred.id, reason="key_compromise")
     with pytest.raises(CredentialLocked):
         lifecycle.sign(s, signer, demo.pledge_2019, pin=DEMO_PIN)
-    with pytest.raises(CredentialLocked):
+    # An upload made with the revoked certificate is a refused input (422), not a lock.
+    with pytest.raises(ValidationError) as info:
         lifecycle.sign(
             s,
             signer,
             demo.pledge_2019,
             signature_der=cms_for(s, demo, "vphu-to-signer", frozen_docx(s, demo.pledge_2019)),
         )
+    assert info.value.code == "credential_revoked"
 
 
 def test_the_last_signature_moves_to_signed_then_submit_approve_archive(demo_session, demo):

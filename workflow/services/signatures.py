@@ -196,7 +196,11 @@ def _uploaded(
             code="certificate_not_registered",
         )
     if credential.status == "revoked":
-        raise CredentialLocked("Chứng thư số đã bị thu hồi.", code="credential_revoked")
+        # The upload itself is what is refused (422, like any signature that does not pass),
+        # not a credential the signer could get unlocked (423).
+        raise ValidationError(
+            "Chứng thư số đã bị thu hồi.", field="signature", code="credential_revoked"
+        )
     return der, credential.id, credential.fingerprint_sha256, "upload"
 
 
