@@ -13,7 +13,7 @@ import typing
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from documents.content import CONTENT_TYPES, NESTED_TYPES, Content
+from documents.content import CONTENT_TYPES, MISSING_FIELD, NESTED_TYPES, REQUIRED, Content
 from documents.errors import DocumentError
 
 _MAX_LIST = 1000
@@ -74,8 +74,8 @@ def _build(cls: type[_T], data: Any, path: str, skip: tuple[str, ...] = ()) -> _
     for f in fields:
         where = _join(path, f.name)
         if f.name not in data:
-            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-                raise DocumentError(where, "thiếu trường bắt buộc")
+            if f.default is REQUIRED:
+                raise DocumentError(where, MISSING_FIELD)
             continue
         kwargs[f.name] = _convert(hints[f.name], data[f.name], where)
     try:

@@ -7,11 +7,12 @@ so anything that exists as a content object can be rendered.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from documents.errors import DocumentError
 from documents.profiles import PROFILES
@@ -27,6 +28,9 @@ from documents.text import (
     clean_time,
 )
 
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
 # Authority prefixes in their Party spelling; the State profile prints "TM.", "KT.", ...
 AUTHORITIES = ("T/M", "K/T", "T/L", "T/U", "Q.", "")
 MAX_UNITS = 40
@@ -35,6 +39,29 @@ MAX_POINTS = 1000
 _CODE = re.compile(r"[A-Z0-9](?:[A-Z0-9-]{0,30}[A-Z0-9])?")
 # Symbols such as "GU/CTĐ4", "TTr/CTĐ4", "TTr-BTĐKT": letters, digits, "/", "-", "." only.
 _SYMBOL = re.compile(r"[^\W_](?:[\w./-]{0,38}[^\W_])?")
+
+
+MISSING_FIELD = "thiếu trường bắt buộc"
+
+
+class _Required:
+    """The default of every field a caller must give. A dataclass with only defaults lets
+    ``PledgeContent()`` reach ``__post_init__``, which reports the first missing field as
+    ``DocumentError(field, MISSING_FIELD)``, the error ``content_from_dict`` raises for a
+    missing key, instead of Python's TypeError that names no field a form can show."""
+
+    def __repr__(self) -> str:
+        return "REQUIRED"
+
+
+REQUIRED: Any = _Required()
+
+
+def require_fields(obj: DataclassInstance) -> None:
+    """Raise DocumentError for the first field of ``obj`` left at REQUIRED."""
+    for f in dataclasses.fields(obj):
+        if getattr(obj, f.name) is REQUIRED:
+            raise DocumentError(f.name, MISSING_FIELD)
 
 
 def _set(obj: object, name: str, value: Any) -> None:
@@ -94,10 +121,11 @@ def _clean_year(value: Any, field: str = "year") -> int:
 class Issuer:
     """The issuing body and the body above it, as typed (the header prints them upper-case)."""
 
-    name: str  # "Cụm thi đua số 4", "Văn phòng"
+    name: str = REQUIRED  # "Cụm thi đua số 4", "Văn phòng"
     superior_body: str = ""  # "Thành ủy Hà Nội", "Huyện ủy Mỹ Đức"
 
     def __post_init__(self) -> None:
+        require_fields(self)
         _set(self, "name", clean_text(self.name, "name", max_len=120))
         _set(
             self,
@@ -110,13 +138,14 @@ class Issuer:
 class MemberUnit:
     """A member unit of the cluster and the person who signs for it."""
 
-    code: str  # "VPHU-MD"
-    name: str  # "Văn phòng Huyện ủy Mỹ Đức"
-    signer_title: str  # "Chánh Văn phòng" (the title line does not repeat the unit)
-    signer_name: str  # "Nguyễn Văn Hùng"
+    code: str = REQUIRED  # "VPHU-MD"
+    name: str = REQUIRED  # "Văn phòng Huyện ủy Mỹ Đức"
+    signer_title: str = REQUIRED  # "Chánh Văn phòng" (the title line does not repeat the unit)
+    signer_name: str = REQUIRED  # "Nguyễn Văn Hùng"
     authority: str = "T/M"
 
     def __post_init__(self) -> None:
+        require_fields(self)
         _set(self, "code", _clean_code(self.code, "code"))
         _set(self, "name", clean_text(self.name, "name", max_len=120))
         _set(self, "signer_title", clean_text(self.signer_title, "signer_title", max_len=80))
@@ -130,10 +159,11 @@ class MemberUnit:
 class Criterion:
     """One line of the scoring sheet."""
 
-    title: str
-    max_points: int
+    title: str = REQUIRED
+    max_points: int = REQUIRED
 
     def __post_init__(self) -> None:
+        require_fields(self)
         _set(self, "title", clean_text(self.title, "title", max_len=600))
         _set(self, "max_points", clean_int(self.max_points, "max_points", lo=1, hi=MAX_POINTS))
 
@@ -142,12 +172,13 @@ class Criterion:
 class ScoringSheet:
     """Criteria whose points add up to ``total``, plus a capped bonus group."""
 
-    items: tuple[Criterion, ...]
+    items: tuple[Criterion, ...] = REQUIRED
     total: int = 100
     bonus: tuple[Criterion, ...] = ()
     bonus_cap: int = 0
 
     def __post_init__(self) -> None:
+        require_fields(self)
         items = _nested_tuple(self.items, Criterion, "items", max_items=40)
         if not items:
             raise DocumentError("items", "cần ít nhất một tiêu chí")
@@ -212,27 +243,28 @@ class PledgeContent:
 
     kind: ClassVar[str] = "pledge"
 
-    cluster_name: str  # "Cụm thi đua số 4 – Văn phòng các huyện ủy, ..."
-    year: int
-    issuer: Issuer
-    number: int | None  # None: left blank for the records clerk to fill in
-    symbol: str  # "GU/CTĐ4"
-    place: str  # "Mỹ Đức"
-    date: dt.date
-    legal_bases: tuple[str, ...]
-    preamble: tuple[str, ...]
-    contents: tuple[str, ...]
-    targets: tuple[str, ...]
-    criteria: ScoringSheet
-    commitments: tuple[str, ...]
-    member_units: tuple[MemberUnit, ...]
-    head_unit: str
+    cluster_name: str = REQUIRED  # "Cụm thi đua số 4 – Văn phòng các huyện ủy, ..."
+    year: int = REQUIRED
+    issuer: Issuer = REQUIRED
+    number: int | None = REQUIRED  # None: left blank for the records clerk to fill in
+    symbol: str = REQUIRED  # "GU/CTĐ4"
+    place: str = REQUIRED  # "Mỹ Đức"
+    date: dt.date = REQUIRED
+    legal_bases: tuple[str, ...] = REQUIRED
+    preamble: tuple[str, ...] = REQUIRED
+    contents: tuple[str, ...] = REQUIRED
+    targets: tuple[str, ...] = REQUIRED
+    criteria: ScoringSheet = REQUIRED
+    commitments: tuple[str, ...] = REQUIRED
+    member_units: tuple[MemberUnit, ...] = REQUIRED
+    head_unit: str = REQUIRED
     deputy_unit: str | None = None
     summary: str = ""
     recipients: tuple[str, ...] = ()
     profile: str = "party"
 
     def __post_init__(self) -> None:
+        require_fields(self)
         _set(self, "profile", _check_profile(self.profile))
         _set(self, "cluster_name", clean_text(self.cluster_name, "cluster_name", max_len=160))
         _set(self, "year", _clean_year(self.year))
@@ -289,19 +321,20 @@ def _signing_order(
 class Submission:
     """The tờ trình that sends the nomination to the emulation board."""
 
-    number: int | None
-    symbol: str  # "TTr/CTĐ4"
-    date: dt.date
-    addressee: str  # "Hội đồng Thi đua – Khen thưởng các cơ quan Đảng ..."
-    summary: str  # "Về việc đề nghị khen thưởng ..."
-    legal_bases: tuple[str, ...]
-    request: tuple[str, ...]  # body paragraphs
-    signer_title: str  # "Cụm trưởng"
-    signer_name: str
+    number: int | None = REQUIRED
+    symbol: str = REQUIRED  # "TTr/CTĐ4"
+    date: dt.date = REQUIRED
+    addressee: str = REQUIRED  # "Hội đồng Thi đua – Khen thưởng các cơ quan Đảng ..."
+    summary: str = REQUIRED  # "Về việc đề nghị khen thưởng ..."
+    legal_bases: tuple[str, ...] = REQUIRED
+    request: tuple[str, ...] = REQUIRED  # body paragraphs
+    signer_title: str = REQUIRED  # "Cụm trưởng"
+    signer_name: str = REQUIRED
     signer_authority: str = "T/M"
     recipients: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        require_fields(self)
         _set(self, "number", clean_optional_int(self.number, "number", lo=1, hi=99999))
         _set(self, "symbol", _clean_symbol(self.symbol, "symbol"))
         _set(self, "date", clean_date(self.date, "date"))
@@ -328,25 +361,26 @@ VOTING_METHODS = {"secret_ballot": "bỏ phiếu kín", "show_of_hands": "biểu
 class Meeting:
     """The review meeting (hội nghị bình xét) whose minutes are part of the nomination."""
 
-    number: int | None
-    symbol: str  # "BB/CTĐ4"
-    date: dt.date
-    start_time: str  # "08:00"
-    end_time: str  # "11:30"
-    place: str
-    chair_name: str
-    chair_title: str
-    secretary_name: str
-    secretary_title: str
-    voting_method: str  # "secret_ballot" | "show_of_hands"
-    ballots_issued: int
-    ballots_valid: int
-    discussion: tuple[str, ...]
+    number: int | None = REQUIRED
+    symbol: str = REQUIRED  # "BB/CTĐ4"
+    date: dt.date = REQUIRED
+    start_time: str = REQUIRED  # "08:00"
+    end_time: str = REQUIRED  # "11:30"
+    place: str = REQUIRED
+    chair_name: str = REQUIRED
+    chair_title: str = REQUIRED
+    secretary_name: str = REQUIRED
+    secretary_title: str = REQUIRED
+    voting_method: str = REQUIRED  # "secret_ballot" | "show_of_hands"
+    ballots_issued: int = REQUIRED
+    ballots_valid: int = REQUIRED
+    discussion: tuple[str, ...] = REQUIRED
     absent_units: tuple[str, ...] = ()  # codes of member units not present
     next_head_unit: str | None = None
     next_deputy_unit: str | None = None
 
     def __post_init__(self) -> None:
+        require_fields(self)
         _set(self, "number", clean_optional_int(self.number, "number", lo=1, hi=99999))
         _set(self, "symbol", _clean_symbol(self.symbol, "symbol"))
         _set(self, "date", clean_date(self.date, "date"))
@@ -393,11 +427,12 @@ class Meeting:
 class Votes:
     """Votes cast on one nominee."""
 
-    in_favour: int
+    in_favour: int = REQUIRED
     against: int = 0
     abstain: int = 0
 
     def __post_init__(self) -> None:
+        require_fields(self)
         for name in ("in_favour", "against", "abstain"):
             _set(self, name, clean_int(getattr(self, name), name, lo=0, hi=10000))
 
@@ -413,16 +448,17 @@ NOMINEE_KINDS = {"unit": "Tập thể", "person": "Cá nhân"}
 class Nominee:
     """A unit or a person proposed for an award, with its score and the votes it got."""
 
-    rank: int
-    name: str  # "Văn phòng Huyện ủy Mỹ Đức" or "Đồng chí Trần Thị Lan"
-    award: str  # "Cờ thi đua của Ủy ban nhân dân Thành phố Hà Nội"
-    score: float
-    votes: Votes
+    rank: int = REQUIRED
+    name: str = REQUIRED  # "Văn phòng Huyện ủy Mỹ Đức" or "Đồng chí Trần Thị Lan"
+    award: str = REQUIRED  # "Cờ thi đua của Ủy ban nhân dân Thành phố Hà Nội"
+    score: float = REQUIRED
+    votes: Votes = REQUIRED
     kind: str = "unit"  # "unit" | "person"
     unit_code: str | None = None
     description: str = ""  # e.g. the person's position
 
     def __post_init__(self) -> None:
+        require_fields(self)
         _set(self, "rank", clean_int(self.rank, "rank", lo=1, hi=MAX_NOMINEES))
         _set(self, "name", clean_text(self.name, "name", max_len=160))
         _set(self, "award", clean_text(self.award, "award", max_len=200))
@@ -444,19 +480,20 @@ class NominationContent:
 
     kind: ClassVar[str] = "nomination"
 
-    cluster_name: str
-    year: int
-    issuer: Issuer
-    place: str
-    submission: Submission
-    meeting: Meeting
-    nominees: tuple[Nominee, ...]
-    member_units: tuple[MemberUnit, ...]
-    head_unit: str
+    cluster_name: str = REQUIRED
+    year: int = REQUIRED
+    issuer: Issuer = REQUIRED
+    place: str = REQUIRED
+    submission: Submission = REQUIRED
+    meeting: Meeting = REQUIRED
+    nominees: tuple[Nominee, ...] = REQUIRED
+    member_units: tuple[MemberUnit, ...] = REQUIRED
+    head_unit: str = REQUIRED
     deputy_unit: str | None = None
     profile: str = "party"
 
     def __post_init__(self) -> None:
+        require_fields(self)
         _set(self, "profile", _check_profile(self.profile))
         _set(self, "cluster_name", clean_text(self.cluster_name, "cluster_name", max_len=160))
         _set(self, "year", _clean_year(self.year))

@@ -18,11 +18,14 @@ SHORT = 200  # names, titles, places
 LONG = 2000  # one paragraph of body text
 MAX_ITEMS = 60  # paragraphs / list entries in one field
 
-# C0/C1 controls, line/paragraph separators, bidi overrides and isolates (they can make a
-# rendered name read differently from the stored one), BOM, surrogates and non-characters.
-_FORBIDDEN = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff\ufffe\uffff]"
-)
+# C0/C1 controls, line/paragraph separators, surrogates and non-characters.
+_FORBIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffe\uffff]")
+# Characters that print as nothing or reorder what is around them: zero-width spaces and
+# joiners, the soft hyphen, word joiners, BOM, bidi marks, embeddings, overrides and isolates.
+# A name that holds one reads differently from the stored text ("Mỹ\u200bĐức" prints as
+# "MỹĐức", and an override can make a unit's name read backwards), so no field may hold one.
+INVISIBLE = "\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff"
+_INVISIBLE = re.compile(f"[{INVISIBLE}]")
 _BAD_CATEGORIES = frozenset({"Cn", "Co", "Cs"})
 
 
@@ -38,6 +41,13 @@ def clean_text(value: Any, field: str, *, required: bool = True, max_len: int = 
     bad = _FORBIDDEN.search(text)
     if bad:
         raise DocumentError(field, f"chứa ký tự điều khiển không hợp lệ (U+{ord(bad.group()):04X})")
+    hidden = _INVISIBLE.search(text)
+    if hidden:
+        raise DocumentError(
+            field,
+            f"chứa ký tự vô hình hoặc ký tự đổi chiều chữ (U+{ord(hidden.group()):04X}) "
+            f"ở vị trí {hidden.start() + 1}: hãy xóa ký tự này",
+        )
     if not text.isascii():
         for ch in text:
             if ord(ch) > 0x7F and unicodedata.category(ch) in _BAD_CATEGORIES:
