@@ -52,9 +52,24 @@ def _safe_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
+def _require_database(url: str) -> None:
+    """Refuse a SQLite file that does not exist yet: opening it would create it (and its
+    folder), leaving a stray empty database wherever the command ran. Only ``init`` makes one."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return
+    if parsed.query.get("mode") == "memory" or Path(parsed.database).is_file():
+        return
+    raise CliError(
+        f"Chưa có cơ sở dữ liệu {_safe_url(url)}; hãy chạy `thidua init` "
+        "(hoặc đặt DATABASE_URL trỏ tới cơ sở dữ liệu đã có)."
+    )
+
+
 @contextmanager
 def _session(config: Config, *, check_schema: bool = True) -> Iterator[Session]:
     """One transaction: committed if the body succeeds, rolled back otherwise."""
+    _require_database(config.database_url)
     engine = make_engine(config.database_url)
     try:
         if check_schema and not is_up_to_date(engine):
