@@ -142,7 +142,7 @@ class MemberUnit:
     name: str = REQUIRED  # "Văn phòng Huyện ủy Mỹ Đức"
     signer_title: str = REQUIRED  # "Chánh Văn phòng" (the title line does not repeat the unit)
     signer_name: str = REQUIRED  # "Nguyễn Văn Hùng"
-    authority: str = "T/M"
+    authority: str = ""  # a staff office's head signs with the title alone (HD 36 §1.7.1)
 
     def __post_init__(self) -> None:
         require_fields(self)

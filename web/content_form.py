@@ -111,13 +111,15 @@ CHOICES: dict[str, list[tuple[str, Any]]] = {
         ("state", _l("Văn bản hành chính (NĐ 30/2020/NĐ-CP)")),
     ],
     "voting_method": [("secret_ballot", _l("Bỏ phiếu kín")), ("show_of_hands", _l("Giơ tay"))],
+    # A staff office's head signs with the title alone, the usual case, so it comes first;
+    # "T/M" is for collective bodies (HD 36 §1.7.1).
     "authority": [
-        ("T/M", "T/M"),
+        ("", _l("(không)")),
         ("K/T", "K/T"),
+        ("T/M", "T/M"),
         ("T/L", "T/L"),
         ("T/U", "T/U"),
         ("Q.", "Q."),
-        ("", _l("(không)")),
     ],
 }
 NOMINEE_KINDS = [("unit", _l("Tập thể")), ("person", _l("Cá nhân"))]
@@ -130,7 +132,7 @@ BLANK_ITEMS: dict[str, dict[str, Any]] = {
         "name": "",
         "signer_title": "",
         "signer_name": "",
-        "authority": "T/M",
+        "authority": "",
     },
     "criteria.items": {"title": "", "max_points": ""},
     "criteria.bonus": {"title": "", "max_points": ""},

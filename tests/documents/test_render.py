@@ -73,7 +73,8 @@ def test_state_profile_uses_national_title_and_colon_number():
     assert "ĐẢNG CỘNG SẢN" not in text
     assert "TM. CỤM THI ĐUA SỐ 4" in text  # State spelling of the authority
     grid = table_with(doc, "VĂN PHÒNG THỊ ỦY SƠN TÂY")
-    assert "TM. VĂN PHÒNG" in squash(grid.rows[0].cells[0].text)
+    head = squash(grid.rows[0].cells[0].text)
+    assert head == "VĂN PHÒNG HUYỆN ỦY MỸ ĐỨC CHÁNH VĂN PHÒNG Nguyễn Văn Hùng"
 
 
 @pytest.mark.parametrize(
@@ -166,14 +167,17 @@ def test_signature_grid_has_one_cell_per_member_unit_head_first(pledge_doc, pled
     grid = table_with(pledge_doc, "VĂN PHÒNG THỊ ỦY SƠN TÂY")
     cells = [squash(c.text) for r in grid.rows for c in r.cells]
     assert len(cells) == len(pledge.member_units) == 8
-    assert cells[0] == "T/M VĂN PHÒNG HUYỆN ỦY MỸ ĐỨC CHÁNH VĂN PHÒNG Nguyễn Văn Hùng"
-    assert cells[1].startswith("T/M VĂN PHÒNG HUYỆN ỦY ỨNG HÒA")
+    # A staff office is signed by its head with the title alone: "T/M" belongs to collective
+    # bodies (HD 36 §1.7.1), so no cell reads "T/M VĂN PHÒNG ...".
+    assert cells[0] == "VĂN PHÒNG HUYỆN ỦY MỸ ĐỨC CHÁNH VĂN PHÒNG Nguyễn Văn Hùng"
+    assert cells[1].startswith("VĂN PHÒNG HUYỆN ỦY ỨNG HÒA")
+    assert not any("T/M" in c for c in cells)
     for unit in pledge.member_units:
-        expected = f"T/M {unit.name.upper()} {unit.signer_title.upper()} {unit.signer_name}"
+        expected = f"{unit.name.upper()} {unit.signer_title.upper()} {unit.signer_name}"
         assert cells.count(expected) == 1
     # The authority lines of one grid break the same way, so title lines stay level.
     first_lines = {c.paragraphs[0].text.split("\n")[0] for r in grid.rows for c in r.cells}
-    assert first_lines == {"T/M VĂN PHÒNG"}
+    assert first_lines == {"VĂN PHÒNG"}
 
 
 def test_odd_number_of_units_centres_the_last_one():

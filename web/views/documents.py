@@ -494,7 +494,7 @@ def _starting_content(term: models.ClusterTerm, kind: str) -> dict[str, Any]:
         .order_by(models.ClusterTerm.year.desc())
     ).first()
     units = [
-        {"code": u.code, "name": u.name, "signer_title": "", "signer_name": "", "authority": "T/M"}
+        {"code": u.code, "name": u.name, "signer_title": "", "signer_name": "", "authority": ""}
         for u in term.member_units
     ]
     content: dict[str, Any]
