@@ -322,6 +322,16 @@ def _scratch_dir() -> str | None:
     return None
 
 
+def _inside(root: str, text: str) -> str:
+    """``text`` with the private folder's path dropped: reports and errors name files as the
+    bag does (``data/document.docx``), never where this machine kept its copy."""
+    for folder in dict.fromkeys((root, os.path.realpath(root))):
+        text = text.replace(folder + os.sep, "").replace(folder, ".")
+    for folder in dict.fromkeys((os.path.dirname(root), os.path.realpath(os.path.dirname(root)))):
+        text = text.replace(folder, "..")
+    return text
+
+
 def _write_tree(root: str, files: Mapping[str, bytes]) -> None:
     """Write files (already validated relative POSIX paths) under ``root``: owner-only,
     never through a link, never over an existing file."""
@@ -407,7 +417,7 @@ def make_bag_files(
         bagit.Bag(root).validate(processes=1)
         return _read_tree(root)
     except (bagit.BagError, OSError, RuntimeError, subprocess.SubprocessError) as exc:
-        raise BundleError(f"không tạo được túi BagIt: {exc}") from None
+        raise BundleError(f"không tạo được túi BagIt: {_inside(root, str(exc))}") from None
     finally:
         shutil.rmtree(base, ignore_errors=True)
 
@@ -436,19 +446,22 @@ def bagit_validate(files: Mapping[str, bytes]) -> FixityResult:
         try:
             _write_tree(root, files)
         except OSError as exc:  # e.g. a file where a folder should be
+            why = _inside(root, str(exc))
             return FixityResult(
-                False, (f"bagit: cấu trúc thư mục không hợp lệ: {exc}",), ("bagit",)
+                False, (f"bagit: cấu trúc thư mục không hợp lệ: {why}",), ("bagit",)
             )
         try:
             bag = _ExtractedBag(root)
             bag.validate(processes=1)
         except bagit.BagValidationError as exc:
-            details = tuple(f"bagit: {d}" for d in exc.details or ())
-            return FixityResult(False, details or (f"bagit: {exc.message}",), ("bagit",))
+            details = tuple(_inside(root, f"bagit: {d}") for d in exc.details or ())
+            message = _inside(root, f"bagit: {exc.message}")
+            return FixityResult(False, details or (message,), ("bagit",))
         # bagit parses untrusted tag files (declared encodings, Payload-Oxum, manifest lines)
         # and lets whatever its parsing raises escape; any such error means "not a valid bag".
         except Exception as exc:
-            return FixityResult(False, (f"bagit: {type(exc).__name__}: {exc}",), ("bagit",))
+            message = _inside(root, f"bagit: {type(exc).__name__}: {exc}")
+            return FixityResult(False, (message,), ("bagit",))
         if sorted(bag.algorithms) != ["sha256"]:
             return FixityResult(False, ("bagit: túi phải dùng đúng thuật toán sha256",), ("bagit",))
         return FixityResult(True, (), ("bagit",))
