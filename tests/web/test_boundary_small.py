@@ -127,7 +127,7 @@ def _rezipped(bundle: bytes, extra: dict[str, bytes]) -> bytes:
 
 
 def _server_paths(text: str) -> list[str]:
-    folders = {tempfile.gettempdir(), "/tmp", "/dev/shm", "/var/tmp"}  # noqa: S108
+    folders = {tempfile.gettempdir(), "/tmp", "/dev/shm", "/var/tmp"}
     return [folder for folder in folders if folder in text]
 
 
