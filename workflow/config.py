@@ -7,8 +7,8 @@ Sources, first match wins:
 - session secret: ``THIDUA_SECRET_KEY``, else the instance file ``secret_key``;
 - CA master secret (encrypts the CA key at rest): ``THIDUA_CA_SECRET``, else the instance
   file ``ca_master_secret``;
-- public base URL printed in documents' verification links: ``THIDUA_PUBLIC_URL``, else
-  ``http://127.0.0.1:5000``.
+- public base URL printed in documents' verification links: ``THIDUA_PUBLIC_URL``; with none,
+  or with a loopback address, documents print their reference code alone.
 
 ``init_instance`` (run by ``thidua init``) creates the folder and both secret files with mode
 0600; ``load_config`` never creates anything and raises ``ConfigError`` if a secret is missing.
@@ -16,18 +16,19 @@ Sources, first match wins:
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from workflow.errors import ConfigError
 
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 (a file name, not a secret)
 CA_SECRET_FILE = "ca_master_secret"  # noqa: S105
 DATABASE_FILE = "thidua.db"
-DEFAULT_PUBLIC_URL = "http://127.0.0.1:5000"
 
 
 @dataclass(frozen=True)
@@ -36,21 +37,33 @@ class Config:
     database_url: str
     secret_key: str
     ca_master_secret: bytes
-    public_url: str = DEFAULT_PUBLIC_URL
-
-    def verify_url(self, reference_code: str) -> str:
-        return verify_url(self.public_url, reference_code)
+    public_url: str = ""
 
 
 def public_url(configured: str | None = None) -> str:
-    """The site's public address: the one given, else ``THIDUA_PUBLIC_URL``, else the
-    development default."""
-    return configured or os.environ.get("THIDUA_PUBLIC_URL", "").strip() or DEFAULT_PUBLIC_URL
+    """The site's public address: the one given, else ``THIDUA_PUBLIC_URL``, else ""."""
+    return (configured or os.environ.get("THIDUA_PUBLIC_URL", "")).strip()
 
 
-def verify_url(base: str, reference_code: str) -> str:
-    """The public page where anyone checks a document by its reference code."""
+def printed_verify_url(base: str, reference_code: str) -> str | None:
+    """The public page where anyone checks a document by its reference code, as printed on
+    the document; None when there is no public address to print. A loopback or unspecified
+    host ("http://127.0.0.1:5000", a developer's default) is no address: on an official page
+    it would send every reader to their own machine."""
+    if not base or _is_local(base):
+        return None
     return f"{base.rstrip('/')}/verify?ref={reference_code}"
+
+
+def _is_local(url: str) -> bool:
+    host = (urlsplit(url).hostname or "").rstrip(".").lower()
+    if not host or host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_unspecified
 
 
 def instance_path(instance_dir: str | os.PathLike[str] | None = None) -> Path:
