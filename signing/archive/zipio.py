@@ -160,10 +160,11 @@ def read_zip(data: bytes, limits: ZipLimits = DEFAULT_LIMITS) -> ZipContents:
     if len(data) < 22 or data.rfind(b"PK\x05\x06", max(0, len(data) - 65557)) < 0:
         raise BundleError("tệp không phải là gói zip (không thấy thư mục trung tâm zip)")
     try:
-        # zipfile reads the central directory; the entries are inflated below, straight
-        # from the bytes, after the directory has passed every check.
-        infos, directory_start = _directory(data)
+        # The framing first, so that an end record zipfile would stumble on is refused for
+        # what it is; then zipfile reads the central directory. The entries are inflated
+        # below, straight from the bytes, after the directory has passed every check.
         directory = _directory_bounds(data)
+        infos, directory_start = _directory(data)
     except _ZIP_ERRORS as exc:
         raise BundleError(f"tệp zip hỏng hoặc bị cắt cụt: {exc}") from None
     if directory_start != directory[0]:

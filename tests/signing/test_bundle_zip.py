@@ -360,6 +360,54 @@ def test_zip64_archives_are_read() -> None:
     assert read_zip(data).files == {"a": b"a" * 100, "b": b"b"}
 
 
+def _zip64_archive() -> bytes:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(zipfile, "ZIP64_LIMIT", 50)
+        patch.setattr(zipfile, "ZIP_FILECOUNT_LIMIT", 1)
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr("thidua-42/a", b"a" * 100)
+            archive.writestr("thidua-42/b", b"b")
+    return buffer.getvalue()
+
+
+def _with_zip64_extensible_sector(data: bytes, sector: bytes) -> bytes:
+    """The archive with bytes in the Zip64 end record's extensible data sector: the record
+    grows, its size field says so, and the locator and end record point past it as a
+    careful writer would. Readers differ on such a record (Python's zipfile looks for it
+    56 bytes before the locator and so does not see it), so it is a second reading."""
+    record = data.rindex(b"PK\x06\x06")
+    locator = data.rindex(b"PK\x06\x07")
+    assert locator == record + 56
+    body = bytearray(data[record:locator])
+    struct.pack_into("<Q", body, 4, 44 + len(sector))
+    tail = bytearray(data[locator:])
+    struct.pack_into("<Q", tail, 8, record)  # the locator still points at the record
+    return data[:record] + bytes(body) + sector + bytes(tail)
+
+
+def test_a_zip64_extensible_sector_is_refused() -> None:
+    forged = _with_zip64_extensible_sector(_zip64_archive(), b"\x99\x99" + b"hidden" * 4)
+    with pytest.raises(BundleError, match="giữa các bản ghi cuối Zip64"):
+        read_zip(forged)
+
+
+def test_a_zip64_record_that_lies_about_its_size_is_refused() -> None:
+    data = bytearray(_zip64_archive())
+    record = data.rindex(b"PK\x06\x06")
+    struct.pack_into("<Q", data, record + 4, 44 + 16)  # claims a sector it does not have
+    with pytest.raises(BundleError, match="giữa các bản ghi cuối Zip64"):
+        read_zip(bytes(data))
+
+
+def test_a_zip64_locator_pointing_elsewhere_is_refused() -> None:
+    data = bytearray(_zip64_archive())
+    locator = data.rindex(b"PK\x06\x07")
+    struct.pack_into("<Q", data, locator + 8, 0)  # at the first local header instead
+    with pytest.raises(BundleError, match="Zip64 hỏng"):
+        read_zip(bytes(data))
+
+
 @FUZZ
 @given(st.text(alphabet="aZ09._-/:\\\x00\x1f\x7fé ", max_size=20))
 def test_plain_names_pass_every_member_name_check(name: str) -> None:
