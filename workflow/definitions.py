@@ -13,6 +13,8 @@ the request. A guard returns ``None`` when satisfied, or the reason (Vietnamese)
 
 from __future__ import annotations
 
+import re
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -198,12 +200,41 @@ class TransitionSpec:
 
 
 # The reference code printed on a frozen version and looked up by the public verification
-# page: TD-<kind>-<year>-<document id>-V<version>, one kind code per document kind.
+# page: TD-<kind>-<year>-<document id>-V<version>-<random part>, one kind code per document kind.
+# The random part (8 characters, 40 random bits, in two groups of four) is what keeps the public
+# page from answering for codes nobody holds on paper: the rest of a code is guessable from
+# any other. Its alphabet is Crockford's base 32 (no I, L, O, U), so a code copied from paper
+# by hand reads back the same (normalise_reference_code). Versions frozen before it
+# existed keep their shorter codes.
+REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+REFERENCE_RANDOM_LENGTH = 8
+_MISREAD = str.maketrans({"O": "0", "I": "1", "L": "1"})
+_RANDOM_CODE = re.compile(r"(TD-[A-Z]{2}-\d{4}-\d{5,}-V\d+-)([0-9A-Z]{4})-([0-9A-Z]{4})")
 
 
-def reference_code(kind: str, year: int, document_id: int, version_number: int) -> str:
-    """E.g. ``TD-GU-2019-00003-V2`` for version 2 of pledge 3 of 2019."""
-    return f"TD-{KIND_CODES[kind]}-{year}-{document_id:05d}-V{version_number}"
+def reference_random_part() -> str:
+    """A fresh random part of a reference code, e.g. ``7KQ3-M9XA``."""
+    chars = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_RANDOM_LENGTH))
+    half = REFERENCE_RANDOM_LENGTH // 2
+    return f"{chars[:half]}-{chars[half:]}"
+
+
+def reference_code(
+    kind: str, year: int, document_id: int, version_number: int, random_part: str
+) -> str:
+    """E.g. ``TD-GU-2019-00003-V2-7KQ3-M9XA`` for version 2 of pledge 3 of 2019."""
+    return f"TD-{KIND_CODES[kind]}-{year}-{document_id:05d}-V{version_number}-{random_part}"
+
+
+def normalise_reference_code(text: str) -> str:
+    """A reference code as typed from paper, in the form it was printed: upper case, and in
+    the random part O read as 0 and I, L as 1 (letters its alphabet leaves out)."""
+    code = text.strip().upper()
+    match = _RANDOM_CODE.fullmatch(code)
+    if match is None:
+        return code
+    prefix, first, second = match.groups()
+    return f"{prefix}{first.translate(_MISREAD)}-{second.translate(_MISREAD)}"
 
 
 @dataclass(frozen=True)

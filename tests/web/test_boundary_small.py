@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import io
+import re
 import tempfile
 import zipfile
 from pathlib import Path
@@ -19,7 +20,7 @@ from tests.web.test_bad_input import to_signing
 from tests.workflow.helpers import cms_for, frozen_docx
 from web import db
 from web.cli import main
-from workflow.models import Credential, Signature, User
+from workflow.models import Comment, Credential, Document, Signature, User
 from workflow.services import admin
 
 
@@ -170,3 +171,89 @@ def _rezip_without_payload(bundle: bytes) -> bytes:
             if not info.is_dir() and "/data/" not in info.filename:
                 target.writestr(info.filename, source.read(info))
     return out.getvalue()
+
+
+# --- b. the public look-up tells a paper's holder only what the paper shows ---------------
+
+
+def _frozen(app: Flask, document_id: int) -> tuple[str, str]:
+    """(reference code, SHA-256) of the document's frozen version, as printed on its paper."""
+    detail = login(app, "vphu-md-signer").get(f"/api/documents/{document_id}").get_json()
+    return detail["frozen"]["reference_code"], detail["frozen"]["sha256"]
+
+
+def _lookup_panel(page: str) -> str:
+    match = re.search(r"Tra cứu theo mã văn bản.*?</section>", page, re.S)
+    assert match is not None
+    return match.group(0)
+
+
+def _what_only_members_know(app: Flask, document_id: int) -> list[str]:
+    """Names of units and signers, comments, cluster and internal links of the document."""
+    with app.app_context():
+        session = db.get_session()
+        document = session.get(Document, document_id)
+        assert document is not None
+        known = [document.term.cluster.name, f"/documents/{document_id}"]
+        known += [u["name"] for u in document.frozen_version.content["member_units"]]
+        signatures = session.scalars(select(Signature).where(Signature.document_id == document_id))
+        known += [s.signer.full_name for s in signatures]
+        comments = session.scalars(select(Comment).where(Comment.document_id == document_id))
+        known += [c.body for c in comments]
+    return known
+
+
+def test_the_public_lookup_shows_only_code_title_state_and_hash(app: Flask) -> None:
+    archived = app.config["DEMO_DOCUMENTS"]["pledge-2018"]
+    ref, sha = _frozen(app, archived)
+    page = app.test_client().get(f"/verify?ref={ref}").get_data(as_text=True)
+    panel = _lookup_panel(page)
+    labels = re.findall(r"<dt>(.*?)</dt>", panel)
+    assert labels == ["Mã văn bản", "Văn bản", "Trạng thái", "SHA-256"]
+    assert ref in panel
+    assert sha in panel
+    assert "GIAO ƯỚC THI ĐUA NĂM 2018" in panel
+    assert 'data-state="archived"' in panel
+    leaked = [text for text in _what_only_members_know(app, archived) if text in page]
+    assert leaked == []
+
+
+def test_a_version_reopened_for_changes_is_shown_as_no_longer_valid(app: Flask) -> None:
+    document = to_signing(app)
+    ref, sha = _frozen(app, document)
+    declined = login(app, "vphu-uh-signer").post(
+        f"/documents/{document}/action/decline", data={"reason": "Sai tên đơn vị ở mục 3."}
+    )
+    assert declined.status_code == 302
+    panel = _lookup_panel(app.test_client().get(f"/verify?ref={ref}").get_data(as_text=True))
+    assert sha in panel
+    assert "Không còn hiệu lực" in panel
+    assert 'data-state="draft"' not in panel
+    assert "Sai tên đơn vị" not in panel
+
+
+def test_the_next_reference_code_cannot_be_guessed_from_a_known_one(app: Flask) -> None:
+    known, _sha = _frozen(app, app.config["DEMO_DOCUMENTS"]["pledge-2018"])
+    document = to_signing(app)  # the 2019 pledge, frozen just now
+    actual, sha = _frozen(app, document)
+    prefix = f"TD-GU-2019-{document:05d}-V1"
+    known_part = known.rsplit("-", 2)[-2:]
+    guesses = [
+        prefix,  # the scheme without its random part
+        f"{prefix}-{'-'.join(known_part)}",  # the known code's random part
+        f"{prefix}-0000-0000",
+        prefix.replace("-V1", "-V2"),
+        f"TD-GU-2019-{document + 1:05d}-V1",
+    ]
+    anonymous = app.test_client()
+    for guess in guesses:
+        page = anonymous.get(f"/verify?ref={guess}").get_data(as_text=True)
+        assert "Không tìm thấy văn bản nào có mã này" in page, guess
+        assert sha not in page, guess
+    assert re.fullmatch(re.escape(prefix) + r"-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}", actual)
+    # The holder of the paper finds it, even typed in lower case with O for 0 and l for 1.
+    typed = actual.lower()
+    head, first, second = typed.rsplit("-", 2)
+    typed = f"{head}-{first.replace('0', 'o').replace('1', 'l')}-{second.replace('0', 'o')}"
+    for code in (actual, typed):
+        assert sha in _lookup_panel(anonymous.get(f"/verify?ref={code}").get_data(as_text=True))

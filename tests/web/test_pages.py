@@ -10,9 +10,21 @@ import pytest
 from flask import Flask
 
 from tests.web.conftest import login
-from web import create_app
+from web import create_app, db
+from workflow.models import Document
 
 ROLES = ["vphu-uh-drafter", "vphu-md-signer", "vphu-px-drafter", "board-approver", "admin"]
+
+
+def _reference_code(app: Flask, document_id: int) -> str:
+    """The code printed on the document's frozen version (it has a random part)."""
+    with app.app_context():
+        document = db.get_session().get(Document, document_id)
+        assert document is not None
+        assert document.frozen_version is not None
+        code = document.frozen_version.reference_code
+    assert code is not None
+    return code
 
 
 def pages(app: Flask) -> list[str]:
@@ -43,7 +55,7 @@ def pages(app: Flask) -> list[str]:
         "/admin/credentials",
         "/workflow",
         "/verify",
-        f"/verify?ref=TD-GU-2018-{archived:05d}-V1",
+        f"/verify?ref={_reference_code(app, archived)}",
         "/ca/ca.pem",
         "/ca/crl.der",
         "/api/documents",

@@ -15,9 +15,12 @@ from workflow.definitions import (
     DEFINITIONS,
     FINAL_STATES,
     FROZEN_STATES,
+    REFERENCE_ALPHABET,
     STATE_LABELS,
     STATES,
+    normalise_reference_code,
     reference_code,
+    reference_random_part,
 )
 from workflow.errors import InvalidTransition, ValidationError
 from workflow.inputs import TriggerInputs
@@ -112,8 +115,29 @@ def test_one_sha256_hex():
 
 
 def test_reference_codes_one_scheme_per_kind():
-    assert reference_code("pledge", 2019, 3, 2) == "TD-GU-2019-00003-V2"
-    assert reference_code("nomination", 2018, 12, 1) == "TD-KT-2018-00012-V1"
+    assert reference_code("pledge", 2019, 3, 2, "7KQ3-M9XA") == "TD-GU-2019-00003-V2-7KQ3-M9XA"
+    assert reference_code("nomination", 2018, 12, 1, "0000-ZZZZ") == (
+        "TD-KT-2018-00012-V1-0000-ZZZZ"
+    )
+
+
+def test_reference_codes_carry_a_fresh_random_part_read_back_from_paper():
+    parts = {reference_random_part() for _ in range(200)}
+    assert len(parts) == 200
+    for part in parts:
+        first, second = part.split("-")
+        assert len(first) == len(second) == 4
+        assert set(first + second) <= set(REFERENCE_ALPHABET)
+    assert not set("ILOU") & set(REFERENCE_ALPHABET)
+    # Typed from paper: lower case, O for 0, I or L for 1 in the random part.
+    assert normalise_reference_code(" td-gu-2019-00003-v2-7kq3-mo1x ") == (
+        "TD-GU-2019-00003-V2-7KQ3-M01X"
+    )
+    assert normalise_reference_code("TD-GU-2019-00003-V2-IL00-OOOO") == (
+        "TD-GU-2019-00003-V2-1100-0000"
+    )
+    # Codes printed before the random part existed are read as they were printed.
+    assert normalise_reference_code("td-gu-2018-00001-v1") == "TD-GU-2018-00001-V1"
 
 
 def test_a_refused_signature_costs_no_pin_try(demo_session, demo):

@@ -18,6 +18,7 @@ import documents
 from workflow import blobs
 from workflow.config import printed_verify_url, public_url
 from workflow.definitions import reference_code as _reference_code
+from workflow.definitions import reference_random_part
 from workflow.errors import InvalidTransition, ValidationError
 from workflow.inputs import TriggerInputs
 from workflow.models import Document, DocumentVersion, ReviewDecision, User
@@ -98,8 +99,11 @@ def _reason_if_any(attempt: Attempt) -> dict[str, Any]:
 
 
 def reference_code(document: Document, version: DocumentVersion) -> str:
-    """Printed in the footer and used by the public verification page."""
-    return _reference_code(document.kind, document.term.year, document.id, version.number)
+    """Printed in the footer and used by the public verification page; a fresh random part
+    each time, so no code can be derived from another."""
+    return _reference_code(
+        document.kind, document.term.year, document.id, version.number, reference_random_part()
+    )
 
 
 def _freeze(attempt: Attempt) -> dict[str, Any]:
