@@ -11,7 +11,6 @@ from flask import Flask, Response, jsonify
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFProtect
 
-from web import auth, db, errors, i18n, labels, nav, page_cache, security
 from web.ids import BoundedIntConverter
 from workflow.config import load_config
 from workflow.errors import ConfigError
@@ -74,13 +73,18 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_NAME="thidua_session",
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SECURE=True,
+        # A session ends 8 hours after sign-in whatever happens (web/auth.py), and after
+        # SESSION_IDLE_TIMEOUT without a request; and no re-signed cookie on every response
+        # (a third of a cached page's cost): the last-seen stamp moves once a minute.
         PERMANENT_SESSION_LIFETIME=timedelta(hours=8),
-        # A working day from sign-in, not from the last click; and no re-signed cookie on
-        # every response (a third of a cached page's cost).
+        SESSION_IDLE_TIMEOUT=security.session_idle_timeout(),
         SESSION_REFRESH_EACH_REQUEST=False,
         WTF_CSRF_TIME_LIMIT=8 * 3600,
-        LOGIN_RATE_LIMIT=5,
+        LOGIN_RATE_LIMIT=5,  # failures of one account before it backs off
+        LOGIN_BACKOFF=60.0,  # the first wait then, doubling with every further failure
+        LOGIN_ADDRESS_LIMIT=50,  # failures of one address in LOGIN_RATE_WINDOW
         LOGIN_RATE_WINDOW=300.0,
+        BEHIND_PROXY=security.trusted_proxies(),
         JSON_SORT_KEYS=False,
         PUBLIC_BASE_URL=os.environ.get("THIDUA_PUBLIC_URL", ""),
         PAGE_CACHE_BYTES=_page_cache_bytes(),
@@ -98,14 +102,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     page_cache.init_app(app)
     labels.init_app(app)
     _register_blueprints(app)
-    proxies = int(os.environ.get("THIDUA_BEHIND_PROXY", "0") or 0)
-    if proxies > 0:
-        # Behind N reverse proxies (HTTPS terminator): trust their X-Forwarded-* headers, so
-        # the login limiter sees the client's address and redirects keep the https scheme.
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
-        fixed = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
-        app.wsgi_app = fixed  # type: ignore[method-assign]
+    security.trust_proxies(app, int(app.config["BEHIND_PROXY"]))
 
     @app.get("/healthz")
     def healthz() -> Response | tuple[Response, int]:

@@ -7,6 +7,7 @@ fresh session (no session fixation).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from functools import cached_property
 from typing import Any, TypeVar, cast
@@ -30,18 +31,19 @@ from flask.sessions import SecureCookieSessionInterface
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import LoginManager, current_user, login_user, logout_user
+from flask_login import LoginManager, current_user, logout_user
 from itsdangerous import URLSafeTimedSerializer
 from werkzeug.exceptions import Unauthorized
 from werkzeug.wrappers import Response as BaseResponse
 
-from web import db, page_cache
+from web import db, page_cache, sessions
 from web.i18n import LANGUAGES
 from web.ids import db_int
 from web.labels import ROLE_LABELS
-from web.security import login_limits
+from web.security import login_policy
 from workflow import models
 from workflow.services import auth as auth_service
+from workflow.services import login_limits
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -156,7 +158,12 @@ def _load_user(user_id: str) -> Principal | None:
         number = db_int(user_id)
     except ValueError:
         return None
-    return Principal(number) if page_cache.check_user(number) else None
+    generation = sessions.live_generation()
+    if generation is None or not page_cache.check_user(number, generation):
+        sessions.clear()  # ended, expired or another browser's: this cookie is signed out
+        return None
+    sessions.touch()
+    return Principal(number)
 
 
 def _load_from_request(req: Request) -> Principal | None:
@@ -192,56 +199,62 @@ def login() -> ResponseReturnValue:
     username = ""
     error = None
     status = 200
+    headers: dict[str, str] = {}
     if request.method == "POST":
         username = (request.form.get("username") or "").strip()
         password = request.form.get("password") or ""
         session_db = db.get_session()
-        user_key = f"user:{username.lower()}"
-        keys = (f"ip:{request.remote_addr}", user_key)
-        limits = login_limits(current_app)
-        wait = auth_service.login_wait(session_db, keys, **limits)
+        policy = login_policy(current_app)
+        keys = login_limits.login_keys(policy, username, request.remote_addr or "")
+        wait = login_limits.begin_login(session_db, policy, keys)
+        # Counted as a failure in every worker process before the password is looked at,
+        # so concurrent guesses cannot pass the limit (login_succeeded takes it back).
+        db.commit()
         if wait > 0:
             error = _(
                 "Quá nhiều lần đăng nhập sai. Vui lòng thử lại sau %(m)d phút.",
                 m=max(1, int(wait // 60) + 1),
             )
             status = 429
+            headers["Retry-After"] = str(max(1, math.ceil(wait)))
         else:
             user = auth_service.authenticate(session_db, username, password)
             if user is None:
-                # Committed with the 401 page, so every worker process counts it.
-                auth_service.record_login_failure(
-                    session_db, keys, secret=limits["secret"], window=limits["window"]
-                )
                 error = _("Tên đăng nhập hoặc mật khẩu không đúng.")
                 status = 401
             else:
-                auth_service.clear_login_failures(session_db, [user_key], secret=limits["secret"])
-                lang = session.get("lang")
-                # A brand-new session: whatever an attacker planted before login is gone.
-                session.clear()
-                if lang:
-                    session["lang"] = lang
-                login_user(Principal(user))
-                session.permanent = True
+                login_limits.login_succeeded(session_db, keys)
+                sessions.start(Principal(user), user.session_generation)
                 return redirect(_safe_next(request.args.get("next") or request.form.get("next")))
     return (
         render_template(
             "auth/login.html", username=username, error=error, next=request.args.get("next", "")
         ),
         status,
+        headers,
     )
 
 
 @bp.post("/logout")
 def logout() -> BaseResponse:
+    if current_user.is_authenticated and not current_user.via_token:
+        # Every session of this user ends, a cookie saved elsewhere included.
+        auth_service.end_sessions(db.get_session(), current_user.user)
     logout_user()
-    lang = session.get("lang")
-    session.clear()
-    if lang:
-        session["lang"] = lang
+    sessions.clear()
     flash(_("Đã đăng xuất."), "info")
     return redirect(url_for("auth.login"))
+
+
+def renew_session() -> None:
+    """After a privilege change: when it moved the signed-in user's own session generation
+    (their roles, their password), this browser goes on in a new session of the new
+    generation, and every other session of theirs has ended."""
+    if not current_user.is_authenticated or current_user.via_token:
+        return
+    now = auth_service.session_generation(db.get_session(), current_user.id)
+    if now is not None and now != sessions.generation():
+        sessions.renew(Principal(current_user.user), now)
 
 
 @bp.post("/language")
@@ -276,8 +289,9 @@ def init_app(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Vui lòng đăng nhập để tiếp tục.")
     login_manager.login_message_category = "info"
-    # "strong": a session cookie replayed from another browser/address is dropped.
-    login_manager.session_protection = "strong"
+    # web/sessions.py binds a session to its browser (Flask-Login's "strong" mode is only
+    # "basic" for permanent sessions, and trusts a client's own X-Forwarded-For).
+    login_manager.session_protection = None
     login_manager.unauthorized_handler(_unauthorized)
     app.register_blueprint(bp)
 

@@ -140,17 +140,18 @@ def _read_version(cache: PageCache | None) -> Hashable | None:
     return scope_version(db.connection(), scope)  # None if they changed again meanwhile
 
 
-def check_user(user_id: int) -> bool:
-    """Flask-Login's check that the session's user exists and is active. On a GET by a user
-    whose scope this process knows, the version of that scope comes in the same statement
-    (a served page then costs one statement)."""
+def check_user(user_id: int, generation: int) -> bool:
+    """Flask-Login's check that the session's user exists, is active and has not ended the
+    sessions of ``generation``. On a GET by a user whose scope this process knows, the
+    version of that scope comes in the same statement (a served page then costs one
+    statement)."""
     cache = _cache()
     scope = None
     if cache is not None and request.method == "GET":
         scope = cache.get(_scope_key(user_id))
     if scope is None:
-        return active_user_id(db.connection(), user_id) is not None
-    active, version = active_with_scope_version(db.connection(), user_id, scope)
+        return active_user_id(db.connection(), user_id, generation) is not None
+    active, version = active_with_scope_version(db.connection(), user_id, generation, scope)
     if active and version is not None:
         g.data_version = version
     return active

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
-from typing import Any
 
 from flask import Flask, Response, request
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from workflow.errors import ConfigError
+from workflow.services import LoginPolicy
 
 # No 'unsafe-inline' anywhere: every script is a static file and templates carry no style
 # attributes, so the browser can refuse any injected markup that slips through escaping.
@@ -59,14 +63,46 @@ def init_app(app: Flask) -> None:
     app.after_request(add_security_headers)
 
 
-def login_limits(app: Flask) -> dict[str, Any]:
-    """The keyword arguments of ``workflow.services.login_wait`` for this app: at most
-    ``LOGIN_RATE_LIMIT`` failed sign-ins per client address and per username in
-    ``LOGIN_RATE_WINDOW`` seconds, counted in the database by every worker process, under
-    digests keyed with the session secret."""
+def login_policy(app: Flask) -> LoginPolicy:
+    """The sign-in limits of this app (``workflow.services.login_limits``): after
+    ``LOGIN_RATE_LIMIT`` failures an account waits ``LOGIN_BACKOFF`` seconds, doubling with
+    each further failure; an address may fail ``LOGIN_ADDRESS_LIMIT`` times in
+    ``LOGIN_RATE_WINDOW`` seconds before it is held back, and then only for accounts that
+    already have failures. Counted in the database by every worker process, under digests
+    keyed with the session secret."""
     secret = app.secret_key
-    return {
-        "secret": secret.encode() if isinstance(secret, str) else bytes(secret or b""),
-        "limit": int(app.config["LOGIN_RATE_LIMIT"]),
-        "window": timedelta(seconds=float(app.config["LOGIN_RATE_WINDOW"])),
-    }
+    return LoginPolicy(
+        secret=secret.encode() if isinstance(secret, str) else bytes(secret or b""),
+        account_limit=int(app.config["LOGIN_RATE_LIMIT"]),
+        backoff=timedelta(seconds=float(app.config["LOGIN_BACKOFF"])),
+        address_limit=int(app.config["LOGIN_ADDRESS_LIMIT"]),
+        address_window=timedelta(seconds=float(app.config["LOGIN_RATE_WINDOW"])),
+    )
+
+
+def session_idle_timeout() -> timedelta:
+    """``THIDUA_SESSION_IDLE_MINUTES`` (default 30): a session unused this long has ended."""
+    raw = os.environ.get("THIDUA_SESSION_IDLE_MINUTES", "").strip() or "30"
+    if not raw.isdigit() or not 1 <= int(raw) <= 24 * 60:
+        raise ConfigError(
+            f"THIDUA_SESSION_IDLE_MINUTES must be a whole number of minutes (1-1440), not {raw!r}."
+        )
+    return timedelta(minutes=int(raw))
+
+
+def trusted_proxies() -> int:
+    """``THIDUA_BEHIND_PROXY``: how many reverse proxies stand in front of the app (0: none).
+    Their ``X-Forwarded-*`` headers are trusted, and only the entries those proxies added:
+    a client's own ``X-Forwarded-For`` is never taken for its address."""
+    raw = os.environ.get("THIDUA_BEHIND_PROXY", "").strip() or "0"
+    if not raw.isdigit() or int(raw) > 10:
+        raise ConfigError(f"THIDUA_BEHIND_PROXY must be the number of proxies (0-10), not {raw!r}.")
+    return int(raw)
+
+
+def trust_proxies(app: Flask, proxies: int) -> None:
+    """Behind ``proxies`` reverse proxies (an HTTPS terminator): the login limits see the
+    client's address and redirects keep the https scheme."""
+    if proxies > 0:
+        fixed = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+        app.wsgi_app = fixed  # type: ignore[method-assign]

@@ -162,6 +162,10 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
+    # Every session carries the generation it was opened under; moving it on (sign-out,
+    # password change, deactivation, a role change, "sign out everywhere") ends them all,
+    # in every worker process, since every request checks it against this row.
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     roles: Mapped[list[RoleMembership]] = relationship(
         back_populates="user", cascade="all, delete-orphan"
@@ -208,22 +212,28 @@ class ApiToken(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime]
+    # A token works until it expires or is revoked (deactivating its user revokes it).
+    expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship()
 
 
 class LoginFailure(Base):
-    """A failed sign-in, counted under a key (the client's address, the username typed).
-
-    In the database so that every worker process counts the same failures. Only a keyed
-    digest of the key is stored: a username field sometimes receives a password."""
+    """Failed sign-ins counted under one key: an account (the username typed) or a client
+    address. One row per key, changed under a row lock, so that concurrent guesses cannot
+    pass the limit; in the database so that every worker process counts the same failures.
+    Only a keyed digest of the key is stored: a username field sometimes receives a password.
+    """
 
     __tablename__ = "login_failures"
+    __table_args__ = (CheckConstraint("failures >= 0", name="failures_not_negative"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    key_digest: Mapped[str] = mapped_column(String(64), index=True)
-    failed_at: Mapped[datetime] = mapped_column(index=True)
+    key_digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    # When the count started (an address counts per window) and when it last moved.
+    first_at: Mapped[datetime]
+    last_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class CertificateAuthorityRecord(Base):

@@ -115,8 +115,8 @@ def seed_demo(
     )
 
     step("Người dùng")
-    # One Argon2 hash for the shared demo password: hashing it 18 times proves nothing.
-    shared_hash = hash_password(DEMO_PASSWORD)
+    # Each user gets its own Argon2 hash (its own salt), as real users would: one shared hash
+    # would show anyone reading the table that these accounts share a password.
     signers: list[tuple[str, str]] = []
     for member in pledge_2018.member_units:
         prefix = member.code.lower()
@@ -126,7 +126,7 @@ def seed_demo(
             f"{prefix}-drafter",
             f"Chuyên viên {member.name}",
             roles=[(member.code, "drafter"), (member.code, "reviewer")],
-            password_hash=shared_hash,
+            password_hash=hash_password(DEMO_PASSWORD),
             now=at(),
         )
         admin.add_user(
@@ -135,7 +135,7 @@ def seed_demo(
             f"{prefix}-signer",
             member.signer_name,
             roles=[(member.code, "signer")],
-            password_hash=shared_hash,
+            password_hash=hash_password(DEMO_PASSWORD),
             now=at(),
         )
         result.users += [f"{prefix}-drafter", f"{prefix}-signer"]
@@ -146,7 +146,7 @@ def seed_demo(
         BOARD_USER,
         "Trần Thị Bình (Hội đồng TĐKT)",
         roles=[(BOARD_CODE, "board")],
-        password_hash=shared_hash,
+        password_hash=hash_password(DEMO_PASSWORD),
         now=at(),
     )
     admin.add_user(
@@ -155,7 +155,7 @@ def seed_demo(
         ADMIN_USER,
         "Quản trị hệ thống",
         roles=[(None, "admin")],
-        password_hash=shared_hash,
+        password_hash=hash_password(DEMO_PASSWORD),
         now=at(),
     )
     result.users += [BOARD_USER, ADMIN_USER]

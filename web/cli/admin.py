@@ -297,12 +297,34 @@ def token_group() -> None:
 @token_group.command("create")
 @instance_option
 @click.argument("username")
-def token_create_command(instance: Path | None, username: str) -> None:
-    """Create an API token for USERNAME; it is printed once, as the last word."""
+@click.option(
+    "--days",
+    type=click.IntRange(1, auth.MAX_TOKEN_DAYS),
+    default=auth.DEFAULT_TOKEN_DAYS,
+    show_default=True,
+    help="Số ngày mã còn hiệu lực.",
+)
+def token_create_command(instance: Path | None, username: str, days: int) -> None:
+    """Create an API token for USERNAME, valid for DAYS; it is printed once, as the last
+    word."""
     config = _config(instance)
     with _session(config) as session:
-        token = auth.create_token(session, None, username)
-    click.echo(f"Mã truy cập API mới cho {username} (chỉ hiển thị một lần): {token}")
+        token = auth.create_token(session, None, username, days=days)
+    click.echo(
+        f"Mã truy cập API mới cho {username}, hiệu lực {days} ngày "
+        f"(chỉ hiển thị một lần): {token}"
+    )
+
+
+@token_group.command("revoke")
+@instance_option
+@click.argument("username")
+def token_revoke_command(instance: Path | None, username: str) -> None:
+    """Revoke every API token of USERNAME (they stop working at once)."""
+    config = _config(instance)
+    with _session(config) as session:
+        count = auth.revoke_tokens(session, None, username)
+    click.echo(f"Đã thu hồi {count} mã truy cập của {username}.")
 
 
 # --- units, clusters, terms, users, credentials -------------------------------------------
@@ -438,6 +460,17 @@ def users_add_command(
     with _session(config) as session:
         user = admin.add_user(session, None, username, full_name, password, roles=parsed)
         click.echo(f"Đã thêm người dùng {user.username} ({len(parsed)} vai trò)")
+
+
+@users_group.command("sign-out")
+@instance_option
+@click.argument("username")
+def users_sign_out_command(instance: Path | None, username: str) -> None:
+    """End every session of USERNAME at once (each browser must sign in again)."""
+    config = _config(instance)
+    with _session(config) as session:
+        auth.sign_out_everywhere(session, None, username)
+    click.echo(f"Đã đăng xuất {username} khỏi mọi phiên.")
 
 
 @main.group("credentials")

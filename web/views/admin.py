@@ -15,11 +15,11 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
 from web import db
-from web.auth import login_required, signed_in_user
+from web.auth import login_required, renew_session, signed_in_user
 from workflow.errors import ConflictError, NotFound, ValidationError
 from workflow.models import ROLES, UNIT_KINDS
 from workflow.services import admin as svc
-from workflow.services import require_admin
+from workflow.services import require_admin, sign_out_everywhere
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -78,6 +78,7 @@ def _act(section: str, action: Callable[[], Any], done: str) -> ResponseReturnVa
             409 if isinstance(exc, ConflictError) else (404 if isinstance(exc, NotFound) else 422)
         )
         return _page(section, status=status, error=exc.message, form=request.form)
+    renew_session()  # a change of the admin's own roles or password: a new session
     flash(done, "success")
     return redirect(url_for("admin.section", section=section))
 
@@ -181,6 +182,17 @@ def set_active() -> ResponseReturnValue:
         "users",
         lambda: svc.set_active(db.get_session(), signed_in_user(), _f("username"), active),
         _("Đã mở khóa tài khoản.") if active else _("Đã khóa tài khoản."),
+    )
+
+
+@bp.post("/users/sign-out")
+@login_required
+def sign_out_user() -> ResponseReturnValue:
+    """End every session of a user at once (a lost laptop, a shared computer)."""
+    return _act(
+        "users",
+        lambda: sign_out_everywhere(db.get_session(), signed_in_user(), _f("username")),
+        _("Đã đăng xuất người dùng khỏi mọi phiên."),
     )
 
 

@@ -5,18 +5,20 @@ audit events and flushes; the caller commits (or rolls back on any exception). E
 Authentication
     authenticate(session, username, password) -> User | None
     user_for_token(session, token) -> User | None
-    active_user_id(bind, user_id) / token_user_id(bind, token) -> int | None
+    active_user_id(bind, user_id, generation) / token_user_id(bind, token) -> int | None
         (light: ``bind`` is the session or a plain connection)
-    create_token(session, actor | None, username) -> str          (shown once; hashed at rest)
+    end_sessions(session, user) -> generation      (every session of the user ends at once)
+    sign_out_everywhere(session, actor | None, username) -> generation
+    create_token(session, actor | None, username, *, days) -> str  (shown once; hashed at rest)
     revoke_tokens(session, actor | None, username) -> int
-    login_wait(session, keys, *, secret, limit, window) -> seconds   (failed sign-ins, shared
-    record_login_failure(session, keys, *, secret, window)            by every worker process)
-    clear_login_failures(session, keys, *, secret)
+    login_keys(policy, username, address) -> LoginKeys     (failed sign-ins per account and
+    begin_login(session, policy, keys) -> seconds to wait   per address, in the database,
+    login_succeeded(session, keys)                          counted before the password)
 
 Reading
     view_scope(session, actor) -> ViewScope(structure_seq, cluster_ids)
     scope_version(bind, scope) -> (structure_seq, data_seq) | None   (keys of page caches)
-    active_with_scope_version(bind, user_id, scope) -> (active, version | None)
+    active_with_scope_version(bind, user_id, generation, scope) -> (active, version | None)
     token_with_scope_version(bind, token, scope) -> (user_id | None, version | None)
     visible_documents(session, actor, *, kind, year, state, cluster_id) -> list[Document]
     inbox(session, actor) -> Inbox(items=[InboxItem(document, triggers)], counts, recent)
@@ -84,11 +86,10 @@ from workflow.services.approval import approve, export_bundle
 from workflow.services.auth import (
     active_user_id,
     authenticate,
-    clear_login_failures,
     create_token,
-    login_wait,
-    record_login_failure,
+    end_sessions,
     revoke_tokens,
+    sign_out_everywhere,
     token_user_id,
     user_for_token,
 )
@@ -106,6 +107,13 @@ from workflow.services.lifecycle import (
     revise,
     submit,
     submit_for_review,
+)
+from workflow.services.login_limits import (
+    LoginKeys,
+    LoginPolicy,
+    begin_login,
+    login_keys,
+    login_succeeded,
 )
 from workflow.services.queries import (
     Inbox,
@@ -139,6 +147,8 @@ from workflow.services.signatures import sign, sweep
 __all__ = [
     "Inbox",
     "InboxItem",
+    "LoginKeys",
+    "LoginPolicy",
     "SignatureProgress",
     "TriggerInputs",
     "UnitSignature",
@@ -154,11 +164,11 @@ __all__ = [
     "approve",
     "archive_years",
     "authenticate",
+    "begin_login",
     "ca_pem",
     "can_see_term",
     "cancel",
     "check_content",
-    "clear_login_failures",
     "comment",
     "comments",
     "concur",
@@ -172,6 +182,7 @@ __all__ = [
     "document_docx",
     "document_signatures",
     "edit_draft",
+    "end_sessions",
     "export_bundle",
     "fire",
     "get_document",
@@ -185,9 +196,9 @@ __all__ = [
     "list_credentials",
     "list_units",
     "list_users",
-    "login_wait",
+    "login_keys",
+    "login_succeeded",
     "open_signing",
-    "record_login_failure",
     "reference_code",
     "register_certificate",
     "request_changes",
@@ -202,6 +213,7 @@ __all__ = [
     "set_active",
     "set_password",
     "sign",
+    "sign_out_everywhere",
     "signature_der",
     "signature_progress",
     "submit",

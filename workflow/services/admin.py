@@ -45,6 +45,7 @@ from workflow.models import (
 from workflow.pki import ca_certificate, crl_der, load_ca
 from workflow.security import hash_password
 from workflow.services._common import clean_text, flush, require_admin, unit_by_code
+from workflow.services.auth import end_sessions, revoke_user_tokens
 
 _CODE = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,31}$")
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
@@ -301,6 +302,7 @@ def grant_role(
     user = _user(session, username)
     membership = _grant(session, user, unit_code, role)
     flush(session)
+    end_sessions(session, user)  # a privilege change: sessions start again
     _audit(session, who, "role_grant", now, username=user.username, unit=unit_code, role=role)
     return membership
 
@@ -322,6 +324,7 @@ def revoke_role(
             user.roles.remove(membership)
             session.delete(membership)
             flush(session)
+            end_sessions(session, user)  # a privilege change: sessions start again
             _audit(
                 session, who, "role_revoke", now, username=user.username, unit=unit_code, role=role
             )
@@ -348,6 +351,7 @@ def set_password(
     user = _user(session, username)
     user.password_hash = hash_password(_password(password))
     flush(session)
+    end_sessions(session, user)  # whoever knew the old password is signed out
     _audit(session, who, "password_set", now, username=user.username)
 
 
@@ -363,6 +367,10 @@ def set_active(
     user = _user(session, username)
     user.active = bool(active)
     flush(session)
+    if not active:
+        # For good: reactivating the user later revives no session and no token.
+        end_sessions(session, user)
+        revoke_user_tokens(session, user, now=now)
     _audit(
         session, who, "user_activate" if active else "user_deactivate", now, username=user.username
     )

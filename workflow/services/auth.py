@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import unicodedata
-from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Select, bindparam, delete, select, update
+from sqlalchemy import ColumnElement, Connection, Select, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from workflow.audit import append_event
 from workflow.clock import aware
-from workflow.errors import NotFound, PermissionDenied
-from workflow.models import ApiToken, LoginFailure, User
+from workflow.errors import NotFound, PermissionDenied, ValidationError
+from workflow.models import ApiToken, User
 from workflow.security import (
     TOKEN_PREFIX,
     hash_password,
@@ -27,9 +24,12 @@ from workflow.security import (
 from workflow.services._common import connection_of, current_actor
 
 MAX_PASSWORD = 1024
+DEFAULT_TOKEN_DAYS = 90  # a token made without ``days`` works for this long
+MAX_TOKEN_DAYS = 3650
 
 
-def _username(value: str) -> str:
+def normal_username(value: str) -> str:
+    """The username as stored: NFC, trimmed, lower case."""
     return unicodedata.normalize("NFC", str(value or "")).strip().lower()
 
 
@@ -37,7 +37,7 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
     """The active user with this username and password, else None (same cost either way)."""
     if not isinstance(password, str) or len(password) > MAX_PASSWORD:
         return None
-    user = session.scalar(select(User).where(User.username == _username(username)))
+    user = session.scalar(select(User).where(User.username == normal_username(username)))
     ok = verify_password(user.password_hash if user else None, password)
     if not ok or user is None or not user.active:
         return None
@@ -46,17 +46,65 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
     return user
 
 
-def active_user_id(bind: Session | Connection, user_id: int) -> int | None:
-    """``user_id`` back when that user exists and is active, else None.
+def session_user() -> ColumnElement[bool]:
+    """The user bound as ``user_id`` whose sessions are still of the generation bound as
+    ``generation``: a session opened before a sign-out, a password change, a role change or
+    "sign out everywhere" matches no row."""
+    return (User.id == bindparam("user_id")) & (User.session_generation == bindparam("generation"))
+
+
+def active_user_id(bind: Session | Connection, user_id: int, generation: int) -> int | None:
+    """``user_id`` back when that user exists, is active and has not ended the sessions of
+    ``generation``, else None.
 
     Runs on every signed-in request, so it reads one column on the connection, without
     building an ORM object that a cached page would never use."""
-    active = connection_of(bind).scalar(_ACTIVE, {"user_id": user_id})
+    params = {"user_id": user_id, "generation": generation}
+    active = connection_of(bind).scalar(_ACTIVE, params)
     return user_id if active else None
 
 
 # Built once: this runs on every signed-in request.
-_ACTIVE = select(User.active).where(User.id == bindparam("user_id"))
+_ACTIVE = select(User.active).where(session_user())
+
+
+def end_sessions(session: Session, user: User) -> int:
+    """End every session of ``user`` at once (in every worker process: each request checks
+    the generation in the database); returns the new generation. No audit event: signing out
+    is not a change of the data."""
+    user.session_generation = User.session_generation + 1  # atomic in SQL
+    session.flush()
+    return user.session_generation
+
+
+def session_generation(session: Session, user_id: int) -> int | None:
+    """The user's session generation as stored now (None: no such user)."""
+    return session.scalar(select(User.session_generation).where(User.id == user_id))
+
+
+def sign_out_everywhere(
+    session: Session, actor: User | None, username: str, *, now: datetime | None = None
+) -> int:
+    """An admin's (or the user's own) "sign out everywhere": every session of ``username``
+    ends; returns the new generation. ``None`` is the operator at the console."""
+    now = aware(now)
+    user = _user_for(session, actor, username, "Chỉ quản trị viên đăng xuất được người khác.")
+    generation = end_sessions(session, user)
+    who = actor.username if actor is not None else "console"
+    append_event(session, action="sessions_end", actor=who, now=now, data={"user": user.username})
+    return generation
+
+
+def _user_for(session: Session, actor: User | None, username: str, refusal: str) -> User:
+    """The user named ``username``, when ``actor`` (None: the console) may manage them."""
+    user = session.scalar(select(User).where(User.username == normal_username(username)))
+    if actor is not None:
+        actor = current_actor(session, actor)
+        if not actor.is_admin and (user is None or actor.id != user.id):
+            raise PermissionDenied(refusal)
+    if user is None:
+        raise NotFound(f"Không có người dùng '{username}'.", code="user_not_found")
+    return user
 
 
 def token_owner(*columns: Any) -> Select[Any]:
@@ -68,17 +116,18 @@ def token_owner(*columns: Any) -> Select[Any]:
         .where(
             ApiToken.token_sha256 == bindparam("digest"),
             ApiToken.revoked_at.is_(None),
+            ApiToken.expires_at > bindparam("now"),
             User.active.is_(True),
         )
     )
 
 
-def token_params(token: str) -> dict[str, str] | None:
-    """The parameters of ``token_owner`` for a presented token; None for anything that
-    cannot be one of ours (no lookup then)."""
+def token_params(token: str, now: datetime | None = None) -> dict[str, Any] | None:
+    """The parameters of ``token_owner`` for a presented token at ``now``; None for anything
+    that cannot be one of ours (no lookup then)."""
     if not isinstance(token, str) or not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
-    return {"digest": token_digest(token)}
+    return {"digest": token_digest(token), "now": aware(now)}
 
 
 _TOKEN_OWNER = token_owner()
@@ -97,32 +146,49 @@ def user_for_token(session: Session, token: str) -> User | None:
 
 
 def create_token(
-    session: Session, actor: User | None, username: str, *, now: datetime | None = None
+    session: Session,
+    actor: User | None,
+    username: str,
+    *,
+    days: int = DEFAULT_TOKEN_DAYS,
+    now: datetime | None = None,
 ) -> str:
-    """A new API token for ``username``; returned once, only its SHA-256 is stored.
+    """A new API token for ``username``, valid for ``days``; returned once, only its SHA-256
+    is stored.
 
     ``actor`` must be that user or an admin; ``None`` means the operator at the console
     (the ``thidua token create`` command).
     """
     now = aware(now)
-    user = session.scalar(select(User).where(User.username == _username(username)))
-    if actor is not None:
-        actor = current_actor(session, actor)
-        if not actor.is_admin and (user is None or actor.id != user.id):
-            raise PermissionDenied("Chỉ quản trị viên tạo được mã truy cập cho người khác.")
-    if user is None:
-        raise NotFound(f"Không có người dùng '{username}'.", code="user_not_found")
+    refusal = "Chỉ quản trị viên tạo được mã truy cập cho người khác."
+    user = _user_for(session, actor, username, refusal)
+    lifetime = _token_days(days)
     token = new_token()
-    session.add(ApiToken(user_id=user.id, token_sha256=token_digest(token), created_at=now))
+    session.add(
+        ApiToken(
+            user_id=user.id,
+            token_sha256=token_digest(token),
+            created_at=now,
+            expires_at=now + lifetime,
+        )
+    )
     session.flush()
     append_event(
         session,
         action="token_create",
         actor=actor.username if actor is not None else "console",
         now=now,
-        data={"user": user.username},
+        data={"user": user.username, "days": lifetime.days},
     )
     return token
+
+
+def _token_days(days: Any) -> timedelta:
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_TOKEN_DAYS:
+        raise ValidationError(
+            f"Thời hạn của mã truy cập phải từ 1 đến {MAX_TOKEN_DAYS} ngày.", field="days"
+        )
+    return timedelta(days=days)
 
 
 def revoke_tokens(
@@ -130,77 +196,26 @@ def revoke_tokens(
 ) -> int:
     """Revoke every live token of ``username``; returns how many."""
     now = aware(now)
-    user = session.scalar(select(User).where(User.username == _username(username)))
-    if actor is not None:
-        actor = current_actor(session, actor)
-        if not actor.is_admin and (user is None or actor.id != user.id):
-            raise PermissionDenied("Chỉ quản trị viên thu hồi được mã truy cập của người khác.")
-    if user is None:
-        raise NotFound(f"Không có người dùng '{username}'.", code="user_not_found")
+    refusal = "Chỉ quản trị viên thu hồi được mã truy cập của người khác."
+    user = _user_for(session, actor, username, refusal)
+    count = revoke_user_tokens(session, user, now=now)
+    append_event(
+        session,
+        action="token_revoke",
+        actor=actor.username if actor is not None else "console",
+        now=now,
+        data={"user": user.username, "count": count},
+    )
+    return count
+
+
+def revoke_user_tokens(session: Session, user: User, *, now: datetime | None = None) -> int:
+    """Revoke every token of ``user`` not yet revoked (deactivation calls this: reactivating
+    the user later revives none of them); returns how many."""
     revoked = session.scalars(
         update(ApiToken)
         .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
-        .values(revoked_at=now)
+        .values(revoked_at=aware(now))
         .returning(ApiToken.id)
     )
     return len(revoked.all())
-
-
-# --- sign-in attempts ---------------------------------------------------------------------
-# Counted in the database, so every worker process sees the same failures; stored as a keyed
-# digest (HMAC-SHA-256 under the caller's secret), never the address or the text typed.
-
-
-def _login_digests(keys: Sequence[str], secret: bytes) -> list[str]:
-    return [hmac.new(secret, key.encode("utf-8"), hashlib.sha256).hexdigest() for key in keys]
-
-
-def login_wait(
-    session: Session,
-    keys: Sequence[str],
-    *,
-    secret: bytes,
-    limit: int,
-    window: timedelta,
-    now: datetime | None = None,
-) -> float:
-    """Seconds until another sign-in may be tried: 0 while every key has had fewer than
-    ``limit`` failures in the last ``window``, else until enough of them have aged out."""
-    now = aware(now)
-    wait = 0.0
-    for digest in _login_digests(keys, secret):
-        recent = session.scalars(
-            select(LoginFailure.failed_at)
-            .where(LoginFailure.key_digest == digest, LoginFailure.failed_at > now - window)
-            .order_by(LoginFailure.failed_at.desc())
-            .limit(limit)
-        ).all()
-        if limit <= 0 or len(recent) >= limit:
-            # Allowed again when the oldest of the last ``limit`` failures leaves the window.
-            freed = aware(recent[-1]) + window if recent else now
-            wait = max(wait, (freed - now).total_seconds())
-    return wait
-
-
-def record_login_failure(
-    session: Session,
-    keys: Sequence[str],
-    *,
-    secret: bytes,
-    window: timedelta,
-    now: datetime | None = None,
-) -> None:
-    """Count one failed sign-in under each key; failures older than ``window`` are dropped
-    (whatever their key: random usernames must not grow the table without end)."""
-    now = aware(now)
-    session.execute(delete(LoginFailure).where(LoginFailure.failed_at <= now - window))
-    session.add_all(
-        LoginFailure(key_digest=digest, failed_at=now) for digest in _login_digests(keys, secret)
-    )
-    session.flush()
-
-
-def clear_login_failures(session: Session, keys: Sequence[str], *, secret: bytes) -> None:
-    """Forget the failures counted under ``keys`` (a successful sign-in clears its username)."""
-    digests = _login_digests(keys, secret)
-    session.execute(delete(LoginFailure).where(LoginFailure.key_digest.in_(digests)))

@@ -46,7 +46,7 @@ from workflow.services._common import (
     load_document,
     visible_term_ids,
 )
-from workflow.services.auth import token_owner, token_params
+from workflow.services.auth import session_user, token_owner, token_params
 
 # Any SELECT, whatever its columns: visible() narrows one and keeps its row type.
 _Stmt = TypeVar("_Stmt", bound="Select[*tuple[Any, ...]]")
@@ -90,7 +90,7 @@ _CLUSTERS = (
 )
 _VERSION_OF_ALL = select(_STRUCTURE, _EVERYTHING)
 _VERSION_OF_CLUSTERS = select(_STRUCTURE, _CLUSTERS)
-_USER = User.id == bindparam("user_id")
+_USER = session_user()  # the user, of the session's generation
 _ACTIVE_AND_VERSION_OF_ALL = select(User.active, _STRUCTURE, _EVERYTHING).where(_USER)
 _ACTIVE_AND_VERSION_OF_CLUSTERS = select(User.active, _STRUCTURE, _CLUSTERS).where(_USER)
 _TOKEN_AND_VERSION_OF_ALL = token_owner(_STRUCTURE, _EVERYTHING)
@@ -126,16 +126,17 @@ def scope_version(bind: Session | Connection, scope: ViewScope) -> tuple[int, in
 
 
 def active_with_scope_version(
-    bind: Session | Connection, user_id: int, scope: ViewScope
+    bind: Session | Connection, user_id: int, generation: int, scope: ViewScope
 ) -> tuple[bool, tuple[int, int] | None]:
-    """Whether the user exists and is active, and ``scope_version`` of their scope, in one
-    statement: the two reads of a signed-in page served from a cache."""
+    """Whether the user exists, is active and still has sessions of ``generation``
+    (``active_user_id``), and ``scope_version`` of their scope, in one statement: the two
+    reads of a signed-in page served from a cache."""
     row = _versioned(
         bind,
         scope,
         _ACTIVE_AND_VERSION_OF_ALL,
         _ACTIVE_AND_VERSION_OF_CLUSTERS,
-        {"user_id": user_id},
+        {"user_id": user_id, "generation": generation},
     )
     if row is None or not row[0]:
         return False, None
