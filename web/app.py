@@ -11,6 +11,7 @@ from flask import Flask, Response, jsonify
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFProtect
 
+from web import auth, db, errors, i18n, labels, nav, page_cache, security
 from web.ids import BoundedIntConverter
 from workflow.config import load_config
 from workflow.errors import ConfigError
