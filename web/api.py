@@ -15,6 +15,7 @@ from flask_login import current_user
 from web import db, openapi
 from web.actions import USER_TRIGGERS, fire, inputs_from
 from web.auth import signed_in_user
+from web.boundary import json_body
 from web.errors import error_response
 from web.ids import db_int
 from web.page_cache import cached_page
@@ -124,7 +125,7 @@ def fire_trigger(document_id: str, trigger: str) -> Response:
         return error_response(
             415, "json_required", _("Gửi thân yêu cầu dạng JSON (Content-Type: application/json).")
         )
-    body = request.get_json(silent=True) if request.data else {}
+    body = json_body() if request.data else {}
     if body is None or not isinstance(body, dict):
         return error_response(400, "bad_json", _("Thân yêu cầu phải là một đối tượng JSON."))
     session = db.get_session()

@@ -11,7 +11,7 @@ from flask import Flask, Response, jsonify
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFProtect
 
-from web import auth, db, errors, i18n, labels, nav, page_cache, security
+from web import auth, boundary, db, errors, i18n, labels, nav, page_cache, security
 from web.ids import BoundedIntConverter
 from workflow.config import load_config
 from workflow.errors import ConfigError
@@ -99,6 +99,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     security.init_app(app)
     auth.init_app(app)
     errors.init_app(app)
+    boundary.init_app(app)
     nav.init_app(app)
     page_cache.init_app(app)
     labels.init_app(app)

@@ -11,7 +11,6 @@ import math
 from collections.abc import Callable
 from functools import cached_property
 from typing import Any, TypeVar, cast
-from urllib.parse import urlsplit
 
 import flask_login
 from flask import (
@@ -179,17 +178,8 @@ def _load_from_request(req: Request) -> Principal | None:
 
 
 def _safe_next(target: str | None) -> str:
-    """Only same-site relative paths; anything else goes to the inbox."""
-    if target:
-        parts = urlsplit(target)
-        if (
-            not parts.scheme
-            and not parts.netloc
-            and target.startswith("/")
-            and not target.startswith("//")
-        ):
-            return target
-    return url_for("inbox.index")
+    """Only same-site local paths (see ``web.boundary``); anything else goes to the inbox."""
+    return safe_redirect_target(target, url_for("inbox.index"))
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from web.boundary import BadInput
 from workflow import errors as werr
 
 log = logging.getLogger(__name__)
@@ -100,6 +101,12 @@ def init_app(app: Flask) -> None:
                 "Hãy tải lại trang và thử lại."
             ),
         )
+
+    @app.errorhandler(BadInput)
+    def _bad_input(exc: BadInput) -> Response:
+        # Refused at the input boundary (web.boundary): the message names the field.
+        extra = {"field": exc.field} if exc.field else {}
+        return error_response(exc.code or 400, exc.error_code, exc.message, **extra)
 
     @app.errorhandler(RequestEntityTooLarge)
     def _too_large(exc: RequestEntityTooLarge) -> Response:
