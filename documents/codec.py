@@ -13,7 +13,8 @@ import typing
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from documents.content import CONTENT_TYPES, MISSING_FIELD, NESTED_TYPES, REQUIRED, Content
+from documents.content import CONTENT_TYPES, NESTED_TYPES, Content
+from documents.fields import MISSING_FIELD, REQUIRED
 from documents.errors import DocumentError
 
 _MAX_LIST = 1000

@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 
 from documents.content import (
+    AchievementReport,
+    CommitteeMember,
     Criterion,
     Issuer,
     Meeting,
@@ -16,6 +18,7 @@ from documents.content import (
     NominationContent,
     Nominee,
     PledgeContent,
+    Representative,
     ScoringSheet,
     Submission,
     Votes,
@@ -194,6 +197,62 @@ FLAG = "Cờ thi đua của Ủy ban nhân dân Thành phố Hà Nội"
 MERIT = "Bằng khen của Chủ tịch Ủy ban nhân dân Thành phố Hà Nội"
 
 
+def _report(
+    rank: int, unit: MemberUnit, number: int, figures: str, awards: tuple[str, ...]
+) -> AchievementReport:
+    """The achievement report a nominee's own office writes and its head signs."""
+    district = unit.name.removeprefix("Văn phòng ")
+    return AchievementReport(
+        nominee_rank=rank,
+        number=number,
+        symbol="BC/VPHU",
+        date=dt.date(2018, 12, 14),
+        background=(
+            f"{unit.name} là cơ quan tham mưu, giúp việc Ban Chấp hành, Ban Thường vụ, "
+            f"Thường trực {district}; biên chế được giao 12 đồng chí, trong đó 7 đồng chí nữ, "
+            "12/12 đồng chí là đảng viên.",
+            "Văn phòng có chức năng tham mưu tổng hợp, phục vụ hoạt động của cấp ủy; quản lý "
+            "văn thư, lưu trữ, tài chính, tài sản của các cơ quan đảng cấp huyện.",
+        ),
+        achievements=(
+            "Tham mưu ban hành đầy đủ, kịp thời chương trình công tác toàn khóa và hằng năm; "
+            "100% văn bản ban hành đúng thể thức theo Hướng dẫn số 36-HD/VPTW.",
+            figures,
+            "Thực hiện nghiêm quy định về thực hành tiết kiệm, chống lãng phí; không có cán bộ, "
+            "đảng viên vi phạm kỷ luật.",
+        ),
+        past_awards=awards,
+        signer_title=unit.signer_title,
+        signer_name=unit.signer_name,
+    )
+
+
+ACHIEVEMENT_REPORTS_2018: tuple[AchievementReport, ...] = (
+    _report(
+        1,
+        MEMBER_UNITS[0],
+        45,
+        "Gửi, nhận 96% văn bản dưới dạng điện tử, sử dụng chữ ký số cho 100% văn bản đi; "
+        "dẫn đầu Cụm thi đua số 4 với 108,5 điểm.",
+        ("Năm 2017: Bằng khen của Ban Thường vụ Thành ủy Hà Nội",),
+    ),
+    _report(
+        2,
+        MEMBER_UNITS[1],
+        38,
+        "Gửi, nhận 93% văn bản dưới dạng điện tử; tổ chức tốt Hội nghị sơ kết giữa năm của Cụm.",
+        (),
+    ),
+    _report(
+        3,
+        MEMBER_UNITS[2],
+        41,
+        "Gửi, nhận 91% văn bản dưới dạng điện tử; số hóa 100% hồ sơ lưu trữ từ năm 2010.",
+        ("Năm 2016: Giấy khen của Ban Thường vụ Huyện ủy Phú Xuyên",),
+    ),
+)
+
+
 def nomination_2018() -> NominationContent:
     """The year-end review of 2018: rank 1 for the city's flag, ranks 2–3 for Bằng khen."""
     return NominationContent(
@@ -228,6 +287,11 @@ def nomination_2018() -> NominationContent:
                 "Các đơn vị thành viên Cụm thi đua số 4",
                 "Lưu đơn vị Cụm trưởng",
             ),
+            attachments=(
+                "Biên bản Hội nghị bình xét thi đua năm 2018 của Cụm thi đua số 4",
+                "Danh sách các đơn vị đề nghị khen thưởng",
+                "Báo cáo thành tích của các đơn vị đề nghị khen thưởng",
+            ),
         ),
         meeting=Meeting(
             number=5,
@@ -258,6 +322,15 @@ def nomination_2018() -> NominationContent:
             ),
             next_head_unit="VPHU-UH",
             next_deputy_unit="VPHU-PX",
+            representatives=tuple(
+                Representative(u.code, u.signer_name, f"{u.signer_title} {u.name[10:]}")
+                for u in MEMBER_UNITS
+            ),
+            counting_committee=(
+                CommitteeMember("Lê Minh Tuấn", "Chánh Văn phòng Huyện ủy Phú Xuyên", "head"),
+                CommitteeMember("Đỗ Thị Hồng Nhung", "Chánh Văn phòng Huyện ủy Thanh Oai"),
+                CommitteeMember("Vũ Đức Mạnh", "Chánh Văn phòng Huyện ủy Quốc Oai"),
+            ),
         ),
         nominees=(
             Nominee(
@@ -273,4 +346,5 @@ def nomination_2018() -> NominationContent:
         member_units=MEMBER_UNITS,
         head_unit="VPHU-MD",
         deputy_unit="VPHU-UH",
+        achievement_reports=ACHIEVEMENT_REPORTS_2018,
     )

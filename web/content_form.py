@@ -76,6 +76,16 @@ LABELS: dict[str, Any] = {
     "kind": _l("Loại"),
     "unit_code": _l("Mã đơn vị (nếu là đơn vị)"),
     "description": _l("Mô tả, chức vụ"),
+    "attachments": _l("Hồ sơ kèm theo"),
+    "representatives": _l("Đại biểu các đơn vị dự hội nghị"),
+    "position": _l("Chức vụ"),
+    "counting_committee": _l("Ban kiểm phiếu"),
+    "role": _l("Nhiệm vụ"),
+    "achievement_reports": _l("Báo cáo thành tích"),
+    "nominee_rank": _l("Của người được đề nghị (thứ tự)"),
+    "background": _l("Đặc điểm, tình hình"),
+    "achievements": _l("Thành tích đạt được"),
+    "past_awards": _l("Các hình thức khen thưởng đã đạt"),
 }
 
 INT_FIELDS = {
@@ -87,6 +97,7 @@ INT_FIELDS = {
     "ballots_issued",
     "ballots_valid",
     "rank",
+    "nominee_rank",
     "in_favour",
     "against",
     "abstain",
@@ -103,6 +114,9 @@ LONG_LIST_FIELDS = {
     "commitments",
     "discussion",
     "request",
+    "background",
+    "achievements",
+    "past_awards",
 }
 LONG_FIELDS = {"title", "award", "addressee", "summary"}
 CHOICES: dict[str, list[tuple[str, Any]]] = {
@@ -121,6 +135,7 @@ CHOICES: dict[str, list[tuple[str, Any]]] = {
         ("T/U", "T/U"),
         ("Q.", "Q."),
     ],
+    "role": [("head", _l("Trưởng ban")), ("member", _l("Thành viên"))],
 }
 NOMINEE_KINDS = [("unit", _l("Tập thể")), ("person", _l("Cá nhân"))]
 # Fields whose points add up to the criteria total (shown live by static/js/thidua.js).
@@ -133,6 +148,20 @@ BLANK_ITEMS: dict[str, dict[str, Any]] = {
         "signer_title": "",
         "signer_name": "",
         "authority": "",
+    },
+    "meeting.representatives": {"unit_code": "", "name": "", "position": ""},
+    "meeting.counting_committee": {"name": "", "position": "", "role": "member"},
+    "achievement_reports": {
+        "nominee_rank": "",
+        "number": None,
+        "symbol": "BC",
+        "date": "",
+        "background": [],
+        "achievements": [],
+        "past_awards": [],
+        "signer_title": "",
+        "signer_name": "",
+        "signer_authority": "",
     },
     "criteria.items": {"title": "", "max_points": ""},
     "criteria.bonus": {"title": "", "max_points": ""},

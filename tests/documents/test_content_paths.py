@@ -141,6 +141,8 @@ def _has_default(path: str) -> bool:
         "deputy_unit", "summary", "recipients", "profile", "authority", "superior_body",
         "bonus", "bonus_cap", "total", "kind", "unit_code", "description", "against",
         "abstain", "absent_units", "next_head_unit", "next_deputy_unit", "signer_authority",
+        "representatives", "counting_committee", "attachments", "achievement_reports",
+        "past_awards", "role",
     }  # fmt: skip
     return path.rsplit(".", 1)[-1] in optional
 
