@@ -1,44 +1,230 @@
 """Building blocks shared by every document: header, title, legal bases, signature grid,
-recipients, QR block. Each returns WordprocessingML for ``word/document.xml``.
+recipients. Each adds python-docx paragraphs and tables, in the template's named styles, to
+a :class:`Sheet` (the document under construction).
+
+Layout knowledge lives here: the header's two columns, the rule lengths measured from the
+font metrics, the signature grid's geometry and how its authority lines break.
 """
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
-import math
+import functools
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import docx
+from docx.document import Document
+from docx.enum.table import WD_ALIGN_VERTICAL, WD_TABLE_ALIGNMENT
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Length, Twips
+from docx.table import Table, _Cell
+from docx.text.paragraph import Paragraph
+from docx.text.run import Run
 
 from documents.content import Issuer, MemberUnit
+from documents.docxio import new_document
 from documents.metrics import text_width_pt
-from documents.ooxml import (
-    TWIPS_PER_MM,
-    cell,
-    inline_picture,
-    lines_run,
-    mm,
-    para,
-    row,
-    run,
-    table,
-)
 from documents.profiles import Profile
+from documents.styles import LIST_COUNT, S
+from documents.units import PT, mm, text_width
 
-PT = 20  # twips per point
-CELL_MARGIN = 57  # 1 mm each side inside table cells
-A4_TWIPS = (11906, 16838)
-
-
-def margins_twips(profile: Profile) -> tuple[int, int, int, int]:
-    """Top, bottom, left, right margins rounded up to whole twips, so that "15 mm" never reads
-    back as 14.99 mm."""
-    top, bottom, left, right = (math.ceil(m * TWIPS_PER_MM) for m in profile.margins_mm)
-    return top, bottom, left, right
+Container = Document | _Cell
+CELL_MARGIN = mm(1)  # inside the signature grid and data tables (their table styles)
 
 
-def text_width(profile: Profile) -> int:
-    """Width of the type area in twips (A4 less the left and right margins)."""
-    _top, _bottom, left, right = margins_twips(profile)
-    return A4_TWIPS[0] - left - right
+@dataclass(frozen=True)
+class Properties:
+    """What a document tells the package's core properties."""
+
+    title: str
+    subject: str
+    creator: str
+    keywords: str
+    date: dt.date
+
+
+_SECT_PR, _TC, _P = qn("w:sectPr"), qn("w:tc"), qn("w:p")
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A table and its cells, row by row."""
+
+    table: Table
+    rows: list[list[_Cell]]
+
+
+_SCRATCH = docx.Document()
+
+
+@functools.cache
+def _prototype(style_id: str, has_text: bool, strong: bool, italic: bool, num_id: int) -> Any:
+    """A paragraph in ``style_id`` (and a run, when it has text) made once with python-docx's
+    API; every paragraph of a render is a copy of one of these (an lxml deep copy is ~50x
+    cheaper than python-docx building the same elements again)."""
+    paragraph = _SCRATCH.add_paragraph()
+    paragraph._p.style = style_id
+    if num_id:
+        _set_num_id(paragraph, num_id)
+    if has_text:
+        run = paragraph.add_run("x")
+        run._r[-1].set(qn("xml:space"), "preserve")
+        if strong:
+            run._r.style = S.STRONG
+        if italic:
+            run.italic = True
+    element = paragraph._p
+    element.getparent().remove(element)
+    return element
+
+
+class Sheet:
+    """A document being built on the profile's template."""
+
+    def __init__(self, profile: Profile) -> None:
+        self.profile = profile
+        self.doc = new_document(profile.key)
+        self._lists = 0
+        self._body = self.doc.element.body
+        self._sect_pr = self._body[-1]
+        self._body_proxy = self.doc._body
+
+    def para(
+        self,
+        container: Container,
+        style_id: str,
+        text: str = "",
+        *,
+        strong: bool = False,
+        italic: bool = False,
+        num_id: int = 0,
+    ) -> Paragraph:
+        """A paragraph in ``style_id``; ``strong`` sets the whole text in the TDStrong style.
+
+        A table cell starts with one empty paragraph: the first paragraph written into a
+        cell takes it over, so no cell ends with a stray empty line.
+        """
+        fresh = _fresh_cell_paragraph(container)
+        element = copy.deepcopy(_prototype(style_id, bool(text), strong, italic, num_id))
+        if "\n" in text:  # python-docx writes each line break as a w:br
+            Run(element[-1], None).text = text  # type: ignore[arg-type]
+        elif text:
+            element[-1][-1].text = text
+        if fresh is not None:
+            fresh._p.addnext(element)
+            fresh._p.getparent().remove(fresh._p)
+        else:
+            self._append(container, element)
+        return Paragraph(element, self._parent(container))
+
+    def numbered(self, container: Container, items: Sequence[str]) -> list[Paragraph]:
+        """A numbered list ("1. …") in the TDNumbered style, numbered again from 1."""
+        self._lists += 1
+        # The style names instance 1; later lists name their own, each restarting at 1.
+        num_id = 0 if self._lists == 1 else (self._lists - 1) % LIST_COUNT + 1
+        return [self.para(container, S.NUMBERED, text, num_id=num_id) for text in items]
+
+    def table(
+        self,
+        container: Container,
+        widths: Sequence[int],
+        style_id: str,
+        rows: int,
+        *,
+        centred_cells: bool = False,
+    ) -> Grid:
+        """A fixed-layout table of ``rows`` rows whose rows never split across pages;
+        ``centred_cells`` centres the cells' content vertically."""
+        element = copy.deepcopy(_table_prototype(style_id, tuple(widths), centred_cells))
+        row = element[-1]
+        for _ in range(rows - 1):
+            element.append(copy.deepcopy(row))
+        if rows == 0:
+            element.remove(row)
+        self._append(container, element)
+        table = Table(element, self._parent(container))
+        # The cells row by row, read from the XML once (python-docx's row.cells recomputes
+        # the layout grid on every call).
+        cells = [[_Cell(tc, table) for tc in tr.iterchildren(_TC)] for tr in element.tr_lst]
+        return Grid(table, cells)
+
+    def _parent(self, container: Container) -> Any:
+        return self._body_proxy if container is self.doc else container
+
+    def _append(self, container: Container, element: Any) -> None:
+        """Add a block at the end of a cell, or of the body before its section properties."""
+        if container is self.doc:
+            self._sect_pr.addprevious(element)
+        else:
+            container._tc.append(element)  # type: ignore[union-attr]
+
+
+@functools.cache
+def _table_prototype(style_id: str, widths: tuple[int, ...], centred_cells: bool) -> Any:
+    """A one-row table built once with python-docx's API; tables of a render copy it."""
+    table = _SCRATCH.add_table(0, len(widths))
+    table._tbl.tblStyle_val = style_id
+    table.autofit = False
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    for column, width in zip(table.columns, widths, strict=True):
+        column.width = Twips(width)
+    row = table.add_row()
+    _cant_split(row)
+    for cell in row.cells:
+        if centred_cells:
+            cell.vertical_alignment = WD_ALIGN_VERTICAL.CENTER
+    element = table._tbl
+    element.getparent().remove(element)
+    return element
+
+
+def _fresh_cell_paragraph(container: Container) -> Paragraph | None:
+    """The empty paragraph a new cell holds, if nothing was written into the cell yet."""
+    if not isinstance(container, _Cell):
+        return None
+    tc = container._tc
+    if len(tc) == 2 and tc[1].tag == _P and not len(tc[1]):
+        return Paragraph(tc[1], container)
+    return None
+
+
+def _set_num_id(paragraph: Paragraph, num_id: int) -> None:
+    """Point a list paragraph at its own numbering instance (python-docx has no API)."""
+    ppr = paragraph._p.get_or_add_pPr()
+    numpr = OxmlElement("w:numPr")
+    ilvl, num = OxmlElement("w:ilvl"), OxmlElement("w:numId")
+    ilvl.set(qn("w:val"), "0")
+    num.set(qn("w:val"), str(num_id))
+    numpr.extend([ilvl, num])
+    ppr.insert_element_before(
+        numpr, "w:pBdr", "w:shd", "w:tabs", "w:spacing", "w:ind", "w:jc", "w:rPr"
+    )
+
+
+def span(row: list[_Cell], start: int, count: int) -> _Cell:
+    """Merge ``count`` cells of a row from ``start`` into one (a fresh row only): the first
+    cell spans the grid columns of the others, which go (python-docx's ``merge`` does the
+    same, but works out the whole table's layout grid to do it)."""
+    first = row[start]
+    width = Length(sum(c._tc.width or 0 for c in row[start : start + count]))
+    for cell in row[start + 1 : start + count]:
+        cell._tc.getparent().remove(cell._tc)
+    first._tc.grid_span = count
+    first.width = width
+    return first
+
+
+def _cant_split(row: Any) -> None:
+    tr_pr = row._tr.get_or_add_trPr()
+    tr_pr.append(OxmlElement("w:cantSplit"))
+
+
+def repeat_as_header(row: Any) -> None:
+    row._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))
 
 
 def vn_date(day: dt.date) -> str:
@@ -66,184 +252,93 @@ def upper(text: str) -> str:
     return text.upper()
 
 
-def _line_spacing(profile: Profile) -> int:
-    return round(profile.line_spacing * 240)
-
-
-def rule(length_twips: int, container_twips: int, *, after: int = 0) -> str:
-    """A centred solid rule of a given length: an empty, 2 pt high paragraph with a top border,
-    set 3 pt below the line above it so it never reads as an underline."""
-    side = max(0, (container_twips - length_twips) // 2)
-    return para(
-        left=side,
-        right=side,
-        line=40,
-        exact=True,
-        size=2,
-        rule="top",
-        before=60,
-        after=after,
-        align="center",
-    )
+def rule(
+    sheet: Sheet, container: Container, length: int, width: int, style_id: str = S.RULE
+) -> None:
+    """A centred solid rule ``length`` twips long in a container ``width`` twips wide: an
+    empty paragraph in a rule style, narrowed by its indents (the one direct formatting)."""
+    side = Twips(max(0, (width - length) // 2))
+    fmt = sheet.para(container, style_id).paragraph_format
+    fmt.left_indent = fmt.right_indent = side
 
 
 def header_block(
-    profile: Profile,
+    sheet: Sheet,
     issuer: Issuer,
     number: int | None,
     symbol: str,
     place: str,
     day: dt.date,
-) -> str:
+) -> None:
     """The borderless two-column header: issuing body and number left; "ĐẢNG CỘNG SẢN VIỆT
     NAM" (or Quốc hiệu and Tiêu ngữ) with its rule right; place and date level with the number.
     """
+    profile = sheet.profile
     total = text_width(profile)
     left_w = mm(profile.header_left_mm)
     right_w = total - left_w
-    left: list[str] = []
+    (left, right), (number_cell, date_cell) = sheet.table(
+        sheet.doc, [left_w, right_w], S.LAYOUT, 2
+    ).rows
     if issuer.superior_body:
-        left.append(
-            para(
-                run(upper(issuer.superior_body), profile.superior_size),
-                align="center",
-                size=profile.superior_size,
-            )
-        )
+        sheet.para(left, S.SUPERIOR, upper(issuer.superior_body))
     name = upper(issuer.name)
-    left.append(
-        para(run(name, profile.issuer_size, bold=True), align="center", size=profile.issuer_size)
-    )
+    sheet.para(left, S.ISSUER, name)
     if profile.star_under_issuer:
-        left.append(para(run("*", profile.issuer_size), align="center", size=profile.issuer_size))
+        sheet.para(left, S.ISSUER_MARK, "*")
     if profile.rule_under_issuer:
         # Decree 30: a rule one third to one half as long as the body's name.
         width = text_width_pt(name, profile.issuer_size, bold=True) * PT
-        length = max(mm(15), min(round(width * 0.4), left_w - mm(10)))
-        left.append(rule(length, left_w))
-    right: list[str] = []
-    for line in profile.national:
-        right.append(
-            para(run(line.text, line.size, bold=line.bold), align="center", size=line.size)
-        )
+        rule(sheet, left, max(mm(15), min(round(width * 0.4), left_w - mm(10))), left_w)
+    for i, line in enumerate(profile.national):
+        sheet.para(right, S.NATIONAL if i == 0 else S.MOTTO, line.text)
         if line.rule_after:
             length = round(text_width_pt(line.text, line.size, bold=line.bold) * PT)
-            right.append(rule(length, right_w))
-    number_line = profile.number_line(number, symbol)
-    rows = [
-        row(
-            [
-                cell(left_w, "".join(left), borders=False),
-                cell(right_w, "".join(right), borders=False),
-            ]
-        ),
-        row(
-            [
-                cell(
-                    left_w,
-                    para(
-                        run(number_line, profile.number_size),
-                        align="center",
-                        size=profile.number_size,
-                        before=60,
-                    ),
-                    borders=False,
-                ),
-                cell(
-                    right_w,
-                    para(
-                        run(place_date(place, day), profile.place_date_size, italic=True),
-                        align="center",
-                        size=profile.place_date_size,
-                        before=60,
-                    ),
-                    borders=False,
-                ),
-            ]
-        ),
-    ]
-    return table([left_w, right_w], rows, borders=False, margin_lr=0)
+            rule(sheet, right, length, right_w)
+    sheet.para(number_cell, S.NUMBER, profile.number_line(number, symbol))
+    sheet.para(date_cell, S.PLACE_DATE, place_date(place, day))
 
 
-def title_block(profile: Profile, title: str, summary: str = "", *, before: int = 360) -> str:
-    """Document type in bold capitals, the summary in bold, and a short rule under them."""
-    out = [
-        para(
-            run(title, profile.doc_type_size, bold=True),
-            align="center",
-            size=profile.doc_type_size,
-            before=before,
-            keep_next=True,
-        )
-    ]
+def title_block(sheet: Sheet, title: str, summary: str = "") -> None:
+    """Document type in bold capitals, the summary in bold, and a short rule clear of them:
+    Decree 30 draws it one third to one half as long as the summary line."""
+    profile = sheet.profile
+    sheet.para(sheet.doc, S.DOC_TYPE, title)
+    total = text_width(profile)
+    measured = text_width_pt(title, profile.doc_type_size, bold=True) * PT
     if summary:
-        out.append(
-            para(
-                run(summary, profile.summary_size, bold=True),
-                align="center",
-                size=profile.summary_size,
-                keep_next=True,
-                left=mm(8),
-                right=mm(8),
-            )
-        )
-    out.append(rule(mm(30), text_width(profile), after=240))
-    return "".join(out)
+        sheet.para(sheet.doc, S.SUMMARY, summary)
+        line = min(text_width_pt(summary, profile.summary_size, bold=True) * PT, total - mm(16))
+        measured = max(measured, line)
+    length = round(min(max(measured * profile.summary_rule_ratio, mm(20)), mm(60)))
+    rule(sheet, sheet.doc, length, total, S.SUMMARY_RULE)
 
 
-def body(
-    profile: Profile,
-    text: str,
-    *,
-    italic: bool = False,
-    bold: bool = False,
-    keep_next: bool = False,
-    indent: bool = True,
-) -> str:
-    """A justified body paragraph with a first-line indent."""
-    return para(
-        run(text, profile.body_size, italic=italic, bold=bold),
-        align="both",
-        size=profile.body_size,
-        first_line=mm(profile.first_line_indent_mm) if indent else 0,
-        after=round(profile.paragraph_after_pt * PT),
-        line=_line_spacing(profile),
-        keep_next=keep_next,
-    )
+def body(sheet: Sheet, text: str, *, keep_next: bool = False) -> Paragraph:
+    """A justified body paragraph (TDBody)."""
+    paragraph = sheet.para(sheet.doc, S.BODY, text)
+    if keep_next:
+        paragraph.paragraph_format.keep_with_next = True
+    return paragraph
 
 
-def heading(profile: Profile, text: str) -> str:
-    return para(
-        run(text, profile.body_size, bold=True),
-        align="both",
-        size=profile.body_size,
-        first_line=mm(profile.first_line_indent_mm),
-        before=120,
-        after=round(profile.paragraph_after_pt * PT),
-        line=_line_spacing(profile),
-        keep_next=True,
-    )
+def heading(sheet: Sheet, text: str) -> None:
+    sheet.para(sheet.doc, S.HEADING, text)
 
 
-def legal_bases(profile: Profile, bases: Sequence[str]) -> str:
+def legal_bases(sheet: Sheet, bases: Sequence[str]) -> None:
     """Italic, one basis per paragraph, each ending ";" and the last one "."."""
     last = len(bases) - 1
-    return "".join(
-        body(profile, text + ("." if i == last else ";"), italic=True)
-        for i, text in enumerate(bases)
-    )
-
-
-def numbered(profile: Profile, items: Sequence[str]) -> str:
-    return "".join(body(profile, f"{i}. {text}") for i, text in enumerate(items, start=1))
+    for i, text in enumerate(bases):
+        sheet.para(sheet.doc, S.LEGAL_BASIS, text + ("." if i == last else ";"))
 
 
 ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X")
 
 
-def page_break() -> str:
-    """Start a new page without leaving an empty line at its top."""
-    return para(page_break_before=True, line=20, exact=True, size=1)
+def page_break(sheet: Sheet) -> None:
+    """Start a new page without leaving an empty line at its top (TDPageBreak)."""
+    sheet.para(sheet.doc, S.PAGE_BREAK)
 
 
 def _balanced_split(text: str, size: float) -> list[str]:
@@ -300,39 +395,34 @@ def deputy_line(profile: Profile, authority: str, signer_title: str) -> list[str
     return [f"{profile.authority('K/T')} {upper(head_title)}"]
 
 
-SIGNATURE_SPACE = mm(20)  # room for a handwritten signature and the seal
+def signature(
+    sheet: Sheet,
+    cell: _Cell,
+    lines: Sequence[str],
+    title: str,
+    name: str,
+    extra: Sequence[str] = (),
+    *,
+    grid: bool = False,
+) -> None:
+    """One signature: authority lines (one paragraph, broken where ``lines`` says), the
+    deputy's line, the title, room for the signature and seal, the name."""
+    style = S.GRID_SIGNATURE if grid else S.SIGNATURE
+    sheet.para(cell, style, "\n".join(lines))
+    for line in extra:
+        sheet.para(cell, style, line)
+    if title:
+        sheet.para(cell, style, title)
+    sheet.para(cell, S.GRID_SIGNATURE_NAME if grid else S.SIGNATURE_NAME, name)
 
 
-def signature_cell_paragraphs(
-    lines: Sequence[str], title: str, name: str, size: float, extra: Sequence[str] = ()
-) -> str:
-    return (
-        para(lines_run(lines, size, bold=True), align="center", size=size, keep_next=True)
-        + "".join(
-            para(run(line, size, bold=True), align="center", size=size, keep_next=True)
-            for line in extra
-        )
-        + (
-            para(run(title, size, bold=True), align="center", size=size, keep_next=True)
-            if title
-            else ""
-        )
-        + para(
-            run(name, size, bold=True),
-            align="center",
-            size=size,
-            before=SIGNATURE_SPACE,
-            after=mm(5),
-        )
-    )
-
-
-def signature_grid(profile: Profile, units: Sequence[MemberUnit]) -> str:
+def signature_grid(sheet: Sheet, units: Sequence[MemberUnit]) -> None:
     """One borderless cell per member unit, two per row, head of the cluster first.
 
     When any authority line ("T/M VĂN PHÒNG HUYỆN ỦY THƯỜNG TÍN") is too wide for its cell,
     every one is broken into two balanced lines, so the title lines stay level across a row.
     """
+    profile = sheet.profile
     total = text_width(profile)
     columns = 1 if len(units) == 1 else 2
     width = total // columns
@@ -341,172 +431,65 @@ def signature_grid(profile: Profile, units: Sequence[MemberUnit]) -> str:
     texts = [authority_lines(profile, u) for u in units]
     split = any(text_width_pt(t, size, True) > available for t in texts)
     lines_per_cell = _split_lines(texts, size, available) if split else [[t] for t in texts]
-    cells = [
-        signature_cell_paragraphs(
+    rows = (len(units) + columns - 1) // columns
+    grid = sheet.table(sheet.doc, [width] * columns, S.SIGNATURE_GRID, rows)
+    for i, (unit, lines) in enumerate(zip(units, lines_per_cell, strict=True)):
+        row = grid.rows[i // columns]
+        cell = row[i % columns]
+        if i == len(units) - 1 and len(units) % columns:  # an odd unit out is centred
+            cell = span(row, i % columns, columns - i % columns)
+        signature(
+            sheet,
+            cell,
             lines,
             upper(unit.signer_title),
             unit.signer_name,
-            size,
             deputy_line(profile, unit.authority, unit.signer_title),
+            grid=True,
         )
-        for unit, lines in zip(units, lines_per_cell, strict=True)
-    ]
-    rows = []
-    for start in range(0, len(cells), columns):
-        chunk = cells[start : start + columns]
-        if len(chunk) == columns:
-            rows.append(row([cell(width, c, borders=False) for c in chunk]))
-        else:  # an odd unit out is centred under the others
-            rows.append(row([cell(width * columns, chunk[0], span=columns, borders=False)]))
-    return table([width] * columns, rows, borders=False, margin_lr=CELL_MARGIN)
 
 
-def recipients(profile: Profile, items: Sequence[str]) -> str:
+def recipients(sheet: Sheet, container: Container, items: Sequence[str]) -> None:
     """The "Nơi nhận" block, flush left; entries end "," (Party) or ";" (State), the last "."."""
     if not items:
-        return ""
-    mark = "," if profile.key == "party" else ";"
-    out = [
-        para(
-            run(
-                "Nơi nhận:",
-                profile.recipients_label_size,
-                bold=profile.recipients_label_bold,
-                italic=profile.recipients_label_italic,
-                underline=profile.recipients_label_underline,
-            ),
-            align="left",
-            size=profile.recipients_label_size,
-            keep_next=True,
-        )
-    ]
+        return
+    mark = "," if sheet.profile.key == "party" else ";"
+    sheet.para(container, S.RECIPIENTS_LABEL, "Nơi nhận:")
     last = len(items) - 1
     for i, item in enumerate(items):
-        out.append(
-            para(
-                run(f"- {item}{'.' if i == last else mark}", profile.recipients_size),
-                align="left",
-                size=profile.recipients_size,
-                keep_next=i != last,
-            )
-        )
-    return "".join(out)
+        paragraph = sheet.para(container, S.RECIPIENTS, f"- {item}{'.' if i == last else mark}")
+        if i != last:
+            paragraph.paragraph_format.keep_with_next = True
 
 
-def qr_block(
-    profile: Profile, reference_code: str, verify_url: str, rel_id: str, *, width: int = 0
-) -> str:
-    """The verification box on the last page: the QR code of the URL and how to use it."""
-    total = width or text_width(profile)
-    qr_w = mm(28)
-    size = 9
-    text = (
-        para(run("XÁC THỰC VĂN BẢN ĐIỆN TỬ", size, bold=True), align="left", size=size, after=60)
-        + para(
-            run("Mã văn bản: ", size) + run(reference_code, size, bold=True),
-            align="left",
-            size=size,
-            after=60,
-        )
-        + para(
-            run(
-                "Quét mã QR hoặc truy cập địa chỉ dưới đây để kiểm tra văn bản và chữ ký "
-                "số của các đơn vị:",
-                size,
-            ),
-            align="left",
-            size=size,
-            after=60,
-        )
-        + para(run(verify_url, size, italic=True), align="left", size=size)
-    )
-    picture = para(
-        inline_picture(rel_id, 24, 24, "qr.png", f"Mã QR xác thực: {verify_url}"),
-        align="center",
-        size=size,
-    )
-    rows = [
-        row(
-            [
-                cell(qr_w, picture, borders=False, valign="center"),
-                cell(total - qr_w, text, borders=False, valign="center"),
-            ]
-        )
-    ]
-    return table([qr_w, total - qr_w], rows, borders=False, margin_lr=CELL_MARGIN)
-
-
-def spacer(before: int = 0, keep_next: bool = False) -> str:
+def spacer(sheet: Sheet, *, keep_next: bool = False) -> None:
     """A 6 pt gap (e.g. between two tables, which would otherwise merge)."""
-    return para(size=6, line=120, exact=True, before=before, keep_next=keep_next)
-
-
-def closing_block(profile: Profile, items: Sequence[str], qr: str, qr_width: int) -> str:
-    """ "Nơi nhận" flush left and the verification box beside it, at the end of a document."""
-    total = text_width(profile)
-    left_w = total - qr_width
-    return spacer(before=120, keep_next=True) + table(
-        [left_w, qr_width],
-        [
-            row(
-                [
-                    cell(left_w, recipients(profile, items), borders=False),
-                    cell(qr_width, qr, borders=False),
-                ]
-            )
-        ],
-        borders=False,
-        margin_lr=0,
-    )
+    paragraph = sheet.para(sheet.doc, S.SPACER)
+    if keep_next:
+        paragraph.paragraph_format.keep_with_next = True
 
 
 def data_table(
-    profile: Profile,
+    sheet: Sheet,
     widths: Sequence[int],
     header: Sequence[str],
     rows: Sequence[Sequence[tuple[str | tuple[str, ...], dict[str, object]]]],
-    *,
-    size: float | None = None,
-) -> str:
-    """A bordered table with a bold, repeating header row. Each body cell is (text, options)
-    where options may set ``align``, ``bold``, ``italic`` or ``span``; a tuple of texts gives
-    one paragraph each, the first one bold when ``bold`` is set."""
-    size = size or profile.table_size
-    head = row(
-        [
-            cell(
-                w,
-                para(run(text, size, bold=True), align="center", size=size, before=40, after=40),
-                valign="center",
-            )
-            for w, text in zip(widths, header, strict=True)
-        ],
-        header=True,
-    )
-    body_rows = [head]
-    for cells in rows:
-        out, col = [], 0
+) -> Table:
+    """A bordered table (TDDataTable) with a bold, repeating header row. Each body cell is
+    (text, options) where options may set ``align`` ("center"), ``bold`` or ``span``; a tuple
+    of texts gives one paragraph each, the first one bold when ``bold`` is set."""
+    table = sheet.table(sheet.doc, widths, S.DATA_TABLE, 1 + len(rows), centred_cells=True)
+    repeat_as_header(table.table.rows[0])
+    for cell, title in zip(table.rows[0], header, strict=True):
+        sheet.para(cell, S.TABLE_HEAD, title)
+    for grid, cells in zip(table.rows[1:], rows, strict=True):
+        col = 0
         for text, opts in cells:
-            span = int(opts.get("span", 1))  # type: ignore[call-overload]
-            width = sum(widths[col : col + span])
-            col += span
+            width = int(opts.get("span", 1))  # type: ignore[call-overload]
+            cell = grid[col] if width == 1 else span(grid, col, width)
+            col += width
+            style = S.TABLE_NUMBER if opts.get("align") == "center" else S.TABLE_TEXT
             lines = text if isinstance(text, tuple) else (text,)
-            align = str(opts.get("align", "left"))
-            paragraphs = "".join(
-                para(
-                    run(
-                        line,
-                        size,
-                        bold=bool(opts.get("bold")) and i == 0,
-                        italic=bool(opts.get("italic")),
-                    ),
-                    align=align,
-                    size=size,
-                    before=40 if i == 0 else 0,
-                    after=40 if i == len(lines) - 1 else 0,
-                )
-                for i, line in enumerate(lines)
-            )
-            out.append(cell(width, paragraphs, span=span, valign="center"))
-        body_rows.append(row(out))
-    return table(widths, body_rows, borders=True, margin_lr=CELL_MARGIN)
+            for i, line in enumerate(lines):
+                sheet.para(cell, style, line, strong=bool(opts.get("bold")) and i == 0)
+    return table.table

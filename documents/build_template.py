@@ -28,6 +28,7 @@ from documents.profiles import PROFILES, Profile
 from documents.styles import (
     CHARACTER_STYLES,
     FONT,
+    LIST_COUNT,
     TABLE_STYLES,
     ParagraphStyle,
     S,
@@ -36,7 +37,6 @@ from documents.styles import (
 from documents.units import A4_TWIPS, margins_twips, mm
 
 TEMPLATE_DATE = dt.date(2026, 1, 1)
-LIST_COUNT = 24  # numbering instances: each numbered list of a document restarts at 1
 _KEEP_STYLES = {"Normal", "DefaultParagraphFont", "TableNormal", "NoList"}
 _DROP_RELS = {RT.THEME, RT.WEB_SETTINGS, RT.CUSTOM_XML, RT.EXTENDED_PROPERTIES, RT.THUMBNAIL}
 _STYLES_WITH_EFFECTS = "http://schemas.microsoft.com/office/2007/relationships/stylesWithEffects"
@@ -287,7 +287,7 @@ def build(profile: Profile) -> bytes:
         element = getattr(part, "_element", None)
         if element is not None:
             _strip_rsids(element)
-    return package_bytes(doc, TEMPLATE_DATE)
+    return package_bytes(doc)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,7 +8,6 @@ part and relationship) through the stdlib ``zipfile`` with a fixed entry time an
 from __future__ import annotations
 
 import copy
-import datetime as dt
 import functools
 import io
 import zipfile
@@ -70,14 +69,11 @@ def new_document(profile_key: str) -> Document:
     return copy.deepcopy(document, dict(shared))
 
 
-def _blob(part: Part) -> bytes:
-    shared = _SHARED_BLOBS.get(id(getattr(part, "_element", None)))
-    return shared if shared is not None else part.blob
-
-
 def _content_types(parts: Iterable[Part]) -> bytes:
     root = etree.Element(f"{{{_CT_NS}}}Types", nsmap={None: _CT_NS})
-    defaults = {"rels": CT.OPC_RELATIONSHIPS, "xml": CT.XML}
+    # PNG is declared even when no picture is present, so the content types of a template's
+    # documents stay one shared entry.
+    defaults = {"rels": CT.OPC_RELATIONSHIPS, "xml": CT.XML, "png": CT.PNG}
     overrides: list[tuple[str, str]] = []
     for part in parts:
         ext = part.partname.ext.lower()
@@ -92,29 +88,54 @@ def _content_types(parts: Iterable[Part]) -> bytes:
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True))
 
 
-def package_bytes(document: Document, day: dt.date) -> bytes:
-    """The package of ``document`` zipped in a fixed order with entry times of ``day``."""
-    package = document.part.package
-    parts = sorted(package.iter_parts(), key=lambda p: str(p.partname))
-    entries: list[tuple[str, bytes]] = [
-        ("[Content_Types].xml", _content_types(parts)),
-        ("_rels/.rels", package.rels.xml),
-    ]
-    for part in parts:
-        part.before_marshal()
-        entries.append((part.partname.membername, _blob(part)))
-        if part.rels:
-            entries.append((part.partname.rels_uri.membername, part.rels.xml))
-    stamp = (max(day.year, 1980), day.month, day.day, 0, 0, 0)
+# Every entry carries this time: the zip's own epoch, the same for every document.
+ENTRY_TIME = (1980, 1, 1, 0, 0, 0)
+
+
+def _info(name: str) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name, date_time=ENTRY_TIME)
+    info.create_system = 3  # the same on every platform
+    info.external_attr = 0o100644 << 16
+    # PNG data is already compressed: store it.
+    info.compress_type = zipfile.ZIP_STORED if name.endswith(".png") else zipfile.ZIP_DEFLATED
+    return info
+
+
+def _write(archive: zipfile.ZipFile, entries: Iterable[tuple[str, bytes]]) -> None:
+    for name, data in entries:
+        archive.writestr(_info(name), data, compresslevel=6)
+
+
+@functools.lru_cache(maxsize=16)
+def _prefix(entries: tuple[tuple[str, bytes], ...]) -> bytes:
+    """A zip of the entries every render of a template shares, deflated once."""
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as archive:
-        for name, data in entries:
-            info = zipfile.ZipInfo(name, date_time=stamp)
-            info.create_system = 3  # the same on every platform
-            info.external_attr = 0o100644 << 16
-            # PNG data is already compressed: store it.
-            info.compress_type = (
-                zipfile.ZIP_STORED if name.endswith(".png") else zipfile.ZIP_DEFLATED
-            )
-            archive.writestr(info, data, compresslevel=6)
+        _write(archive, entries)
+    return out.getvalue()
+
+
+def package_bytes(document: Document) -> bytes:
+    """The package of ``document`` zipped in a fixed order with fixed entry times.
+
+    The parts python-docx serialises are the ones it would save. Entries shared with the
+    template (content types, styles, numbering, settings, fonts, page headers) come first,
+    compressed once per process; the document's own parts are appended to a copy of them.
+    """
+    package = document.part.package
+    parts = sorted(package.iter_parts(), key=lambda p: str(p.partname))
+    shared = [("[Content_Types].xml", _content_types(parts)), ("_rels/.rels", package.rels.xml)]
+    own: list[tuple[str, bytes]] = []
+    for part in parts:
+        part.before_marshal()
+        blob = _SHARED_BLOBS.get(id(getattr(part, "_element", None)))
+        if blob is not None:
+            shared.append((part.partname.membername, blob))
+            continue
+        own.append((part.partname.membername, part.blob))
+        if part.rels:
+            own.append((part.partname.rels_uri.membername, part.rels.xml))
+    out = io.BytesIO(_prefix(tuple(shared)))
+    with zipfile.ZipFile(out, "a") as archive:
+        _write(archive, own)
     return out.getvalue()

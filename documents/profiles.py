@@ -28,6 +28,7 @@ class Profile:
     national: tuple[HeaderLine, ...]  # right column above the place/date
     number_prefix: str  # "Số " (Party) or "Số: " (State)
     number_joiner: str  # "05-GU/CTĐ4" or "15/TTr-BTĐKT"
+    symbol_joiner: str  # inside the symbol: "GU/CTĐ4" (Party) or "GU-CTĐ4" (State)
     star_under_issuer: bool  # Party: "*" under the issuing body
     rule_under_issuer: bool  # State: short rule under the body
     authority_spelling: dict[str, str] = field(default_factory=dict)
@@ -48,6 +49,7 @@ class Profile:
     page_number_size: float = 13
     footer_size: float = 9
     first_line_indent_mm: float = 10
+    summary_rule_ratio: float = 0.4  # rule under the summary: 1/3 to 1/2 of its length
     line_spacing: float = 1.15  # multiple of single
     paragraph_after_pt: float = 6
 
@@ -58,7 +60,12 @@ class Profile:
         # Numbers below 10 are written with two digits (01…09); an unnumbered draft leaves a
         # gap for the records clerk, as a typed document would.
         digits = f"{number:02d}" if number is not None else "\u00a0" * 6
-        return f"{self.number_prefix}{digits}{self.number_joiner}{symbol}"
+        return f"{self.number_prefix}{digits}{self.number_joiner}{self.symbol(symbol)}"
+
+    def symbol(self, symbol: str) -> str:
+        """The symbol as the profile writes it: content keeps the Party form "GU/CTĐ4";
+        Decree 30 joins its parts with a hyphen, "GU-CTĐ4"."""
+        return symbol.replace("/", self.symbol_joiner)
 
 
 PARTY = Profile(
@@ -71,6 +78,7 @@ PARTY = Profile(
     national=(HeaderLine("ĐẢNG CỘNG SẢN VIỆT NAM", 15, bold=True, rule_after=True),),
     number_prefix="Số ",
     number_joiner="-",
+    symbol_joiner="/",
     star_under_issuer=True,
     rule_under_issuer=False,
 )
@@ -88,6 +96,7 @@ STATE = Profile(
     ),
     number_prefix="Số: ",
     number_joiner="/",
+    symbol_joiner="/",
     star_under_issuer=False,
     rule_under_issuer=True,
     authority_spelling={"T/M": "TM.", "K/T": "KT.", "T/L": "TL.", "T/U": "TUQ.", "Q.": "Q."},

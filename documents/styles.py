@@ -15,6 +15,7 @@ from documents.profiles import Profile
 FONT = "Times New Roman"
 SIGNATURE_SPACE_MM = 20  # room for a handwritten signature and the seal
 GRID_AUTHORITY_SIZE = 13  # a two-column grid cell fits "T/M VĂN PHÒNG …" at 13 pt
+LIST_COUNT = 24  # numbering instances in a template: each list of a document restarts at 1
 
 
 class S:

@@ -77,3 +77,39 @@ def pledge_doc(pledge_bytes: bytes) -> DocxDocument:
 @pytest.fixture(scope="session")
 def nomination_doc(nomination_bytes: bytes) -> DocxDocument:
     return read(nomination_bytes)
+
+
+def _chain(style):
+    while style is not None:
+        yield style
+        style = style.base_style
+
+
+def font(paragraph, attr: str, run=None):
+    """A font property as Word resolves it: the run's own value, its character style, then
+    the paragraph style and the styles it is based on."""
+    if run is not None:
+        value = getattr(run.font, attr)
+        if value is not None:
+            return value
+        for style in _chain(run.style if run._r.style else None):
+            value = getattr(style.font, attr)
+            if value is not None:
+                return value
+    for style in _chain(paragraph.style):
+        value = getattr(style.font, attr)
+        if value is not None:
+            return value
+    return None
+
+
+def fmt(paragraph, attr: str):
+    """A paragraph property as Word resolves it: direct formatting, then the style chain."""
+    value = getattr(paragraph.paragraph_format, attr)
+    if value is not None:
+        return value
+    for style in _chain(paragraph.style):
+        value = getattr(style.paragraph_format, attr)
+        if value is not None:
+            return value
+    return None

@@ -1,4 +1,4 @@
-"""bench/render.py prints exactly one JSON object, and thidua beats the naive build by 8x."""
+"""bench/render.py prints exactly one JSON object, and thidua beats the naive build by 4x."""
 
 from __future__ import annotations
 
@@ -25,7 +25,17 @@ def test_render_bench_prints_one_json_object():
     lines = out.stdout.strip().splitlines()
     assert len(lines) == 1
     result = json.loads(lines[0])
-    assert set(result) == {"thidua_ms", "python_docx_naive_ms", "docxtpl_ms"}
+    assert set(result) == {
+        "thidua_ms",
+        "thidua_public_url_ms",
+        "python_docx_naive_ms",
+        "docxtpl_ms",
+        "speedup_vs_naive",
+    }
     assert all(isinstance(v, float) and v > 0 for v in result.values())
-    # The absolute 5 ms target depends on the machine; the ratio to the naive build does not.
-    assert result["python_docx_naive_ms"] >= 8 * result["thidua_ms"]
+    # The absolute 10 ms target depends on the machine; the ratio to the naive build (python-docx
+    # opening the same template and building the same document each time) does not.
+    assert result["python_docx_naive_ms"] >= 4 * result["thidua_ms"]
+    assert result["speedup_vs_naive"] == round(
+        result["python_docx_naive_ms"] / result["thidua_ms"], 2
+    )

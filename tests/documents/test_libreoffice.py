@@ -76,11 +76,13 @@ def test_pledge_pdf(tmp_path):
     assert "HUYỆN ỦY THƯỜNG TÍN" in everything
     assert "THỊ ỦY SƠN TÂY" in everything
     code = documents.reference_code_for(content)
-    # Footer on every page; page numbers from page 2; QR box on the last page.
-    assert all(code in page for page in pages)
+    # Page numbers from page 2; the reference code once, at the foot of the last page, and
+    # no address (no public URL given).
     assert not pages[0].strip().startswith("1")
     assert pages[1].strip().startswith("2")
-    assert "XÁC THỰC VĂN BẢN ĐIỆN TỬ" in pages[-1]
+    assert pages[-1].rstrip().splitlines()[-1].strip() == f"Mã văn bản: {code}"
+    assert [code in page for page in pages].count(True) == 1
+    assert "http" not in everything
     assert "Nơi nhận:" in pages[-1]
 
 
@@ -99,4 +101,6 @@ def test_nomination_pdf(tmp_path):
     assert "Nguyễn Văn Hùng" in squashed[0]
     assert "Số 05-BB/CTĐ4" in squashed[where["BIÊN BẢN"]]
     assert "108,5" in squashed[where["DANH SÁCH"]]
-    assert "XÁC THỰC VĂN BẢN ĐIỆN TỬ" in pages[-1]
+    code = documents.reference_code_for(content)
+    assert pages[-1].rstrip().splitlines()[-1].strip() == f"Mã văn bản: {code}"
+    assert "http" not in " ".join(squashed)

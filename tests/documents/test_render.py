@@ -17,7 +17,7 @@ from documents.blocks import vn_date
 from documents.metrics import text_width_pt
 from documents.profiles import PARTY, STATE
 
-from .conftest import all_tables, read, rfonts, squash, table_with
+from .conftest import all_tables, fmt, font, read, rfonts, squash, table_with
 
 # --- header ----------------------------------------------------------------------------------
 
@@ -25,26 +25,31 @@ from .conftest import all_tables, read, rfonts, squash, table_with
 def test_header_is_a_borderless_two_column_table(pledge_doc):
     header = pledge_doc.tables[0]
     assert len(header.columns) == 2
-    borders = header._tbl.tblPr.find(qn("w:tblBorders"))
+    assert header.style.style_id == "TDLayout"
+    borders = header.style.element.find(qn("w:tblPr")).find(qn("w:tblBorders"))
     assert {b.get(qn("w:val")) for b in borders} == {"nil"}
+    assert header._tbl.tblPr.find(qn("w:tblBorders")) is None  # no direct borders
     left, right = (squash(c.text) for c in header.rows[0].cells)
     assert left == "THÀNH ỦY HÀ NỘI CỤM THI ĐUA SỐ 4 *"
     assert right == "ĐẢNG CỘNG SẢN VIỆT NAM"
     number, place_date = (squash(c.text) for c in header.rows[1].cells)
     assert number == "Số 05-GU/CTĐ4"  # Party style: no colon, hyphen before the symbol
     assert place_date == "Mỹ Đức, ngày 31 tháng 3 năm 2018"
-    date_runs = header.rows[1].cells[1].paragraphs[0].runs
-    assert date_runs
-    assert all(r.italic for r in date_runs)
+    date = header.rows[1].cells[1].paragraphs[0]
+    assert date.style.name == "TĐ Địa danh, ngày tháng"
+    assert date.runs
+    assert all(font(date, "italic", r) for r in date.runs)
 
 
 def test_party_title_is_bold_15pt_with_a_rule_as_long_as_the_title(pledge_doc):
     cell = pledge_doc.tables[0].rows[0].cells[1]
     title, rule = cell.paragraphs[0], cell.paragraphs[1]
-    assert title.runs[0].bold
-    assert title.runs[0].font.size == Pt(15)
+    assert title.style.style_id == "TDNational"
+    assert font(title, "bold", title.runs[0])
+    assert font(title, "size", title.runs[0]) == Pt(15)
     assert rule.text == ""
-    assert rule._p.pPr.find(qn("w:pBdr")).find(qn("w:top")).get(qn("w:val")) == "single"
+    border = rule.style.element.find(qn("w:pPr")).find(qn("w:pBdr")).find(qn("w:top"))
+    assert border.get(qn("w:val")) == "single"
     ind = rule._p.pPr.find(qn("w:ind"))
     cell_width = int(cell._tc.tcPr.find(qn("w:tcW")).get(qn("w:w")))
     length = cell_width - int(ind.get(qn("w:left"))) - int(ind.get(qn("w:right")))
@@ -54,9 +59,10 @@ def test_party_title_is_bold_15pt_with_a_rule_as_long_as_the_title(pledge_doc):
 
 def test_issuing_body_is_bold_and_superior_body_is_not(pledge_doc):
     superior, issuer, star = pledge_doc.tables[0].rows[0].cells[0].paragraphs
-    assert not superior.runs[0].bold
-    assert superior.runs[0].font.size == Pt(14)
-    assert issuer.runs[0].bold
+    assert not font(superior, "bold", superior.runs[0])
+    assert font(superior, "size", superior.runs[0]) == Pt(14)
+    assert font(issuer, "bold", issuer.runs[0])
+    assert issuer.style.name == "TĐ Cơ quan ban hành"
     assert star.text == "*"
 
 
@@ -115,12 +121,14 @@ def _paragraph(doc, text):
 
 def test_title_and_summary_are_bold_and_centred(pledge_doc, pledge):
     title = _paragraph(pledge_doc, "GIAO ƯỚC THI ĐUA NĂM 2018")
-    assert title.alignment == WD_ALIGN_PARAGRAPH.CENTER
-    assert all(r.bold for r in title.runs)
-    assert title.runs[0].font.size == Pt(16)
+    assert title.style.name == "TĐ Tên loại văn bản"
+    assert fmt(title, "alignment") == WD_ALIGN_PARAGRAPH.CENTER
+    assert all(font(title, "bold", r) for r in title.runs)
+    assert font(title, "size", title.runs[0]) == Pt(16)
     summary = _paragraph(pledge_doc, pledge.summary)
-    assert summary.alignment == WD_ALIGN_PARAGRAPH.CENTER
-    assert summary.runs[0].bold
+    assert summary.style.name == "TĐ Trích yếu"
+    assert fmt(summary, "alignment") == WD_ALIGN_PARAGRAPH.CENTER
+    assert font(summary, "bold", summary.runs[0])
 
 
 def test_legal_bases_are_italic_one_per_line_ending_semicolon_then_full_stop(pledge_doc, pledge):
@@ -128,15 +136,44 @@ def test_legal_bases_are_italic_one_per_line_ending_semicolon_then_full_stop(ple
     assert [p.text[:-1] for p in found] == list(pledge.legal_bases)
     assert all(p.text.endswith(";") for p in found[:-1])
     assert found[-1].text.endswith(".")
-    assert all(r.italic for p in found for r in p.runs)
+    assert {p.style.name for p in found} == {"TĐ Căn cứ"}
+    assert all(font(p, "italic", r) for p in found for r in p.runs)
 
 
 def test_body_is_justified_with_a_first_line_indent(pledge_doc, pledge):
-    for text in pledge.contents:
-        p = _paragraph(pledge_doc, f"{pledge.contents.index(text) + 1}. {text}")
-        assert p.alignment == WD_ALIGN_PARAGRAPH.JUSTIFY
-        assert abs(p.paragraph_format.first_line_indent - Mm(10)) < Mm(0.1)
-        assert p.runs[0].font.size == Pt(14)
+    for p in [_paragraph(pledge_doc, text) for text in pledge.preamble]:
+        assert p.style.name == "TĐ Nội dung"
+        assert fmt(p, "alignment") == WD_ALIGN_PARAGRAPH.JUSTIFY
+        assert abs(fmt(p, "first_line_indent") - Mm(10)) < Mm(0.1)
+        assert font(p, "size", p.runs[0]) == Pt(14)
+        assert p.paragraph_format.alignment is None  # from the style, not direct formatting
+
+
+def _num_id(paragraph):
+    """The numbering instance of a list paragraph: its own, else its style's."""
+    for ppr in (paragraph._p.pPr, paragraph.style.element.pPr):
+        numpr = ppr.find(qn("w:numPr")) if ppr is not None else None
+        if numpr is not None:
+            return int(numpr.find(qn("w:numId")).get(qn("w:val")))
+    return None
+
+
+def test_numbered_contents_are_a_word_list_starting_at_one_in_each_section(pledge_doc, pledge):
+    contents = [_paragraph(pledge_doc, text) for text in pledge.contents]
+    commitments = [_paragraph(pledge_doc, text) for text in pledge.commitments]
+    assert {p.style.name for p in contents + commitments} == {"TĐ Danh sách số"}
+    assert all(fmt(p, "alignment") == WD_ALIGN_PARAGRAPH.JUSTIFY for p in contents)
+    assert len({_num_id(p) for p in contents}) == 1
+    assert _num_id(contents[0]) != _num_id(commitments[0])
+    # Each instance starts again at 1, and the number reads "1." like a typed one.
+    numbering = pledge_doc.part.numbering_part.element
+    for num_id in (_num_id(contents[0]), _num_id(commitments[0])):
+        num = numbering.num_having_numId(num_id)
+        start = num.find(qn("w:lvlOverride")).find(qn("w:startOverride"))
+        assert start.get(qn("w:val")) == "1"
+    level = numbering.find(qn("w:abstractNum")).find(qn("w:lvl"))
+    assert level.find(qn("w:lvlText")).get(qn("w:val")) == "%1."
+    assert level.find(qn("w:numFmt")).get(qn("w:val")) == "decimal"
 
 
 # --- criteria --------------------------------------------------------------------------------
@@ -190,10 +227,16 @@ def test_odd_number_of_units_centres_the_last_one():
 
 
 def test_recipients_block(pledge_doc, pledge):
-    label = _paragraph(pledge_doc.tables[-1].rows[0].cells[0], "Nơi nhận:")
-    assert label.runs[0].underline
-    lines = [p.text for p in pledge_doc.tables[-1].rows[0].cells[0].paragraphs[1:]]
+    paragraphs = pledge_doc.paragraphs
+    label = _paragraph(pledge_doc, "Nơi nhận:")
+    assert label.style.name == "TĐ Nơi nhận"
+    assert font(label, "underline", label.runs[0])
+    start = [p._p for p in paragraphs].index(label._p) + 1
+    items = paragraphs[start : start + len(pledge.recipients)]
+    lines = [p.text for p in items]
     assert lines == [f"- {r}," for r in pledge.recipients[:-1]] + [f"- {pledge.recipients[-1]}."]
+    assert {p.style.name for p in items} == {"TĐ Nơi nhận - mục"}
+    assert font(items[0], "size", items[0].runs[0]) == Pt(12)
 
 
 # --- fonts, page, footer ---------------------------------------------------------------------
@@ -210,16 +253,18 @@ TNR = {
 def test_times_new_roman_on_every_run_and_in_the_styles(which, request):
     doc = request.getfixturevalue(which)
     section = doc.sections[0]
-    parts = [
-        doc.element.body,
-        section.header._element,
-        section.footer._element,
-        section.first_page_footer._element,
-    ]
-    runs = [r for part in parts for r in part.iter(qn("w:r"))]
+    parts = [doc.element.body, section.header._element, section.first_page_header._element]
+    paragraphs = [p for part in parts for p in part.iter(qn("w:p"))]
+    runs = [r for p in paragraphs for r in p.iter(qn("w:r"))]
     assert len(runs) > 100
-    for r in runs:
-        assert rfonts(r.find(qn("w:rPr"))) == TNR
+    for r in runs:  # no run overrides the font ...
+        rpr = r.find(qn("w:rPr"))
+        assert rpr is None or rpr.find(qn("w:rFonts")) is None or rfonts(rpr) == TNR
+    by_id = {s.style_id: s for s in doc.styles}
+    used = {p.pPr.find(qn("w:pStyle")).get(qn("w:val")) for p in paragraphs}
+    assert len(used) > 15
+    for style_id in used:  # ... and every paragraph style names all four slots
+        assert rfonts(by_id[style_id].element.find(qn("w:rPr"))) == TNR, style_id
     normal = doc.styles["Normal"].element
     assert rfonts(normal.find(qn("w:rPr"))) == TNR
     defaults = doc.styles.element.find(qn("w:docDefaults"))
@@ -244,48 +289,70 @@ def test_page_numbers_start_on_page_two(pledge_doc):
     assert section.first_page_header.paragraphs[0].text == ""
     fields = section.header._element.findall(".//" + qn("w:fldSimple"))
     assert [f.get(qn("w:instr")).strip() for f in fields] == ["PAGE"]
-    assert section.header.paragraphs[0].alignment == WD_ALIGN_PARAGRAPH.CENTER
+    number = section.header.paragraphs[0]
+    assert number.style.name == "TĐ Số trang"
+    assert fmt(number, "alignment") == WD_ALIGN_PARAGRAPH.CENTER
+    assert font(number, "size") == Pt(13)
 
 
-def test_every_footer_carries_reference_code_and_verify_url():
-    content = samples.pledge_2018()
-    data = documents.render(
-        content,
-        reference_code="TD-GU-2018-00007-V2",
-        verify_url="https://thidua.example.vn/verify?ref=TD-GU-2018-00007-V2",
-    )
-    section = read(data).sections[0]
-    for footer in (section.footer, section.first_page_footer):
-        text = footer.paragraphs[0].text
-        assert "TD-GU-2018-00007-V2" in text
-        assert "https://thidua.example.vn/verify?ref=TD-GU-2018-00007-V2" in text
+def _verification_line(doc):
+    """The last paragraph of the body: framed at the foot of the page it ends on."""
+    last = doc.paragraphs[-1]
+    frame = last._p.pPr.find(qn("w:framePr"))
+    assert frame is not None
+    return last, frame
 
 
-def test_default_reference_code_and_url_are_derived_from_content(pledge, pledge_doc):
+def test_the_last_page_foot_carries_the_reference_code_and_no_address(pledge_doc, pledge):
+    code = documents.reference_code_for(pledge)
+    last, frame = _verification_line(pledge_doc)
+    assert last.text == f"Mã văn bản: {code}"
+    assert last.style.name == "TĐ Chân trang"
+    assert font(last, "size") == Pt(9)
+    # Anchored to the page, in the bottom margin: it prints once, at the foot of the last page.
+    assert frame.get(qn("w:vAnchor")) == "page"
+    top_mm = int(frame.get(qn("w:y"))) / 1440 * 25.4
+    assert 297 - 20 < top_mm < 297 - 8
+    # No page footer repeats it, and no address or QR code without a public URL.
+    section = pledge_doc.sections[0]
+    assert section.footer.is_linked_to_previous
+    assert not pledge_doc.inline_shapes
+    text = "\n".join(p.text for p in pledge_doc.paragraphs)
+    assert "http" not in text
+    assert "Xác thực tại" not in text
+
+
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:5000/verify?ref=X", "http://localhost/verify?ref=X", "http://[::1]/v"]
+)
+def test_a_loopback_verify_url_is_not_printed(pledge, url):
+    doc = read(documents.render(pledge, reference_code="TD-GU-2018-00007-V2", verify_url=url))
+    last, _frame = _verification_line(doc)
+    assert last.text == "Mã văn bản: TD-GU-2018-00007-V2"
+    assert not doc.inline_shapes
+
+
+def test_default_reference_code_is_derived_from_content(pledge, pledge_doc):
     code = documents.reference_code_for(pledge)
     assert code.startswith("GU-2018-")
     assert len(code) == len("GU-2018-") + 10
-    assert code in pledge_doc.sections[0].footer.paragraphs[0].text
-    assert documents.verify_url_for(code) in pledge_doc.sections[0].footer.paragraphs[0].text
+    assert code in _verification_line(pledge_doc)[0].text
     assert pledge_doc.core_properties.identifier == code
     other = dataclasses.replace(pledge, place="Ứng Hòa")
     assert documents.reference_code_for(other) != code
 
 
 @pytest.mark.parametrize("which", ["pledge", "nomination"])
-def test_last_page_has_the_qr_code_of_the_verify_url(which, request):
+def test_a_public_url_adds_the_address_and_its_qr_code_on_the_last_page(which, request):
     content = request.getfixturevalue(which)
     url = "https://thidua.example.vn/verify?ref=ABC-123"
     doc = read(documents.render(content, reference_code="ABC-123", verify_url=url))
     assert len(doc.inline_shapes) == 1
-    blip = doc.element.body.find(".//" + qn("a:blip"))
+    last, _frame = _verification_line(doc)
+    assert last.text.strip() == f"Mã văn bản: ABC-123 · Kiểm tra văn bản và chữ ký số tại: {url}"
+    blip = last._p.find(".//" + qn("a:blip"))
     image = doc.part.related_parts[blip.get(qn("r:embed"))]
     assert image.blob.startswith(b"\x89PNG\r\n\x1a\n")
-    # The QR block is the last thing in the body, so it lands on the last page.
-    body_children = [el for el in doc.element.body if el.tag != qn("w:sectPr")]
-    tail = body_children[-1]
-    assert tail.find(".//" + qn("a:blip")) is not None
-    assert url in "".join(t.text for t in tail.iter(qn("w:t")))
 
 
 def test_core_properties_come_from_the_content(pledge_doc, nomination_doc):
@@ -301,8 +368,9 @@ def test_core_properties_come_from_the_content(pledge_doc, nomination_doc):
 
 
 def test_nomination_has_submission_minutes_and_list_on_separate_pages(nomination_doc):
-    breaks = nomination_doc.element.body.findall(".//" + qn("w:pageBreakBefore"))
+    breaks = [p for p in nomination_doc.paragraphs if fmt(p, "page_break_before")]
     assert len(breaks) == 2
+    assert {p.style.name for p in breaks} == {"TĐ Sang trang"}
     texts = [p.text for p in nomination_doc.paragraphs]
     order = [texts.index("TỜ TRÌNH"), texts.index("BIÊN BẢN"), texts.index("DANH SÁCH")]
     assert order == sorted(order)
@@ -387,9 +455,14 @@ def test_zip_entries_have_fixed_times_and_order(pledge_bytes):
     with zipfile.ZipFile(io.BytesIO(pledge_bytes)) as archive:
         infos = archive.infolist()
         assert archive.testzip() is None
-    assert {i.date_time for i in infos} == {(2018, 3, 31, 0, 0, 0)}
-    assert infos[0].filename == "[Content_Types].xml"
-    assert [i.filename for i in infos][-1] == "word/media/qr.png"
+    assert {i.date_time for i in infos} == {(1980, 1, 1, 0, 0, 0)}  # no clock
+    names = [i.filename for i in infos]
+    assert names[:2] == ["[Content_Types].xml", "_rels/.rels"]
+    assert "docProps/core.xml" in names
+    assert {i.compress_type for i in infos} == {zipfile.ZIP_DEFLATED}
+    with zipfile.ZipFile(io.BytesIO(pledge_bytes)) as archive:
+        xml = b"".join(archive.read(n) for n in names)
+    assert b"rsid" not in xml
 
 
 def test_text_is_nfc_even_when_typed_decomposed():
@@ -430,23 +503,33 @@ def test_a_deputy_signs_for_the_head_with_k_t():
     )
 
 
-def test_identical_bytes_in_a_fresh_process_with_another_hash_seed(pledge_bytes):
-    import hashlib
+def test_identical_bytes_in_fresh_processes_with_other_hash_seeds_and_time_zones():
     import os
     import subprocess
     import sys
 
     code = (
-        "import hashlib, documents; from documents import samples; "
-        "print(hashlib.sha256(documents.render(samples.pledge_2018())).hexdigest())"
+        "import hashlib, dataclasses, documents; from documents import samples; "
+        "n = dataclasses.replace(samples.nomination_2018(), profile='state'); "
+        "print(hashlib.sha256(documents.render(samples.pledge_2018())).hexdigest(), "
+        "hashlib.sha256(documents.render(n, verify_url='https://td.example.vn/v?ref=A1')"
+        ").hexdigest())"
     )
-    env = {**os.environ, "PYTHONHASHSEED": "12345"}
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        check=True,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    ).stdout.strip()
-    assert out == hashlib.sha256(pledge_bytes).hexdigest()
+    outs = set()
+    for seed, tz in (
+        ("1", "UTC"),
+        ("12345", "Asia/Ho_Chi_Minh"),
+        ("random", "America/Los_Angeles"),
+    ):
+        env = {**os.environ, "PYTHONHASHSEED": seed, "TZ": tz}
+        outs.add(
+            subprocess.run(
+                [sys.executable, "-c", code],
+                check=True,
+                capture_output=True,
+                text=True,
+                env=env,
+                timeout=120,
+            ).stdout.strip()
+        )
+    assert len(outs) == 1

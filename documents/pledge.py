@@ -1,0 +1,78 @@
+"""The pledge (giao ước thi đua) as a python-docx document."""
+
+from __future__ import annotations
+
+from documents import blocks as b
+from documents.blocks import Properties, Sheet
+from documents.content import PledgeContent
+from documents.styles import S
+from documents.units import mm, text_width
+
+
+def render_pledge(sheet: Sheet, content: PledgeContent) -> Properties:
+    doc = sheet.doc
+    b.header_block(
+        sheet, content.issuer, content.number, content.symbol, content.place, content.date
+    )
+    b.title_block(sheet, content.title, content.summary)
+    if content.legal_bases:
+        b.legal_bases(sheet, content.legal_bases)
+    for text in content.preamble:
+        b.body(sheet, text)
+    sections = [("NỘI DUNG THI ĐUA", content.contents)]
+    if content.targets:
+        sections.append(("CHỈ TIÊU THI ĐUA", content.targets))
+    numerals = iter(b.ROMAN)
+    for name, items in sections:
+        b.heading(sheet, f"{next(numerals)}. {name}")
+        sheet.numbered(doc, items)
+    b.heading(sheet, f"{next(numerals)}. TIÊU CHÍ VÀ THANG ĐIỂM ĐÁNH GIÁ")
+    _criteria(sheet, content)
+    b.heading(sheet, f"{next(numerals)}. CAM KẾT CỦA CÁC ĐƠN VỊ")
+    commitments = sheet.numbered(doc, content.commitments)
+    # The closing paragraph stays with the signatures (no page of signatures alone).
+    commitments[-1].paragraph_format.keep_with_next = True
+    sheet.para(doc, S.CAPTION, "ĐẠI DIỆN CÁC ĐƠN VỊ KÝ GIAO ƯỚC")
+    b.signature_grid(sheet, content.signing_order)
+    b.spacer(sheet, keep_next=True)
+    b.recipients(sheet, doc, content.recipients)
+    return Properties(
+        title=content.title,
+        subject=content.cluster_name,
+        creator=content.issuer.name,
+        keywords="giao ước thi đua",
+        date=content.date,
+    )
+
+
+def _criteria(sheet: Sheet, content: PledgeContent) -> None:
+    scores = content.criteria
+    intro = f"Kết quả thực hiện giao ước được chấm theo thang điểm {scores.total} điểm"
+    intro += f", cộng điểm thưởng tối đa {scores.bonus_cap} điểm:" if scores.bonus else ":"
+    total = text_width(sheet.profile)
+    widths = [mm(13), total - mm(13) - mm(26), mm(26)]
+    rows: list[list[tuple[str | tuple[str, ...], dict[str, object]]]] = [
+        [(str(i), {"align": "center"}), (c.title, {}), (str(c.max_points), {"align": "center"})]
+        for i, c in enumerate(scores.items, start=1)
+    ]
+    rows.append(
+        [
+            ("Tổng cộng", {"span": 2, "bold": True, "align": "center"}),
+            (str(scores.total), {"bold": True, "align": "center"}),
+        ]
+    )
+    if scores.bonus:
+        lines = (
+            f"Điểm thưởng (tối đa {scores.bonus_cap} điểm)",
+            *(f"- {c.title}: cộng {c.max_points} điểm" for c in scores.bonus),
+        )
+        rows.append(
+            [
+                ("B", {"align": "center", "bold": True}),
+                (lines, {"bold": True}),
+                (f"≤ {scores.bonus_cap}", {"align": "center", "bold": True}),
+            ]
+        )
+    b.body(sheet, intro, keep_next=True)
+    b.data_table(sheet, widths, ("STT", "Tiêu chí", "Điểm tối đa"), rows)
+    b.spacer(sheet)
