@@ -40,18 +40,19 @@ def init_app(app: Flask) -> None:
 
 def _read_engine(engine: Engine, *, shared: bool) -> Engine:
     """Connections for GET and HEAD: autocommit, so a page served from the cache costs its
-    one statement and no BEGIN, COMMIT or checkout ping.
+    statements and no BEGIN or COMMIT.
 
     A pool of its own keeps connections in that mode (switching a pooled connection back and
-    forth costs more than the round trips). Without the ping, a connection that died with a
-    database restart fails one read, which invalidates the whole read pool; pool_recycle
-    retires connections before idle timeouts on the way do. An engine passed in by the
-    caller (tests) is shared instead: its owner disposes of it.
+    forth costs more than the round trips). It pings on checkout like the write pool: a
+    connection that died (a database restart, a killed backend) is replaced before a read
+    uses it, instead of failing that read with a 500; pool_recycle retires connections
+    before idle timeouts on the way do. An engine passed in by the caller (tests) is shared
+    instead: its owner disposes of it.
     """
     if shared:
         return engine.execution_options(isolation_level="AUTOCOMMIT")
     url = engine.url.render_as_string(hide_password=False)
-    return make_engine(url, isolation_level="AUTOCOMMIT", pool_pre_ping=False, pool_recycle=1800)
+    return make_engine(url, isolation_level="AUTOCOMMIT", pool_pre_ping=True, pool_recycle=1800)
 
 
 def engine(app: Flask | None = None) -> Engine:

@@ -53,6 +53,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_on_connect)
         return engine
+    # A pooled connection whose backend died (restart, pg_terminate_backend) is replaced at
+    # checkout rather than handed to a request that would fail on it.
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url, **kwargs)
 
