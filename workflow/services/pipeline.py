@@ -36,9 +36,10 @@ from workflow.definitions import (
     evaluate,
     fire_machine,
 )
-from workflow.errors import WorkflowError
+from workflow.errors import ConflictError, InvalidTransition, WorkflowError
 from workflow.inputs import TriggerInputs
 from workflow.models import Document, Unit, User
+from workflow.services import races
 from workflow.services._common import (
     acting_unit,
     build_facts,
@@ -119,18 +120,31 @@ def run(
     """Fire ``trigger`` through every step; returns the finished attempt (``.document``,
     ``.result``). Raises the ``WorkflowError`` of the first step that refuses."""
     attempt = load(session, actor, document_id, trigger, inputs, settings, now)
+    seen, doc_id = attempt.document.state, attempt.document.id
+    try:
+        _run_steps(attempt, steps)
+    except (ConflictError, InvalidTransition) as exc:
+        # Refused because another request moved the document since we loaded it: say what
+        # happened and when, rather than "not in this state" or "changed by someone".
+        told = races.lost_race(session, doc_id, trigger, seen, exc)
+        if told is None or told is exc:
+            raise
+        raise told from exc
+    return attempt
+
+
+def _run_steps(attempt: Attempt, steps: Steps) -> None:
     if steps.read is not None:
         steps.read(attempt)
     if steps.prepare is not None:
         if check(attempt, steps):  # fail fast: a refused request costs no unsealing
-            return attempt
+            return
         steps.prepare(attempt)
     if steps.locks:
-        attempt.document = lock_document(session, attempt.document)
+        attempt.document = lock_document(attempt.session, attempt.document)
     if check(attempt, steps):  # under the lock, on the reloaded row, when there is one
-        return attempt
+        return
     finish(attempt, steps)
-    return attempt
 
 
 def load(
