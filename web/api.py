@@ -12,7 +12,7 @@ from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from web import db, openapi
+from web import conflicts, db, idempotent, openapi
 from web.actions import USER_TRIGGERS, fire, inputs_from
 from web.auth import signed_in_user
 from web.boundary import json_body
@@ -23,8 +23,13 @@ from web.verification import VerificationInputError, verify_uploads
 from workflow import models
 from workflow.errors import NotFound
 from workflow.services import queries
+from workflow.services.idempotency import Answer
 
 bp = Blueprint("api", __name__, url_prefix="/api")
+# Set on an answer given again for a repeated Idempotency-Key (the write was not redone).
+REPLAYED_HEADER = "Idempotent-Replayed"
+# A lost race (409 state_changed) says, in the reader's language, what happened and when.
+conflicts.register(bp)
 
 
 def _need_login() -> Response | None:
@@ -128,12 +133,30 @@ def fire_trigger(document_id: str, trigger: str) -> Response:
     body = json_body() if request.data else {}
     if body is None or not isinstance(body, dict):
         return error_response(400, "bad_json", _("Thân yêu cầu phải là một đối tượng JSON."))
+    doc_id = _document_id(document_id)
+    key = idempotent.api_key()
+    claimed = idempotent.claim("api", key, body) if key is not None else None
+    if isinstance(claimed, Answer):
+        return _answer(claimed, replayed=True)
     session = db.get_session()
-    doc = queries.get_document(session, signed_in_user(), _document_id(document_id))
+    doc = queries.get_document(session, signed_in_user(), doc_id)
     fire(doc.id, trigger, inputs_from(body))
-    db.commit()
-    doc = queries.get_document(session, signed_in_user(), doc.id)
-    return jsonify(detail(doc))
+    # The answer is what this transaction wrote, read before the commit: once the commit
+    # succeeded, nothing can turn it into an error.
+    data = detail(queries.get_document(session, signed_in_user(), doc.id))
+    try:
+        answer = idempotent.commit(claimed, "api", 200, data)
+    except idempotent.CommitUnknown as exc:
+        return error_response(503, "commit_unknown", exc.message)
+    return _answer(answer, replayed=answer.body is not data)
+
+
+def _answer(answer: Answer, *, replayed: bool) -> Response:
+    response = jsonify(answer.body)
+    response.status_code = answer.status
+    if replayed:
+        response.headers[REPLAYED_HEADER] = "true"
+    return response
 
 
 @bp.post("/verify")

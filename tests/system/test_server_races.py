@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -243,3 +246,104 @@ def test_approve_racing_return(templates, server_factory) -> None:
     if state == "archived":
         bundle = server.request("GET", f"/api/documents/{doc}", token=board).json()["bundle_url"]
         assert bundle
+
+
+# --- every pair of triggers that can race on one document: the loser is told what happened --
+
+STATE_WORDS = {"draft": "Dự thảo", "in_review": "Đang góp ý", "archived": "Đã lưu trữ"}
+STATE_WORDS |= {"signing": "Đang ký", "submitted": "Đã trình", "cancelled": "Đã hủy"}
+
+
+def local_time(iso: str) -> str:
+    """'HH:MM' of an audit time in Vietnam, as the messages print it."""
+    moment = datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(
+        ZoneInfo("Asia/Ho_Chi_Minh")
+    )
+    return f"{moment:%H:%M}"
+
+
+@dataclass(frozen=True)
+class Pair:
+    """Two requests released together on one document, and the states each win leads to."""
+
+    template: str  # the Templates attribute the database is copied from
+    document: str
+    first: tuple[str, str, dict[str, Any]]  # user, trigger, body
+    second: tuple[str, str, dict[str, Any]]
+    # Both may succeed when the second is still possible after the first (sign, then decline).
+    both_may_win: bool = False
+
+
+PAIRS = {
+    "approve-return": Pair(
+        "submitted",
+        "pledge-2019",
+        ("board-approver", "approve", {"pin": PIN}),
+        ("board-approver", "return", {"reason": "Thiếu chữ ký phụ lục"}),
+    ),
+    "approve-approve": Pair(
+        "submitted",
+        "pledge-2019",
+        ("board-approver", "approve", {"pin": PIN}),
+        ("board-approver", "approve", {"pin": PIN}),
+    ),
+    "sign-decline": Pair(
+        "signing",
+        "pledge-2019",
+        ("vphu-md-signer", "sign", {"pin": PIN}),
+        ("vphu-uh-signer", "decline", {"reason": "Sai số liệu chỉ tiêu"}),
+        both_may_win=True,
+    ),
+    "open_signing-revise": Pair(
+        "seeded",
+        "nomination-2018",
+        ("vphu-md-drafter", "open_signing", {"override": True, "reason": "Hết hạn góp ý"}),
+        ("vphu-md-drafter", "revise", {"reason": "Sửa số phiếu"}),
+    ),
+    "submit_for_review-cancel": Pair(
+        "seeded",
+        "pledge-2019",
+        ("vphu-uh-drafter", "submit_for_review", {}),
+        ("vphu-uh-drafter", "cancel", {"reason": "Trùng lặp"}),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(PAIRS))
+def test_racing_triggers_the_loser_gets_409_saying_what_happened(
+    templates, server_factory, name: str
+) -> None:
+    pair = PAIRS[name]
+    _, url = templates.copy(getattr(templates, pair.template), f"pair_{name.replace('-', '_')}")
+    doc = templates.documents[pair.document]
+    users = sorted({pair.first[0], pair.second[0]})
+    tokens = make_tokens(url, users)
+    server = server_factory(templates.env(url), workers=2)
+    results = race(
+        [call(server, tokens[u], doc, t, **body) for u, t, body in (pair.first, pair.second)]
+    )
+    assert [r.status for r in results if r.status >= 500] == [], server.log.read_text()[-4000:]
+    statuses = [r.status for r in results]
+    final = ok(server.request("GET", f"/api/documents/{doc}", token=tokens[users[0]]))
+    if statuses == [200, 200]:
+        assert pair.both_may_win, [r.body[:300] for r in results]
+    else:
+        assert sorted(statuses) == [200, 409], [(r.status, r.body[:300]) for r in results]
+        winner = next(r for r in results if r.status == 200).json()
+        loser = next(r for r in results if r.status == 409)
+        assert_refused_with_envelope(loser)
+        error = loser.json()["error"]
+        # What happened and when: the state it is in now, the action that moved it and the
+        # (local) time it moved. A loser that arrived after the move is told the same.
+        assert error["code"] in {"state_changed", "invalid_transition", "final_state"}, error
+        assert error["state"] == final["state"] == winner["state"]
+        assert f"«{STATE_WORDS[final['state']]}»" in error["message"], error["message"]
+        assert local_time(error["changed_at"]) in error["message"], error
+        assert error["action"], error
+        assert error["changed_by"], error
+    engine = make_engine(url)
+    try:
+        assert integrity_problems(engine) == []
+    finally:
+        engine.dispose()
+    assert "Traceback" not in server.log.read_text()

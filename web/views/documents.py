@@ -23,11 +23,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import documents as docs_pkg
-from web import content_form, content_view, db
+from web import conflicts, content_form, content_view, db, idempotent
 from web.actions import USER_TRIGGERS, fire, inputs_from
 from web.auth import actor, login_required, signed_in_user
 from web.diffing import diff as content_diff
-from web.errors import status_for
+from web.errors import error_response, status_for
 from web.ids import db_int
 from web.page_cache import cached_page
 from workflow import models
@@ -42,6 +42,7 @@ from workflow.errors import (
     WrongPinError,
 )
 from workflow.services import drafting, queries
+from workflow.services.idempotency import Answer
 
 bp = Blueprint("documents", __name__, url_prefix="/documents")
 # Refusals a form shows in place, with the status their class declares (web.errors);
@@ -51,6 +52,8 @@ _REFUSALS = (ConflictError, GuardFailed, ValidationError, InvalidTransition)
 _SIGNING_REFUSALS = (*_REFUSALS, WrongPinError, CredentialLocked)
 
 MAX_P7S_BYTES = 256 * 1024
+# Every form of the document pages carries a fresh one-time id (web.idempotent).
+bp.add_app_template_global(idempotent.new_form_id, "new_form_id")
 
 
 def _session() -> Session:
@@ -192,7 +195,7 @@ def _rerender_with_error(
     """The document page again, the error on top and the user's text kept in the form."""
     db.rollback()
     ctx = _page_context(document_id)
-    ctx["conflict"] = exc.message
+    ctx["conflict"] = conflicts.message(exc)
     ctx["form_trigger"] = trigger
     ctx["form_reason"] = request.form.get("reason", "")
     ctx["form_text"] = request.form.get("text", "")
@@ -223,12 +226,41 @@ def fire_trigger(document_id: int, trigger: str) -> ResponseReturnValue:
         # These have their own pages (PIN, upload, decision); the form posts there.
         return redirect(url_for(f"documents.{trigger}", document_id=document_id), code=307)
     try:
+        claimed = _claim_form()
+        if isinstance(claimed, Answer):
+            return _form_replayed(claimed)
         fire(document_id, trigger, inputs_from(request.form))
     except _REFUSALS as exc:
         return _rerender_with_error(document_id, trigger, exc, status_for(exc))
-    flash(str(DONE_MESSAGES.get(trigger, _("Đã thực hiện."))), "success")
     anchor = "#review" if trigger == "comment" else ""
-    return redirect(url_for("documents.show", document_id=document_id) + anchor)
+    location = url_for("documents.show", document_id=document_id) + anchor
+    return _form_done(claimed, location, str(DONE_MESSAGES.get(trigger, _("Đã thực hiện."))))
+
+
+def _claim_form() -> models.IdempotencyKey | Answer | None:
+    """The form's one-time id claimed in this transaction, or the answer it already got
+    (a resubmitted form, a double click, a retried post)."""
+    key = idempotent.form_key()
+    return idempotent.claim("form", key, idempotent.form_body()) if key is not None else None
+
+
+def _form_replayed(answer: Answer) -> ResponseReturnValue:
+    flash(str(answer.body.get("message") or ""), "success")
+    flash(_("Biểu mẫu này đã được gửi trước đó; thao tác không được thực hiện lần nữa."), "info")
+    return redirect(str(answer.body["location"]))
+
+
+def _form_done(
+    claimed: models.IdempotencyKey | Answer | None, location: str, message: str
+) -> ResponseReturnValue:
+    """The redirect of a done form, built before the commit, which comes last."""
+    row = claimed if isinstance(claimed, models.IdempotencyKey) else None
+    try:
+        idempotent.commit(row, "form", 302, {"location": location, "message": message})
+    except idempotent.CommitUnknown as exc:
+        return error_response(503, "commit_unknown", exc.message)
+    flash(message, "success")
+    return redirect(location)
 
 
 @bp.route("/<int:document_id>/sign", methods=["GET", "POST"])
@@ -257,15 +289,18 @@ def sign(document_id: int) -> ResponseReturnValue:
             if signature is not None:
                 inp.pin = None
             try:
+                claimed = _claim_form()
+                if isinstance(claimed, Answer):
+                    return _form_replayed(claimed)
                 fire(doc.id, "sign", inp)
             except _SIGNING_REFUSALS as exc:
                 db.rollback()
-                error, status = exc.message, status_for(exc)
+                error, status = conflicts.message(exc), status_for(exc)
                 if isinstance(exc, WrongPinError):
                     tries_left = exc.tries_left
             else:
-                flash(str(DONE_MESSAGES["sign"]), "success")
-                return redirect(url_for("documents.show", document_id=doc.id))
+                location = url_for("documents.show", document_id=doc.id)
+                return _form_done(claimed, location, str(DONE_MESSAGES["sign"]))
         doc = queries.get_document(session, who, document_id)
     triggers = queries.allowed_triggers(session, who, doc)
     frozen = doc.frozen_version
@@ -301,7 +336,7 @@ def approve(document_id: int) -> ResponseReturnValue:
             fire(doc.id, "approve", inp)
         except _SIGNING_REFUSALS as exc:
             db.rollback()
-            error, status = exc.message, status_for(exc)
+            error, status = conflicts.message(exc), status_for(exc)
         else:
             flash(str(DONE_MESSAGES["approve"]), "success")
             return redirect(url_for("documents.show", document_id=doc.id))
