@@ -275,8 +275,11 @@ def seed(dsn: str, n_clusters: int, ca_secret: bytes, material: Material) -> Act
         ):
             token = TOKEN_PREFIX + hashlib.sha256(f"bench-{name}-{dsn}".encode()).hexdigest()
             actors.tokens[name] = token
-            token_rows.append((n, user_id, token_digest(token), t0))
-        _copy(conn, "api_tokens", ("id", "user_id", "token_sha256", "created_at"), token_rows)
+            # Tokens expire (issue 14): these live a year from now, whatever EPOCH is.
+            expires = datetime.now(UTC) + timedelta(days=365)
+            token_rows.append((n, user_id, token_digest(token), t0, expires))
+        columns = ("id", "user_id", "token_sha256", "created_at", "expires_at")
+        _copy(conn, "api_tokens", columns, token_rows)
         _copy(
             conn,
             "certificate_authorities",
