@@ -96,7 +96,7 @@ STATE = Profile(
     ),
     number_prefix="Số: ",
     number_joiner="/",
-    symbol_joiner="/",
+    symbol_joiner="-",
     star_under_issuer=False,
     rule_under_issuer=True,
     authority_spelling={"T/M": "TM.", "K/T": "KT.", "T/L": "TL.", "T/U": "TUQ.", "Q.": "Q."},

@@ -73,7 +73,12 @@ def test_state_profile_uses_national_title_and_colon_number():
     assert squash(header.rows[0].cells[1].text) == (
         "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM Độc lập - Tự do - Hạnh phúc"
     )
-    assert squash(header.rows[1].cells[0].text) == "Số: 12/TTr/CTĐ4"
+    # Decree 30: "/" after the number, "-" inside the symbol (the content keeps "TTr/CTĐ4").
+    assert squash(header.rows[1].cells[0].text) == "Số: 12/TTr-CTĐ4"
+    texts = [p.text for p in doc.paragraphs]
+    assert "(Kèm theo Tờ trình số 12/TTr-CTĐ4 ngày 20/12/2018 của Cụm thi đua số 4)" in texts
+    minutes = [squash(c.text) for t in all_tables(doc) for r in t.rows for c in r.cells]
+    assert "Số: 05/BB-CTĐ4" in minutes
     assert "*" not in header.rows[0].cells[0].text
     text = "\n".join(squash(c.text) for t in all_tables(doc) for r in t.rows for c in r.cells)
     assert "ĐẢNG CỘNG SẢN" not in text
@@ -103,6 +108,8 @@ def test_number_lines():
     assert PARTY.number_line(5, "GU/CTĐ4") == "Số 05-GU/CTĐ4"
     assert PARTY.number_line(127, "QĐ/TW") == "Số 127-QĐ/TW"
     assert STATE.number_line(15, "TTr-BTĐKT") == "Số: 15/TTr-BTĐKT"
+    assert STATE.number_line(5, "GU/CTĐ4") == "Số: 05/GU-CTĐ4"
+    assert PARTY.number_line(5, "GU/CTĐ4") == "Số 05-GU/CTĐ4"
     blank = PARTY.number_line(None, "GU/CTĐ4")  # a gap for the records clerk's number
     assert blank.startswith("Số ")
     assert blank.endswith("-GU/CTĐ4")
