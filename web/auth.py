@@ -36,6 +36,7 @@ from werkzeug.exceptions import Unauthorized
 from werkzeug.wrappers import Response as BaseResponse
 
 from web import db, page_cache, sessions
+from web.boundary import safe_redirect_target
 from web.i18n import LANGUAGES
 from web.ids import db_int
 from web.labels import ROLE_LABELS

@@ -311,8 +311,7 @@ def token_create_command(instance: Path | None, username: str, days: int) -> Non
     with _session(config) as session:
         token = auth.create_token(session, None, username, days=days)
     click.echo(
-        f"Mã truy cập API mới cho {username}, hiệu lực {days} ngày "
-        f"(chỉ hiển thị một lần): {token}"
+        f"Mã truy cập API mới cho {username}, hiệu lực {days} ngày (chỉ hiển thị một lần): {token}"
     )
 
 
