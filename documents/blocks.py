@@ -307,6 +307,7 @@ def title_block(sheet: Sheet, title: str, summary: str = "") -> None:
     total = text_width(profile)
     measured = text_width_pt(title, profile.doc_type_size, bold=True) * PT
     if summary:
+        summary = profile.summary(summary)
         sheet.para(sheet.doc, S.SUMMARY, summary)
         line = min(text_width_pt(summary, profile.summary_size, bold=True) * PT, total - mm(16))
         measured = max(measured, line)
@@ -457,7 +458,8 @@ def recipients(sheet: Sheet, container: Container, items: Sequence[str]) -> None
     sheet.para(container, S.RECIPIENTS_LABEL, "Nơi nhận:")
     last = len(items) - 1
     for i, item in enumerate(items):
-        paragraph = sheet.para(container, S.RECIPIENTS, f"- {item}{'.' if i == last else mark}")
+        text = sheet.profile.archive_line(item) if i == last else item
+        paragraph = sheet.para(container, S.RECIPIENTS, f"- {text}{'.' if i == last else mark}")
         if i != last:
             paragraph.paragraph_format.keep_with_next = True
 

@@ -29,6 +29,8 @@ class Profile:
     number_prefix: str  # "Số " (Party) or "Số: " (State)
     number_joiner: str  # "05-GU/CTĐ4" or "15/TTr-BTĐKT"
     symbol_joiner: str  # inside the symbol: "GU/CTĐ4" (Party) or "GU-CTĐ4" (State)
+    about: str  # how a summary opens: "về việc …" (Party, lower case) or "Về việc …" (State)
+    archive: str  # the last recipient: "Lưu Văn phòng …" (Party) or "Lưu: VT, …" (State)
     star_under_issuer: bool  # Party: "*" under the issuing body
     rule_under_issuer: bool  # State: short rule under the body
     authority_spelling: dict[str, str] = field(default_factory=dict)
@@ -62,6 +64,23 @@ class Profile:
         digits = f"{number:02d}" if number is not None else "\u00a0" * 6
         return f"{self.number_prefix}{digits}{self.number_joiner}{self.symbol(symbol)}"
 
+    def summary(self, text: str) -> str:
+        """A summary opening "về việc" in the profile's case; any other summary as typed
+        (it may start with a name, which keeps its capital)."""
+        if text[: len(self.about)].casefold() == self.about.casefold():
+            return self.about + text[len(self.about) :]
+        return text
+
+    def archive_line(self, recipient: str) -> str:
+        """The filing line "Lưu …" written the profile's way: "Lưu Văn phòng Huyện ủy"
+        (Party) or "Lưu: VT, Văn phòng Huyện ủy" (State); other recipients as typed."""
+        if not recipient.startswith("Lưu"):
+            return recipient
+        rest = recipient.removeprefix("Lưu").lstrip(" :")
+        if rest == "VT" or rest.startswith("VT,"):
+            rest = rest[2:].lstrip(" ,")
+        return f"{self.archive}{rest}".rstrip(" ,:") if rest else self.archive.rstrip(" ,:")
+
     def symbol(self, symbol: str) -> str:
         """The symbol as the profile writes it: content keeps the Party form "GU/CTĐ4";
         Decree 30 joins its parts with a hyphen, "GU-CTĐ4"."""
@@ -79,6 +98,8 @@ PARTY = Profile(
     number_prefix="Số ",
     number_joiner="-",
     symbol_joiner="/",
+    about="về việc",
+    archive="Lưu ",
     star_under_issuer=True,
     rule_under_issuer=False,
 )
@@ -97,6 +118,8 @@ STATE = Profile(
     number_prefix="Số: ",
     number_joiner="/",
     symbol_joiner="-",
+    about="Về việc",
+    archive="Lưu: VT, ",
     star_under_issuer=False,
     rule_under_issuer=True,
     authority_spelling={"T/M": "TM.", "K/T": "KT.", "T/L": "TL.", "T/U": "TUQ.", "Q.": "Q."},

@@ -174,7 +174,7 @@ def _pledge(
             "Văn phòng Thành ủy Hà Nội (để báo cáo)",
             "Thường trực Hội đồng Thi đua – Khen thưởng các cơ quan Đảng Thành phố",
             "Các đơn vị thành viên Cụm thi đua số 4",
-            "Lưu đơn vị Cụm trưởng",
+            "Lưu Văn phòng Huyện ủy",
         ),
     )
 
@@ -285,7 +285,7 @@ def nomination_2018() -> NominationContent:
                 "Như trên",
                 "Văn phòng Thành ủy Hà Nội (để báo cáo)",
                 "Các đơn vị thành viên Cụm thi đua số 4",
-                "Lưu đơn vị Cụm trưởng",
+                "Lưu Văn phòng Huyện ủy",
             ),
             attachments=(
                 "Biên bản Hội nghị bình xét thi đua năm 2018 của Cụm thi đua số 4",

@@ -356,7 +356,7 @@ def test_a_public_url_adds_the_address_and_its_qr_code_on_the_last_page(which, r
     doc = read(documents.render(content, reference_code="ABC-123", verify_url=url))
     assert len(doc.inline_shapes) == 1
     last, _frame = _verification_line(doc)
-    assert last.text.strip() == f"Mã văn bản: ABC-123 · Kiểm tra văn bản và chữ ký số tại: {url}"
+    assert last.text.strip() == f"Mã văn bản: ABC-123 · Kiểm tra tại: {url}"
     blip = last._p.find(".//" + qn("a:blip"))
     image = doc.part.related_parts[blip.get(qn("r:embed"))]
     assert image.blob.startswith(b"\x89PNG\r\n\x1a\n")
@@ -439,7 +439,7 @@ def test_submission_is_signed_for_the_cluster_beside_the_recipients(nomination_d
     table = table_with(nomination_doc, "T/M CỤM THI ĐUA SỐ 4")
     left, right = (squash(c.text) for c in table.rows[0].cells)
     assert left.startswith("Nơi nhận: - Như trên,")
-    assert left.endswith("- Lưu đơn vị Cụm trưởng.")
+    assert left.endswith("- Lưu Văn phòng Huyện ủy.")
     assert right == "T/M CỤM THI ĐUA SỐ 4 CỤM TRƯỞNG Nguyễn Văn Hùng"
     texts = [p.text for p in nomination_doc.paragraphs]
     assert "Kính gửi: Hội đồng Thi đua – Khen thưởng các cơ quan Đảng Thành phố Hà Nội" in texts
@@ -540,3 +540,48 @@ def test_identical_bytes_in_fresh_processes_with_other_hash_seeds_and_time_zones
             ).stdout.strip()
         )
     assert len(outs) == 1
+
+
+# --- corrections of issue 15: summary, its rule, the filing line -----------------------------
+
+
+def _state(content):
+    return read(documents.render(dataclasses.replace(content, profile="state")))
+
+
+def test_a_party_summary_opens_in_lower_case_and_a_state_one_in_upper(nomination_doc):
+    summary = "đề nghị khen thưởng thành tích thi đua năm 2018"
+
+    def first(doc):
+        return next(p.text for p in doc.paragraphs if p.style.name == "TĐ Trích yếu")
+
+    assert first(nomination_doc) == f"về việc {summary}"
+    assert first(_state(samples.nomination_2018())) == f"Về việc {summary}"
+
+
+def test_the_filing_line_is_written_the_profiles_way(pledge, pledge_doc):
+    assert pledge_doc.paragraphs[-2].text == "- Lưu Văn phòng Huyện ủy."  # before the foot line
+    state = _state(pledge)
+    assert state.paragraphs[-2].text == "- Lưu: VT, Văn phòng Huyện ủy."
+    assert state.paragraphs[-3].text == "- Các đơn vị thành viên Cụm thi đua số 4;"
+
+
+@pytest.mark.parametrize("profile", ["party", "state"])
+def test_the_rule_under_the_summary_is_centred_clear_of_it_and_sized_to_it(profile):
+    content = dataclasses.replace(samples.nomination_2018(), profile=profile)
+    doc = read(documents.render(content))
+    paragraphs = doc.paragraphs
+    i = next(i for i, p in enumerate(paragraphs) if p.style.name == "TĐ Trích yếu")
+    summary, rule = paragraphs[i], paragraphs[i + 1]
+    assert rule.text == ""
+    assert rule.style.name == "TĐ Đường kẻ dưới trích yếu"
+    # A gap of at least 6 pt between the text and the line, so it never reads as an underline.
+    assert fmt(rule, "space_before") >= Pt(6)
+    assert fmt(rule, "line_spacing_rule") is not None  # a 2 pt high line, exact
+    fmt_ = rule.paragraph_format
+    assert fmt_.left_indent == fmt_.right_indent  # centred
+    length = Mm(165) - fmt_.left_indent - fmt_.right_indent
+    written = text_width_pt(summary.text, 14, bold=True) * 20 * 635  # EMU
+    # Decree 30: one third to one half of the summary line's length, never a fixed 30 mm.
+    assert written / 3 - Mm(1) <= length <= written / 2 + Mm(1)
+    assert abs(length - Mm(30)) > Mm(2)
