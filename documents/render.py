@@ -120,7 +120,8 @@ def verification_line(sheet: Sheet, reference_code: str, url: str | None) -> Non
     paragraph.add_run("Mã văn bản: ")
     paragraph.add_run(reference_code)._r.style = S.STRONG
     if url:
-        paragraph.add_run(" · Kiểm tra tại: ")
+        paragraph.add_run().add_break()  # the address on its own line, beside the QR code
+        paragraph.add_run("Kiểm tra văn bản và chữ ký số tại: ")
         paragraph.add_run(url)._r.style = S.URL
     profile = sheet.profile
     frame = OxmlElement("w:framePr")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 from pathlib import Path
 
@@ -104,3 +105,75 @@ def test_nomination_pdf(tmp_path):
     code = documents.reference_code_for(content)
     assert pages[-1].rstrip().splitlines()[-1].strip() == f"Mã văn bản: {code}"
     assert "http" not in " ".join(squashed)
+
+
+def _pages_of(tmp_path: Path, documents_by_name: dict[str, bytes]) -> dict[str, list[str]]:
+    """Convert several DOCX files in one LibreOffice run; the text of each one's pages."""
+    soffice = require_executable("soffice")
+    sources = []
+    for name, data in documents_by_name.items():
+        source = tmp_path / f"{name}.docx"
+        source.write_bytes(data)
+        sources.append(str(source))
+    profile = (tmp_path / "lo-profile").as_uri()
+    command = [soffice, f"-env:UserInstallation={profile}", "--headless", "--convert-to", "pdf"]
+    subprocess.run(
+        [*command, "--outdir", str(tmp_path), *sources],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    return {name: _pages(tmp_path / f"{name}.pdf") for name in documents_by_name}
+
+
+def _page_of(pages: list[str], text: str) -> int:
+    found = [i for i, page in enumerate(pages) if text in _squash(page)]
+    assert len(found) == 1, (text, found)
+    return found[0]
+
+
+def test_the_closing_paragraph_stays_with_the_signatures(tmp_path):
+    """However the text falls, the pledge's last commitment, the caption and the first row of
+    signatures share a page (the last page held only signatures), and so do the submission's
+    and the minutes' closing sentences and their signatures."""
+    pledge = samples.pledge_2018()
+    filler = "Đoạn thêm để dời chỗ ngắt trang, kiểm tra việc giữ đoạn kết với chữ ký các đơn vị."
+    variants = {
+        f"pledge-{k}": documents.render(
+            dataclasses.replace(pledge, preamble=pledge.preamble + (filler,) * k)
+        )
+        for k in (0, 3, 6)
+    }
+    variants["nomination"] = documents.render(samples.nomination_2018())
+    pages = _pages_of(tmp_path, variants)
+    closing = pledge.commitments[-1][-40:]
+    for k in (0, 3, 6):
+        doc = pages[f"pledge-{k}"]
+        here = _page_of(doc, closing)
+        assert _page_of(doc, "ĐẠI DIỆN CÁC ĐƠN VỊ KÝ GIAO ƯỚC") == here
+        assert _page_of(doc, pledge.signing_order[0].signer_name) == here
+        assert _page_of(doc, pledge.signing_order[1].signer_name) == here
+    doc = pages["nomination"]
+    assert _page_of(doc, "xem xét, quyết định./.") == _page_of(doc, "T/M CỤM THI ĐUA SỐ 4")
+    assert _page_of(doc, "nhất trí thông qua./.") == _page_of(doc, "NGƯỜI GHI BIÊN BẢN")
+
+
+def test_state_profile_in_libreoffice(tmp_path):
+    """Decree 30 symbols, no address without a public URL; with one, address and QR code
+    once, on the last page."""
+    state = dataclasses.replace(samples.pledge_2018(), profile="state")
+    url = "https://thidua.example.vn/verify?ref=TD-GU-2018-00007-V2"
+    pages = _pages_of(
+        tmp_path,
+        {
+            "plain": documents.render(state),
+            "public": documents.render(state, reference_code="TD-GU-2018-00007-V2", verify_url=url),
+        },
+    )
+    plain, public = pages["plain"], pages["public"]
+    assert "Số: 05/GU-CTĐ4" in _squash(plain[0])
+    assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in _squash(plain[0])
+    assert "http" not in _squash(" ".join(plain))
+    assert "- Lưu: VT, Văn phòng Huyện ủy." in _squash(plain[-1])
+    assert _page_of(public, url) == len(public) - 1
+    assert "Mã văn bản: TD-GU-2018-00007-V2" in _squash(public[-1])

@@ -356,7 +356,7 @@ def test_a_public_url_adds_the_address_and_its_qr_code_on_the_last_page(which, r
     doc = read(documents.render(content, reference_code="ABC-123", verify_url=url))
     assert len(doc.inline_shapes) == 1
     last, _frame = _verification_line(doc)
-    assert last.text.strip() == f"Mã văn bản: ABC-123 · Kiểm tra tại: {url}"
+    assert last.text.strip() == f"Mã văn bản: ABC-123\nKiểm tra văn bản và chữ ký số tại: {url}"
     blip = last._p.find(".//" + qn("a:blip"))
     image = doc.part.related_parts[blip.get(qn("r:embed"))]
     assert image.blob.startswith(b"\x89PNG\r\n\x1a\n")
@@ -585,3 +585,34 @@ def test_the_rule_under_the_summary_is_centred_clear_of_it_and_sized_to_it(profi
     # Decree 30: one third to one half of the summary line's length, never a fixed 30 mm.
     assert written / 3 - Mm(1) <= length <= written / 2 + Mm(1)
     assert abs(length - Mm(30)) > Mm(2)
+
+
+def _next_table(paragraph):
+    """The first table after ``paragraph`` in the body, skipping spacer paragraphs."""
+    node = paragraph._p.getnext()
+    while node is not None and node.tag == qn("w:p"):
+        style = node.pPr.find(qn("w:pStyle")).get(qn("w:val")) if node.pPr is not None else ""
+        assert style in ("TDSpacer", "TDCaption"), style  # nothing else may come between
+        assert node.pPr.find(qn("w:keepNext")) is not None or style == "TDCaption"
+        node = node.getnext()
+    return node
+
+
+def test_closing_paragraphs_keep_with_the_signatures_whose_rows_never_split(pledge_doc, pledge):
+    closing = _paragraph(pledge_doc, pledge.commitments[-1])
+    assert closing.paragraph_format.keep_with_next
+    caption = _paragraph(pledge_doc, "ĐẠI DIỆN CÁC ĐƠN VỊ KÝ GIAO ƯỚC")
+    assert fmt(caption, "keep_with_next")
+    grid = _next_table(closing)
+    assert grid is table_with(pledge_doc, "VĂN PHÒNG THỊ ỦY SƠN TÂY")._tbl
+    assert all(tr.trPr.find(qn("w:cantSplit")) is not None for tr in grid.tr_lst)
+
+
+def test_the_submissions_and_minutes_closing_keep_with_their_signatures(nomination_doc):
+    for text, signer in (
+        ("xem xét, quyết định./.", "T/M CỤM THI ĐUA SỐ 4"),
+        ("nhất trí thông qua./.", "NGƯỜI GHI BIÊN BẢN"),
+    ):
+        closing = next(p for p in nomination_doc.paragraphs if p.text.endswith(text))
+        assert closing.paragraph_format.keep_with_next
+        assert _next_table(closing) is table_with(nomination_doc, signer)._tbl
