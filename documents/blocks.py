@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import functools
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -26,7 +27,7 @@ from docx.text.paragraph import Paragraph
 from docx.text.run import Run
 
 from documents.content import Issuer, MemberUnit
-from documents.docxio import new_document
+from documents.docxio import new_document, template_path
 from documents.metrics import text_width_pt
 from documents.profiles import Profile
 from documents.styles import LIST_COUNT, S
@@ -58,7 +59,10 @@ class Grid:
     rows: list[list[_Cell]]
 
 
-_SCRATCH = docx.Document()
+# Prototypes are built in a scratch document of their own (never the shared template), one
+# at a time: renders in other threads only ever read finished prototypes.
+_SCRATCH = docx.Document(str(template_path("party")))
+_SCRATCH_LOCK = threading.Lock()
 
 
 @functools.cache
@@ -66,6 +70,11 @@ def _prototype(style_id: str, has_text: bool, strong: bool, italic: bool, num_id
     """A paragraph in ``style_id`` (and a run, when it has text) made once with python-docx's
     API; every paragraph of a render is a copy of one of these (an lxml deep copy is ~50x
     cheaper than python-docx building the same elements again)."""
+    with _SCRATCH_LOCK:
+        return _build_prototype(style_id, has_text, strong, italic, num_id)
+
+
+def _build_prototype(style_id: str, has_text: bool, strong: bool, italic: bool, num_id: int) -> Any:
     paragraph = _SCRATCH.add_paragraph()
     paragraph._p.style = style_id
     if num_id:
@@ -166,6 +175,11 @@ class Sheet:
 @functools.cache
 def _table_prototype(style_id: str, widths: tuple[int, ...], centred_cells: bool) -> Any:
     """A one-row table built once with python-docx's API; tables of a render copy it."""
+    with _SCRATCH_LOCK:
+        return _build_table_prototype(style_id, widths, centred_cells)
+
+
+def _build_table_prototype(style_id: str, widths: tuple[int, ...], centred_cells: bool) -> Any:
     table = _SCRATCH.add_table(0, len(widths))
     table._tbl.tblStyle_val = style_id
     table.autofit = False

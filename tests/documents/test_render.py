@@ -616,3 +616,14 @@ def test_the_submissions_and_minutes_closing_keep_with_their_signatures(nominati
         closing = next(p for p in nomination_doc.paragraphs if p.text.endswith(text))
         assert closing.paragraph_format.keep_with_next
         assert _next_table(closing) is table_with(nomination_doc, signer)._tbl
+
+
+def test_renders_in_threads_give_the_same_bytes(pledge_bytes, nomination_bytes):
+    """The template and the prototypes are shared by every render: none may see another's
+    paragraphs."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    jobs = [samples.pledge_2018, samples.nomination_2018] * 8
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        out = list(pool.map(lambda build: documents.render(build()), jobs))
+    assert out == [pledge_bytes, nomination_bytes] * 8

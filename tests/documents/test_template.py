@@ -75,3 +75,12 @@ def test_template_has_page_setup_and_page_number_from_page_two(key):
     assert not [n for n in names if "theme" in n or "customXml" in n or "thumbnail" in n]
     assert "word/stylesWithEffects.xml" not in names
     assert b"rsid" not in xml
+
+
+@pytest.mark.parametrize("key", sorted(PROFILES))
+def test_every_style_the_renderer_names_is_in_the_template(key):
+    doc = docx.Document(str(template_path(key)))
+    ids = {s.style_id for s in doc.styles}
+    named = {v for k, v in vars(S).items() if k.isupper()}
+    assert len(named) >= 35
+    assert named <= ids, named - ids
