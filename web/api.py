@@ -147,7 +147,7 @@ def fire_trigger(document_id: str, trigger: str) -> Response:
     try:
         answer = idempotent.commit(claimed, "api", 200, data)
     except idempotent.CommitUnknown as exc:
-        return error_response(503, "commit_unknown", exc.message)
+        return error_response(503, exc.code, exc.message)
     return _answer(answer, replayed=answer.body is not data)
 
 

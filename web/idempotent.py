@@ -31,11 +31,14 @@ _NOT_THE_REQUEST = frozenset({"csrf_token", FORM_FIELD})
 
 
 class CommitUnknown(Exception):
-    """The commit failed with its connection: the write may or may not have landed."""
+    """The commit failed with its connection. ``code`` says what is known: ``commit_unknown``
+    (the write may or may not have landed) or ``not_committed`` (its key is not stored, so
+    it did not land: send it again with the same key)."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, code: str = "commit_unknown") -> None:
         super().__init__(message)
         self.message = message
+        self.code = code
 
 
 def new_form_id() -> str:
@@ -100,7 +103,8 @@ def commit(claimed: IdempotencyKey | None, scope: str, status: int, body: dict[s
                 _(
                     "Mất kết nối cơ sở dữ liệu khi đang ghi; thao tác chưa được ghi nhận. "
                     "Hãy gửi lại với cùng khóa."
-                )
+                ),
+                "not_committed",
             ) from exc
         return stored
     return Answer(status, body)

@@ -85,6 +85,14 @@ def spec(server_url: str = "/") -> dict[str, Any]:
                 "post": {
                     "operationId": "fireTrigger",
                     "summary": "Fire a workflow trigger on the document",
+                    "description": (
+                        "Send an `Idempotency-Key` to make the request safe to retry: the "
+                        "first answer is stored with the write, in its transaction, and a "
+                        "repeat with the same key gets it back (`Idempotent-Replayed: true`) "
+                        "without writing again. A loser of a race on the document gets 409 "
+                        "`state_changed` with the state it is in now and when it moved."
+                    ),
+                    "parameters": [{"$ref": "#/components/parameters/IdempotencyKey"}],
                     "requestBody": {
                         "required": False,
                         "content": {
@@ -94,10 +102,19 @@ def spec(server_url: str = "/") -> dict[str, Any]:
                         },
                     },
                     "responses": {
-                        "200": _json(
-                            {"$ref": "#/components/schemas/Document"},
-                            "The document after the trigger",
-                        ),
+                        "200": {
+                            **_json(
+                                {"$ref": "#/components/schemas/Document"},
+                                "The document after the trigger (as the write left it)",
+                            ),
+                            "headers": {
+                                "Idempotent-Replayed": {
+                                    "description": "`true` on the stored first answer of a "
+                                    "repeated Idempotency-Key (nothing was written again)",
+                                    "schema": {"type": "string", "enum": ["true"]},
+                                }
+                            },
+                        },
                         "400": _ERROR,
                         "401": _ERROR,
                         "403": _ERROR,
@@ -105,6 +122,12 @@ def spec(server_url: str = "/") -> dict[str, Any]:
                         "409": _ERROR,
                         "422": _ERROR,
                         "423": _ERROR,
+                        "503": {
+                            **_ERROR,
+                            "description": "The commit lost its database connection: "
+                            "`not_committed` (send again with the same key) or "
+                            "`commit_unknown` (reload before doing it again)",
+                        },
                     },
                 },
             },
@@ -174,6 +197,18 @@ def spec(server_url: str = "/") -> dict[str, Any]:
                     "required": True,
                     "schema": {"type": "string"},
                 },
+                "IdempotencyKey": {
+                    "name": "Idempotency-Key",
+                    "in": "header",
+                    "required": False,
+                    "description": (
+                        "A key of your choice (a UUID), 1-255 visible ASCII characters, per "
+                        "user. The same key with the same request within 24 hours returns "
+                        "the first answer and writes nothing; the same key with another "
+                        "route or body is refused (422 `idempotency_key_reused`)."
+                    ),
+                    "schema": {"type": "string", "pattern": "^[!-~]{1,255}$"},
+                },
             },
             "responses": {
                 "Error": _json({"$ref": "#/components/schemas/Error"}, "An error"),
@@ -190,6 +225,20 @@ def spec(server_url: str = "/") -> dict[str, Any]:
                                 "code": {"type": "string"},
                                 "message": {"type": "string"},
                                 "tries_left": {"type": "integer"},
+                                "field": {"type": ["string", "null"]},
+                                "state": {
+                                    "type": "string",
+                                    "description": "The document's state now (409)",
+                                },
+                                "changed_at": {
+                                    "type": "string",
+                                    "description": "When it reached that state (409)",
+                                },
+                                "changed_by": {"type": ["string", "null"]},
+                                "action": {
+                                    "type": "string",
+                                    "description": "The action that moved it (409)",
+                                },
                             },
                         }
                     },

@@ -220,3 +220,13 @@ def test_a_refusal_says_since_when_the_document_is_in_its_state(app: Flask) -> N
     message = response.get_json()["error"]["message"]
     assert "since" in message, message
     assert "«Archived»" in message, message
+
+
+def test_the_openapi_document_describes_the_header(app: Flask) -> None:
+    spec = app.test_client().get("/api/openapi.json").get_json()
+    operation = spec["paths"]["/api/documents/{document_id}/{trigger}"]["post"]
+    assert {"$ref": "#/components/parameters/IdempotencyKey"} in operation["parameters"]
+    header = spec["components"]["parameters"]["IdempotencyKey"]
+    assert header["name"] == "Idempotency-Key"
+    assert header["in"] == "header"
+    assert "Idempotent-Replayed" in operation["responses"]["200"]["headers"]

@@ -258,7 +258,7 @@ def _form_done(
     try:
         idempotent.commit(row, "form", 302, {"location": location, "message": message})
     except idempotent.CommitUnknown as exc:
-        return error_response(503, "commit_unknown", exc.message)
+        return error_response(503, exc.code, exc.message)
     flash(message, "success")
     return redirect(location)
 
