@@ -24,7 +24,6 @@ from docx.oxml.ns import qn
 from docx.shared import Length, Twips
 from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
-from docx.text.run import Run
 
 from documents.content import Issuer, MemberUnit
 from documents.docxio import new_document, template_path
@@ -66,17 +65,23 @@ _SCRATCH_LOCK = threading.Lock()
 
 
 @functools.cache
-def _prototype(style_id: str, has_text: bool, strong: bool, italic: bool, num_id: int) -> Any:
+def _prototype(
+    style_id: str, has_text: bool, strong: bool, italic: bool, num_id: int, keep_next: bool
+) -> Any:
     """A paragraph in ``style_id`` (and a run, when it has text) made once with python-docx's
     API; every paragraph of a render is a copy of one of these (an lxml deep copy is ~50x
     cheaper than python-docx building the same elements again)."""
     with _SCRATCH_LOCK:
-        return _build_prototype(style_id, has_text, strong, italic, num_id)
+        return _build_prototype(style_id, has_text, strong, italic, num_id, keep_next)
 
 
-def _build_prototype(style_id: str, has_text: bool, strong: bool, italic: bool, num_id: int) -> Any:
+def _build_prototype(
+    style_id: str, has_text: bool, strong: bool, italic: bool, num_id: int, keep_next: bool
+) -> Any:
     paragraph = _SCRATCH.add_paragraph()
     paragraph._p.style = style_id
+    if keep_next:
+        paragraph.paragraph_format.keep_with_next = True
     if num_id:
         _set_num_id(paragraph, num_id)
     if has_text:
@@ -111,6 +116,7 @@ class Sheet:
         strong: bool = False,
         italic: bool = False,
         num_id: int = 0,
+        keep_next: bool = False,
     ) -> Paragraph:
         """A paragraph in ``style_id``; ``strong`` sets the whole text in the TDStrong style.
 
@@ -118,24 +124,28 @@ class Sheet:
         cell takes it over, so no cell ends with a stray empty line.
         """
         fresh = _fresh_cell_paragraph(container)
-        element = copy.deepcopy(_prototype(style_id, bool(text), strong, italic, num_id))
-        if "\n" in text:  # python-docx writes each line break as a w:br
-            Run(element[-1], None).text = text  # type: ignore[arg-type]
-        elif text:
-            element[-1][-1].text = text
+        element = copy.deepcopy(_prototype(style_id, bool(text), strong, italic, num_id, keep_next))
+        if text:
+            _set_text(element[-1], text)
         if fresh is not None:
-            fresh._p.addnext(element)
-            fresh._p.getparent().remove(fresh._p)
+            fresh._p.getparent().replace(fresh._p, element)
         else:
             self._append(container, element)
         return Paragraph(element, self._parent(container))
 
-    def numbered(self, container: Container, items: Sequence[str]) -> list[Paragraph]:
-        """A numbered list ("1. …") in the TDNumbered style, numbered again from 1."""
+    def numbered(
+        self, container: Container, items: Sequence[str], *, keep_last: bool = False
+    ) -> list[Paragraph]:
+        """A numbered list ("1. …") in the TDNumbered style, numbered again from 1;
+        ``keep_last`` keeps its last item on the page of what follows."""
         self._lists += 1
         # The style names instance 1; later lists name their own, each restarting at 1.
         num_id = 0 if self._lists == 1 else (self._lists - 1) % LIST_COUNT + 1
-        return [self.para(container, S.NUMBERED, text, num_id=num_id) for text in items]
+        last = len(items) - 1
+        return [
+            self.para(container, S.NUMBERED, text, num_id=num_id, keep_next=keep_last and i == last)
+            for i, text in enumerate(items)
+        ]
 
     def table(
         self,
@@ -194,6 +204,18 @@ def _build_table_prototype(style_id: str, widths: tuple[int, ...], centred_cells
     element = table._tbl
     element.getparent().remove(element)
     return element
+
+
+def _set_text(run: Any, text: str) -> None:
+    """The run's text, each "\n" a line break (w:br) as python-docx's ``Run.text`` writes it."""
+    first, *rest = text.split("\n")
+    run[-1].text = first
+    for line in rest:
+        run.append(OxmlElement("w:br"))
+        t = OxmlElement("w:t")
+        t.set(qn("xml:space"), "preserve")
+        t.text = line
+        run.append(t)
 
 
 def _fresh_cell_paragraph(container: Container) -> Paragraph | None:
@@ -330,11 +352,8 @@ def title_block(sheet: Sheet, title: str, summary: str = "") -> None:
 
 
 def body(sheet: Sheet, text: str, *, keep_next: bool = False) -> Paragraph:
-    """A justified body paragraph (TDBody)."""
-    paragraph = sheet.para(sheet.doc, S.BODY, text)
-    if keep_next:
-        paragraph.paragraph_format.keep_with_next = True
-    return paragraph
+    """A justified body paragraph (TDBody); ``keep_next`` keeps it on the page of the next."""
+    return sheet.para(sheet.doc, S.BODY, text, keep_next=keep_next)
 
 
 def heading(sheet: Sheet, text: str) -> None:
@@ -473,16 +492,13 @@ def recipients(sheet: Sheet, container: Container, items: Sequence[str]) -> None
     last = len(items) - 1
     for i, item in enumerate(items):
         text = sheet.profile.archive_line(item) if i == last else item
-        paragraph = sheet.para(container, S.RECIPIENTS, f"- {text}{'.' if i == last else mark}")
-        if i != last:
-            paragraph.paragraph_format.keep_with_next = True
+        line = f"- {text}{'.' if i == last else mark}"
+        sheet.para(container, S.RECIPIENTS, line, keep_next=i != last)
 
 
 def spacer(sheet: Sheet, *, keep_next: bool = False) -> None:
     """A 6 pt gap (e.g. between two tables, which would otherwise merge)."""
-    paragraph = sheet.para(sheet.doc, S.SPACER)
-    if keep_next:
-        paragraph.paragraph_format.keep_with_next = True
+    sheet.para(sheet.doc, S.SPACER, keep_next=keep_next)
 
 
 def data_table(

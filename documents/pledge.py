@@ -29,9 +29,8 @@ def render_pledge(sheet: Sheet, content: PledgeContent) -> Properties:
     b.heading(sheet, f"{next(numerals)}. TIÊU CHÍ VÀ THANG ĐIỂM ĐÁNH GIÁ")
     _criteria(sheet, content)
     b.heading(sheet, f"{next(numerals)}. CAM KẾT CỦA CÁC ĐƠN VỊ")
-    commitments = sheet.numbered(doc, content.commitments)
     # The closing paragraph stays with the signatures (no page of signatures alone).
-    commitments[-1].paragraph_format.keep_with_next = True
+    sheet.numbered(doc, content.commitments, keep_last=True)
     sheet.para(doc, S.CAPTION, "ĐẠI DIỆN CÁC ĐƠN VỊ KÝ GIAO ƯỚC")
     b.signature_grid(sheet, content.signing_order)
     b.spacer(sheet, keep_next=True)
