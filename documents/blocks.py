@@ -12,7 +12,7 @@ import copy
 import datetime as dt
 import functools
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -170,6 +170,15 @@ class Sheet:
         # the layout grid on every call).
         cells = [[_Cell(tc, table) for tc in tr.iterchildren(_TC)] for tr in element.tr_lst]
         return Grid(table, cells)
+
+    def section_break(self) -> None:
+        """End a document of the dossier here. What follows is a document of its own: it
+        starts on a new page, its first page carries no number and the next one is "2", as if
+        it had been printed apart. The section properties so far (the template's: page size,
+        margins, headers, numbering from 1) are copied into the break, Word's way of closing
+        a section; the body's own stay for the section that follows."""
+        paragraph = self.para(self.doc, S.SPACER)
+        paragraph._p.get_or_add_pPr().append(copy.deepcopy(self._sect_pr))
 
     def _parent(self, container: Container) -> Any:
         return self._body_proxy if container is self.doc else container
@@ -450,12 +459,17 @@ def signature(
     sheet.para(cell, S.GRID_SIGNATURE_NAME if grid else S.SIGNATURE_NAME, name)
 
 
-def signature_grid(sheet: Sheet, units: Sequence[MemberUnit]) -> None:
+def signature_grid(
+    sheet: Sheet, units: Sequence[MemberUnit], marks: Mapping[str, str] | None = None
+) -> None:
     """One borderless cell per member unit, two per row, head of the cluster first.
 
     When any authority line ("T/M VĂN PHÒNG HUYỆN ỦY THƯỜNG TÍN") is too wide for its cell,
     every one is broken into two balanced lines, so the title lines stay level across a row.
+    ``marks`` labels cells by unit code ("Cụm trưởng", "Cụm phó") on a line under the unit;
+    the other cells of a marked row get an empty line there, so titles stay level too.
     """
+    marks = marks or {}
     profile = sheet.profile
     total = text_width(profile)
     columns = 1 if len(units) == 1 else 2
@@ -467,18 +481,23 @@ def signature_grid(sheet: Sheet, units: Sequence[MemberUnit]) -> None:
     lines_per_cell = _split_lines(texts, size, available) if split else [[t] for t in texts]
     rows = (len(units) + columns - 1) // columns
     grid = sheet.table(sheet.doc, [width] * columns, S.SIGNATURE_GRID, rows)
+    marked_rows = {i // columns for i, unit in enumerate(units) if unit.code in marks}
     for i, (unit, lines) in enumerate(zip(units, lines_per_cell, strict=True)):
         row = grid.rows[i // columns]
         cell = row[i % columns]
         if i == len(units) - 1 and len(units) % columns:  # an odd unit out is centred
             cell = span(row, i % columns, columns - i % columns)
+        mark = [f"({marks[unit.code]})" if unit.code in marks else ""]
         signature(
             sheet,
             cell,
             lines,
             upper(unit.signer_title),
             unit.signer_name,
-            deputy_line(profile, unit.authority, unit.signer_title),
+            [
+                *(mark if i // columns in marked_rows else []),
+                *deputy_line(profile, unit.authority, unit.signer_title),
+            ],
             grid=True,
         )
 

@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from documents.content import CONTENT_TYPES, NESTED_TYPES, Content
-from documents.fields import MISSING_FIELD, REQUIRED
 from documents.errors import DocumentError
+from documents.fields import MISSING_FIELD, REQUIRED
 
 _MAX_LIST = 1000
 

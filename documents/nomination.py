@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from documents import blocks as b
+from documents.achievement import render_report
 from documents.blocks import Properties, Sheet
 from documents.content import NominationContent, Nominee
 from documents.styles import S
@@ -12,9 +13,18 @@ Rows = list[list[tuple[str | tuple[str, ...], dict[str, object]]]]
 
 
 def render_nomination(sheet: Sheet, content: NominationContent) -> Properties:
+    """The dossier's documents one after the other, each in a section of its own: its own
+    first page, header and page numbers, as the board files them."""
     _submission(sheet, content)
+    sheet.section_break()
     _minutes(sheet, content)
+    sheet.section_break()
     _nominee_list(sheet, content)
+    for nominee in sorted(content.nominees, key=lambda n: n.rank):
+        report = content.report_for(nominee)
+        if report is not None:
+            sheet.section_break()
+            render_report(sheet, content, nominee, report)
     return Properties(
         title=content.title,
         subject=content.cluster_name,
@@ -62,6 +72,11 @@ def _submission(sheet: Sheet, content: NominationContent) -> None:
             counted.append(_count(len(people), "cá nhân"))
         names = "; ".join(_nominee_label(n) for n in group)
         b.body(sheet, f"{i}. Đề nghị tặng {award} cho {' và '.join(counted)}: {names}.")
+    if sub.attachments:
+        b.body(sheet, "Hồ sơ kèm theo gồm:", keep_next=True)
+        last = len(sub.attachments)
+        for i, item in enumerate(sub.attachments, start=1):
+            b.body(sheet, f"{i}. {item}{'.' if i == last else ';'}", keep_next=i < last)
     closing = f"{content.issuer.name} kính trình {sub.addressee} xem xét, quyết định./."
     b.body(sheet, closing, keep_next=True)
     body_name = b.upper(content.issuer.name)
@@ -97,8 +112,6 @@ def _rate(votes: int, valid: int) -> str:
 def _minutes(sheet: Sheet, content: NominationContent) -> None:
     meeting, name, doc = content.meeting, content.issuer.name, sheet.doc
     by_code = {u.code: u for u in content.member_units}
-    present = content.present_units
-    b.page_break(sheet)
     b.header_block(
         sheet, content.issuer, meeting.number, meeting.symbol, content.place, meeting.date
     )
@@ -112,13 +125,7 @@ def _minutes(sheet: Sheet, content: NominationContent) -> None:
     b.heading(sheet, "I. THÀNH PHẦN")
     b.body(sheet, f"- Chủ trì: đồng chí {meeting.chair_name}, {meeting.chair_title}.")
     b.body(sheet, f"- Thư ký: đồng chí {meeting.secretary_name}, {meeting.secretary_title}.")
-    b.body(
-        sheet,
-        f"- Đại biểu dự: đại diện lãnh đạo {len(present):02d}/"
-        f"{len(content.member_units):02d} đơn vị thành viên: "
-        + ", ".join(u.name for u in present)
-        + ".",
-    )
+    _attendance(sheet, content)
     if meeting.absent_units:
         absent = ", ".join(by_code[c].name for c in meeting.absent_units)
         b.body(sheet, f"- Vắng mặt: {absent}.")
@@ -126,11 +133,16 @@ def _minutes(sheet: Sheet, content: NominationContent) -> None:
     for text in meeting.discussion:
         b.body(sheet, text)
     b.heading(sheet, "III. KẾT QUẢ BÌNH XÉT")
+    b.body(sheet, f"Hội nghị thống nhất hình thức {meeting.voting_method_text}.")
+    if meeting.counting_committee:
+        b.body(sheet, "Hội nghị bầu Ban kiểm phiếu gồm các đồng chí:", keep_next=True)
+        for member in meeting.counting_committee:
+            b.body(sheet, f"- Đồng chí {member.name}, {member.position}: {member.role_text};")
+    counted = "Ban kiểm phiếu báo cáo kết quả kiểm phiếu. " if meeting.counting_committee else ""
     b.body(
         sheet,
-        f"Hội nghị thống nhất hình thức {meeting.voting_method_text}. Số phiếu phát ra: "
-        f"{meeting.ballots_issued:02d}; số phiếu hợp lệ: {meeting.ballots_valid:02d}. "
-        "Kết quả cụ thể như sau:",
+        f"{counted}Số phiếu phát ra: {meeting.ballots_issued:02d}; số phiếu hợp lệ: "
+        f"{meeting.ballots_valid:02d}. Kết quả cụ thể như sau:",
         keep_next=True,
     )
     _votes_table(sheet, content)
@@ -154,7 +166,24 @@ def _minutes(sheet: Sheet, content: NominationContent) -> None:
     b.signature(sheet, secretary, ["NGƯỜI GHI BIÊN BẢN"], "", meeting.secretary_name)
     b.signature(sheet, chair, ["CHỦ TRÌ HỘI NGHỊ"], "", meeting.chair_name)
     sheet.para(doc, S.CAPTION, "XÁC NHẬN CỦA CÁC ĐƠN VỊ THÀNH VIÊN")
-    b.signature_grid(sheet, content.signing_order)
+    b.signature_grid(sheet, content.signing_order, content.cluster_roles)
+
+
+def _attendance(sheet: Sheet, content: NominationContent) -> None:
+    """The representatives by name and position when the minutes list them, else the units."""
+    present, people = content.present_units, content.meeting.representatives
+    count = f"{len(present):02d}/{len(content.member_units):02d}"
+    if not people:
+        names = ", ".join(u.name for u in present)
+        b.body(sheet, f"- Đại biểu dự: đại diện lãnh đạo {count} đơn vị thành viên: {names}.")
+        return
+    b.body(sheet, f"- Đại biểu dự: đại diện lãnh đạo {count} đơn vị thành viên:", keep_next=True)
+    by_code = {u.code: u for u in present}
+    last = len(people) - 1
+    for i, person in enumerate(people):
+        end = "." if i == last else ";"
+        unit = by_code[person.unit_code].name
+        b.body(sheet, f"+ {unit}: đồng chí {person.name}, {person.position}{end}")
 
 
 def _votes_table(sheet: Sheet, content: NominationContent) -> None:
@@ -190,7 +219,6 @@ def _votes_table(sheet: Sheet, content: NominationContent) -> None:
 def _nominee_list(sheet: Sheet, content: NominationContent) -> None:
     sub, doc, profile = content.submission, sheet.doc, sheet.profile
     number = profile.number_line(sub.number, sub.symbol).removeprefix("Số: ").removeprefix("Số ")
-    b.page_break(sheet)
     sheet.para(doc, S.ANNEX_TITLE, "DANH SÁCH")
     sheet.para(doc, S.ANNEX_SUBTITLE, f"ĐỀ NGHỊ KHEN THƯỞNG NĂM {content.year}")
     sheet.para(

@@ -25,7 +25,7 @@ from documents.fields import (
     require_fields,
     set_field,
 )
-from documents.parties import Issuer, MemberUnit, check_units, signing_order
+from documents.parties import Issuer, MemberUnit, check_units, cluster_roles, signing_order
 from documents.text import (
     SHORT,
     clean_choice,
@@ -458,6 +458,10 @@ class NominationContent:
     @property
     def signing_order(self) -> tuple[MemberUnit, ...]:
         return signing_order(self.member_units, self.head_unit, self.deputy_unit)
+
+    @property
+    def cluster_roles(self) -> dict[str, str]:
+        return cluster_roles(self.head_unit, self.deputy_unit)
 
     @property
     def present_units(self) -> tuple[MemberUnit, ...]:

@@ -92,3 +92,11 @@ def signing_order(
 ) -> tuple[MemberUnit, ...]:
     first = [u for u in units if u.code == head] + [u for u in units if u.code == deputy]
     return tuple(first + [u for u in units if u.code not in (head, deputy)])
+
+
+def cluster_roles(head: str, deputy: str | None) -> dict[str, str]:
+    """The label of the cluster head's and deputy's units, by unit code."""
+    roles = {head: "Cụm trưởng"}
+    if deputy:
+        roles[deputy] = "Cụm phó"
+    return roles

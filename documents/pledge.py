@@ -19,6 +19,7 @@ def render_pledge(sheet: Sheet, content: PledgeContent) -> Properties:
         b.legal_bases(sheet, content.legal_bases)
     for text in content.preamble:
         b.body(sheet, text)
+    _parties(sheet, content)
     sections = [("NỘI DUNG THI ĐUA", content.contents)]
     if content.targets:
         sections.append(("CHỈ TIÊU THI ĐUA", content.targets))
@@ -28,11 +29,14 @@ def render_pledge(sheet: Sheet, content: PledgeContent) -> Properties:
         sheet.numbered(doc, items)
     b.heading(sheet, f"{next(numerals)}. TIÊU CHÍ VÀ THANG ĐIỂM ĐÁNH GIÁ")
     _criteria(sheet, content)
+    if content.implementation:
+        b.heading(sheet, f"{next(numerals)}. TỔ CHỨC THỰC HIỆN")
+        sheet.numbered(doc, content.implementation)
     b.heading(sheet, f"{next(numerals)}. CAM KẾT CỦA CÁC ĐƠN VỊ")
     # The closing paragraph stays with the signatures (no page of signatures alone).
     sheet.numbered(doc, content.commitments, keep_last=True)
     sheet.para(doc, S.CAPTION, "ĐẠI DIỆN CÁC ĐƠN VỊ KÝ GIAO ƯỚC")
-    b.signature_grid(sheet, content.signing_order)
+    b.signature_grid(sheet, content.signing_order, content.cluster_roles)
     b.spacer(sheet, keep_next=True)
     b.recipients(sheet, doc, content.recipients)
     return Properties(
@@ -42,6 +46,23 @@ def render_pledge(sheet: Sheet, content: PledgeContent) -> Properties:
         keywords="giao ước thi đua",
         date=content.date,
     )
+
+
+def _parties(sheet: Sheet, content: PledgeContent) -> None:
+    """Who signs, before what they sign to: one line per member unit, head and deputy first
+    and marked, each with the person who signs for it."""
+    roles = content.cluster_roles
+    b.body(sheet, f"Các đơn vị thành viên {content.issuer.name} ký giao ước gồm:", keep_next=True)
+    units = content.signing_order
+    for i, unit in enumerate(units, start=1):
+        role = f" ({roles[unit.code]})" if unit.code in roles else ""
+        end = "." if i == len(units) else ";"
+        sheet.para(
+            sheet.doc,
+            S.BODY,
+            f"{i}. {unit.name}{role}: đồng chí {unit.signer_name}, {unit.signer_title}{end}",
+            keep_next=i < len(units),
+        )
 
 
 def _criteria(sheet: Sheet, content: PledgeContent) -> None:

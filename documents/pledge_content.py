@@ -20,7 +20,7 @@ from documents.fields import (
     require_fields,
     set_field,
 )
-from documents.parties import Issuer, MemberUnit, check_units, signing_order
+from documents.parties import Issuer, MemberUnit, check_units, cluster_roles, signing_order
 from documents.text import (
     clean_date,
     clean_int,
@@ -101,6 +101,8 @@ class PledgeContent:
     summary: str = ""
     recipients: tuple[str, ...] = ()
     profile: str = "party"
+    # "Tổ chức thực hiện": the cluster head's duties and the review timetable.
+    implementation: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         require_fields(self)
@@ -130,6 +132,11 @@ class PledgeContent:
         set_field(self, "commitments", clean_lines(self.commitments, "commitments"))
         set_field(
             self,
+            "implementation",
+            clean_lines(self.implementation, "implementation", required=False),
+        )
+        set_field(
+            self,
             "member_units",
             nested_tuple(self.member_units, MemberUnit, "member_units", max_items=MAX_UNITS),
         )
@@ -147,3 +154,7 @@ class PledgeContent:
     def signing_order(self) -> tuple[MemberUnit, ...]:
         """Member units as the signature grid shows them: head, deputy, then the others."""
         return signing_order(self.member_units, self.head_unit, self.deputy_unit)
+
+    @property
+    def cluster_roles(self) -> dict[str, str]:
+        return cluster_roles(self.head_unit, self.deputy_unit)

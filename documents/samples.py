@@ -98,6 +98,20 @@ SCORING_SHEET = ScoringSheet(
 )
 
 
+def _implementation(year: int, head: str, deputy: str) -> tuple[str, ...]:
+    names = {u.code: u.name for u in MEMBER_UNITS}
+    return (
+        f"Đơn vị Cụm trưởng ({names[head]}) chủ trì, phối hợp với đơn vị Cụm phó "
+        f"({names[deputy]}) theo dõi, đôn đốc các đơn vị thực hiện Giao ước; tổng hợp kết quả, "
+        "báo cáo Văn phòng Thành ủy Hà Nội.",
+        f"Sơ kết 6 tháng trong tháng 7/{year}: các đơn vị gửi báo cáo và bảng tự chấm điểm về "
+        f"đơn vị Cụm trưởng trước ngày 15/6/{year}; Cụm họp sơ kết, rút kinh nghiệm.",
+        f"Tổng kết năm trong tháng 12/{year}: các đơn vị gửi báo cáo tổng kết và bảng tự chấm "
+        f"điểm trước ngày 30/11/{year}; Cụm tổ chức chấm điểm chéo, hội nghị bình xét, suy tôn "
+        "đơn vị dẫn đầu và bầu Cụm trưởng, Cụm phó năm sau.",
+    )
+
+
 def _pledge(
     year: int, *, number: int, day: dt.date, place: str, head: str, deputy: str
 ) -> PledgeContent:
@@ -167,6 +181,7 @@ def _pledge(
             "Giao ước này có hiệu lực từ ngày ký, được lập thành 09 bản: mỗi đơn vị thành viên "
             "giữ 01 bản, 01 bản gửi Văn phòng Thành ủy để theo dõi, chỉ đạo.",
         ),
+        implementation=_implementation(year, head, deputy),
         member_units=MEMBER_UNITS,
         head_unit=head,
         deputy_unit=deputy,

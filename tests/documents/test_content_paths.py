@@ -142,7 +142,7 @@ def _has_default(path: str) -> bool:
         "bonus", "bonus_cap", "total", "kind", "unit_code", "description", "against",
         "abstain", "absent_units", "next_head_unit", "next_deputy_unit", "signer_authority",
         "representatives", "counting_committee", "attachments", "achievement_reports",
-        "past_awards", "role",
+        "past_awards", "role", "implementation",
     }  # fmt: skip
     return path.rsplit(".", 1)[-1] in optional
 

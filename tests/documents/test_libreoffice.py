@@ -87,24 +87,76 @@ def test_pledge_pdf(tmp_path):
     assert "Nơi nhận:" in pages[-1]
 
 
-def test_nomination_pdf(tmp_path):
-    content = samples.nomination_2018()
-    pages = _pages(_to_pdf(tmp_path, "nomination-2018", documents.render(content)))
-    assert 4 <= len(pages) <= 7
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+DOSSIER = ("TỜ TRÌNH", "BIÊN BẢN", "DANH SÁCH", "BÁO CÁO", "BÁO CÁO", "BÁO CÁO")
+
+
+def _document_starts(pages: list[str]) -> list[int]:
+    """Pages that open a document: no page number at their top (the first page of a
+    document carries none); every other page must carry the number after its predecessor's,
+    "2" after a first page."""
+    starts, previous = [], 0
+    for i, page in enumerate(pages):
+        top = next(line.strip() for line in page.splitlines() if line.strip())
+        if top.isdigit():
+            assert int(top) == previous + 1, (i, top, previous)
+            previous = int(top)
+        else:
+            starts.append(i)
+            previous = 1
+    return starts
+
+
+def _keep_pages(pdf: Path, name: str) -> None:
+    """PNG pages under tests/artifacts, for a person to look at (CI keeps the folder)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    pdftoppm = require_executable("pdftoppm")
+    subprocess.run(
+        [pdftoppm, "-png", "-r", "60", str(pdf), str(ARTIFACTS / name)],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize("profile", ["party", "state"])
+def test_each_document_of_the_dossier_opens_on_its_own_page_one(tmp_path, profile):
+    """What a clerk of the board checks: the submission, the minutes, the list and every
+    achievement report each open with their own header on an unnumbered first page and
+    number their pages from 2; no loopback address, no "T/M VĂN PHÒNG", symbols in the
+    profile's form, the cluster head and deputy marked in the grid."""
+    content = dataclasses.replace(samples.nomination_2018(), profile=profile)
+    name = f"nomination-2018-{profile}"
+    pages = _pages_of(tmp_path, {name: documents.render(content)})[name]
+    _keep_pages(tmp_path / f"{name}.pdf", name)
     squashed = [_squash(p) for p in pages]
-    where = {
-        title: next(i for i, p in enumerate(squashed) if title in p)
-        for title in ("TỜ TRÌNH", "BIÊN BẢN", "DANH SÁCH")
-    }
-    # Three parts, each starting on its own page, in order.
-    assert where["TỜ TRÌNH"] == 0 < where["BIÊN BẢN"] < where["DANH SÁCH"]
-    assert "Số 12-TTr/CTĐ4" in squashed[0]
-    assert "Nguyễn Văn Hùng" in squashed[0]
-    assert "Số 05-BB/CTĐ4" in squashed[where["BIÊN BẢN"]]
-    assert "108,5" in squashed[where["DANH SÁCH"]]
+    starts = _document_starts(pages)
+    assert len(starts) == len(DOSSIER)
+    for page, title in zip(starts, DOSSIER, strict=True):
+        assert title in squashed[page], (page, title)
+    national = "ĐẢNG CỘNG SẢN VIỆT NAM" if profile == "party" else "CỘNG HÒA XÃ HỘI CHỦ NGHĨA"
+    assert all(national in squashed[page] for page in starts if page != starts[2])
+    submission, minutes = squashed[starts[0]], squashed[starts[1]]
+    if profile == "party":
+        assert "Số 12-TTr/CTĐ4" in submission
+        assert "Số 05-BB/CTĐ4" in minutes
+    else:
+        assert "Số: 12/TTr-CTĐ4" in submission
+        assert "Số: 05/BB-CTĐ4" in minutes
+    reports = [squashed[page] for page in starts[3:]]
+    for report, unit in zip(reports, content.member_units[:3], strict=True):
+        assert unit.name.removeprefix("Văn phòng ").upper() in report
+    everything = " ".join(squashed)
+    assert "Hồ sơ kèm theo gồm:" in everything
+    assert "Ban kiểm phiếu gồm các đồng chí:" in everything
+    assert "+ Văn phòng Huyện ủy Sơn Tây" not in everything  # a Thị ủy, named as it is
+    assert "+ Văn phòng Thị ủy Sơn Tây: đồng chí Bùi Thị Lan Anh" in everything
+    assert "(Cụm trưởng)" in everything
+    assert "(Cụm phó)" in everything
+    for wrong in ("T/M VĂN PHÒNG", "TM. VĂN PHÒNG", "127.0.0.1", "localhost", "http"):
+        assert wrong not in everything, wrong
     code = documents.reference_code_for(content)
     assert pages[-1].rstrip().splitlines()[-1].strip() == f"Mã văn bản: {code}"
-    assert "http" not in " ".join(squashed)
 
 
 def _pages_of(tmp_path: Path, documents_by_name: dict[str, bytes]) -> dict[str, list[str]]:
@@ -151,8 +203,10 @@ def test_the_closing_paragraph_stays_with_the_signatures(tmp_path):
         doc = pages[f"pledge-{k}"]
         here = _page_of(doc, closing)
         assert _page_of(doc, "ĐẠI DIỆN CÁC ĐƠN VỊ KÝ GIAO ƯỚC") == here
-        assert _page_of(doc, pledge.signing_order[0].signer_name) == here
-        assert _page_of(doc, pledge.signing_order[1].signer_name) == here
+        # Signer names also open the pledge (its list of parties): find the grid by the
+        # units' names in capitals, which only the signatures print.
+        for unit in pledge.signing_order[:2]:
+            assert _page_of(doc, unit.name.upper().removeprefix("VĂN PHÒNG ")) == here
     doc = pages["nomination"]
     assert _page_of(doc, "xem xét, quyết định./.") == _page_of(doc, "T/M CỤM THI ĐUA SỐ 4")
     assert _page_of(doc, "nhất trí thông qua./.") == _page_of(doc, "NGƯỜI GHI BIÊN BẢN")

@@ -7,6 +7,7 @@ import io
 import zipfile
 
 import pytest
+from docx.enum.section import WD_SECTION_START
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
@@ -85,7 +86,7 @@ def test_state_profile_uses_national_title_and_colon_number():
     assert "TM. CỤM THI ĐUA SỐ 4" in text  # State spelling of the authority
     grid = table_with(doc, "VĂN PHÒNG THỊ ỦY SƠN TÂY")
     head = squash(grid.rows[0].cells[0].text)
-    assert head == "VĂN PHÒNG HUYỆN ỦY MỸ ĐỨC CHÁNH VĂN PHÒNG Nguyễn Văn Hùng"
+    assert head == "VĂN PHÒNG HUYỆN ỦY MỸ ĐỨC (Cụm trưởng) CHÁNH VĂN PHÒNG Nguyễn Văn Hùng"
 
 
 @pytest.mark.parametrize(
@@ -213,10 +214,11 @@ def test_signature_grid_has_one_cell_per_member_unit_head_first(pledge_doc, pled
     assert len(cells) == len(pledge.member_units) == 8
     # A staff office is signed by its head with the title alone: "T/M" belongs to collective
     # bodies (HD 36 §1.7.1), so no cell reads "T/M VĂN PHÒNG ...".
-    assert cells[0] == "VĂN PHÒNG HUYỆN ỦY MỸ ĐỨC CHÁNH VĂN PHÒNG Nguyễn Văn Hùng"
-    assert cells[1].startswith("VĂN PHÒNG HUYỆN ỦY ỨNG HÒA")
+    # The cluster head and deputy are marked; the first row is the only one that has marks.
+    assert cells[0] == "VĂN PHÒNG HUYỆN ỦY MỸ ĐỨC (Cụm trưởng) CHÁNH VĂN PHÒNG Nguyễn Văn Hùng"
+    assert cells[1] == "VĂN PHÒNG HUYỆN ỦY ỨNG HÒA (Cụm phó) CHÁNH VĂN PHÒNG Trần Thị Thu Hà"
     assert not any("T/M" in c for c in cells)
-    for unit in pledge.member_units:
+    for unit in pledge.member_units[2:]:
         expected = f"{unit.name.upper()} {unit.signer_title.upper()} {unit.signer_name}"
         assert cells.count(expected) == 1
     # The authority lines of one grid break the same way, so title lines stay level.
@@ -374,13 +376,21 @@ def test_core_properties_come_from_the_content(pledge_doc, nomination_doc):
 # --- nomination --------------------------------------------------------------------------
 
 
-def test_nomination_has_submission_minutes_and_list_on_separate_pages(nomination_doc):
-    breaks = [p for p in nomination_doc.paragraphs if fmt(p, "page_break_before")]
-    assert len(breaks) == 2
-    assert {p.style.name for p in breaks} == {"TĐ Sang trang"}
+def test_each_document_of_the_dossier_is_a_section_numbered_from_one(nomination_doc):
+    """Submission, minutes, list and the three achievement reports: each starts a new page
+    with its own first page (no number: titlePg) and its own numbering from 1."""
+    sections = nomination_doc.sections
+    assert len(sections) == 6
+    for section in sections:
+        sect_pr = section._sectPr
+        assert sect_pr.find(qn("w:pgNumType")).get(qn("w:start")) == "1"
+        assert sect_pr.find(qn("w:titlePg")) is not None
+        assert section.start_type == WD_SECTION_START.NEW_PAGE
     texts = [p.text for p in nomination_doc.paragraphs]
     order = [texts.index("TỜ TRÌNH"), texts.index("BIÊN BẢN"), texts.index("DANH SÁCH")]
     assert order == sorted(order)
+    assert texts.count("BÁO CÁO") == 3
+    assert order[-1] < texts.index("BÁO CÁO")
     numbers = [squash(t.rows[1].cells[0].text) for t in nomination_doc.tables[:1]]
     assert numbers == ["Số 12-TTr/CTĐ4"]
     assert any(
