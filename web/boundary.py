@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask, current_app, g, request
 from flask_babel import gettext as _
+from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 JSON_MAX_BYTES = 512 * 1024  # a base64 CMS signature (256 KB) and its fields fit
@@ -119,7 +120,10 @@ def check_text(field: str, value: str, *, single_line: bool | None = None) -> No
         raise _refuse_char(field, bad.group())
 
 
-def _check_key(key: str) -> None:
+def _check_key(key: str | None) -> None:
+    if not isinstance(key, str):
+        # A multipart part whose Content-Disposition could not be read has no name.
+        raise BadInput(400, "bad_form", _("Yêu cầu không hợp lệ."))
     bad = _SINGLE_LINE_BAD.search(key)
     if bad:
         raise _refuse_char(key, bad.group())
@@ -133,9 +137,16 @@ def check_query() -> None:
 
 
 def check_form() -> None:
+    """Form fields, with a browser's CRLF line ends (what a textarea sends) made LF: the
+    workflow keeps text with LF only."""
+    items = []
     for key, value in request.form.items(multi=True):
         _check_key(key)
         check_text(key, value)
+        items.append((key, value.replace("\r\n", "\n").replace("\r", "\n")))
+    # ``request.form`` is computed once per request; this is the value every view reads.
+    request.__dict__["form"] = ImmutableMultiDict(items)
+    request.__dict__.pop("values", None)
     for key, upload in request.files.items(multi=True):
         _check_key(key)
         check_text(key, upload.filename or "", single_line=True)

@@ -27,7 +27,13 @@ def spec(server_url: str = "/") -> dict[str, Any]:
                 "signing and approval, and public verification of signed documents and bundles. "
                 "Authenticate with `Authorization: Bearer <token>` "
                 "(`thidua token create USERNAME`) or a browser session. "
-                'Errors are `{"error": {"code", "message"}}` with a 4xx status.'
+                'Errors are `{"error": {"code", "message"}}` with a 4xx status. '
+                "Every request passes one input boundary: a control character (NUL, CR/LF in "
+                "a one-line field...), a lone surrogate or a non-character in a query "
+                "parameter or a JSON string, and a bidi or zero-width character in a name, "
+                "get 422 `invalid_characters` naming the `field`; a header or path with a "
+                "control character 400; a JSON body over 512 KB 413 `too_large`, nested "
+                "deeper than 32 levels 400 `json_too_deep`, unreadable 400 `bad_json`."
             ),
             "license": {"name": "AGPL-3.0-or-later", "identifier": "AGPL-3.0-or-later"},
         },
@@ -55,7 +61,9 @@ def spec(server_url: str = "/") -> dict[str, Any]:
                             },
                             "The documents, newest first",
                         ),
+                        "400": _ERROR,
                         "401": _ERROR,
+                        "422": _ERROR,
                     },
                 }
             },
@@ -66,9 +74,11 @@ def spec(server_url: str = "/") -> dict[str, Any]:
                     "summary": "One document with its state, allowed triggers and signatures",
                     "responses": {
                         "200": _json({"$ref": "#/components/schemas/Document"}, "The document"),
+                        "400": _ERROR,
                         "401": _ERROR,
                         "403": _ERROR,
                         "404": _ERROR,
+                        "422": _ERROR,
                     },
                 },
             },
@@ -120,6 +130,7 @@ def spec(server_url: str = "/") -> dict[str, Any]:
                         "403": _ERROR,
                         "404": _ERROR,
                         "409": _ERROR,
+                        "413": _ERROR,
                         "422": _ERROR,
                         "423": _ERROR,
                         "503": {

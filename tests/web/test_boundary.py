@@ -271,3 +271,38 @@ def test_nul_in_a_path_segment(app: Flask) -> None:
     response = client.post("/api/documents/1/comm%00ent", json={})
     assert response.status_code == 400
     assert response.get_json()["error"]["code"] == "bad_path"
+
+
+def test_multipart_part_without_a_name(client: FlaskClient) -> None:
+    body = (
+        b"--XyZ\r\nContent-Disposition: form-data\r\n\r\nvalue\r\n"
+        b'--XyZ\r\nContent-Disposition: form-data; name="bundle"; filename="x.zip"\r\n\r\n'
+        b"PK\r\n--XyZ--\r\n"
+    )
+    response = client.post(
+        "/api/verify", data=body, content_type="multipart/form-data; boundary=XyZ"
+    )
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "bad_form"
+
+
+def test_openapi_states_the_boundary_answers(client: FlaskClient) -> None:
+    paths = client.get("/api/openapi.json").get_json()["paths"]
+    assert {"400", "422"} <= paths["/api/documents"]["get"]["responses"].keys()
+    fire = paths["/api/documents/{document_id}/{trigger}"]["post"]["responses"]
+    assert {"400", "413", "422"} <= fire.keys()
+
+
+def test_a_comment_typed_in_a_browser_keeps_its_line_breaks(app: Flask) -> None:
+    # A textarea submits its line breaks as CRLF; the workflow refused the CR (422).
+    document = to_review(app)
+    client = login(app, "vphu-md-signer")
+    anchor = first_anchor(client, document)
+    response = client.post(
+        f"/documents/{document}/action/comment",
+        data={"anchor": anchor, "text": "Dòng một\r\nDòng hai"},
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)[:300]
+    page = client.get(f"/documents/{document}").get_data(as_text=True)
+    assert "Dòng một" in page
+    assert "Dòng hai" in page
