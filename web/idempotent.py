@@ -10,7 +10,6 @@ holds, and a write without a key says that it cannot tell.
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from flask import request
@@ -20,12 +19,12 @@ from sqlalchemy.orm import Session
 
 from web import db
 from web.auth import actor
+from web.form_ids import FORM_FIELD
 from workflow.models import IdempotencyKey
 from workflow.services import idempotency
 from workflow.services.idempotency import Answer
 
 API_HEADER = "Idempotency-Key"
-FORM_FIELD = "form_id"
 # Form fields that are not part of what the form asks for.
 _NOT_THE_REQUEST = frozenset({"csrf_token", FORM_FIELD})
 
@@ -39,11 +38,6 @@ class CommitUnknown(Exception):
         super().__init__(message)
         self.message = message
         self.code = code
-
-
-def new_form_id() -> str:
-    """A fresh one-time id for a form (a hidden field)."""
-    return uuid.uuid4().hex
 
 
 def api_key() -> str | None:

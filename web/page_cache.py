@@ -32,6 +32,7 @@ from flask_wtf.csrf import generate_csrf
 from werkzeug.datastructures import Headers
 
 from web import db
+from web.form_ids import fresh_form_ids, mark_form_ids
 from web.i18n import select_locale
 from workflow.security import token_digest
 from workflow.services import (
@@ -222,6 +223,7 @@ def _stored(response: Any) -> _Page | None:
     token = _csrf_token()
     if token:
         body = body.replace(token.encode(), _CSRF_MARK)
+    body = mark_form_ids(body)
     headers = Headers([(k, v) for k, v in response.headers if k.lower() not in _DROPPED_HEADERS])
     return _Page(response.status_code, headers, body)
 
@@ -230,6 +232,7 @@ def _served(page: _Page) -> Any:
     body = page.body
     if _CSRF_MARK in body:
         body = body.replace(_CSRF_MARK, generate_csrf().encode())
+    body = fresh_form_ids(body)
     return current_app.response_class(body, status=page.status, headers=Headers(page.headers))
 
 

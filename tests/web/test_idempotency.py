@@ -175,6 +175,24 @@ def test_a_resubmitted_comment_form_stores_one_comment(app: Flask) -> None:
     assert comments(app, doc) == before + 2
 
 
+def test_two_tabs_of_one_cached_page_are_two_forms(app: Flask) -> None:
+    """The document page is cached per user and version: the second tab's page comes from the
+    cache, and used to carry the first tab's form id, so its different comment was refused
+    as a resubmission (422). Each hit now gets fresh ids, as it gets its CSRF token."""
+    doc = in_review(app)
+    browser = login(app, "vphu-cm-drafter")
+    first_tab = browser.get(f"/documents/{doc}").get_data(as_text=True)
+    second_tab = browser.get(f"/documents/{doc}").get_data(as_text=True)
+    first_id, second_id = _form_id(first_tab, "comment"), _form_id(second_tab, "comment")
+    assert first_id != second_id
+    before = comments(app, doc)
+    for form_id, text in ((first_id, "Góp ý từ thẻ thứ nhất."), (second_id, "Góp ý thẻ thứ hai.")):
+        data = {"anchor": "nominees[0]", "text": text, "form_id": form_id}
+        answer = browser.post(f"/documents/{doc}/action/comment", data=data)
+        assert answer.status_code == 302, answer.get_data(as_text=True)[:300]
+    assert comments(app, doc) == before + 2
+
+
 def px_decisions(app: Flask) -> int:
     with app.app_context():
         session = db.get_session()

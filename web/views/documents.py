@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import documents as docs_pkg
-from web import conflicts, content_form, content_view, db, idempotent
+from web import conflicts, content_form, content_view, db, form_ids, idempotent
 from web.actions import USER_TRIGGERS, fire, inputs_from
 from web.auth import actor, login_required, signed_in_user
 from web.diffing import diff as content_diff
@@ -53,7 +53,7 @@ _SIGNING_REFUSALS = (*_REFUSALS, WrongPinError, CredentialLocked)
 
 MAX_P7S_BYTES = 256 * 1024
 # Every form of the document pages carries a fresh one-time id (web.idempotent).
-bp.add_app_template_global(idempotent.new_form_id, "new_form_id")
+bp.add_app_template_global(form_ids.new_form_id, "new_form_id")
 
 
 def _session() -> Session:
