@@ -108,8 +108,11 @@ def test_openapi_operations_take_hostile_strings(api_world: dict[str, Any]) -> N
         )
         @given(case=operation.as_strategy(), data=st.data())
         def check(case: Any, data: st.DataObject) -> None:
-            if case.query:
-                case.query = poison(dict(case.query), data.draw, HOSTILE)
+            # Every declared query parameter, generated or not, carries one.
+            query = {param.name: "" for param in case.operation.query}
+            query.update(case.query or {})
+            if query:  # values only: a poisoned name is a parameter no view reads
+                case.query = {name: poison(v, data.draw, HOSTILE) for name, v in query.items()}
             if case.path_parameters:
                 case.path_parameters = {
                     name: poison(value, data.draw, HOSTILE)
