@@ -12,7 +12,8 @@ Rules (a character is refused when it is in the field's class):
 - every field: C0 controls except TAB/LF/CR, DEL, C1 controls, lone surrogates,
   non-characters (U+FDD0–U+FDEF, U+xFFFE/U+xFFFF);
 - single-line fields (query strings, names, titles, codes): also TAB/LF/CR, bidi controls
-  (U+200E/U+200F, U+202A–U+202E, U+2066–U+2069) and zero-width characters.
+  (U+200E/U+200F, U+061C, U+202A–U+202E, U+2066–U+2069), zero-width characters and the
+  soft hyphen (documents.text.INVISIBLE).
 
 Multi-line text (comments, reasons, document content) keeps TAB/LF/CR; the workflow and the
 documents package clean it further.
@@ -30,15 +31,18 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from documents.text import INVISIBLE
+
 JSON_MAX_BYTES = 512 * 1024  # a base64 CMS signature (256 KB) and its fields fit
 JSON_MAX_DEPTH = 32  # the API's bodies are flat objects; documents nest a few levels
 
 _CONTROL = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
 _UNICODE = "\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff"
 _LINE = "\t\n\r"
-_INVISIBLE = "\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff"
 _MULTI_LINE_BAD = re.compile(f"[{_CONTROL}{_UNICODE}]")
-_SINGLE_LINE_BAD = re.compile(f"[{_CONTROL}{_UNICODE}{_LINE}{_INVISIBLE}]")
+# The invisible characters are the documents package's: what a document refuses in a name,
+# the boundary refuses in a name too.
+_SINGLE_LINE_BAD = re.compile(f"[{_CONTROL}{_UNICODE}{_LINE}{INVISIBLE}]")
 # Header values may hold TAB (RFC 9110 field-value); no other control.
 _HEADER_BAD = re.compile("[\x00-\x08\x0a-\x1f\x7f]")
 
