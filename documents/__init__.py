@@ -22,7 +22,13 @@ from documents.content import (
 from documents.errors import DocumentError
 from documents.legal import LEGAL_BASES_2018, LEGAL_BASES_2024, legal_bases_for
 from documents.profiles import PROFILES, Profile
-from documents.render import KIND_CODES, reference_code_for, render, verify_url_for
+from documents.render import (
+    KIND_CODES,
+    is_public_url,
+    reference_code_for,
+    render,
+    verify_url_for,
+)
 
 __all__ = [
     "KIND_CODES",
@@ -43,6 +49,7 @@ __all__ = [
     "Votes",
     "content_from_dict",
     "content_to_dict",
+    "is_public_url",
     "legal_bases_for",
     "reference_code_for",
     "render",

@@ -57,7 +57,7 @@ def verify_url_for(reference_code: str, base: str) -> str:
 def is_public_url(url: str) -> bool:
     """False for a loopback or unspecified host (a development address): such a URL is
     never printed on an official page."""
-    host = (urlsplit(url).hostname or "").lower()
+    host = (urlsplit(url).hostname or "").rstrip(".").lower()
     if not host or host == "localhost" or host.endswith(".localhost"):
         return False
     try:

@@ -16,14 +16,13 @@ Sources, first match wins:
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import secrets
 import stat
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
+import documents
 from workflow.errors import ConfigError
 
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 (a file name, not a secret)
@@ -49,21 +48,11 @@ def printed_verify_url(base: str, reference_code: str) -> str | None:
     """The public page where anyone checks a document by its reference code, as printed on
     the document; None when there is no public address to print. A loopback or unspecified
     host ("http://127.0.0.1:5000", a developer's default) is no address: on an official page
-    it would send every reader to their own machine."""
-    if not base or _is_local(base):
+    it would send every reader to their own machine (documents.is_public_url decides)."""
+    if not base:
         return None
-    return f"{base.rstrip('/')}/verify?ref={reference_code}"
-
-
-def _is_local(url: str) -> bool:
-    host = (urlsplit(url).hostname or "").rstrip(".").lower()
-    if not host or host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return address.is_loopback or address.is_unspecified
+    url = f"{base.rstrip('/')}/verify?ref={reference_code}"
+    return url if documents.is_public_url(url) else None
 
 
 def instance_path(instance_dir: str | os.PathLike[str] | None = None) -> Path:
