@@ -98,6 +98,16 @@ def check_deputy(authority: str, signer_title: str, field: str) -> None:
         )
 
 
+def clean_signer(obj: Any, authority_field: str = "signer_authority") -> None:
+    """The signer of ``obj``: ``signer_title``, ``signer_name`` and the authority under which
+    they sign ("" for a head, "K/T" for a deputy, "T/M" for a collective body)."""
+    set_field(obj, "signer_title", clean_text(obj.signer_title, "signer_title", max_len=80))
+    set_field(obj, "signer_name", clean_text(obj.signer_name, "signer_name", max_len=80))
+    raw = clean_text(getattr(obj, authority_field), authority_field, required=False, max_len=8)
+    set_field(obj, authority_field, clean_choice(raw, authority_field, AUTHORITIES))
+    check_deputy(getattr(obj, authority_field), obj.signer_title, authority_field)
+
+
 def clean_year(value: Any, field: str = "year") -> int:
     return clean_int(value, field, lo=1990, hi=2100)
 

@@ -9,23 +9,26 @@ from typing import ClassVar
 
 from documents.errors import DocumentError
 from documents.fields import (
-    AUTHORITIES,
     MAX_NOMINEES,
     MAX_POINTS,
     MAX_UNITS,
     REQUIRED,
-    check_deputy,
-    check_profile,
     clean_code,
     clean_recipients,
+    clean_signer,
     clean_symbol,
-    clean_year,
     nested,
     nested_tuple,
     require_fields,
     set_field,
 )
-from documents.parties import Issuer, MemberUnit, check_units, cluster_roles, signing_order
+from documents.parties import (
+    Issuer,
+    MemberUnit,
+    SignedByMembers,
+    clean_cluster_heading,
+    clean_members,
+)
 from documents.text import (
     SHORT,
     clean_choice,
@@ -69,13 +72,7 @@ class Submission:
             clean_lines(self.legal_bases, "legal_bases", max_len=600, strip_end=";.,"),
         )
         set_field(self, "request", clean_lines(self.request, "request"))
-        set_field(self, "signer_title", clean_text(self.signer_title, "signer_title", max_len=80))
-        set_field(self, "signer_name", clean_text(self.signer_name, "signer_name", max_len=80))
-        authority = clean_text(self.signer_authority, "signer_authority", required=False, max_len=8)
-        set_field(
-            self, "signer_authority", clean_choice(authority, "signer_authority", AUTHORITIES)
-        )
-        check_deputy(self.signer_authority, self.signer_title, "signer_authority")
+        clean_signer(self)
         set_field(self, "recipients", clean_recipients(self.recipients))
         set_field(
             self,
@@ -306,17 +303,11 @@ class AchievementReport:
             "past_awards",
             clean_lines(self.past_awards, "past_awards", required=False, max_len=600),
         )
-        set_field(self, "signer_title", clean_text(self.signer_title, "signer_title", max_len=80))
-        set_field(self, "signer_name", clean_text(self.signer_name, "signer_name", max_len=80))
-        authority = clean_text(self.signer_authority, "signer_authority", required=False, max_len=8)
-        set_field(
-            self, "signer_authority", clean_choice(authority, "signer_authority", AUTHORITIES)
-        )
-        check_deputy(self.signer_authority, self.signer_title, "signer_authority")
+        clean_signer(self)
 
 
 @dataclass(frozen=True)
-class NominationContent:
+class NominationContent(SignedByMembers):
     """The year-end nomination: submission (tờ trình), minutes (biên bản) and nominee list."""
 
     kind: ClassVar[str] = "nomination"
@@ -336,10 +327,7 @@ class NominationContent:
 
     def __post_init__(self) -> None:
         require_fields(self)
-        set_field(self, "profile", check_profile(self.profile))
-        set_field(self, "cluster_name", clean_text(self.cluster_name, "cluster_name", max_len=160))
-        set_field(self, "year", clean_year(self.year))
-        set_field(self, "issuer", nested(self.issuer, Issuer, "issuer"))
+        clean_cluster_heading(self)
         set_field(self, "place", clean_text(self.place, "place", max_len=60))
         set_field(self, "submission", nested(self.submission, Submission, "submission"))
         set_field(self, "meeting", nested(self.meeting, Meeting, "meeting"))
@@ -348,14 +336,7 @@ class NominationContent:
             "nominees",
             nested_tuple(self.nominees, Nominee, "nominees", max_items=MAX_NOMINEES),
         )
-        set_field(
-            self,
-            "member_units",
-            nested_tuple(self.member_units, MemberUnit, "member_units", max_items=MAX_UNITS),
-        )
-        head, deputy = check_units(self.member_units, self.head_unit, self.deputy_unit)
-        set_field(self, "head_unit", head)
-        set_field(self, "deputy_unit", deputy)
+        clean_members(self)
         set_field(
             self,
             "achievement_reports",
@@ -454,14 +435,6 @@ class NominationContent:
     @property
     def title(self) -> str:
         return f"HỒ SƠ ĐỀ NGHỊ KHEN THƯỞNG NĂM {self.year}"
-
-    @property
-    def signing_order(self) -> tuple[MemberUnit, ...]:
-        return signing_order(self.member_units, self.head_unit, self.deputy_unit)
-
-    @property
-    def cluster_roles(self) -> dict[str, str]:
-        return cluster_roles(self.head_unit, self.deputy_unit)
 
     @property
     def present_units(self) -> tuple[MemberUnit, ...]:

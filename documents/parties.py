@@ -7,14 +7,18 @@ from typing import Any
 
 from documents.errors import DocumentError
 from documents.fields import (
-    AUTHORITIES,
+    MAX_UNITS,
     REQUIRED,
-    check_deputy,
+    check_profile,
     clean_code,
+    clean_signer,
+    clean_year,
+    nested,
+    nested_tuple,
     require_fields,
     set_field,
 )
-from documents.text import clean_choice, clean_text
+from documents.text import clean_text
 
 
 @dataclass(frozen=True)
@@ -48,11 +52,7 @@ class MemberUnit:
         require_fields(self)
         set_field(self, "code", clean_code(self.code, "code"))
         set_field(self, "name", clean_text(self.name, "name", max_len=120))
-        set_field(self, "signer_title", clean_text(self.signer_title, "signer_title", max_len=80))
-        set_field(self, "signer_name", clean_text(self.signer_name, "signer_name", max_len=80))
-        authority = clean_text(self.authority, "authority", required=False, max_len=8)
-        set_field(self, "authority", clean_choice(authority, "authority", AUTHORITIES))
-        check_deputy(self.authority, self.signer_title, "authority")
+        clean_signer(self, "authority")
 
 
 def check_units(units: tuple[MemberUnit, ...], head: Any, deputy: Any) -> tuple[str, str | None]:
@@ -100,3 +100,38 @@ def cluster_roles(head: str, deputy: str | None) -> dict[str, str]:
     if deputy:
         roles[deputy] = "Cụm phó"
     return roles
+
+
+def clean_cluster_heading(obj: Any) -> None:
+    """What every document of a cluster opens with: profile, cluster, year, issuing body."""
+    set_field(obj, "profile", check_profile(obj.profile))
+    set_field(obj, "cluster_name", clean_text(obj.cluster_name, "cluster_name", max_len=160))
+    set_field(obj, "year", clean_year(obj.year))
+    set_field(obj, "issuer", nested(obj.issuer, Issuer, "issuer"))
+
+
+def clean_members(obj: Any) -> None:
+    """The member units that sign a document, and which of them are head and deputy."""
+    units = nested_tuple(obj.member_units, MemberUnit, "member_units", max_items=MAX_UNITS)
+    set_field(obj, "member_units", units)
+    head, deputy = check_units(units, obj.head_unit, obj.deputy_unit)
+    set_field(obj, "head_unit", head)
+    set_field(obj, "deputy_unit", deputy)
+
+
+class SignedByMembers:
+    """What a document signed by the cluster's member units derives from them (a mixin of the
+    content dataclasses: it holds no fields of its own)."""
+
+    member_units: tuple[MemberUnit, ...]
+    head_unit: str
+    deputy_unit: str | None
+
+    @property
+    def signing_order(self) -> tuple[MemberUnit, ...]:
+        """Member units as the signature grid shows them: head, deputy, then the others."""
+        return signing_order(self.member_units, self.head_unit, self.deputy_unit)
+
+    @property
+    def cluster_roles(self) -> dict[str, str]:
+        return cluster_roles(self.head_unit, self.deputy_unit)

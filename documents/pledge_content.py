@@ -9,18 +9,21 @@ from typing import ClassVar
 from documents.errors import DocumentError
 from documents.fields import (
     MAX_POINTS,
-    MAX_UNITS,
     REQUIRED,
-    check_profile,
     clean_recipients,
     clean_symbol,
-    clean_year,
     nested,
     nested_tuple,
     require_fields,
     set_field,
 )
-from documents.parties import Issuer, MemberUnit, check_units, cluster_roles, signing_order
+from documents.parties import (
+    Issuer,
+    MemberUnit,
+    SignedByMembers,
+    clean_cluster_heading,
+    clean_members,
+)
 from documents.text import (
     clean_date,
     clean_int,
@@ -77,7 +80,7 @@ class ScoringSheet:
 
 
 @dataclass(frozen=True)
-class PledgeContent:
+class PledgeContent(SignedByMembers):
     """A cluster's emulation pledge (giao ước thi đua), co-signed by every member unit."""
 
     kind: ClassVar[str] = "pledge"
@@ -106,10 +109,7 @@ class PledgeContent:
 
     def __post_init__(self) -> None:
         require_fields(self)
-        set_field(self, "profile", check_profile(self.profile))
-        set_field(self, "cluster_name", clean_text(self.cluster_name, "cluster_name", max_len=160))
-        set_field(self, "year", clean_year(self.year))
-        set_field(self, "issuer", nested(self.issuer, Issuer, "issuer"))
+        clean_cluster_heading(self)
         set_field(self, "number", clean_optional_int(self.number, "number", lo=1, hi=99999))
         set_field(self, "symbol", clean_symbol(self.symbol, "symbol"))
         set_field(self, "place", clean_text(self.place, "place", max_len=60))
@@ -135,26 +135,10 @@ class PledgeContent:
             "implementation",
             clean_lines(self.implementation, "implementation", required=False),
         )
-        set_field(
-            self,
-            "member_units",
-            nested_tuple(self.member_units, MemberUnit, "member_units", max_items=MAX_UNITS),
-        )
-        head, deputy = check_units(self.member_units, self.head_unit, self.deputy_unit)
-        set_field(self, "head_unit", head)
-        set_field(self, "deputy_unit", deputy)
+        clean_members(self)
         set_field(self, "summary", clean_text(self.summary, "summary", required=False, max_len=300))
         set_field(self, "recipients", clean_recipients(self.recipients))
 
     @property
     def title(self) -> str:
         return f"GIAO ƯỚC THI ĐUA NĂM {self.year}"
-
-    @property
-    def signing_order(self) -> tuple[MemberUnit, ...]:
-        """Member units as the signature grid shows them: head, deputy, then the others."""
-        return signing_order(self.member_units, self.head_unit, self.deputy_unit)
-
-    @property
-    def cluster_roles(self) -> dict[str, str]:
-        return cluster_roles(self.head_unit, self.deputy_unit)
