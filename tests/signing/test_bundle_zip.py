@@ -346,21 +346,8 @@ def test_a_zip_comment_is_refused() -> None:
         read_zip(bytes(data))
 
 
-def test_zip64_archives_are_read() -> None:
-    # Tiny limits make zipfile write Zip64 extra fields and end records for a small archive.
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(zipfile, "ZIP64_LIMIT", 50)
-        patch.setattr(zipfile, "ZIP_FILECOUNT_LIMIT", 1)
-        buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-            archive.writestr("thidua-42/a", b"a" * 100)
-            archive.writestr("thidua-42/b", b"b")
-    data = buffer.getvalue()
-    assert b"PK\x06\x06" in data  # the Zip64 end record
-    assert read_zip(data).files == {"a": b"a" * 100, "b": b"b"}
-
-
 def _zip64_archive() -> bytes:
+    """Tiny limits make zipfile write Zip64 extra fields and end records for a small archive."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(zipfile, "ZIP64_LIMIT", 50)
         patch.setattr(zipfile, "ZIP_FILECOUNT_LIMIT", 1)
@@ -369,6 +356,12 @@ def _zip64_archive() -> bytes:
             archive.writestr("thidua-42/a", b"a" * 100)
             archive.writestr("thidua-42/b", b"b")
     return buffer.getvalue()
+
+
+def test_zip64_archives_are_read() -> None:
+    data = _zip64_archive()
+    assert b"PK\x06\x06" in data  # the Zip64 end record
+    assert read_zip(data).files == {"a": b"a" * 100, "b": b"b"}
 
 
 def _with_zip64_extensible_sector(data: bytes, sector: bytes) -> bytes:
