@@ -7,7 +7,6 @@ from documents import blocks as b
 from documents.blocks import Sheet
 from documents.content import AchievementReport, Issuer, NominationContent, Nominee
 from documents.styles import S
-from documents.units import mm, text_width
 
 _OFFICE = "Văn phòng "
 
@@ -31,10 +30,7 @@ def render_report(
     closing = f"Trên đây là báo cáo thành tích năm {content.year} của {_issuer_name(issuer)}./."
     b.body(sheet, closing, keep_next=True)
     profile = sheet.profile
-    total = text_width(profile)
-    left_w = total // 2 - mm(5)
-    b.spacer(sheet, keep_next=True)
-    ((left, right),) = sheet.table(sheet.doc, [left_w, total - left_w], S.SIGNATURE_GRID, 1).rows
+    left, right = b.closing_row(sheet)
     sheet.para(left, S.SPACER)  # a report has no 'Nơi nhận': the signature stands right
     authority = report.signer_authority
     lines = (

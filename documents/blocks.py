@@ -502,6 +502,16 @@ def signature_grid(
         )
 
 
+def closing_row(sheet: Sheet) -> tuple[_Cell, _Cell]:
+    """The borderless row that closes a document one person signs: "Nơi nhận" left, the
+    signature right (the left a little narrower), on the page of the paragraph before it."""
+    total = text_width(sheet.profile)
+    left_w = total // 2 - mm(5)
+    spacer(sheet, keep_next=True)
+    ((left, right),) = sheet.table(sheet.doc, [left_w, total - left_w], S.SIGNATURE_GRID, 1).rows
+    return left, right
+
+
 def recipients(sheet: Sheet, container: Container, items: Sequence[str]) -> None:
     """The "Nơi nhận" block, flush left; entries end "," (Party) or ";" (State), the last "."."""
     if not items:

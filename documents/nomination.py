@@ -85,10 +85,7 @@ def _submission(sheet: Sheet, content: NominationContent) -> None:
         if sub.signer_authority in ("", "K/T")
         else f"{profile.authority(sub.signer_authority)} {body_name}"
     ]
-    total = text_width(profile)
-    left_w = total // 2 - mm(5)
-    b.spacer(sheet, keep_next=True)
-    ((left, right),) = sheet.table(doc, [left_w, total - left_w], S.SIGNATURE_GRID, 1).rows
+    left, right = b.closing_row(sheet)
     b.recipients(sheet, left, sub.recipients)
     b.signature(
         sheet,
