@@ -19,6 +19,7 @@ from documents.content import (
     Submission,
     Votes,
 )
+from documents.dossier import DOSSIER_FORMAT, Part, dossier_manifest, render_dossier
 from documents.errors import DocumentError
 from documents.legal import LEGAL_BASES_2018, LEGAL_BASES_2024, legal_bases_for
 from documents.profiles import PROFILES, Profile
@@ -31,6 +32,7 @@ from documents.render import (
 )
 
 __all__ = [
+    "DOSSIER_FORMAT",
     "KIND_CODES",
     "LEGAL_BASES_2018",
     "LEGAL_BASES_2024",
@@ -42,6 +44,7 @@ __all__ = [
     "MemberUnit",
     "NominationContent",
     "Nominee",
+    "Part",
     "PledgeContent",
     "Profile",
     "ScoringSheet",
@@ -49,10 +52,12 @@ __all__ = [
     "Votes",
     "content_from_dict",
     "content_to_dict",
+    "dossier_manifest",
     "is_public_url",
     "legal_bases_for",
     "reference_code_for",
     "render",
+    "render_dossier",
     "samples",
     "verify_url_for",
 ]

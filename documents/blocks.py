@@ -171,15 +171,6 @@ class Sheet:
         cells = [[_Cell(tc, table) for tc in tr.iterchildren(_TC)] for tr in element.tr_lst]
         return Grid(table, cells)
 
-    def section_break(self) -> None:
-        """End a document of the dossier here. What follows is a document of its own: it
-        starts on a new page, its first page carries no number and the next one is "2", as if
-        it had been printed apart. The section properties so far (the template's: page size,
-        margins, headers, numbering from 1) are copied into the break, Word's way of closing
-        a section; the body's own stay for the section that follows."""
-        paragraph = self.para(self.doc, S.SPACER)
-        paragraph._p.get_or_add_pPr().append(copy.deepcopy(self._sect_pr))
-
     def _parent(self, container: Container) -> Any:
         return self._body_proxy if container is self.doc else container
 

@@ -1,6 +1,11 @@
-"""The nomination dossier (tờ trình, biên bản, danh sách) as a python-docx document."""
+"""The nomination dossier (tờ trình, biên bản, danh sách, báo cáo thành tích): its documents,
+each written on a python-docx sheet of its own."""
 
 from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from documents import blocks as b
 from documents.achievement import render_report
@@ -12,22 +17,61 @@ from documents.units import mm, text_width
 Rows = list[list[tuple[str | tuple[str, ...], dict[str, object]]]]
 
 
-def render_nomination(sheet: Sheet, content: NominationContent) -> Properties:
-    """The dossier's documents one after the other, each in a section of its own: its own
-    first page, header and page numbers, as the board files them."""
-    _submission(sheet, content)
-    sheet.section_break()
-    _minutes(sheet, content)
-    sheet.section_break()
-    _nominee_list(sheet, content)
+@dataclass(frozen=True)
+class DossierDocument:
+    """One document of the dossier before rendering: its part name, its title, the member
+    units whose signature block it carries, and the function that writes it on a sheet."""
+
+    name: str
+    title: str
+    signers: tuple[str, ...]
+    write: Callable[[Sheet], None]
+
+
+def dossier_documents(content: NominationContent) -> list[DossierDocument]:
+    """The dossier's documents in the order the board files them: the submission, the
+    minutes, the nominee list, then each nominee's achievement report by rank. Each is a
+    document of its own (its own first page, header and numbering), as if printed apart."""
+    head = (content.head_unit,)
+    out = [
+        DossierDocument(
+            "01-to-trinh.docx",
+            "Tờ trình đề nghị khen thưởng",
+            head,
+            lambda sheet: _submission(sheet, content),
+        ),
+        DossierDocument(
+            "02-bien-ban.docx",
+            "Biên bản Hội nghị bình xét thi đua, khen thưởng",
+            tuple(u.code for u in content.signing_order),
+            lambda sheet: _minutes(sheet, content),
+        ),
+        DossierDocument(
+            "03-danh-sach.docx",
+            "Danh sách đề nghị khen thưởng",
+            head,
+            lambda sheet: _nominee_list(sheet, content),
+        ),
+    ]
     for nominee in sorted(content.nominees, key=lambda n: n.rank):
         report = content.report_for(nominee)
-        if report is not None:
-            sheet.section_break()
-            render_report(sheet, content, nominee, report)
+        if report is None:
+            continue
+        out.append(
+            DossierDocument(
+                f"{len(out) + 1:02d}-bao-cao-thanh-tich-{nominee.rank}.docx",
+                f"Báo cáo thành tích: {nominee.name}",
+                (nominee.unit_code,) if nominee.unit_code else (),
+                functools.partial(render_report, content=content, nominee=nominee, report=report),
+            )
+        )
+    return out
+
+
+def properties(content: NominationContent, title: str) -> Properties:
     return Properties(
-        title=content.title,
-        subject=content.cluster_name,
+        title=title,
+        subject=content.title,
         creator=content.issuer.name,
         keywords="hồ sơ đề nghị khen thưởng",
         date=content.submission.date,

@@ -1,4 +1,5 @@
-"""Render content to DOCX bytes: ``render(content)`` dispatches on the content type.
+"""Render a pledge to DOCX bytes (``render``); the pieces every document shares: the
+reference code, the verification line at the foot of the last page, the core properties.
 
 The document is built with python-docx on the profile's template (documents/templates), in
 its named styles. Same content, same bytes: the reference code defaults to a value derived
@@ -14,7 +15,6 @@ import ipaddress
 import json
 import re
 from collections.abc import Callable
-from typing import Any
 from urllib.parse import urlsplit
 
 from docx.oxml import OxmlElement
@@ -26,7 +26,6 @@ from documents.codec import content_to_dict
 from documents.content import Content, NominationContent, PledgeContent
 from documents.docxio import package_bytes
 from documents.errors import DocumentError
-from documents.nomination import render_nomination
 from documents.pledge import render_pledge
 from documents.profiles import PROFILES
 from documents.qr import qr_png
@@ -70,18 +69,48 @@ def is_public_url(url: str) -> bool:
 def render(
     content: Content, *, reference_code: str | None = None, verify_url: str | None = None
 ) -> bytes:
-    """DOCX bytes of a pledge or a nomination; identical input gives identical bytes.
+    """DOCX bytes of a pledge; identical input gives identical bytes.
 
     The last page carries "Mã văn bản: <reference_code>" at its foot; ``verify_url`` (a
     public http(s) URL) adds the address and its QR code. A loopback URL counts as none.
+    A nomination dossier is several documents: see ``render_dossier``.
 
     Raises:
         DocumentError: ``reference_code`` or ``verify_url`` is malformed ("reference_code",
-            "verify_url"), or ``content`` is not document content ("kind").
+            "verify_url"), or ``content`` is not a pledge ("kind").
     """
-    renderer = _RENDERERS.get(type(content))
-    if renderer is None:
+    if isinstance(content, NominationContent):
+        raise DocumentError(
+            "kind", "hồ sơ đề nghị khen thưởng gồm nhiều văn bản riêng: dùng render_dossier"
+        )
+    if not isinstance(content, PledgeContent):
         raise DocumentError("kind", f"không có mẫu văn bản cho {type(content).__name__}")
+    reference_code, verify_url = printed_reference(content, reference_code, verify_url)
+    return docx_of(
+        content.profile, lambda sheet: render_pledge(sheet, content), reference_code, verify_url
+    )
+
+
+def docx_of(
+    profile: str,
+    write: Callable[[Sheet], Properties],
+    reference_code: str,
+    verify_url: str | None,
+) -> bytes:
+    """One document's package: ``write`` fills a fresh sheet of the profile's template, the
+    verification line ends it, and the core properties come from what ``write`` returns."""
+    sheet = Sheet(PROFILES[profile])
+    props = write(sheet)
+    verification_line(sheet, reference_code, verify_url)
+    _core_properties(sheet, props, reference_code)
+    return package_bytes(sheet.doc)
+
+
+def printed_reference(
+    content: Content, reference_code: str | None, verify_url: str | None
+) -> tuple[str, str | None]:
+    """The reference code and the URL a document prints: checked, the code derived from the
+    content when not given, a loopback URL dropped."""
     if reference_code is None:
         reference_code = reference_code_for(content)
     elif not isinstance(reference_code, str) or not _REFERENCE.fullmatch(reference_code):
@@ -95,11 +124,7 @@ def render(
             )
         if not is_public_url(verify_url):
             verify_url = None
-    sheet = Sheet(PROFILES[content.profile])
-    props = renderer(sheet, content)
-    verification_line(sheet, reference_code, verify_url)
-    _core_properties(sheet, props, reference_code)
-    return package_bytes(sheet.doc)
+    return reference_code, verify_url
 
 
 def verification_line(sheet: Sheet, reference_code: str, url: str | None) -> None:
@@ -152,9 +177,3 @@ def _core_properties(sheet: Sheet, props: Properties, reference_code: str) -> No
     core.revision = 1
     stamp = dt.datetime.combine(props.date, dt.time())
     core.created = core.modified = stamp
-
-
-_RENDERERS: dict[type, Callable[[Sheet, Any], Properties]] = {
-    PledgeContent: render_pledge,
-    NominationContent: render_nomination,
-}

@@ -20,6 +20,30 @@ def read(data: bytes) -> DocxDocument:
     return docx.Document(io.BytesIO(data))
 
 
+class Dossier:
+    """A dossier's documents read back, in their order; ``paragraphs`` and ``tables`` run
+    through all of them, as a reader turning the pages of the whole dossier sees them."""
+
+    def __init__(self, parts: tuple[documents.Part, ...]) -> None:
+        self.names = [part.name for part in parts]
+        self.docs = [read(part.docx) for part in parts]
+
+    def __getitem__(self, name: str) -> DocxDocument:
+        return self.docs[self.names.index(name)]
+
+    @property
+    def paragraphs(self) -> list:
+        return [p for doc in self.docs for p in doc.paragraphs]
+
+    @property
+    def tables(self) -> list[Table]:
+        return [t for doc in self.docs for t in doc.tables]
+
+
+def read_dossier(content: documents.NominationContent, **kwargs) -> Dossier:
+    return Dossier(documents.render_dossier(content, **kwargs))
+
+
 def squash(text: str) -> str:
     """Cell text with line breaks and repeated spaces folded, as a reader sees it."""
     return re.sub(r"\s+", " ", text).strip()
@@ -65,8 +89,8 @@ def pledge_bytes(pledge: documents.PledgeContent) -> bytes:
 
 
 @pytest.fixture(scope="session")
-def nomination_bytes(nomination: documents.NominationContent) -> bytes:
-    return documents.render(nomination)
+def nomination_parts(nomination: documents.NominationContent) -> tuple[documents.Part, ...]:
+    return documents.render_dossier(nomination)
 
 
 @pytest.fixture(scope="session")
@@ -75,8 +99,8 @@ def pledge_doc(pledge_bytes: bytes) -> DocxDocument:
 
 
 @pytest.fixture(scope="session")
-def nomination_doc(nomination_bytes: bytes) -> DocxDocument:
-    return read(nomination_bytes)
+def nomination_doc(nomination_parts: tuple[documents.Part, ...]) -> Dossier:
+    return Dossier(nomination_parts)
 
 
 def _chain(style):

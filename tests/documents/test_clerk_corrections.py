@@ -10,15 +10,17 @@ import dataclasses
 import documents
 from documents import samples
 
-from .conftest import read, squash, table_with
+from .conftest import read, read_dossier, squash, table_with
 
 
-def _texts(data: bytes) -> list[str]:
-    return [p.text for p in read(data).paragraphs]
+def _texts(content) -> list[str]:
+    if isinstance(content, documents.NominationContent):
+        return [p.text for p in read_dossier(content).paragraphs]
+    return [p.text for p in read(documents.render(content)).paragraphs]
 
 
 def test_the_pledge_lists_its_signing_units_before_the_contents(pledge):
-    texts = _texts(documents.render(pledge))
+    texts = _texts(pledge)
     intro = texts.index("Các đơn vị thành viên Cụm thi đua số 4 ký giao ước gồm:")
     listed = texts[intro + 1 : intro + 1 + len(pledge.member_units)]
     assert listed[0] == (
@@ -30,7 +32,7 @@ def test_the_pledge_lists_its_signing_units_before_the_contents(pledge):
 
 
 def test_the_pledge_says_how_it_is_carried_out(pledge):
-    texts = _texts(documents.render(pledge))
+    texts = _texts(pledge)
     heading = next(t for t in texts if t.endswith(". TỔ CHỨC THỰC HIỆN"))
     at = texts.index(heading)
     assert at < next(i for i, t in enumerate(texts) if t.endswith("CAM KẾT CỦA CÁC ĐƠN VỊ"))
@@ -41,7 +43,7 @@ def test_the_pledge_says_how_it_is_carried_out(pledge):
 
 
 def test_a_pledge_without_an_implementation_section_prints_none(pledge):
-    texts = _texts(documents.render(dataclasses.replace(pledge, implementation=())))
+    texts = _texts(dataclasses.replace(pledge, implementation=()))
     assert not any(t.endswith("TỔ CHỨC THỰC HIỆN") for t in texts)
 
 
@@ -59,7 +61,7 @@ def test_a_head_without_a_deputy_is_marked_and_its_row_stays_level(pledge):
 
 
 def test_the_minutes_name_each_representative_and_the_counting_committee(nomination):
-    texts = _texts(documents.render(nomination))
+    texts = _texts(nomination)
     assert (
         "+ Văn phòng Huyện ủy Ứng Hòa: đồng chí Trần Thị Thu Hà, Chánh Văn phòng Huyện ủy Ứng Hòa;"
         in texts
@@ -75,7 +77,7 @@ def test_the_minutes_name_each_representative_and_the_counting_committee(nominat
 
 def test_minutes_without_the_new_parts_read_as_before(nomination):
     meeting = dataclasses.replace(nomination.meeting, representatives=(), counting_committee=())
-    texts = _texts(documents.render(dataclasses.replace(nomination, meeting=meeting)))
+    texts = _texts(dataclasses.replace(nomination, meeting=meeting))
     assert any(
         t.startswith("- Đại biểu dự: đại diện lãnh đạo 08/08 đơn vị thành viên: Văn phòng")
         for t in texts
@@ -84,7 +86,7 @@ def test_minutes_without_the_new_parts_read_as_before(nomination):
 
 
 def test_the_submission_lists_what_it_sends(nomination):
-    texts = _texts(documents.render(nomination))
+    texts = _texts(nomination)
     at = texts.index("Hồ sơ kèm theo gồm:")
     assert texts[at + 1] == "1. Biên bản Hội nghị bình xét thi đua năm 2018 của Cụm thi đua số 4;"
     assert texts[at + 3].endswith("đề nghị khen thưởng.")
@@ -92,7 +94,7 @@ def test_the_submission_lists_what_it_sends(nomination):
 
 
 def test_each_nominee_has_its_achievement_report_signed_by_its_head(nomination):
-    doc = read(documents.render(nomination))
+    doc = read_dossier(nomination)
     texts = [p.text for p in doc.paragraphs]
     starts = [i for i, t in enumerate(texts) if t == "BÁO CÁO"]
     assert len(starts) == 3
@@ -111,7 +113,7 @@ def test_reports_follow_the_nominees_rank_not_their_order_in_the_content(nominat
     reversed_reports = dataclasses.replace(
         nomination, achievement_reports=tuple(reversed(nomination.achievement_reports))
     )
-    texts = _texts(documents.render(reversed_reports))
+    texts = _texts(reversed_reports)
     closings = [t for t in texts if t.startswith("Trên đây là báo cáo thành tích")]
     assert [c.split(" của ")[-1] for c in closings] == [
         "Văn phòng Huyện ủy Mỹ Đức./.",
@@ -122,11 +124,8 @@ def test_reports_follow_the_nominees_rank_not_their_order_in_the_content(nominat
 
 def test_the_state_profile_signs_reports_the_same_way(nomination):
     state = dataclasses.replace(nomination, profile="state")
-    texts = _texts(documents.render(state))
+    texts = _texts(state)
     assert texts.count("BÁO CÁO") == 3
     assert samples.nomination_2018().achievement_reports[0].signer_name in " ".join(
-        squash(c.text)
-        for t in read(documents.render(state)).tables
-        for r in t.rows
-        for c in r.cells
+        squash(c.text) for t in read_dossier(state).tables for r in t.rows for c in r.cells
     )

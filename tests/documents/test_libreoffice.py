@@ -91,20 +91,15 @@ ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 DOSSIER = ("TỜ TRÌNH", "BIÊN BẢN", "DANH SÁCH", "BÁO CÁO", "BÁO CÁO", "BÁO CÁO")
 
 
-def _document_starts(pages: list[str]) -> list[int]:
-    """Pages that open a document: no page number at their top (the first page of a
-    document carries none); every other page must carry the number after its predecessor's,
-    "2" after a first page."""
-    starts, previous = [], 0
+def _check_numbering(pages: list[str]) -> None:
+    """A document's first page carries no number at its top; every later page carries the
+    number after its predecessor's, "2" after the first."""
     for i, page in enumerate(pages):
         top = next(line.strip() for line in page.splitlines() if line.strip())
-        if top.isdigit():
-            assert int(top) == previous + 1, (i, top, previous)
-            previous = int(top)
+        if i == 0:
+            assert not top.isdigit(), top
         else:
-            starts.append(i)
-            previous = 1
-    return starts
+            assert top == str(i + 1), (i, top)
 
 
 def _keep_pages(pdf: Path, name: str) -> None:
@@ -126,27 +121,35 @@ def test_each_document_of_the_dossier_opens_on_its_own_page_one(tmp_path, profil
     number their pages from 2; no loopback address, no "T/M VĂN PHÒNG", symbols in the
     profile's form, the cluster head and deputy marked in the grid."""
     content = dataclasses.replace(samples.nomination_2018(), profile=profile)
-    name = f"nomination-2018-{profile}"
-    pages = _pages_of(tmp_path, {name: documents.render(content)})[name]
-    _keep_pages(tmp_path / f"{name}.pdf", name)
-    squashed = [_squash(p) for p in pages]
-    starts = _document_starts(pages)
-    assert len(starts) == len(DOSSIER)
-    for page, title in zip(starts, DOSSIER, strict=True):
-        assert title in squashed[page], (page, title)
+    parts = documents.render_dossier(content)
+    names = {f"nomination-2018-{profile}-{p.name.removesuffix('.docx')}": p for p in parts}
+    pages = _pages_of(tmp_path, {name: part.docx for name, part in names.items()})
+    for name in names:
+        _keep_pages(tmp_path / f"{name}.pdf", name)
+    assert len(pages) == len(DOSSIER)
     national = "ĐẢNG CỘNG SẢN VIỆT NAM" if profile == "party" else "CỘNG HÒA XÃ HỘI CHỦ NGHĨA"
-    assert all(national in squashed[page] for page in starts if page != starts[2])
-    submission, minutes = squashed[starts[0]], squashed[starts[1]]
+    code = documents.reference_code_for(content)
+    firsts = []
+    for (name, part), title in zip(names.items(), DOSSIER, strict=True):
+        document = pages[name]
+        _check_numbering(document)
+        first = _squash(document[0])
+        assert title in first, (name, title)
+        if part.name != "03-danh-sach.docx":  # the list is an annex of the submission
+            assert national in first, name
+        # Each document names the version on its own last page.
+        assert document[-1].rstrip().splitlines()[-1].strip() == f"Mã văn bản: {code}", name
+        firsts.append(first)
+    submission, minutes = firsts[0], firsts[1]
     if profile == "party":
         assert "Số 12-TTr/CTĐ4" in submission
         assert "Số 05-BB/CTĐ4" in minutes
     else:
         assert "Số: 12/TTr-CTĐ4" in submission
         assert "Số: 05/BB-CTĐ4" in minutes
-    reports = [squashed[page] for page in starts[3:]]
-    for report, unit in zip(reports, content.member_units[:3], strict=True):
+    for report, unit in zip(firsts[3:], content.member_units[:3], strict=True):
         assert unit.name.removeprefix("Văn phòng ").upper() in report
-    everything = " ".join(squashed)
+    everything = " ".join(_squash(page) for document in pages.values() for page in document)
     assert "Hồ sơ kèm theo gồm:" in everything
     assert "Ban kiểm phiếu gồm các đồng chí:" in everything
     assert "+ Văn phòng Huyện ủy Sơn Tây" not in everything  # a Thị ủy, named as it is
@@ -155,8 +158,6 @@ def test_each_document_of_the_dossier_opens_on_its_own_page_one(tmp_path, profil
     assert "(Cụm phó)" in everything
     for wrong in ("T/M VĂN PHÒNG", "TM. VĂN PHÒNG", "127.0.0.1", "localhost", "http"):
         assert wrong not in everything, wrong
-    code = documents.reference_code_for(content)
-    assert pages[-1].rstrip().splitlines()[-1].strip() == f"Mã văn bản: {code}"
 
 
 def _pages_of(tmp_path: Path, documents_by_name: dict[str, bytes]) -> dict[str, list[str]]:
@@ -196,7 +197,8 @@ def test_the_closing_paragraph_stays_with_the_signatures(tmp_path):
         )
         for k in (0, 3, 6)
     }
-    variants["nomination"] = documents.render(samples.nomination_2018())
+    submission, minutes = documents.render_dossier(samples.nomination_2018())[:2]
+    variants["submission"], variants["minutes"] = submission.docx, minutes.docx
     pages = _pages_of(tmp_path, variants)
     closing = pledge.commitments[-1][-40:]
     for k in (0, 3, 6):
@@ -207,8 +209,9 @@ def test_the_closing_paragraph_stays_with_the_signatures(tmp_path):
         # units' names in capitals, which only the signatures print.
         for unit in pledge.signing_order[:2]:
             assert _page_of(doc, unit.name.upper().removeprefix("VĂN PHÒNG ")) == here
-    doc = pages["nomination"]
+    doc = pages["submission"]
     assert _page_of(doc, "xem xét, quyết định./.") == _page_of(doc, "T/M CỤM THI ĐUA SỐ 4")
+    doc = pages["minutes"]
     assert _page_of(doc, "nhất trí thông qua./.") == _page_of(doc, "NGƯỜI GHI BIÊN BẢN")
 
 

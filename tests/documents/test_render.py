@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import io
+import json
 import zipfile
 
 import pytest
-from docx.enum.section import WD_SECTION_START
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
@@ -18,7 +19,7 @@ from documents.blocks import vn_date
 from documents.metrics import text_width_pt
 from documents.profiles import PARTY, STATE
 
-from .conftest import all_tables, fmt, font, read, rfonts, squash, table_with
+from .conftest import all_tables, fmt, font, read, read_dossier, rfonts, squash, table_with
 
 # --- header ----------------------------------------------------------------------------------
 
@@ -69,7 +70,7 @@ def test_issuing_body_is_bold_and_superior_body_is_not(pledge_doc):
 
 def test_state_profile_uses_national_title_and_colon_number():
     content = dataclasses.replace(samples.nomination_2018(), profile="state")
-    doc = read(documents.render(content))
+    doc = read_dossier(content)
     header = doc.tables[0]
     assert squash(header.rows[0].cells[1].text) == (
         "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM Độc lập - Tự do - Hạnh phúc"
@@ -260,18 +261,27 @@ TNR = {
 
 @pytest.mark.parametrize("which", ["pledge_doc", "nomination_doc"])
 def test_times_new_roman_on_every_run_and_in_the_styles(which, request):
-    doc = request.getfixturevalue(which)
+    for doc in _docs(request.getfixturevalue(which)):
+        _check_times_new_roman(doc)
+
+
+def _docs(fixture):
+    """The documents a fixture holds: a pledge is one, a dossier several."""
+    return getattr(fixture, "docs", [fixture])
+
+
+def _check_times_new_roman(doc):
     section = doc.sections[0]
     parts = [doc.element.body, section.header._element, section.first_page_header._element]
     paragraphs = [p for part in parts for p in part.iter(qn("w:p"))]
     runs = [r for p in paragraphs for r in p.iter(qn("w:r"))]
-    assert len(runs) > 100
+    assert len(runs) > 20  # a real document, not an empty one
     for r in runs:  # no run overrides the font ...
         rpr = r.find(qn("w:rPr"))
         assert rpr is None or rpr.find(qn("w:rFonts")) is None or rfonts(rpr) == TNR
     by_id = {s.style_id: s for s in doc.styles}
     used = {p.pPr.find(qn("w:pStyle")).get(qn("w:val")) for p in paragraphs}
-    assert len(used) > 15
+    assert len(used) > 6
     for style_id in used:  # ... and every paragraph style names all four slots
         assert rfonts(by_id[style_id].element.find(qn("w:rPr"))) == TNR, style_id
     normal = doc.styles["Normal"].element
@@ -283,7 +293,11 @@ def test_times_new_roman_on_every_run_and_in_the_styles(which, request):
 
 @pytest.mark.parametrize("which", ["pledge_doc", "nomination_doc"])
 def test_a4_and_margins_within_the_rules(which, request):
-    section = request.getfixturevalue(which).sections[0]
+    for doc in _docs(request.getfixturevalue(which)):
+        _check_a4_and_margins(doc.sections[0])
+
+
+def _check_a4_and_margins(section):
     assert abs(section.page_width - Mm(210)) < Mm(0.1)
     assert abs(section.page_height - Mm(297)) < Mm(0.1)
     assert Mm(20) <= section.top_margin <= Mm(25)
@@ -355,13 +369,19 @@ def test_default_reference_code_is_derived_from_content(pledge, pledge_doc):
 def test_a_public_url_adds_the_address_and_its_qr_code_on_the_last_page(which, request):
     content = request.getfixturevalue(which)
     url = "https://thidua.example.vn/verify?ref=ABC-123"
-    doc = read(documents.render(content, reference_code="ABC-123", verify_url=url))
-    assert len(doc.inline_shapes) == 1
-    last, _frame = _verification_line(doc)
-    assert last.text.strip() == f"Mã văn bản: ABC-123\nKiểm tra văn bản và chữ ký số tại: {url}"
-    blip = last._p.find(".//" + qn("a:blip"))
-    image = doc.part.related_parts[blip.get(qn("r:embed"))]
-    assert image.blob.startswith(b"\x89PNG\r\n\x1a\n")
+    if which == "nomination":  # every document of the dossier carries it
+        docs = read_dossier(content, reference_code="ABC-123", verify_url=url).docs
+    else:
+        docs = [read(documents.render(content, reference_code="ABC-123", verify_url=url))]
+    for doc in docs:
+        assert len(doc.inline_shapes) == 1
+        last, _frame = _verification_line(doc)
+        assert last.text.strip() == (
+            f"Mã văn bản: ABC-123\nKiểm tra văn bản và chữ ký số tại: {url}"
+        )
+        blip = last._p.find(".//" + qn("a:blip"))
+        image = doc.part.related_parts[blip.get(qn("r:embed"))]
+        assert image.blob.startswith(b"\x89PNG\r\n\x1a\n")
 
 
 def test_core_properties_come_from_the_content(pledge_doc, nomination_doc):
@@ -370,36 +390,95 @@ def test_core_properties_come_from_the_content(pledge_doc, nomination_doc):
     assert props.created.date().isoformat() == "2018-03-31"
     assert props.modified == props.created
     assert props.author == "Cụm thi đua số 4"
-    assert nomination_doc.core_properties.created.date().isoformat() == "2018-12-20"
+    titles = [doc.core_properties.title for doc in nomination_doc.docs]
+    assert titles[:3] == [
+        "Tờ trình đề nghị khen thưởng",
+        "Biên bản Hội nghị bình xét thi đua, khen thưởng",
+        "Danh sách đề nghị khen thưởng",
+    ]
+    for doc in nomination_doc.docs:
+        assert doc.core_properties.subject == "HỒ SƠ ĐỀ NGHỊ KHEN THƯỞNG NĂM 2018"
+        assert doc.core_properties.created.date().isoformat() == "2018-12-20"
 
 
 # --- nomination --------------------------------------------------------------------------
 
 
-def test_each_document_of_the_dossier_is_a_section_numbered_from_one(nomination_doc):
-    """Submission, minutes, list and the three achievement reports: each starts a new page
+def test_each_document_of_the_dossier_is_a_docx_of_its_own_numbered_from_one(nomination_doc):
+    """Submission, minutes, list and the three achievement reports: six documents, each
     with its own first page (no number: titlePg) and its own numbering from 1."""
-    sections = nomination_doc.sections
-    assert len(sections) == 6
-    for section in sections:
+    assert nomination_doc.names == [
+        "01-to-trinh.docx",
+        "02-bien-ban.docx",
+        "03-danh-sach.docx",
+        "04-bao-cao-thanh-tich-1.docx",
+        "05-bao-cao-thanh-tich-2.docx",
+        "06-bao-cao-thanh-tich-3.docx",
+    ]
+    for doc in nomination_doc.docs:
+        (section,) = doc.sections
         sect_pr = section._sectPr
         assert sect_pr.find(qn("w:pgNumType")).get(qn("w:start")) == "1"
         assert sect_pr.find(qn("w:titlePg")) is not None
-        assert section.start_type == WD_SECTION_START.NEW_PAGE
-    texts = [p.text for p in nomination_doc.paragraphs]
-    order = [texts.index("TỜ TRÌNH"), texts.index("BIÊN BẢN"), texts.index("DANH SÁCH")]
-    assert order == sorted(order)
-    assert texts.count("BÁO CÁO") == 3
-    assert order[-1] < texts.index("BÁO CÁO")
-    numbers = [squash(t.rows[1].cells[0].text) for t in nomination_doc.tables[:1]]
-    assert numbers == ["Số 12-TTr/CTĐ4"]
-    assert any(
-        squash(c.text) == "Số 05-BB/CTĐ4"
-        for t in nomination_doc.tables
-        for r in t.rows
-        for c in r.cells
-    )
+    firsts = [next(p.text for p in doc.paragraphs if p.text) for doc in nomination_doc.docs]
+    assert firsts == ["TỜ TRÌNH", "BIÊN BẢN", "DANH SÁCH", "BÁO CÁO", "BÁO CÁO", "BÁO CÁO"]
+    submission, minutes = nomination_doc["01-to-trinh.docx"], nomination_doc["02-bien-ban.docx"]
+    assert squash(submission.tables[0].rows[1].cells[0].text) == "Số 12-TTr/CTĐ4"
+    assert squash(minutes.tables[0].rows[1].cells[0].text) == "Số 05-BB/CTĐ4"
+    texts = [p.text for p in nomination_doc["03-danh-sach.docx"].paragraphs]
     assert "(Kèm theo Tờ trình số 12-TTr/CTĐ4 ngày 20/12/2018 của Cụm thi đua số 4)" in texts
+
+
+def test_each_document_of_the_dossier_names_the_units_that_sign_it(nomination_parts):
+    signers = {part.name: part.signers for part in nomination_parts}
+    assert signers["01-to-trinh.docx"] == ("VPHU-MD",)  # the cluster head's submission
+    assert len(signers["02-bien-ban.docx"]) == 8  # every member unit confirms the minutes
+    assert signers["05-bao-cao-thanh-tich-2.docx"] == ("VPHU-UH",)  # the nominee's own head
+
+
+def test_the_dossier_manifest_lists_every_document_by_hash(nomination_parts):
+    manifest = documents.dossier_manifest(
+        nomination_parts, reference_code="TD-KT-2018-00004-V1-7KQ3-M9XA", title="Hồ sơ"
+    )
+    body = json.loads(manifest)
+    assert body["format"] == "thidua-dossier/1"
+    assert body["reference_code"] == "TD-KT-2018-00004-V1-7KQ3-M9XA"
+    assert [p["name"] for p in body["parts"]] == [p.name for p in nomination_parts]
+    for listed, part in zip(body["parts"], nomination_parts, strict=True):
+        assert listed["sha256"] == hashlib.sha256(part.docx).hexdigest()
+        assert listed["size"] == len(part.docx)
+        assert listed["signers"] == list(part.signers)
+    assert manifest == json.dumps(
+        body, ensure_ascii=False, sort_keys=True, separators=(",", ":")
+    ).encode("utf-8")
+    again = documents.dossier_manifest(
+        documents.render_dossier(samples.nomination_2018()),
+        reference_code="TD-KT-2018-00004-V1-7KQ3-M9XA",
+        title="Hồ sơ",
+    )
+    assert again == manifest
+
+
+def test_a_dossier_manifest_refuses_names_that_are_not_portable_or_repeat(nomination_parts):
+    first = nomination_parts[0]
+    for parts in (
+        (dataclasses.replace(first, name="../01-x.docx"),),
+        (dataclasses.replace(first, name="01-Tờ.docx"),),
+        (first, first),
+        (),
+    ):
+        with pytest.raises(documents.DocumentError) as caught:
+            documents.dossier_manifest(parts, reference_code="A-1", title="t")
+        assert caught.value.field == "parts"
+
+
+def test_a_nomination_is_rendered_as_a_dossier_and_a_pledge_as_one_document(pledge, nomination):
+    with pytest.raises(documents.DocumentError, match="render_dossier") as caught:
+        documents.render(nomination)
+    assert caught.value.field == "kind"
+    with pytest.raises(documents.DocumentError) as caught:
+        documents.render_dossier(pledge)
+    assert caught.value.field == "kind"
 
 
 def test_minutes_record_the_votes_per_nominee(nomination_doc, nomination):
@@ -462,9 +541,9 @@ def test_submission_is_signed_for_the_cluster_beside_the_recipients(nomination_d
 # --- determinism and the package -------------------------------------------------------------
 
 
-def test_same_content_gives_identical_bytes(pledge_bytes, nomination_bytes):
+def test_same_content_gives_identical_bytes(pledge_bytes, nomination_parts):
     assert documents.render(samples.pledge_2018()) == pledge_bytes
-    assert documents.render(samples.nomination_2018()) == nomination_bytes
+    assert documents.render_dossier(samples.nomination_2018()) == nomination_parts
     assert documents.render(samples.pledge_2019()) != pledge_bytes
 
 
@@ -529,8 +608,8 @@ def test_identical_bytes_in_fresh_processes_with_other_hash_seeds_and_time_zones
         "import hashlib, dataclasses, documents; from documents import samples; "
         "n = dataclasses.replace(samples.nomination_2018(), profile='state'); "
         "print(hashlib.sha256(documents.render(samples.pledge_2018())).hexdigest(), "
-        "hashlib.sha256(documents.render(n, verify_url='https://td.example.vn/v?ref=A1')"
-        ").hexdigest())"
+        "[hashlib.sha256(p.docx).hexdigest() for p in "
+        "documents.render_dossier(n, verify_url='https://td.example.vn/v?ref=A1')])"
     )
     outs = set()
     for seed, tz in (
@@ -556,7 +635,10 @@ def test_identical_bytes_in_fresh_processes_with_other_hash_seeds_and_time_zones
 
 
 def _state(content):
-    return read(documents.render(dataclasses.replace(content, profile="state")))
+    state = dataclasses.replace(content, profile="state")
+    if isinstance(content, documents.NominationContent):
+        return read_dossier(state)
+    return read(documents.render(state))
 
 
 def test_a_party_summary_opens_in_lower_case_and_a_state_one_in_upper(nomination_doc):
@@ -579,8 +661,7 @@ def test_the_filing_line_is_written_the_profiles_way(pledge, pledge_doc):
 @pytest.mark.parametrize("profile", ["party", "state"])
 def test_the_rule_under_the_summary_is_centred_clear_of_it_and_sized_to_it(profile):
     content = dataclasses.replace(samples.nomination_2018(), profile=profile)
-    doc = read(documents.render(content))
-    paragraphs = doc.paragraphs
+    paragraphs = read_dossier(content).paragraphs
     i = next(i for i, p in enumerate(paragraphs) if p.style.name == "TĐ Trích yếu")
     summary, rule = paragraphs[i], paragraphs[i + 1]
     assert rule.text == ""
@@ -628,12 +709,15 @@ def test_the_submissions_and_minutes_closing_keep_with_their_signatures(nominati
         assert _next_table(closing) is table_with(nomination_doc, signer)._tbl
 
 
-def test_renders_in_threads_give_the_same_bytes(pledge_bytes, nomination_bytes):
+def test_renders_in_threads_give_the_same_bytes(pledge_bytes, nomination_parts):
     """The template and the prototypes are shared by every render: none may see another's
     paragraphs."""
     from concurrent.futures import ThreadPoolExecutor
 
-    jobs = [samples.pledge_2018, samples.nomination_2018] * 8
+    jobs = [
+        lambda: documents.render(samples.pledge_2018()),
+        lambda: documents.render_dossier(samples.nomination_2018()),
+    ] * 8
     with ThreadPoolExecutor(max_workers=8) as pool:
-        out = list(pool.map(lambda build: documents.render(build()), jobs))
-    assert out == [pledge_bytes, nomination_bytes] * 8
+        out = list(pool.map(lambda job: job(), jobs))
+    assert out == [pledge_bytes, nomination_parts] * 8

@@ -20,9 +20,9 @@ from web.cli import instance_option, main
 from web.cli.serve import listen_options, serve_demo
 
 SAMPLES = (
-    ("pledge-2018.docx", samples.pledge_2018),
-    ("nomination-2018.docx", samples.nomination_2018),
-    ("pledge-2019.docx", samples.pledge_2019),
+    ("pledge-2018", samples.pledge_2018),
+    ("nomination-2018", samples.nomination_2018),
+    ("pledge-2019", samples.pledge_2019),
 )
 
 
@@ -42,18 +42,30 @@ def _write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
-def render_samples(out_dir: Path) -> None:
+def _mkdir(folder: Path) -> None:
     try:
-        out_dir.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise DemoError(f"không tạo được thư mục {out_dir}: {exc.strerror or exc}") from None
+        raise DemoError(f"không tạo được thư mục {folder}: {exc.strerror or exc}") from None
+
+
+def render_samples(out_dir: Path) -> None:
+    _mkdir(out_dir)
     for name, build in SAMPLES:
-        path = out_dir / name
-        try:
-            _write_atomically(path, documents.render(build()))
-        except OSError as exc:
-            raise DemoError(f"không ghi được {path}: {exc.strerror or exc}") from None
-        click.echo(str(path))
+        content = build()
+        if isinstance(content, documents.NominationContent):
+            # A dossier is separate documents: one folder, one DOCX each.
+            folder = out_dir / name
+            _mkdir(folder)
+            files = [(folder / p.name, p.docx) for p in documents.render_dossier(content)]
+        else:
+            files = [(out_dir / f"{name}.docx", documents.render(content))]
+        for path, data in files:
+            try:
+                _write_atomically(path, data)
+            except OSError as exc:
+                raise DemoError(f"không ghi được {path}: {exc.strerror or exc}") from None
+            click.echo(str(path))
 
 
 @main.command("demo")
