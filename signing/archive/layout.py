@@ -4,7 +4,11 @@ Layout (DESIGN.md, "Evidence and archive")::
 
     thidua-<document-id>/
       bagit.txt  bag-info.txt  manifest-sha256.txt  tagmanifest-sha256.txt
-      data/document.docx             frozen bytes every signature covers
+      data/document.docx             a single document: the frozen bytes every unit signs
+        or, for a nomination dossier (several documents; exactly one of the two):
+      data/dossier.json              its manifest (signing.archive.dossier), which every
+                                     unit signs: each part's name, title, SHA-256, size
+      data/parts/<NN-name>.docx      the dossier's documents, exactly those it lists
       data/document.json             structured content, metadata, member units
       data/signatures/<UNIT>.p7s     one detached CMS per member unit
       data/approval/manifest.json    what the board approved (+ manifest.json.p7s)
@@ -13,7 +17,8 @@ Layout (DESIGN.md, "Evidence and archive")::
       data/audit.jsonl               this document's audit events with their chain hashes
       data/verification.json         the verification report at archive time
 
-The four tag files are derivatives: ``bag_info_for`` and signing.archive.bag.tag_files make
+``signed_file`` names which of document.docx and dossier.json a bundle's unit signatures
+cover. The four tag files are derivatives: ``bag_info_for`` and signing.archive.bag.tag_files make
 them from document.json and the payload, so the verifier rebuilds and compares them.
 """
 
@@ -31,9 +36,15 @@ __all__ = [
     "APPROVAL_SIGNATURE_PATH",
     "BUNDLE_FORMAT",
     "DOCUMENT_FORMAT",
+    "DOCUMENT_PATH",
+    "DOSSIER_PATH",
     "HEX64",
+    "PARTS_DIR",
+    "PART_NAME",
+    "PART_NAME_MAX",
     "REQUIRED_FILES",
     "SAFE_NAME",
+    "SIGNED_FILES",
     "TAG_FILES",
     "bag_info_for",
     "cert_path",
@@ -41,7 +52,9 @@ __all__ = [
     "check_name",
     "check_text",
     "check_units",
+    "part_path",
     "signature_path",
+    "signed_file",
 ]
 
 BUNDLE_FORMAT = "thidua-bundle/1"
@@ -53,9 +66,16 @@ HEX64 = re.compile(r"[0-9a-f]{64}")
 TAG_FILES = ("bagit.txt", "bag-info.txt", "manifest-sha256.txt", "tagmanifest-sha256.txt")
 APPROVAL_PATH = "data/approval/manifest.json"
 APPROVAL_SIGNATURE_PATH = "data/approval/manifest.json.p7s"
+# The file every member unit signs: exactly one of these is in a bundle.
+DOCUMENT_PATH = "data/document.docx"
+DOSSIER_PATH = "data/dossier.json"
+SIGNED_FILES = (DOCUMENT_PATH, DOSSIER_PATH)
+# A dossier's documents: data/parts/<name>, names like "01-to-trinh.docx".
+PARTS_DIR = "data/parts/"
+PART_NAME = re.compile(r"[0-9]{2}-[a-z0-9]+(-[a-z0-9]+)*\.docx")
+PART_NAME_MAX = 64
 REQUIRED_FILES = (
     *TAG_FILES,
-    "data/document.docx",
     "data/document.json",
     APPROVAL_PATH,
     APPROVAL_SIGNATURE_PATH,
@@ -70,6 +90,23 @@ def signature_path(path: str) -> bool:
         return False
     code = path[len("data/signatures/") : -len(".p7s")]
     return bool(SAFE_NAME.fullmatch(code))
+
+
+def part_path(path: str) -> bool:
+    """``data/parts/<name>`` with a well-formed part name (see PART_NAME)."""
+    if not path.startswith(PARTS_DIR):
+        return False
+    name = path[len(PARTS_DIR) :]
+    return len(name) <= PART_NAME_MAX and bool(PART_NAME.fullmatch(name))
+
+
+def signed_file(files: Mapping[str, Any]) -> str | None:
+    """The path of the file the unit signatures cover among ``files`` (paths relative to
+    the bag): data/dossier.json when there, else data/document.docx, else None."""
+    for path in (DOSSIER_PATH, DOCUMENT_PATH):
+        if path in files:
+            return path
+    return None
 
 
 def cert_path(path: str) -> bool:

@@ -1,6 +1,7 @@
 """The approval manifest: the canonical JSON the board signs when it approves a document.
 
-Format ``thidua-approval-manifest/2`` pins, besides the document (id and SHA-256), each
+Format ``thidua-approval-manifest/2`` pins, besides the document (its id and the SHA-256 of
+the file the units signed: document.docx, or a dossier's dossier.json), each
 member unit's signature hash, the member units, the decision and its time, the SHA-256 of
 every payload file of the bundle (``files``) but the manifest and its own signature. So the
 board's signature covers document.json, every byte of the audit segment (which ends with
@@ -20,7 +21,7 @@ from typing import Any
 
 from signing.archive.canonical import canonical_json, iso_utc
 from signing.archive.evidence import ArchiveEvidence, payload_files
-from signing.archive.layout import HEX64, check_units
+from signing.archive.layout import DOCUMENT_PATH, HEX64, check_units, signed_file
 from signing.errors import BundleError, FormatError
 
 __all__ = [
@@ -66,6 +67,9 @@ def manifest_body(
         raise BundleError("quyết định phê duyệt (decision) phải là một đối tượng")
     units = check_units(evidence.expected_units, "expected_units")
     files = {path: hashlib.sha256(content).hexdigest() for path, content in payload.items()}
+    signed = signed_file(files)
+    if signed is None:
+        raise BundleError("bằng chứng không có tệp được ký (document.docx hoặc dossier.json)")
     try:
         approved = iso_utc(approved_at)
     except FormatError as exc:
@@ -73,7 +77,7 @@ def manifest_body(
     return {
         "format": MANIFEST_FORMAT,
         "document_id": str(evidence.document_id),
-        "document_sha256": files["data/document.docx"],
+        "document_sha256": files[signed],
         "unit_signatures": {code: files[f"data/signatures/{code}.p7s"] for code in units},
         "member_units": units,
         "decision": decision,
@@ -108,10 +112,13 @@ def manifest_mismatches(
     doc_sha: str | None,
     hashes: Mapping[str, str],
     units: Mapping[str, str] | None,
+    signed_path: str = DOCUMENT_PATH,
 ) -> list[str]:
     """What in the approval manifest contradicts the bundle (empty when it matches).
-    ``hashes``: unit code -> SHA-256 (hex) of the bundle's signature file. The pinned
-    ``files`` are compared by the verifier's coverage step, file by file."""
+    ``doc_sha``: SHA-256 (hex) of the file the units signed, ``signed_path`` (document.docx
+    or a dossier's dossier.json); ``hashes``: unit code -> SHA-256 (hex) of the bundle's
+    signature file. The pinned ``files`` are compared by the verifier's coverage step,
+    file by file."""
     if not isinstance(body, dict):
         return ["bản kê phê duyệt phải là một đối tượng JSON"]
     fmt = body.get("format")
@@ -128,7 +135,9 @@ def manifest_mismatches(
             f"bản kê phê duyệt nói về tài liệu {body.get('document_id')!r}, không phải {doc_id!r}"
         )
     if doc_sha is not None and body.get("document_sha256") != doc_sha:
-        out.append("SHA-256 tài liệu trong bản kê phê duyệt khác document.docx")
+        out.append(
+            "SHA-256 tài liệu trong bản kê phê duyệt khác " + signed_path.removeprefix("data/")
+        )
     out += _signature_mismatches(body.get("unit_signatures"), hashes)
     if units is not None and body.get("member_units") != dict(units):
         out.append("danh sách đơn vị thành viên trong bản kê phê duyệt khác document.json")

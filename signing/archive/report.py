@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from signing.archive.bag import FixityResult
+from signing.archive.dossier import Dossier, DossierPart
 from signing.archive.layout import BUNDLE_FORMAT
 from signing.validation.status import (
     DocumentReport,
@@ -32,6 +33,7 @@ __all__ = [
     "AuditResult",
     "BundleReport",
     "FixityResult",
+    "PartResult",
     "Problem",
 ]
 
@@ -148,11 +150,27 @@ class AuditResult(IntactCheck):
 
 
 @dataclass(frozen=True)
+class PartResult:
+    """One document of a dossier as data/dossier.json lists it, and whether the bundle holds
+    exactly those bytes (``intact``: present with the listed SHA-256 and size)."""
+
+    part: DossierPart
+    intact: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.part.to_dict(), "path": self.part.path, "intact": self.intact}
+
+
+@dataclass(frozen=True)
 class BundleReport:
     """Outcome of verifying an archive bundle. ``indication`` is TOTAL_PASSED only when the
     bag is intact and every file is signed or rebuilt from signed data, every member unit's
     signature passed, the board's approval passed and matches, and the audit segment is
-    unbroken up to the approval."""
+    unbroken up to the approval.
+
+    ``signed_path`` is the file the member units' signatures cover (data/document.docx, or
+    a dossier's data/dossier.json; None when there is neither); for a dossier, ``dossier``
+    is its manifest and ``parts`` its documents, in order."""
 
     indication: Indication
     sub_indication: SubIndication | None
@@ -161,12 +179,15 @@ class BundleReport:
     verified_at: str
     trust_source: str  # "given" | "bundle_ca" | "none"
     ca_fingerprint: str | None
-    document: DocumentReport | None  # None when data/document.docx is missing
+    document: DocumentReport | None  # None when the signed file is missing
     approval: ApprovalResult
     fixity: FixityResult
     audit: AuditResult
     problems: tuple[Problem, ...] = field(default_factory=tuple)
     ignored: tuple[str, ...] = IGNORED
+    signed_path: str | None = None
+    dossier: Dossier | None = None
+    parts: tuple[PartResult, ...] = ()
 
     @property
     def passed(self) -> bool:
@@ -208,4 +229,9 @@ class BundleReport:
             "problems": [problem.to_dict() for problem in self.problems],
             "failed_paths": list(self.failed_paths),
             "ignored": list(self.ignored),
+            "signed_path": self.signed_path,
+            "dossier": None
+            if self.dossier is None
+            else {"reference_code": self.dossier.reference_code, "title": self.dossier.title},
+            "parts": [part.to_dict() for part in self.parts],
         }

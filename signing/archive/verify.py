@@ -1,11 +1,12 @@
 """Verifying an archive bundle offline, as small named steps over one ``Run``.
 
 The verifier trusts nothing in the bundle and judges every part: the zip (one reading,
-signing.archive.zipio), the layout, bag fixity, each unit's signature over the document,
-that every member unit signed, the board's signature over the approval manifest and that
-the manifest names exactly the bundle's document, signatures and files, the audit segment
-up to the approval, and that every member is signed or rebuilt from signed data
-(signing.archive.verify_pins).
+signing.archive.zipio), the layout, bag fixity, each unit's signature over the signed file
+(data/document.docx, or a dossier's data/dossier.json, whose listed documents must be in
+data/parts with their SHA-256 and size, and nothing else there), that every member unit
+signed, the board's signature over the approval manifest and that the manifest names
+exactly the bundle's document, signatures and files, the audit segment up to the approval,
+and that every member is signed or rebuilt from signed data (signing.archive.verify_pins).
 
 Trust never comes from the bundle alone: its CA is used only when the caller passes that CA's
 SHA-256 fingerprint (obtained out of band), otherwise signatures are INDETERMINATE.
@@ -23,19 +24,26 @@ from typing import Any
 
 from signing.archive.bag import FixityResult, bagit_validate, check_fixity, parse_tag_file
 from signing.archive.canonical import iso_utc, strict_json
+from signing.archive.dossier import Dossier, parse_dossier
 from signing.archive.layout import (
     APPROVAL_PATH,
     APPROVAL_SIGNATURE_PATH,
     BUNDLE_FORMAT,
     DOCUMENT_FORMAT,
+    DOCUMENT_PATH,
+    DOSSIER_PATH,
     HEX64,
+    PARTS_DIR,
     REQUIRED_FILES,
     SAFE_NAME,
+    SIGNED_FILES,
     cert_path,
+    part_path,
     signature_path,
+    signed_file,
 )
 from signing.archive.manifest import MANIFEST_FORMAT, manifest_mismatches, pinned_files
-from signing.archive.report import ApprovalResult, BundleReport, Problem
+from signing.archive.report import ApprovalResult, BundleReport, PartResult, Problem
 from signing.archive.run import Run
 from signing.archive.verify_audit import check_audit
 from signing.archive.verify_pins import (
@@ -122,13 +130,14 @@ def verify_bundle(
             f"không phải gói lưu trữ thidua: thư mục gốc là {contents.top!r}, cần 'thidua-<mã>'"
         )
     run = Run(contents.top, dict(contents.files), at)
-    check_layout(run)
+    signed = check_layout(run)
     check_folders(run, contents.folders)
-    return _judge(run, trust, wanted_fp, at_text, bagit_check)
+    return _judge(run, signed, trust, wanted_fp, at_text, bagit_check)
 
 
 def _judge(
     run: Run,
+    signed: str | None,
     given: TrustStore | None,
     ca_fingerprint: str | None,
     at_text: str,
@@ -137,17 +146,17 @@ def _judge(
     rebuilt = rebuilt_tag_mismatches(run, _document_body(run))
     fixity, bag_info = check_bag_fixity(run, bagit_check, proven=rebuilt == [])
     check_format(run, bag_info)
-    docx = run.files.get("data/document.docx")
-    doc_sha = None if docx is None else run.digest("data/document.docx").hex()
-    doc_id, units = read_document_json(run, doc_sha, bag_info)
+    doc_sha = None if signed is None else run.digest(signed).hex()
+    doc_id, units = read_document_json(run, doc_sha, bag_info, signed)
+    dossier, parts = check_dossier(run, signed)
     trust, source, foreign_crl = choose_trust(run, given, ca_fingerprint)
     signatures = {
         path[len("data/signatures/") : -len(".p7s")]: content
         for path, content in sorted(run.files.items())
         if signature_path(path)
     }
-    document = check_unit_signatures(run, units, signatures, trust)
-    approval, manifest = check_approval(run, doc_id, doc_sha, signatures, units, trust)
+    document = check_unit_signatures(run, units, signatures, trust, signed)
+    approval, manifest = check_approval(run, doc_id, doc_sha, signatures, units, trust, signed)
     anchored = _anchored(document, approval)
     if foreign_crl is not None and anchored:
         # The signatures chain to an anchor in use, yet the CRL is not that anchor's: it
@@ -172,6 +181,9 @@ def _judge(
         fixity=fixity,
         audit=audit,
         problems=tuple(run.problems),
+        signed_path=signed,
+        dossier=dossier,
+        parts=parts,
     )
 
 
@@ -215,17 +227,69 @@ def _pins(manifest: Any) -> dict[str, str]:
 # -- layout and bag ---------------------------------------------------------------------
 
 
-def check_layout(run: Run) -> None:
-    """Every required file is there, and nothing outside the layout is."""
+def check_layout(run: Run) -> str | None:
+    """Every required file is there, exactly one signed file (data/document.docx, or a
+    dossier's data/dossier.json), data/parts/ only beside a dossier.json, and nothing
+    outside the layout. Returns the signed file's path (None when there is none)."""
     for name in REQUIRED_FILES:
         if name not in run.files:
             run.fail("missing_file", f"gói thiếu tệp bắt buộc {name}", path=name)
+    signed = _signed_path(run)
+    has_parts = any(p.startswith(PARTS_DIR) for p in run.files)
+    if signed is None:
+        run.fail(
+            "missing_file",
+            f"gói thiếu tệp được ký: cần {DOCUMENT_PATH} (một văn bản) hoặc {DOSSIER_PATH}"
+            " (hồ sơ nhiều văn bản)",
+            path=DOSSIER_PATH if has_parts else DOCUMENT_PATH,
+        )
+    for other in SIGNED_FILES:
+        if signed is not None and other != signed and other in run.files:
+            run.fail(
+                "unexpected_file",
+                f"gói chứa cả {DOCUMENT_PATH} lẫn {DOSSIER_PATH}, chỉ được có một tệp được"
+                f" ký: các đơn vị ký {signed}, {other} không thuộc cấu trúc",
+                path=other,
+            )
     if not any(cert_path(p) for p in run.files):
         run.fail("missing_file", "gói không có chứng thư số nào trong data/certs/")
     for name in run.files:
-        if name in REQUIRED_FILES or signature_path(name) or cert_path(name):
+        if name.startswith(PARTS_DIR):
+            if not part_path(name):
+                run.fail(
+                    "unexpected_file",
+                    f"tên văn bản của hồ sơ không hợp lệ: {name} (cần dạng"
+                    f" {PARTS_DIR}01-ten-van-ban.docx)",
+                    path=name,
+                )
+            elif signed != DOSSIER_PATH:
+                run.fail(
+                    "unexpected_file",
+                    f"gói chứa {name} nhưng không phải hồ sơ: văn bản trong {PARTS_DIR} chỉ"
+                    f" được có cùng {DOSSIER_PATH}",
+                    path=name,
+                )
+            continue
+        if (
+            name in REQUIRED_FILES
+            or name in SIGNED_FILES
+            or signature_path(name)
+            or cert_path(name)
+        ):
             continue
         run.fail("unexpected_file", f"gói chứa tệp lạ không thuộc cấu trúc: {name}", path=name)
+    return signed
+
+
+def _signed_path(run: Run) -> str | None:
+    """The file the unit signatures cover: the one of document.docx and dossier.json the
+    bundle holds; with both, the one document.json names (its ``signed_file``), else the
+    dossier's."""
+    body = _document_body(run)
+    declared = body.get("signed_file") if isinstance(body, dict) else None
+    if declared in SIGNED_FILES and declared in run.files:
+        return str(declared)
+    return signed_file(run.files)
 
 
 def check_bag_fixity(
@@ -279,10 +343,12 @@ def check_format(run: Run, info: Mapping[str, Any]) -> None:
 
 
 def read_document_json(
-    run: Run, doc_sha: str | None, bag_info: Mapping[str, Any]
+    run: Run, doc_sha: str | None, bag_info: Mapping[str, Any], signed: str | None
 ) -> tuple[str | None, dict[str, str]]:
     """(document id, member units); the id comes from the top folder and must agree with
-    document.json and bag-info."""
+    document.json and bag-info, and document.json must describe the signed file ``signed``
+    (its ``signed_file`` and SHA-256; a bundle made before dossiers existed has no
+    ``signed_file``, and its signed file is document.docx)."""
     expected_id = run.top[len("thidua-") :]
     raw = run.files.get("data/document.json")
     units: dict[str, str] = {}
@@ -308,15 +374,26 @@ def read_document_json(
             f" ({expected_id!r})",
             path="data/document.json",
         )
-    if doc_sha is not None and body.get("document_sha256") != doc_sha:
+    declared = body.get("signed_file", DOCUMENT_PATH)
+    if signed is not None and declared != signed:
+        run.fail(
+            "document_json",
+            f"document.json ghi tệp được ký là {declared!r}, nhưng gói có {signed}",
+            path="data/document.json",
+        )
+    if signed is not None and doc_sha is not None and body.get("document_sha256") != doc_sha:
         run.fail(
             "document_hash",
-            "SHA-256 của document.docx khác giá trị ghi trong document.json",
+            f"SHA-256 của {_short(signed)} khác giá trị ghi trong document.json",
             SubIndication.HASH_FAILURE,
-            path="data/document.docx",
+            path=signed,
         )
-    _compare_bag_info(run, bag_info, expected_id, doc_sha, units)
+    _compare_bag_info(run, bag_info, expected_id, doc_sha, units, signed)
     return doc_id, units
+
+
+def _short(path: str) -> str:
+    return path.removeprefix("data/")
 
 
 def _units_from_list(value: Any) -> dict[str, str]:
@@ -338,7 +415,12 @@ def _units_from_list(value: Any) -> dict[str, str]:
 
 
 def _compare_bag_info(
-    run: Run, info: Mapping[str, Any], doc_id: str, doc_sha: str | None, units: Mapping[str, str]
+    run: Run,
+    info: Mapping[str, Any],
+    doc_id: str,
+    doc_sha: str | None,
+    units: Mapping[str, str],
+    signed: str | None,
 ) -> None:
     if not info:
         return  # bag-info unreadable: already a fixity problem
@@ -357,13 +439,64 @@ def _compare_bag_info(
         )
     if info.get("Thidua-Document-Id") != doc_id:
         run.fail("bag_info", "mã tài liệu trong bag-info.txt khác thư mục gốc", path="bag-info.txt")
-    if doc_sha is not None and info.get("Thidua-Document-SHA256") != doc_sha:
+    if signed is not None and doc_sha is not None and info.get("Thidua-Document-SHA256") != doc_sha:
         run.fail(
             "bag_info",
-            "SHA-256 tài liệu trong bag-info.txt khác document.docx",
+            f"SHA-256 tài liệu trong bag-info.txt khác {_short(signed)}",
             SubIndication.HASH_FAILURE,
             path="bag-info.txt",
         )
+
+
+# -- a dossier's documents --------------------------------------------------------------
+
+
+def check_dossier(run: Run, signed: str | None) -> tuple[Dossier | None, tuple[PartResult, ...]]:
+    """With data/dossier.json (what the units sign): it reads strictly, every document it
+    lists is in data/parts with the listed SHA-256 and size (HASH_FAILURE naming the part,
+    a missing part too: the signed hash finds no document), and every file in data/parts is
+    listed (UNSIGNED_CONTENT naming it). Returns the dossier and its parts' results."""
+    if signed != DOSSIER_PATH:
+        return None, ()
+    try:
+        dossier = parse_dossier(run.files[DOSSIER_PATH])
+    except BundleError as exc:
+        run.fail("dossier_json", str(exc), path=DOSSIER_PATH)
+        return None, ()
+    results = []
+    for part in dossier.parts:
+        content = run.files.get(part.path)
+        intact = (
+            content is not None
+            and len(content) == part.size
+            and run.digest(part.path).hex() == part.sha256
+        )
+        if content is None:
+            run.fail(
+                "missing_part",
+                f"gói thiếu văn bản {part.path} ({part.title}) mà {DOSSIER_PATH} được ký liệt kê",
+                SubIndication.HASH_FAILURE,
+                path=part.path,
+            )
+        elif not intact:
+            run.fail(
+                "part_hash",
+                f"{part.path} ({part.title}) khác văn bản các đơn vị đã ký: SHA-256 hoặc kích"
+                f" thước không khớp {DOSSIER_PATH}",
+                SubIndication.HASH_FAILURE,
+                path=part.path,
+            )
+        results.append(PartResult(part, intact))
+    listed = {part.path for part in dossier.parts}
+    for path in sorted(run.files):
+        if path.startswith(PARTS_DIR) and path not in listed:
+            run.fail(
+                "unlisted_part",
+                f"{path} không có trong {DOSSIER_PATH}: văn bản không được các đơn vị ký",
+                SubIndication.UNSIGNED_CONTENT,
+                path=path,
+            )
+    return dossier, tuple(results)
 
 
 # -- signatures -------------------------------------------------------------------------
@@ -374,12 +507,14 @@ def check_unit_signatures(
     units: Mapping[str, str],
     signatures: Mapping[str, bytes],
     trust: TrustStore | None,
+    signed: str | None = DOCUMENT_PATH,
 ) -> DocumentReport | None:
-    """Each member unit's signature over the document (hashed once, by the fixity check)."""
-    docx = run.files.get("data/document.docx")
-    if docx is None or not units:
+    """Each member unit's signature over the signed file ``signed`` (document.docx or a
+    dossier's dossier.json; hashed once, by the fixity check)."""
+    content = None if signed is None else run.files.get(signed)
+    if signed is None or content is None or not units:
         return None  # already reported as a missing or unreadable file
-    digests = DocumentDigests(docx, {"sha256": run.digest("data/document.docx")})
+    digests = DocumentDigests(content, {"sha256": run.digest(signed)})
     document = verify_document_digests(digests, units, signatures, trust, at=run.at)
     for unit in document.units:
         path = f"data/signatures/{unit.code}.p7s"
@@ -416,6 +551,7 @@ def check_approval(
     signatures: Mapping[str, bytes],
     units: Mapping[str, str],
     trust: TrustStore | None,
+    signed: str | None = DOCUMENT_PATH,
 ) -> tuple[ApprovalResult, Any]:
     """The board's signature over the approval manifest, and the manifest against the
     bundle; returns the result and the manifest's body (None when unreadable)."""
@@ -429,7 +565,9 @@ def check_approval(
         body, mismatches = None, [str(exc)]
     else:
         hashes = {code: run.digest(f"data/signatures/{code}.p7s").hex() for code in signatures}
-        mismatches = manifest_mismatches(body, doc_id, doc_sha, hashes, units or None)
+        mismatches = manifest_mismatches(
+            body, doc_id, doc_sha, hashes, units or None, signed or DOCUMENT_PATH
+        )
     decision, approved_at, board_code = _decision_fields(body)
     report = verify_signature(manifest, signature, trust, at=run.at, expected_unit_code=board_code)
     signer_code = report.signer.unit_code if report.signer else None
