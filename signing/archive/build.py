@@ -19,6 +19,7 @@ from signing.archive.layout import (
     TAG_FILES,
     bag_info_for,
     check_bytes,
+    signed_file,
 )
 from signing.archive.manifest import MANIFEST_FORMAT, manifest_mismatches, pinned_files
 from signing.archive.zipio import write_zip, zip_timestamp
@@ -65,7 +66,10 @@ def _check_manifest_matches(manifest: bytes, doc_id: str, payload: Mapping[str, 
         for path, digest in files.items()
         if path.startswith("data/signatures/")
     }
-    problems = manifest_mismatches(body, doc_id, files["data/document.docx"], hashes, None)
+    signed = signed_file(files)
+    if signed is None:  # pragma: no cover - payload_files always gives one
+        raise BundleError("bằng chứng không có tệp được ký")
+    problems = manifest_mismatches(body, doc_id, files[signed], hashes, None, signed)
     if not problems and pinned_files(body) != files:
         problems.append(f"các tệp được ghim ({MANIFEST_FORMAT}) khác các tệp của bằng chứng")
     if problems:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -18,8 +18,12 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from signing.archive.canonical import canonical_json, iso_utc, pretty_json
+from signing.archive.dossier import parse_dossier, part_mismatches
 from signing.archive.layout import (
     DOCUMENT_FORMAT,
+    DOCUMENT_PATH,
+    DOSSIER_PATH,
+    PARTS_DIR,
     SAFE_NAME,
     check_bytes,
     check_name,
@@ -39,10 +43,14 @@ class ArchiveEvidence:
     DER; ``audit_events`` are this document's events in order up to and including its
     ``approve`` event, each with its fields, ``hash`` and ``id`` (see signing.audit);
     ``verification`` is the report produced at archive time; ``document_json`` the
-    document's metadata and content (title, kind, year, ...)."""
+    document's metadata and content (title, kind, year, ...).
+
+    ``document`` is the bytes every member unit signed: the frozen DOCX of a single
+    document, or a dossier's manifest (signing.archive.dossier; data/dossier.json) whose
+    documents are ``parts``, by part name (empty for a single DOCX)."""
 
     document_id: str
-    document_docx: bytes
+    document: bytes
     document_json: Mapping[str, Any]
     expected_units: Mapping[str, str]
     unit_signatures: Mapping[str, bytes]
@@ -51,6 +59,7 @@ class ArchiveEvidence:
     audit_events: Sequence[Mapping[str, Any]]
     verification: Mapping[str, Any]
     created_at: datetime
+    parts: Mapping[str, bytes] = field(default_factory=dict)
 
 
 def _json_file(value: Any, what: str) -> bytes:
@@ -63,11 +72,14 @@ def _json_file(value: Any, what: str) -> bytes:
 def payload_files(evidence: ArchiveEvidence) -> dict[str, bytes]:
     """The payload (paths relative to the bag, ``data/...``) of ``evidence``, approval files
     excepted. Refuses (BundleError) evidence that would make a bundle contradict itself: a
-    signature missing for a member unit or present for a stranger, no CA certificate."""
+    signature missing for a member unit or present for a stranger, no CA certificate, a
+    dossier manifest that does not parse or does not list exactly ``parts`` with their
+    SHA-256 and sizes."""
     if not isinstance(evidence, ArchiveEvidence):
         raise BundleError("cần một ArchiveEvidence")
     doc_id = check_name(evidence.document_id, "mã tài liệu")
-    docx = check_bytes(evidence.document_docx, "document_docx")
+    signed = check_bytes(evidence.document, "document")
+    documents = _documents(signed, evidence.parts)
     units = check_units(evidence.expected_units, "expected_units")
     signatures = _signatures(evidence.unit_signatures, units)
     crl = check_bytes(evidence.crl, "crl")
@@ -82,14 +94,15 @@ def payload_files(evidence: ArchiveEvidence) -> dict[str, bytes]:
     document = {
         "format": DOCUMENT_FORMAT,
         "document_id": doc_id,
-        "document_sha256": hashlib.sha256(docx).hexdigest(),
-        "document_size": len(docx),
+        "document_sha256": hashlib.sha256(signed).hexdigest(),
+        "document_size": len(signed),
+        "signed_file": DOSSIER_PATH if DOSSIER_PATH in documents else DOCUMENT_PATH,
         "member_units": [{"code": c, "name": n} for c, n in units.items()],
         "content": evidence.document_json,
         "created_at": created,
     }
     payload = {
-        "data/document.docx": docx,
+        **documents,
         "data/document.json": _json_file(document, "document_json"),
         "data/crl.der": crl,
         "data/audit.jsonl": _audit_lines(evidence.audit_events),
@@ -100,6 +113,24 @@ def payload_files(evidence: ArchiveEvidence) -> dict[str, bytes]:
     for name, pem in _certificate_files(evidence.certificates).items():
         payload[f"data/certs/{name}"] = pem
     return payload
+
+
+def _documents(signed: bytes, parts: Any) -> dict[str, bytes]:
+    """The signed file and a dossier's parts, by path in the bag."""
+    if not isinstance(parts, Mapping):
+        raise BundleError("parts phải là ánh xạ tên văn bản → nội dung")
+    if not parts:
+        return {DOCUMENT_PATH: signed}
+    given = {}
+    for name, content in parts.items():
+        if not isinstance(name, str):
+            raise BundleError(f"tên văn bản {name!r} phải là chuỗi")
+        given[name] = check_bytes(content, f"văn bản {name}")
+    dossier = parse_dossier(signed)
+    problems = part_mismatches(dossier, given)
+    if problems:
+        raise BundleError("hồ sơ không khớp các văn bản: " + "; ".join(problems))
+    return {DOSSIER_PATH: signed, **{PARTS_DIR + p.name: given[p.name] for p in dossier.parts}}
 
 
 def _signatures(given: Any, units: Mapping[str, str]) -> dict[str, bytes]:

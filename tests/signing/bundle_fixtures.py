@@ -164,7 +164,7 @@ class BundleParts:
     approval_signature: bytes
 
     def __getattr__(self, name: str) -> Any:
-        # The evidence's fields read through: parts.document_docx, parts.audit_events...
+        # The evidence's fields read through: parts.document, parts.audit_events...
         return getattr(self.evidence, name)
 
 
@@ -207,7 +207,7 @@ def evidence_for(
         signatures = {code: sign(world, code, docx) for code in units}
     return ArchiveEvidence(
         document_id=document_id,
-        document_docx=docx,
+        document=docx,
         document_json={
             "kind": "pledge",
             "year": 2018,

@@ -116,7 +116,7 @@ def test_bag_is_valid_for_the_bagit_library(bundle: bytes, tmp_path: Path) -> No
 def test_files_hold_what_was_given(bundle: bytes) -> None:
     inp = shared_input()
     _, files = unzip(bundle)
-    assert files["data/document.docx"] == inp.document_docx
+    assert files["data/document.docx"] == inp.document
     for code, der in inp.unit_signatures.items():
         assert files[f"data/signatures/{code}.p7s"] == der
     assert files["data/approval/manifest.json"] == inp.approval_manifest
@@ -124,7 +124,7 @@ def test_files_hold_what_was_given(bundle: bytes) -> None:
     assert files["data/crl.der"] == inp.crl
     doc = json.loads(files["data/document.json"])
     assert doc["document_id"] == "42"
-    assert doc["document_sha256"] == hashlib.sha256(inp.document_docx).hexdigest()
+    assert doc["document_sha256"] == hashlib.sha256(inp.document).hexdigest()
     assert doc["member_units"] == [{"code": c, "name": n} for c, n in UNITS.items()]
     assert doc["content"]["title"] == "GIAO ƯỚC THI ĐUA NĂM 2018"
     lines = files["data/audit.jsonl"].decode().splitlines()
@@ -274,7 +274,7 @@ def test_approval_manifest_is_canonical_json() -> None:
     assert body == {
         "format": MANIFEST_FORMAT,
         "document_id": "42",
-        "document_sha256": hashlib.sha256(evidence.document_docx).hexdigest(),
+        "document_sha256": hashlib.sha256(evidence.document).hexdigest(),
         "unit_signatures": {c: hashlib.sha256(sigs[c]).hexdigest() for c in UNITS},
         "member_units": UNITS,
         "decision": {
@@ -326,7 +326,7 @@ def test_build_refuses_a_missing_signature() -> None:
 
 def test_build_refuses_a_stranger_signature(world) -> None:
     inp = shared_input()
-    sigs = {**inp.unit_signatures, "KHAC": sign(world, "VPHU-MD", inp.document_docx)}
+    sigs = {**inp.unit_signatures, "KHAC": sign(world, "VPHU-MD", inp.document)}
     with pytest.raises(BundleError, match="KHAC"):
         build_bundle(replace(inp.evidence, unit_signatures=sigs), *_approval(inp))
 
@@ -374,7 +374,7 @@ def cert_pem(cert) -> bytes:
         ("document_id", "../etc"),
         ("document_id", "a/b"),
         ("document_id", ""),
-        ("document_docx", b""),
+        ("document", b""),
         ("expected_units", {}),
         ("expected_units", {"VPHU/MD": "x"}),
         ("expected_units", {"VPHU-MD": "tên\nxuống dòng"}),

@@ -223,7 +223,7 @@ def test_a_version_1_manifest_is_refused_with_a_clear_message(world) -> None:
     old = {
         "format": "thidua-approval-manifest/1",
         "document_id": "42",
-        "document_sha256": hashlib.sha256(evidence.document_docx).hexdigest(),
+        "document_sha256": hashlib.sha256(evidence.document).hexdigest(),
         "unit_signatures": {
             c: hashlib.sha256(d).hexdigest() for c, d in evidence.unit_signatures.items()
         },
