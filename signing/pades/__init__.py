@@ -1,0 +1,30 @@
+"""PAdES signatures in the frozen PDF (ETSI EN 319 142, pyHanko): every field in the first
+signed revision, certification at freeze, one signature per member unit, the board's last
+with a FieldMDP lock, and verification in the project's status vocabulary. Pure: no
+database, no clock (times are parameters)."""
+
+from __future__ import annotations
+
+from signing.pades.images import read_png
+from signing.pades.sign import (
+    CERTIFICATION_FIELD,
+    FieldSpec,
+    prepare_pdf,
+    sign_field,
+    sign_final,
+    stamp_text,
+)
+from signing.pades.verify import PdfReport, PdfSignatureResult, verify_pdf
+
+__all__ = [
+    "CERTIFICATION_FIELD",
+    "FieldSpec",
+    "PdfReport",
+    "PdfSignatureResult",
+    "prepare_pdf",
+    "read_png",
+    "sign_field",
+    "sign_final",
+    "stamp_text",
+    "verify_pdf",
+]

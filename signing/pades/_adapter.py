@@ -1,0 +1,235 @@
+"""pyHanko glue: the project's Signer behind pyHanko's signer interface, the stamp font, and
+the signing session run with the caller's time (pyHanko would otherwise read the clock).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Mapping
+from functools import lru_cache
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+
+from asn1crypto import algos
+from asn1crypto import x509 as a_x509
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from pyhanko.pdf_utils.font.api import FontEngineFactory
+from pyhanko.pdf_utils.font.opentype import GlyphAccumulator
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.sign import signers as ph_signers
+from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
+from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+from signing._util import certificate_der, utc
+from signing.errors import SigningError
+from signing.signers import Signer
+
+__all__ = ["VN_TIME", "PyHankoSigner", "find_font", "run_signing", "stamp_font", "vn_time"]
+
+VN_TIME = dt.timezone(dt.timedelta(hours=7), "ICT")
+
+# Debian's fonts-liberation2 first, then the older fonts-liberation, then anywhere below the
+# usual font roots: LiberationSerif is metric-compatible with Times New Roman and carries
+# every Vietnamese letter.
+FONT_FILE = "LiberationSerif-Regular.ttf"
+_FONT_DIRS = (
+    "/usr/share/fonts/truetype/liberation2",
+    "/usr/share/fonts/truetype/liberation",
+    "/usr/share/fonts",
+    "/usr/local/share/fonts",
+)
+
+
+def _not_table_note(record: logging.LogRecord) -> bool:
+    """fontTools notes every font table it does not subset ("FFTM NOT subset; ..."), once
+    per signature: noise, not a problem of the stamp."""
+    return "NOT subset" not in record.getMessage()
+
+
+logging.getLogger("fontTools.subset").addFilter(_not_table_note)
+
+
+def vn_time(moment: dt.datetime) -> dt.datetime:
+    """``moment`` in Vietnam's time zone (+07:00), whole seconds."""
+    return utc(moment, "signing_time").astimezone(VN_TIME).replace(microsecond=0)
+
+
+@lru_cache(maxsize=1)
+def find_font() -> Path:
+    """The TrueType font of visible signatures; SigningError naming the package when absent."""
+    for directory in _FONT_DIRS:
+        root = Path(directory)
+        direct = root / FONT_FILE
+        if direct.is_file():
+            return direct
+        if root.is_dir():
+            found = sorted(root.rglob(FONT_FILE))
+            if found:
+                return found[0]
+    raise SigningError(
+        f"không tìm thấy phông chữ {FONT_FILE} để hiển thị chữ ký số tiếng Việt; "
+        "hãy cài gói fonts-liberation2"
+    )
+
+
+# What a stamp may need: Basic Latin and Latin-1, Latin Extended-A/B, the combining marks,
+# Latin Extended Additional (the precomposed Vietnamese letters), general punctuation.
+_STAMP_REPERTOIRE = (
+    *range(0x20, 0x250),
+    *range(0x300, 0x370),
+    *range(0x1E00, 0x1F00),
+    *range(0x2000, 0x2070),
+)
+
+
+@lru_cache(maxsize=8)
+def _font_program(path: str) -> bytes:
+    """The font reduced to the stamp's repertoire and scaled to 1000 units per em.
+
+    pyHanko writes glyph widths (/W) in the font's own units, while a CIDFont's glyph space
+    is 1000 units per em: with LiberationSerif's 2048 every letter would be drawn twice as
+    far apart as it should be. Done once per process (about half a second)."""
+    from fontTools import subset  # type: ignore[import-untyped]
+    from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
+    from fontTools.ttLib.scaleUpem import scale_upem  # type: ignore[import-untyped]
+
+    try:
+        font = TTFont(path)
+        options = subset.Options()
+        options.layout_features = ["*"]
+        options.name_IDs = ["*"]
+        options.notdef_outline = True
+        subsetter = subset.Subsetter(options)
+        subsetter.populate(unicodes=_STAMP_REPERTOIRE)
+        subsetter.subset(font)
+        if font["head"].unitsPerEm != 1000:
+            scale_upem(font, 1000)
+        out = BytesIO()
+        font.save(out)
+    except Exception as exc:  # fontTools raises many types on a damaged font
+        raise SigningError(f"không đọc được phông chữ {path}: {exc}") from None
+    return out.getvalue()
+
+
+class _FontFactory(FontEngineFactory):
+    """pyHanko's GlyphAccumulatorFactory over a font program held in memory."""
+
+    def __init__(self, program: bytes) -> None:
+        self._program = program
+
+    def create_font_engine(self, writer: Any, obj_stream: Any = None) -> GlyphAccumulator:
+        if obj_stream is None and writer.stream_xrefs:
+            obj_stream = writer.prepare_object_stream()
+        return GlyphAccumulator(
+            writer=writer, font_handle=BytesIO(self._program), font_size=10, obj_stream=obj_stream
+        )
+
+
+@lru_cache(maxsize=8)
+def stamp_font(path: str | None = None) -> FontEngineFactory:
+    """The embedded TrueType font of visible signatures (subset per stamp by pyHanko)."""
+    font = Path(path) if path else find_font()
+    if not font.is_file():
+        raise SigningError(f"không tìm thấy tệp phông chữ {font}")
+    return _FontFactory(_font_program(str(font)))
+
+
+def _mechanism(signer: Signer) -> tuple[str, int]:
+    """The CMS signature algorithm of the signer's key, and the longest value it makes."""
+    key = signer.certificate.public_key()
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        size = (key.curve.key_size + 7) // 8
+        return "sha256_ecdsa", 2 * size + 9  # DER SEQUENCE of two INTEGERs, both padded
+    if isinstance(key, rsa.RSAPublicKey):
+        return "sha256_rsa", (key.key_size + 7) // 8
+    raise SigningError("the signer's certificate holds neither an EC nor an RSA key")
+
+
+class PyHankoSigner(ph_signers.Signer):
+    """A project Signer (a key in memory, a token, a remote service) seen by pyHanko: pyHanko
+    builds the CMS, our Signer makes the one signature value, no key passes through here."""
+
+    def __init__(self, signer: Signer) -> None:
+        if not isinstance(signer, Signer):
+            raise SigningError(f"cannot sign with {type(signer).__name__}: not a Signer")
+        mechanism, self._max_len = _mechanism(signer)
+        cert = a_x509.Certificate.load(certificate_der(signer.certificate))
+        chain = [a_x509.Certificate.load(certificate_der(c)) for c in signer.chain]
+        super().__init__(
+            signing_cert=cert,
+            cert_registry=SimpleCertificateStore.from_certs([cert, *chain]),  # type: ignore[no-untyped-call]
+            signature_mechanism=algos.SignedDigestAlgorithm({"algorithm": mechanism}),
+            embed_roots=True,
+        )
+        self._signer = signer
+
+    async def async_sign_raw(
+        self, data: bytes, digest_algorithm: str, dry_run: bool = False
+    ) -> bytes:
+        if dry_run:  # pyHanko sizes the placeholder; a token must not be asked twice
+            return bytes(self._max_len)
+        value = self._signer.sign(data, digest_algorithm)
+        if not isinstance(value, bytes) or not value:
+            raise SigningError("the signer returned no signature value")
+        return value
+
+
+def open_writer(pdf: bytes) -> IncrementalPdfFileWriter:
+    if not isinstance(pdf, bytes | bytearray) or not bytes(pdf[:1024]).lstrip().startswith(
+        b"%PDF-"
+    ):
+        raise SigningError("dữ liệu không phải tệp PDF")
+    try:
+        return IncrementalPdfFileWriter(BytesIO(bytes(pdf)), strict=False)
+    except Exception as exc:  # pyHanko raises many types on damaged files
+        raise SigningError(f"tệp PDF không đọc được: {exc}") from None
+
+
+def run_signing(
+    writer: IncrementalPdfFileWriter,
+    pdf_signer: ph_signers.PdfSigner,
+    when: dt.datetime,
+    text_params: Mapping[str, Any] | None = None,
+) -> bytes:
+    """pyHanko's ``sign_pdf`` with the session's time set to ``when`` (the /M entry of the
+    signature dictionary) instead of the clock's; existing fields only."""
+    try:
+        return asyncio.run(_sign(writer, pdf_signer, when, dict(text_params or {})))
+    except SigningError:
+        raise
+    except Exception as exc:  # pyHanko's own errors, and its refusals of the field
+        raise SigningError(f"không ký được tệp PDF: {exc}") from None
+
+
+async def _sign(
+    writer: IncrementalPdfFileWriter,
+    pdf_signer: ph_signers.PdfSigner,
+    when: dt.datetime,
+    text_params: dict[str, Any],
+) -> bytes:
+    session = pdf_signer.init_signing_session(writer, existing_fields_only=True)
+    session.system_time = when
+    # The CMS holds the certificates, the signed attributes and the signature value: room
+    # for the certificates plus 2 KiB, in hex. pyHanko's own estimate builds and signs a
+    # whole dummy CMS first, which doubles the cost of a signature.
+    signer = pdf_signer.signer
+    certs = sum(len(c.dump()) for c in signer.cert_registry)
+    reserved = 2 * (certs + 2048)
+    tbs = session.prepare_tbs_document(
+        validation_info=None, bytes_reserved=reserved, appearance_text_params=text_params
+    )
+    prepared, output = tbs.digest_tbs_document(output=BytesIO())
+    post = await tbs.perform_signature(
+        document_digest=prepared.document_digest,
+        pdf_cms_signed_attrs=PdfCMSSignedAttributes(
+            signing_time=when,
+            cades_signed_attrs=pdf_signer.signature_meta.cades_signed_attr_spec,
+        ),
+    )
+    await post.post_signature_processing(output)
+    output.seek(0)
+    data: bytes = output.read()
+    return data
