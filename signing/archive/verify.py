@@ -262,7 +262,7 @@ def check_layout(run: Run) -> str | None:
                     f" {PARTS_DIR}01-ten-van-ban.docx)",
                     path=name,
                 )
-            elif signed != DOSSIER_PATH:
+            elif signed == DOCUMENT_PATH:
                 run.fail(
                     "unexpected_file",
                     f"gói chứa {name} nhưng không phải hồ sơ: văn bản trong {PARTS_DIR} chỉ"
@@ -474,7 +474,8 @@ def check_dossier(run: Run, signed: str | None) -> tuple[Dossier | None, tuple[P
         if content is None:
             run.fail(
                 "missing_part",
-                f"gói thiếu văn bản {part.path} ({part.title}) mà {DOSSIER_PATH} được ký liệt kê",
+                f"gói thiếu văn bản {part.path} ({part.title}) mà {DOSSIER_PATH} (được các đơn"
+                " vị ký) liệt kê",
                 SubIndication.HASH_FAILURE,
                 path=part.path,
             )

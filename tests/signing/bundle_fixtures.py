@@ -122,7 +122,7 @@ def audit_chain(document_id: str, actions: list[str], *, start: str = GENESIS) -
     doc_prev = GENESIS
     prev = start
     for index, action in enumerate(actions):
-        fields = {
+        fields: dict[str, Any] = {
             "id": 100 + index,
             "document_id": document_id,
             "action": action,
@@ -134,7 +134,7 @@ def audit_chain(document_id: str, actions: list[str], *, start: str = GENESIS) -
         }
         fields["hash"] = event_hash(fields)
         events.append(fields)
-        prev = doc_prev = fields["hash"]
+        prev = doc_prev = str(fields["hash"])
     return events
 
 
