@@ -115,11 +115,19 @@ def payload_files(evidence: ArchiveEvidence) -> dict[str, bytes]:
     return payload
 
 
+# How every dossier manifest begins (its keys are sorted: "format" comes first).
+_DOSSIER_START = b'{"format":"thidua-dossier/'
+
+
 def _documents(signed: bytes, parts: Any) -> dict[str, bytes]:
     """The signed file and a dossier's parts, by path in the bag."""
     if not isinstance(parts, Mapping):
         raise BundleError("parts phải là ánh xạ tên văn bản → nội dung")
     if not parts:
+        if signed.startswith(_DOSSIER_START):
+            raise BundleError(
+                "document là bản kê hồ sơ (dossier.json) nhưng thiếu các văn bản (parts)"
+            )
         return {DOCUMENT_PATH: signed}
     given = {}
     for name, content in parts.items():

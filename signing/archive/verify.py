@@ -106,8 +106,10 @@ def verify_bundle(
     The indication is TOTAL_PASSED only when everything passed; otherwise ``worst()`` of the
     findings, unit signatures first, then the approval signature, then the bundle's own
     findings in the order checked (each a Problem naming its file when it has one):
-    HASH_FAILURE for bag fixity, a manifest or pinned file that names other bytes, or a
-    broken audit chain; UNSIGNED_CONTENT for a member no signature covers; FORMAT_FAILURE
+    HASH_FAILURE for bag fixity, a manifest or pinned file that names other bytes, a
+    dossier's document that differs from (or is missing against) its signed dossier.json,
+    or a broken audit chain; UNSIGNED_CONTENT for a member no signature covers (a document
+    in data/parts that dossier.json does not list among them); FORMAT_FAILURE
     for layout problems and for a member unit whose signature is missing (``status`` then
     says "incomplete"). Anything merely undecidable (no trust anchor, an approval signed by
     a member unit) makes it INDETERMINATE.

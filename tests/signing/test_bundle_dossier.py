@@ -439,6 +439,12 @@ def test_build_refuses_parts_with_a_manifest_that_does_not_parse() -> None:
         _build(evidence)
 
 
+def test_build_refuses_a_dossier_manifest_without_its_parts() -> None:
+    """Forgetting the parts must not archive the manifest as if it were the DOCX."""
+    with pytest.raises(BundleError, match="parts"):
+        _build(dataclasses.replace(dossier_evidence(), parts={}))
+
+
 def test_build_refuses_parts_that_are_no_mapping() -> None:
     with pytest.raises(BundleError, match="parts"):
         _build(dataclasses.replace(dossier_evidence(), parts=[("01-to-trinh.docx", b"x")]))  # type: ignore[arg-type]
