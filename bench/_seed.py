@@ -599,7 +599,7 @@ def seed(dsn: str, n_clusters: int, ca_secret: bytes, material: Material) -> Act
                 "created_by_id",
                 "created_at",
                 "frozen_at",
-                "docx_sha256",
+                "signed_sha256",
                 "reference_code",
             ),
             ver_rows,

@@ -374,12 +374,18 @@ class Document(Base):
 
 
 class DocumentVersion(Base):
-    """One version of the content. Freezing renders the DOCX once and pins its SHA-256."""
+    """One version of the content. Freezing renders it once and pins ``signed_sha256``, the
+    bytes every member unit signs: a pledge's DOCX, or a dossier's manifest (its documents
+    are the version's ``parts``)."""
 
     __tablename__ = "document_versions"
     __table_args__ = (
         UniqueConstraint("document_id", "number"),
-        CheckConstraint("(frozen_at IS NULL) = (docx_sha256 IS NULL)", name="frozen_has_docx"),
+        CheckConstraint(
+            # Named when the signed bytes were always a DOCX; a rename would rebuild the table.
+            "(frozen_at IS NULL) = (signed_sha256 IS NULL)",
+            name="frozen_has_docx",
+        ),
         CheckConstraint(
             "(frozen_at IS NULL) = (reference_code IS NULL)", name="frozen_has_reference"
         ),
@@ -393,15 +399,38 @@ class DocumentVersion(Base):
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime]
     frozen_at: Mapped[datetime | None]
-    docx_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"))
+    signed_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"))
     reference_code: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     document: Mapped[Document] = relationship(foreign_keys=[document_id], back_populates="versions")
     created_by: Mapped[User] = relationship()
+    parts: Mapped[list[VersionPart]] = relationship(
+        order_by="VersionPart.position", cascade="all, delete-orphan"
+    )
 
     @property
     def is_frozen(self) -> bool:
         return self.frozen_at is not None
+
+
+class VersionPart(Base):
+    """One document of a frozen dossier: its file name, title, DOCX and the units whose
+    signature block it carries, in the order of the dossier manifest that pins them."""
+
+    __tablename__ = "version_parts"
+    __table_args__ = (
+        UniqueConstraint("version_id", "name"),
+        CheckConstraint("position >= 1", name="position_positive"),
+    )
+
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("document_versions.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(300))
+    docx_sha256: Mapped[str] = mapped_column(ForeignKey("blobs.sha256"))
+    signers: Mapped[list[str]] = mapped_column(JSON)
 
 
 class Comment(Base):

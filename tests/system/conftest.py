@@ -446,7 +446,7 @@ def integrity_problems(engine: Engine) -> list[str]:
             if sha not in blobs:
                 problems.append(f"a signature points to missing blob {sha}")
         for sha in s.scalars(
-            select(DocumentVersion.docx_sha256).where(DocumentVersion.docx_sha256.is_not(None))
+            select(DocumentVersion.signed_sha256).where(DocumentVersion.signed_sha256.is_not(None))
         ):
             if sha not in blobs:
                 problems.append(f"a version points to missing blob {sha}")

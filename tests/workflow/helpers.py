@@ -57,8 +57,8 @@ def frozen_docx(session: Session, document_id: int) -> bytes:
     doc = session.get(Document, document_id)
     assert doc is not None
     assert doc.frozen_version is not None
-    assert doc.frozen_version.docx_sha256 is not None
-    return blobs.get_blob(session, doc.frozen_version.docx_sha256)
+    assert doc.frozen_version.signed_sha256 is not None
+    return blobs.get_blob(session, doc.frozen_version.signed_sha256)
 
 
 def cms_for(session: Session, demo: Any, username: str, data: bytes) -> bytes:

@@ -220,7 +220,7 @@ def test_a_document_state_edited_by_hand_names_its_last_transition(demo_session,
 def test_an_archived_bundle_pointer_edited_by_hand_names_the_archive_event(demo_session, demo):
     s = demo_session
     doc = s.get(Document, demo.pledge_2018)
-    other = doc.frozen_version.docx_sha256
+    other = doc.frozen_version.signed_sha256
     s.execute(update(Document).where(Document.id == doc.id).values(bundle_sha256=other))
     s.commit()
     archive = document_events(s, demo.pledge_2018)[-1]

@@ -83,7 +83,7 @@ VIOLATIONS = {
         "UPDATE review_decisions SET decision = 'request_changes', reason = NULL"
     ),
     "frozen without bytes": (
-        "UPDATE document_versions SET docx_sha256 = NULL WHERE frozen_at IS NOT NULL"
+        "UPDATE document_versions SET signed_sha256 = NULL WHERE frozen_at IS NOT NULL"
     ),
     "head is deputy": "UPDATE cluster_terms SET deputy_unit_id = head_unit_id",
     "half a decision": "UPDATE approvals SET decision_number = '15/QĐ'",

@@ -274,7 +274,7 @@ def test_open_signing_freezes_the_rendered_bytes(demo_session, demo):
     doc = get_document(s, user(s, HEAD_2019), demo.pledge_2019)
     version = doc.frozen_version
     data = frozen_docx(s, doc.id)
-    assert hashlib.sha256(data).hexdigest() == version.docx_sha256
+    assert hashlib.sha256(data).hexdigest() == version.signed_sha256
     assert version.frozen_at is not None
     assert version.reference_code.startswith("TD-GU-2019-")
     text = "\n".join(

@@ -26,7 +26,8 @@ Reading
     allowed_triggers(session, actor, document) -> list[str]
     timeline(session, actor, document_id) -> list[AuditEvent]
     signature_progress(session, document) -> SignatureProgress(total, signed, units, voided)
-    versions / get_version / comments / review_decisions / document_docx / signature_der
+    versions / get_version / comments / review_decisions
+    document_files / document_docx / document_part / signed_file / signature_der  (downloads)
     document_by_reference(session, reference_code) -> DocumentVersion | None   (public)
 
 Drafting and review
@@ -94,6 +95,14 @@ from workflow.services.auth import (
     user_for_token,
 )
 from workflow.services.content_rules import check_content
+from workflow.services.downloads import (
+    DocumentFile,
+    document_docx,
+    document_files,
+    document_part,
+    signature_der,
+    signed_file,
+)
 from workflow.services.drafting import comment, create_document, edit_draft
 from workflow.services.lifecycle import (
     cancel,
@@ -126,14 +135,12 @@ from workflow.services.queries import (
     archive_years,
     comments,
     document_by_reference,
-    document_docx,
     document_signatures,
     get_document,
     get_version,
     inbox,
     review_decisions,
     scope_version,
-    signature_der,
     signature_progress,
     timeline,
     token_with_scope_version,
@@ -145,6 +152,7 @@ from workflow.services.queries import (
 from workflow.services.signatures import sign, sweep
 
 __all__ = [
+    "DocumentFile",
     "Inbox",
     "InboxItem",
     "LoginKeys",
@@ -180,6 +188,8 @@ __all__ = [
     "document_bundle",
     "document_by_reference",
     "document_docx",
+    "document_files",
+    "document_part",
     "document_signatures",
     "edit_draft",
     "end_sessions",
@@ -216,6 +226,7 @@ __all__ = [
     "sign_out_everywhere",
     "signature_der",
     "signature_progress",
+    "signed_file",
     "submit",
     "submit_for_review",
     "sweep",

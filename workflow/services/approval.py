@@ -136,7 +136,7 @@ def _verified_signatures(
     every member's verifies now, revocations included: the bundle must prove itself."""
     frozen = document.frozen_version
     assert frozen is not None
-    assert frozen.docx_sha256 is not None
+    assert frozen.signed_sha256 is not None
     by_unit = {s.unit_id: s for s in live_signatures(session, frozen.id)}
     members = document.term.member_units
     unit_sigs = {
@@ -144,9 +144,9 @@ def _verified_signatures(
         for u in members
         if u.id in by_unit
     }
-    docx = blobs.get_blob(session, frozen.docx_sha256)
+    signed = blobs.get_blob(session, frozen.signed_sha256)
     trust = TrustStore([ca.certificate], crls=[crl])
-    report = verify_document(docx, {u.code: u.name for u in members}, unit_sigs, trust, at=now)
+    report = verify_document(signed, {u.code: u.name for u in members}, unit_sigs, trust, at=now)
     if report.status != "complete":
         failing = [
             f"{u.code} ({u.report.code if u.report else 'chưa ký'})"
@@ -184,7 +184,7 @@ def _collect_evidence(attempt: Attempt) -> ArchiveEvidence:
     session, document, work = attempt.session, attempt.document, attempt.work
     frozen = document.frozen_version
     assert frozen is not None
-    assert frozen.docx_sha256 is not None
+    assert frozen.signed_sha256 is not None
     events = _segment_ending_with_approval(attempt)
     certificates: list[Any] = [work["ca"].certificate]
     for sig in live_signatures(session, frozen.id):
@@ -194,7 +194,8 @@ def _collect_evidence(attempt: Attempt) -> ArchiveEvidence:
     term = document.term
     return ArchiveEvidence(
         document_id=str(document.id),
-        document_docx=blobs.get_blob(session, frozen.docx_sha256),
+        document=blobs.get_blob(session, frozen.signed_sha256),
+        parts={part.name: blobs.get_blob(session, part.docx_sha256) for part in frozen.parts},
         document_json={
             "kind": document.kind,
             "title": document.title,

@@ -15,7 +15,6 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 import documents
-from workflow import blobs
 from workflow.config import printed_verify_url, public_url
 from workflow.definitions import reference_code as _reference_code
 from workflow.definitions import reference_random_part
@@ -30,6 +29,7 @@ from workflow.services._common import (
 )
 from workflow.services.approval import APPROVE, approve, export_bundle
 from workflow.services.drafting import COMMENT, new_version
+from workflow.services.freezing import store_rendering
 from workflow.services.pipeline import (
     Attempt,
     Settings,
@@ -107,8 +107,9 @@ def reference_code(document: Document, version: DocumentVersion) -> str:
 
 
 def _freeze(attempt: Attempt) -> dict[str, Any]:
-    """Render the current version's DOCX once, store it and pin its SHA-256 and reference
-    code: every signature covers exactly these bytes."""
+    """Render the current version once, store it and pin its signed bytes and reference
+    code: every signature covers exactly these bytes (a pledge's DOCX, or the manifest of a
+    dossier whose documents become the version's parts)."""
     session, document, now = attempt.session, attempt.document, attempt.now
     version = document.current_version
     assert version is not None
@@ -117,15 +118,20 @@ def _freeze(attempt: Attempt) -> dict[str, Any]:
     ref = reference_code(document, version)
     link = printed_verify_url(public_url(attempt.settings.public_url), ref)
     try:
-        docx = documents.render(content, reference_code=ref, verify_url=link)
+        digest = store_rendering(session, version, content, ref, link, now)
     except documents.DocumentError as exc:
         raise ValidationError(str(exc), field=getattr(exc, "field", None)) from None
-    digest = blobs.put_blob(session, docx, blobs.DOCX, now=now)
     version.frozen_at = now
-    version.docx_sha256 = digest
+    version.signed_sha256 = digest
     version.reference_code = ref
     set_frozen_version(document, version)
-    data: dict[str, Any] = {"version": version.number, "docx_sha256": digest, "reference_code": ref}
+    data: dict[str, Any] = {
+        "version": version.number,
+        "signed_sha256": digest,
+        "reference_code": ref,
+    }
+    if version.parts:
+        data["parts"] = {part.name: part.docx_sha256 for part in version.parts}
     if attempt.inputs.override:
         data["override_reason"] = attempt.reason
     return data

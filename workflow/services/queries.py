@@ -11,8 +11,6 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, Select, bindparam, func, select
 from sqlalchemy.orm import Session, selectinload
 
-import documents
-from workflow import blobs
 from workflow.audit import document_events
 from workflow.clock import aware
 from workflow.db import MAX_INT4
@@ -198,7 +196,7 @@ def visible_documents(
                     DocumentVersion.document_id,
                     DocumentVersion.number,
                     DocumentVersion.frozen_at,
-                    DocumentVersion.docx_sha256,
+                    DocumentVersion.signed_sha256,
                     DocumentVersion.reference_code,
                 )
             )
@@ -592,27 +590,6 @@ def review_decisions(
             .order_by(ReviewDecision.created_at)
         )
     )
-
-
-def document_docx(
-    session: Session, actor: User, document_id: int, version_number: int | None = None
-) -> bytes:
-    """The DOCX of a version: the frozen bytes once frozen (exactly what was signed), else a
-    preview rendered from the current content."""
-    version = get_version(session, actor, document_id, version_number)
-    if version.docx_sha256 is not None:
-        return blobs.get_blob(session, version.docx_sha256)
-    return documents.render(documents.content_from_dict(version.content))
-
-
-def signature_der(session: Session, actor: User, signature_id: int) -> tuple[Signature, bytes]:
-    """One unit's signature file (.p7s DER)."""
-    actor = current_actor(session, actor)
-    sig = session.get(Signature, int(signature_id))
-    if sig is None:
-        raise NotFound("Không tìm thấy chữ ký.")
-    load_document(session, actor, sig.document_id)
-    return sig, blobs.get_blob(session, sig.cms_sha256)
 
 
 def document_by_reference(session: Session, reference_code: str) -> DocumentVersion | None:

@@ -38,7 +38,8 @@ def _replay_signature(attempt: Attempt) -> Signature | None:
 
 
 def _make_signature(attempt: Attempt) -> None:
-    """The CMS over the frozen DOCX: verified from an upload, or made with the server-held
+    """The CMS over the frozen signed bytes (a pledge's DOCX, a dossier's manifest): verified
+    from an upload, or made with the server-held
     key (unsealing it is the slow part, done before the document is locked)."""
     session, actor, now = attempt.session, attempt.user, attempt.now
     assert attempt.unit_id is not None  # is_member_signer passed
@@ -46,12 +47,12 @@ def _make_signature(attempt: Attempt) -> None:
     assert unit is not None
     frozen = attempt.document.frozen_version
     assert frozen is not None
-    assert frozen.docx_sha256 is not None
-    docx = blobs.get_blob(session, frozen.docx_sha256)
+    assert frozen.signed_sha256 is not None
+    signed = blobs.get_blob(session, frozen.signed_sha256)
     signature_der, pin = attempt.inputs.signature_der, attempt.inputs.pin
     if signature_der is not None:
         cms, credential_id, cert_sha, method = _uploaded(
-            session, actor, unit, docx, signature_der, now
+            session, actor, unit, signed, signature_der, now
         )
     elif pin is not None:
         credential = server_credential(session, actor, unit.id)
@@ -59,7 +60,7 @@ def _make_signature(attempt: Attempt) -> None:
         cert = certificate_of(credential)
         try:
             signer = KeySigner(key, cert, (ca_certificate(session),))
-            cms = sign_detached(docx, signer, signing_time=now)
+            cms = sign_detached(signed, signer, signing_time=now)
         except SigningError as exc:
             raise CredentialLocked(
                 f"Không ký được bằng khóa này: {exc}", code="credential_damaged"
