@@ -10,6 +10,7 @@ Vietnamese message, and the temporary directories are always removed.
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import signal
@@ -17,6 +18,7 @@ import subprocess
 import tempfile
 import unicodedata
 import xml.etree.ElementTree as ET
+import zipfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import NamedTuple
@@ -73,6 +75,7 @@ def docx_to_pdf(
         raise DocumentError("docx", "văn bản DOCX quá lớn để chuyển sang PDF")
     if not isinstance(timeout, int | float) or not 0 < timeout <= 3600:
         raise DocumentError("timeout", "thời gian chờ chuyển PDF phải từ 0 đến 3600 giây")
+    _check_docx(bytes(docx))
     binary = _soffice(soffice)
     with tempfile.TemporaryDirectory(prefix="thidua-pdf-") as work:
         root = Path(work)
@@ -102,6 +105,16 @@ def docx_to_pdf(
     if not data.startswith(b"%PDF-"):
         raise DocumentError("docx", "LibreOffice trả về một tệp không phải PDF")
     return data
+
+
+def _check_docx(data: bytes) -> None:
+    """A ZIP holding word/document.xml: LibreOffice would otherwise render any bytes as
+    plain text and hand back a PDF of garbage."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            archive.getinfo("word/document.xml")
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
+        raise DocumentError("docx", "tệp không phải văn bản DOCX") from None
 
 
 def _run(command: list[str], timeout: float, *, home: Path) -> None:
