@@ -213,9 +213,11 @@ def sign_final(
     unit: str,
     seal_image: bytes | None = None,
     font: str | None = None,
+    font_size: int = 10,
 ) -> bytes:
     """The board's closing signature in ``field``, which must have been created with
-    ``lock_all`` (FieldMDP over all fields, no changes after it): a SigningError otherwise."""
+    ``lock_all`` (FieldMDP over all fields, no changes after it): a SigningError otherwise.
+    Text at 10 pt by default, as Decree 30 writes an agency's signature at the top right."""
     writer = open_writer(pdf)
     try:
         form = writer.root["/AcroForm"]["/Fields"]
@@ -235,4 +237,5 @@ def sign_final(
         unit=unit,
         seal_image=seal_image,
         font=font,
+        font_size=font_size,
     )

@@ -162,6 +162,51 @@ def sign_all(pdf: bytes, parties: Mapping[str, Party], fields: list[FieldSpec]) 
     )
 
 
+# --------------------------------------------------------------------------- images
+def _paeth(a: int, b: int, c: int) -> int:
+    p = a + b - c
+    pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+    if pa <= pb and pa <= pc:
+        return a
+    return b if pb <= pc else c
+
+
+def _filtered(kind: int, row: bytes, previous: bytes, bpp: int = 4) -> bytes:
+    out = bytearray([kind])
+    for i, x in enumerate(row):
+        left = row[i - bpp] if i >= bpp else 0
+        up = previous[i]
+        up_left = previous[i - bpp] if i >= bpp else 0
+        predictor = (0, left, up, (left + up) // 2, _paeth(left, up, up_left))[kind]
+        out.append((x - predictor) & 0xFF)
+    return bytes(out)
+
+
+def png(width: int, height: int, rgba: tuple[int, int, int, int]) -> bytes:
+    """An RGBA PNG: a disc of colour ``rgba`` on a transparent background, its rows filtered
+    with each of the five PNG filters in turn, so the decoder meets all of them."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        crc = zlib.crc32(kind + body) & 0xFFFFFFFF
+        return len(body).to_bytes(4, "big") + kind + body + crc.to_bytes(4, "big")
+
+    rows, previous = [], bytes(width * 4)
+    for y in range(height):
+        row = bytearray()
+        for x in range(width):
+            inside = (x - width / 2) ** 2 + (y - height / 2) ** 2 < (min(width, height) / 2) ** 2
+            row += bytes(rgba) if inside else b"\x00\x00\x00\x00"
+        rows.append(_filtered(y % 5, bytes(row), previous))
+        previous = bytes(row)
+    header = width.to_bytes(4, "big") + height.to_bytes(4, "big") + bytes([8, 6, 0, 0, 0])
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"".join(rows)))
+        + chunk(b"IEND", b"")
+    )
+
+
 # --------------------------------------------------------------------------- tools
 def pyhanko_cli() -> str:
     beside = Path(sys.executable).parent / "pyhanko"

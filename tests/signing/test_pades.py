@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import subprocess
-import zlib
 from io import BytesIO
 
 import pytest
@@ -40,6 +39,7 @@ from tests.signing.pades_helpers import (
     nss_db,
     pdfsig,
     pki,
+    png,
     pyhanko_cli,
     sign_all,
     sign_unit,
@@ -391,50 +391,6 @@ def test_any_signer_of_the_protocol_signs_once_per_signature(frozen, parties, tr
 
 
 # --------------------------------------------------------------------------- images
-def _paeth(a: int, b: int, c: int) -> int:
-    p = a + b - c
-    pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-    if pa <= pb and pa <= pc:
-        return a
-    return b if pb <= pc else c
-
-
-def _filtered(kind: int, row: bytes, previous: bytes, bpp: int = 4) -> bytes:
-    out = bytearray([kind])
-    for i, x in enumerate(row):
-        left = row[i - bpp] if i >= bpp else 0
-        up = previous[i]
-        up_left = previous[i - bpp] if i >= bpp else 0
-        predictor = (0, left, up, (left + up) // 2, _paeth(left, up, up_left))[kind]
-        out.append((x - predictor) & 0xFF)
-    return bytes(out)
-
-
-def png(width: int, height: int, rgba: tuple[int, int, int, int]) -> bytes:
-    """An RGBA PNG: a disc of colour ``rgba`` on a transparent background, its rows filtered
-    with each of the five PNG filters in turn, so the decoder meets all of them."""
-
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        crc = zlib.crc32(kind + body) & 0xFFFFFFFF
-        return len(body).to_bytes(4, "big") + kind + body + crc.to_bytes(4, "big")
-
-    rows, previous = [], bytes(width * 4)
-    for y in range(height):
-        row = bytearray()
-        for x in range(width):
-            inside = (x - width / 2) ** 2 + (y - height / 2) ** 2 < (min(width, height) / 2) ** 2
-            row += bytes(rgba) if inside else b"\x00\x00\x00\x00"
-        rows.append(_filtered(y % 5, bytes(row), previous))
-        previous = bytes(row)
-    header = width.to_bytes(4, "big") + height.to_bytes(4, "big") + bytes([8, 6, 0, 0, 0])
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(b"".join(rows)))
-        + chunk(b"IEND", b"")
-    )
-
-
 def test_png_decoding():
     red = png(40, 30, (200, 0, 0, 255))
     image = read_png(red)
