@@ -409,6 +409,28 @@ def test_document_json_naming_another_signed_file_fails(trust) -> None:
     assert "document_json" in {p.code for p in problems_at(report, "data/document.json")}
 
 
+def test_bundle_made_before_dossiers_still_verifies(trust, monkeypatch) -> None:
+    """A pledge archived before document.json named its signed file passes; a dossier
+    without that name fails (its document.json would mean document.docx)."""
+    from signing.archive import evidence as evidence_module
+
+    original = evidence_module._json_file
+
+    def without_signed_file(value: Any, what: str) -> bytes:
+        if what == "document_json":
+            value = {k: v for k, v in value.items() if k != "signed_file"}
+        return original(value, what)
+
+    monkeypatch.setattr(evidence_module, "_json_file", without_signed_file)
+    world = shared_world()
+    old = build(approve(world, evidence_for(world, document_id="44")))
+    assert "signed_file" not in json.loads(unzip(old)[1]["data/document.json"])
+    assert check(old, trust).passed
+    dossier = check(build(approve(world, dossier_evidence())), trust)
+    assert dossier.indication == FAILED
+    assert "document_json" in {p.code for p in problems_at(dossier, "data/document.json")}
+
+
 # -- building: evidence that would contradict itself is refused ---------------------------------
 
 
