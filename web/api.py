@@ -22,7 +22,7 @@ from web.page_cache import cached_page
 from web.verification import VerificationInputError, verify_uploads
 from workflow import models
 from workflow.errors import NotFound
-from workflow.services import queries
+from workflow.services import downloads, queries
 from workflow.services.idempotency import Answer
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -69,6 +69,8 @@ def detail(doc: models.Document) -> dict[str, Any]:
     signatures = queries.document_signatures(session, doc)
     progress = queries.signature_progress(session, doc, signatures)
     triggers = queries.allowed_triggers(session, signed_in_user(), doc, signatures=signatures)
+    number = frozen.number if frozen else None
+    parts = downloads.document_files(session, signed_in_user(), doc.id, number)
     data.update(
         {
             "version": doc.version,
@@ -79,13 +81,25 @@ def detail(doc: models.Document) -> dict[str, Any]:
             "signed": progress.signed,
             "total": progress.total,
             "frozen": {
-                "sha256": frozen.docx_sha256,
+                "sha256": frozen.signed_sha256,
                 "reference_code": frozen.reference_code,
                 "version": frozen.number,
             }
             if frozen
             else None,
-            "docx_url": url_for("documents.docx", document_id=doc.id),
+            # A pledge is one DOCX; a dossier is its parts, and its units sign the manifest.
+            "docx_url": None if parts else url_for("files.docx", document_id=doc.id),
+            "signed_url": url_for("files.signed", document_id=doc.id) if frozen else None,
+            "parts": [
+                {
+                    "name": p.name,
+                    "title": p.title,
+                    "sha256": p.sha256,
+                    "signers": list(p.signers),
+                    "url": url_for("files.part", document_id=doc.id, name=p.name),
+                }
+                for p in parts
+            ],
             "bundle_url": url_for(
                 "archive.bundle", document_id=doc.id, filename=f"thidua-{doc.id}.zip"
             )

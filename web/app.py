@@ -117,9 +117,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     from web import api
-    from web.views import admin, archive, ca, diagram, documents, inbox, terms, verify
+    from web.views import admin, archive, ca, diagram, documents, files, inbox, terms, verify
 
-    for module in (inbox, documents, terms, archive, admin, diagram, verify, ca):
+    for module in (inbox, documents, files, terms, archive, admin, diagram, verify, ca):
         app.register_blueprint(module.bp)
     app.register_blueprint(api.bp)
     # The API authenticates with bearer tokens or the session and takes JSON, not forms;

@@ -304,6 +304,23 @@ def spec(server_url: str = "/") -> dict[str, Any]:
                                     },
                                 },
                                 "docx_url": {"type": ["string", "null"]},
+                                "signed_url": {"type": ["string", "null"]},
+                                "parts": {
+                                    "type": "array",
+                                    "items": {
+                                        "type": "object",
+                                        "properties": {
+                                            "name": {"type": "string"},
+                                            "title": {"type": "string"},
+                                            "sha256": {"type": ["string", "null"]},
+                                            "signers": {
+                                                "type": "array",
+                                                "items": {"type": "string"},
+                                            },
+                                            "url": {"type": "string"},
+                                        },
+                                    },
+                                },
                                 "bundle_url": {"type": ["string", "null"]},
                             },
                         },

@@ -36,6 +36,8 @@ from workflow import models, pki
 from workflow.errors import NotFound
 
 ZIP_MAGIC = b"PK\x03\x04"
+# What a dossier manifest starts with (canonical JSON: its first sorted key is "format").
+DOSSIER_MAGIC = b'{"format":"thidua-dossier/'
 
 
 class VerificationInputError(ValueError):
@@ -206,7 +208,7 @@ def verify_bundle_bytes(data: bytes, now: datetime) -> Verification:
 def _document_for_sha(sha: str) -> models.Document | None:
     version = (
         db.get_session()
-        .scalars(select(models.DocumentVersion).where(models.DocumentVersion.docx_sha256 == sha))
+        .scalars(select(models.DocumentVersion).where(models.DocumentVersion.signed_sha256 == sha))
         .first()
     )
     return version.document if version is not None else None
@@ -220,8 +222,10 @@ def _expected_units(version: models.DocumentVersion) -> dict[str, str]:
 def verify_document_bytes(
     docx: bytes, signatures: list[tuple[str, bytes]], now: datetime
 ) -> Verification:
-    if not docx.startswith(ZIP_MAGIC):
-        raise VerificationInputError(_("Tệp văn bản không phải tệp DOCX."))
+    if not (docx.startswith(ZIP_MAGIC) or docx.startswith(DOSSIER_MAGIC)):
+        raise VerificationInputError(
+            _("Tệp văn bản không phải tệp DOCX hay bản kê hồ sơ (dossier.json).")
+        )
     if not signatures:
         raise VerificationInputError(_("Hãy chọn ít nhất một tệp chữ ký .p7s đi kèm văn bản."))
     trust = trust_store(now)
@@ -230,7 +234,7 @@ def verify_document_bytes(
     sha = sha256_hex(docx)
     version = (
         db.get_session()
-        .scalars(select(models.DocumentVersion).where(models.DocumentVersion.docx_sha256 == sha))
+        .scalars(select(models.DocumentVersion).where(models.DocumentVersion.signed_sha256 == sha))
         .first()
     )
     if version is None:

@@ -8,7 +8,6 @@ from typing import Any
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     flash,
     redirect,
@@ -41,7 +40,7 @@ from workflow.errors import (
     WorkflowError,
     WrongPinError,
 )
-from workflow.services import drafting, queries
+from workflow.services import downloads, drafting, queries
 from workflow.services.idempotency import Answer
 
 bp = Blueprint("documents", __name__, url_prefix="/documents")
@@ -122,6 +121,12 @@ def _people(usernames: set[str]) -> dict[str, str]:
     return {u: n for u, n in rows}
 
 
+def _files(session: Session, who: models.User, doc: models.Document) -> list[Any]:
+    """A dossier's documents, of the version the page shows (the frozen one once frozen)."""
+    frozen = doc.frozen_version
+    return downloads.document_files(session, who, doc.id, frozen.number if frozen else None)
+
+
 def _page_context(document_id: int) -> dict[str, Any]:
     session = _session()
     who = signed_in_user()
@@ -154,6 +159,7 @@ def _page_context(document_id: int) -> dict[str, Any]:
         "triggers": [t for t in triggers if t in USER_TRIGGERS],
         "version": version,
         "frozen": frozen,
+        "files": _files(session, who, doc) if version else [],
         "progress": progress,
         "members": members,
         "signed_count": progress.signed if progress else 0,
@@ -315,6 +321,7 @@ def sign(document_id: int) -> ResponseReturnValue:
         tries_left=tries_left,
         can_sign="sign" in triggers,
         my_units=my_units,
+        files=_files(session, who, doc),
     ), status
 
 
@@ -347,53 +354,13 @@ def approve(document_id: int) -> ResponseReturnValue:
         "documents/approve.html",
         doc=doc,
         frozen=doc.frozen_version,
+        files=_files(session, who, doc),
         progress=progress,
         error=error,
         form=form,
         can_approve="approve" in triggers,
         can_return="return" in triggers,
     ), status
-
-
-def _docx_response(data: bytes, filename: str) -> Response:
-    return Response(
-        data,
-        mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
-
-
-@bp.get("/<int:document_id>/document.docx")
-@login_required
-def docx(document_id: int) -> Response:
-    session = _session()
-    who = signed_in_user()
-    doc = queries.get_document(session, who, document_id)
-    frozen = doc.frozen_version
-    number = frozen.number if frozen else None
-    data = queries.document_docx(session, who, doc.id, number)
-    name = frozen.reference_code if frozen else f"thidua-{doc.id}-du-thao"
-    return _docx_response(data, f"{name}.docx")
-
-
-@bp.get("/<int:document_id>/versions/<int:number>.docx")
-@login_required
-def version_docx(document_id: int, number: int) -> Response:
-    data = queries.document_docx(_session(), signed_in_user(), document_id, number)
-    return _docx_response(data, f"thidua-{document_id}-v{number}.docx")
-
-
-@bp.get("/<int:document_id>/signatures/<int:signature_id>.p7s")
-@login_required
-def signature_file(document_id: int, signature_id: int) -> Response:
-    sig, der = queries.signature_der(_session(), signed_in_user(), signature_id)
-    if sig.document_id != document_id:
-        abort(404)
-    return Response(
-        der,
-        mimetype="application/pkcs7-signature",
-        headers={"Content-Disposition": f'attachment; filename="{sig.unit.code}.p7s"'},
-    )
 
 
 @bp.get("/<int:document_id>/diff")

@@ -49,7 +49,7 @@ def _public_record(version: models.DocumentVersion) -> PublicRecord:
         reference=version.reference_code or "",
         title=_title(version),
         state=document.state if current else SUPERSEDED,
-        sha256=version.docx_sha256 or "",
+        sha256=version.signed_sha256 or "",
     )
 
 
