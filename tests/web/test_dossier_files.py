@@ -87,7 +87,8 @@ def test_a_frozen_dossier_is_signed_through_its_manifest(app: Flask) -> None:
     assert manifest_response.headers["Content-Disposition"] == 'attachment; filename="dossier.json"'
     manifest = json.loads(manifest_response.data)
     sha = re.search(r'data-test="sha256">([0-9a-f]{64})<', page)
-    assert sha and sha.group(1) == hashlib.sha256(manifest_response.data).hexdigest()
+    assert sha is not None
+    assert sha.group(1) == hashlib.sha256(manifest_response.data).hexdigest()
     links = _part_links(page, doc)
     assert len(links) == len(PARTS)
     for link, listed in zip(links, manifest["parts"], strict=True):
