@@ -19,7 +19,13 @@ from documents.content import (
     Submission,
     Votes,
 )
-from documents.dossier import DOSSIER_FORMAT, Part, dossier_manifest, render_dossier
+from documents.dossier import (
+    DOSSIER_FORMAT,
+    Part,
+    dossier_manifest,
+    dossier_outline,
+    render_dossier,
+)
 from documents.errors import DocumentError
 from documents.legal import LEGAL_BASES_2018, LEGAL_BASES_2024, legal_bases_for
 from documents.profiles import PROFILES, Profile
@@ -53,6 +59,7 @@ __all__ = [
     "content_from_dict",
     "content_to_dict",
     "dossier_manifest",
+    "dossier_outline",
     "is_public_url",
     "legal_bases_for",
     "reference_code_for",

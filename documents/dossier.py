@@ -24,7 +24,14 @@ from documents.errors import DocumentError
 from documents.nomination import DossierDocument, dossier_documents, properties
 from documents.render import docx_of, printed_reference
 
-__all__ = ["DOSSIER_FORMAT", "PART_NAME", "Part", "dossier_manifest", "render_dossier"]
+__all__ = [
+    "DOSSIER_FORMAT",
+    "PART_NAME",
+    "Part",
+    "dossier_manifest",
+    "dossier_outline",
+    "render_dossier",
+]
 
 DOSSIER_FORMAT = "thidua-dossier/1"
 # File names inside bundles and downloads: ordered, portable, no path separators.
@@ -68,6 +75,12 @@ def render_dossier(
         docx = docx_of(content.profile, _writer(content, document), reference_code, verify_url)
         parts.append(Part(document.name, document.title, docx, document.signers))
     return tuple(parts)
+
+
+def dossier_outline(content: NominationContent) -> tuple[tuple[str, str, tuple[str, ...]], ...]:
+    """(name, title, signers) of each document ``render_dossier`` would render, without
+    rendering: what a page lists before anything is frozen."""
+    return tuple((d.name, d.title, d.signers) for d in dossier_documents(content))
 
 
 def _writer(content: NominationContent, document: DossierDocument) -> Callable[[Sheet], Properties]:
