@@ -12,6 +12,7 @@ import zipfile
 from datetime import date
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import update
 
 import documents
@@ -27,6 +28,7 @@ from tests.workflow.helpers import (
     sign_all_uploaded,
     user,
 )
+from web.cli import main
 from workflow import blobs
 from workflow.clock import utcnow
 from workflow.errors import NotFound, WorkflowError
@@ -189,3 +191,18 @@ def test_a_part_altered_in_the_database_stops_the_approval(demo_session, demo):
             ),
             ca_secret=demo.ca_secret,
         )
+
+
+def test_the_cli_names_each_document_of_an_archived_dossier(demo_session, demo, tmp_path):
+    s = demo_session
+    doc = _archive(s, demo)
+    bundle = tmp_path / "dossier.zip"
+    bundle.write_bytes(export_bundle(s, user(s, "vptu-st-signer"), doc.id))
+    ca = tmp_path / "ca.pem"
+    ca.write_bytes(admin.ca_pem(s))
+    result = CliRunner().invoke(main, ["verify", str(bundle), "--trust", str(ca)])
+    assert result.exit_code == 0, result.output
+    manifest = hashlib.sha256(frozen_docx(s, doc.id)).hexdigest()
+    assert f"SHA-256 bản kê hồ sơ (dossier.json): {manifest}" in result.output
+    for part in doc.frozen_version.parts:
+        assert f"  {part.name}  {part.title}  khớp bản kê" in result.output

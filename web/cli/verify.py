@@ -208,7 +208,12 @@ def _print_bundle(report: BundleReport, path: Path) -> None:
     echo = click.echo
     echo(f"Gói lưu trữ: {path.name} (tài liệu {report.document_id or '?'})")
     if report.document_sha256:
-        echo(f"SHA-256 văn bản: {report.document_sha256}")
+        signed = (report.signed_path or "").removeprefix("data/")
+        what = "bản kê hồ sơ" if report.parts else "văn bản"
+        echo(f"SHA-256 {what} ({signed}): {report.document_sha256}")
+    for result in report.parts:
+        state = "khớp bản kê" if result.intact else "KHÔNG khớp bản kê"
+        echo(f"  {result.part.name}  {result.part.title}  {state}")
     trust = {
         "given": "chứng thư CA từ --trust",
         "bundle_ca": f"CA trong gói, khớp dấu vân tay {report.ca_fingerprint}",
