@@ -13,7 +13,7 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any
 
-from asn1crypto import algos
+from asn1crypto import algos, cms
 from asn1crypto import x509 as a_x509
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from pyhanko.pdf_utils.font.api import FontEngineFactory
@@ -25,6 +25,7 @@ from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from signing._util import certificate_der, utc
 from signing.errors import SigningError
+from signing.pades._cms import content_info, signed_attributes
 from signing.signers import Signer
 
 __all__ = ["VN_TIME", "PyHankoSigner", "find_font", "run_signing", "stamp_font", "vn_time"]
@@ -158,6 +159,9 @@ class PyHankoSigner(ph_signers.Signer):
         mechanism, self._max_len = _mechanism(signer)
         cert = a_x509.Certificate.load(certificate_der(signer.certificate))
         chain = [a_x509.Certificate.load(certificate_der(c)) for c in signer.chain]
+        self._cert_der = certificate_der(signer.certificate)
+        self._chain_ders = tuple(certificate_der(c) for c in signer.chain)
+        self._cms_algorithm = "sha256_ecdsa" if mechanism.endswith("ecdsa") else "rsassa_pkcs1v15"
         super().__init__(
             signing_cert=cert,
             cert_registry=SimpleCertificateStore.from_certs([cert, *chain]),  # type: ignore[no-untyped-call]
@@ -165,6 +169,35 @@ class PyHankoSigner(ph_signers.Signer):
             embed_roots=True,
         )
         self._signer = signer
+
+    async def async_sign(
+        self,
+        data_digest: bytes,
+        digest_algorithm: str,
+        dry_run: bool = False,
+        use_pades: bool = False,
+        timestamper: Any = None,
+        signed_attr_settings: Any = None,
+        is_pdf_sig: bool = True,
+        encap_content_info: Any = None,
+    ) -> cms.ContentInfo:
+        """The PAdES B-B CMS from pre-encoded parts (signing.pades._cms); pyHanko's own
+        assembly only for what that does not cover (another digest, a timestamp)."""
+        if digest_algorithm != "sha256" or timestamper is not None or encap_content_info:
+            return await super().async_sign(
+                data_digest,
+                digest_algorithm,
+                dry_run=dry_run,
+                use_pades=use_pades,
+                timestamper=timestamper,
+                signed_attr_settings=signed_attr_settings,
+                is_pdf_sig=is_pdf_sig,
+                encap_content_info=encap_content_info,
+            )
+        attrs = signed_attributes(data_digest, self._cert_der, self._chain_ders)
+        value = await self.async_sign_raw(attrs, digest_algorithm, dry_run=dry_run)
+        der = content_info(attrs, value, self._cms_algorithm, self._cert_der, self._chain_ders)
+        return cms.ContentInfo.load(der)
 
     async def async_sign_raw(
         self, data: bytes, digest_algorithm: str, dry_run: bool = False

@@ -423,3 +423,22 @@ def test_signature_and_seal_images_keep_the_signature_valid(frozen, parties, tru
         subprocess.run([qpdf, "--check", str(path)], capture_output=True, check=False).returncode
         == 0
     )
+
+
+def test_each_signature_is_pades_baseline_b(signed):
+    """ETSI.CAdES.detached; signed attributes content-type, message-digest and ESS
+    signing-certificate-v2, no signing-time (the claimed time is /M, in +07:00)."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    reader = PdfFileReader(BytesIO(signed))
+    signatures = reader.embedded_regular_signatures
+    assert len(signatures) == 10
+    for sig in signatures:
+        assert sig.sig_object["/SubFilter"] == "/ETSI.CAdES.detached"
+        assert str(sig.sig_object["/M"]).endswith("+07'00'")
+        attrs = sig.signer_info["signed_attrs"]
+        assert {a["type"].native for a in attrs} == {
+            "content_type",
+            "message_digest",
+            "signing_certificate_v2",
+        }

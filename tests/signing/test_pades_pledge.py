@@ -136,3 +136,25 @@ def test_the_signed_pledge_passes_every_check(signed_pledge, tmp_path):
             timeout=120,
         )
     assert (ARTIFACTS / "pades-pledge-signatures.png").stat().st_size > 10_000
+
+
+def test_bench_prints_one_json_object():
+    import json
+    import sys
+
+    require_executable("soffice")
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, str(root / "bench" / "pdf.py"), "--runs", "1"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+        cwd=root,
+    )
+    figures = json.loads(done.stdout)
+    assert figures["signatures"] == 10
+    assert figures["pyhanko_cli_exit"] == 0
+    assert figures["pdfsig_valid"] == 10
+    for key in ("freeze_ms", "sign_ms_per_unit", "verify_ms", "pyhanko_cli_ms", "pdfsig_ms"):
+        assert figures[key] > 0, key
