@@ -183,6 +183,7 @@ def verify_pdf(
         reader = PdfFileReader(BytesIO(data), strict=False)
         embedded = list(reader.embedded_regular_signatures)
         revisions = int(reader.xrefs.total_revisions)
+        signed_at = {int(s.signed_revision): str(s.field_name) for s in embedded}
     except Exception as exc:  # pyHanko raises many types on damaged files
         return _document_report(
             at, fmt, "Tệp PDF hỏng, không đọc được", f"unreadable PDF: {exc}", digest
@@ -198,8 +199,14 @@ def verify_pdf(
             digest,
             at,
         )
-    changes = _revision_changes(reader, embedded, revisions)
-    signed_at = {int(s.signed_revision): str(s.field_name) for s in embedded}
+    try:
+        changes = _revision_changes(reader, embedded, revisions)
+    except Exception as exc:  # a structure the difference analysis cannot walk
+        first = min(signed_at)
+        changes = {
+            r: _Change(r, ModificationLevel.OTHER, frozenset(), f"not analysable: {exc}")
+            for r in range(first + 1, revisions)
+        }
     results = [
         _check_one(data, sig, trust, at, expected_fields, changes, signed_at) for sig in embedded
     ]
@@ -332,16 +339,19 @@ def _check_one(
             report,
         )
 
-    content = bytes(sig.pkcs7_content)
-    cms_der = content[: _der_length(content)]
-    signed = _signed_bytes(data, [int(v) for v in sig.byte_range])
+    try:
+        content = bytes(sig.pkcs7_content)
+        cms_der = content[: _der_length(content)]
+        signed = _signed_bytes(data, [int(v) for v in sig.byte_range])
+    except Exception:  # no /Contents or /ByteRange that can be read
+        signed = None
     if signed is None:
         return result(
             _pdf_failure(
                 at,
                 SubIndication.FORMAT_FAILURE,
-                "Vùng ký (/ByteRange) không hợp lệ",
-                "bad /ByteRange",
+                "Chữ ký trong tệp PDF không đọc được (/Contents, /ByteRange)",
+                "unreadable /Contents or /ByteRange",
             )
         )
     report = verify_signature(

@@ -442,3 +442,23 @@ def test_each_signature_is_pades_baseline_b(signed):
             "message_digest",
             "signing_certificate_v2",
         }
+
+
+def test_damaged_pdfs_are_reports_never_exceptions(signed, trust):
+    """Bytes flipped anywhere the board's signature covers (everything but its own
+    /Contents), and truncations: a report that does not pass, never an exception."""
+    import random
+
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    board = PdfFileReader(BytesIO(signed)).embedded_regular_signatures[-1]
+    _, gap_start, gap_end, _ = board.byte_range
+    rng = random.Random(16)
+    positions = [p for p in rng.sample(range(len(signed)), 80) if not gap_start <= p < gap_end]
+    for position in positions[:60]:
+        data = bytearray(signed)
+        data[position] ^= 1 << rng.randrange(8)
+        report = verify(bytes(data), trust)
+        assert report.indication is not PASSED, position
+    for length in (0, 9, len(signed) // 3, len(signed) - 40):
+        assert verify(signed[:length], trust).indication is not PASSED, length
