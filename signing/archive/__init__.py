@@ -18,7 +18,8 @@ by SHA-256 and size.
 
 Modules: canonical (the one canonical JSON), layout (names and paths), dossier (a dossier's
 manifest), evidence (the payload files), manifest, build, zipio (one reading of a zip), bag
-(BagIt), report, and the verifier's steps: verify, verify_trust, verify_audit, verify_pins.
+(BagIt), report, and the verifier's steps: verify (the entry point), verify_layout,
+verify_document, verify_signatures, verify_trust, verify_audit, verify_pins.
 """
 
 from signing.archive.bag import FixityResult
