@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from signing.pades.images import read_png
 from signing.pades.sign import (
+    BOARD_FIELD,
     CERTIFICATION_FIELD,
     FieldSpec,
     prepare_pdf,
@@ -17,6 +18,7 @@ from signing.pades.sign import (
 from signing.pades.verify import PdfReport, PdfSignatureResult, verify_pdf
 
 __all__ = [
+    "BOARD_FIELD",
     "CERTIFICATION_FIELD",
     "FieldSpec",
     "PdfReport",

@@ -37,6 +37,8 @@ __all__ = [
 ]
 
 CERTIFICATION_FIELD = "CERTIFICATION"
+# The emulation board's field: its signature closes the document (FieldMDP over all fields).
+BOARD_FIELD = "BOARD"
 _FIELD_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-]{0,63}")  # no '.': a partial name
 STAMP_TEMPLATE = "Ký bởi: %(signer)s\nCơ quan: %(unit)s\nThời gian ký: %(time)s"
 
