@@ -28,6 +28,7 @@ from signing.pades.images import stamp_background
 from signing.signers import Signer
 
 __all__ = [
+    "BOARD_FIELD",
     "CERTIFICATION_FIELD",
     "FieldSpec",
     "prepare_pdf",
