@@ -37,6 +37,7 @@ from signing.validation.status import (
     Indication,
     SignatureReport,
     SubIndication,
+    UnitResult,
     code_text,
     worst,
 )
@@ -59,6 +60,7 @@ class PdfSignatureResult:
 
     field: str
     expected_unit: str | None
+    expected: bool  # whether the field is one of those the caller listed
     revision: int
     covers_entire_file: bool
     modifications: str
@@ -74,6 +76,7 @@ class PdfSignatureResult:
         return {
             "field": self.field,
             "expected_unit": self.expected_unit,
+            "expected": self.expected,
             "revision": self.revision,
             "covers_entire_file": self.covers_entire_file,
             "modifications": self.modifications,
@@ -105,6 +108,23 @@ class PdfReport:
     @property
     def finding(self) -> Finding:
         return self.indication, self.sub_indication
+
+    @property
+    def units(self) -> tuple[UnitResult, ...]:
+        """The signatures as the CMS document report has them (signing.validation's
+        UnitResult: one per field, keyed by the unit the field expects, the certificate's
+        unit name), then the unsigned fields; a signed field nobody expected is marked so."""
+        results = [
+            UnitResult(
+                code=s.expected_unit or s.field,
+                name=s.report.signer.unit if s.report.signer else None,
+                report=s.report,
+                expected=s.expected,
+            )
+            for s in self.signatures
+        ]
+        results += [UnitResult(code=f, name=None, report=None) for f in self.unsigned_fields]
+        return tuple(results)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -321,16 +341,18 @@ def _check_one(
     later = [c for r, c in sorted(changes.items()) if r > revision]
     worst_level = max((c.level for c in later), default=ModificationLevel.NONE)
     try:
-        coverage_whole = sig.evaluate_signature_coverage().name == "ENTIRE_FILE"
+        coverage = sig.evaluate_signature_coverage().name
         locks = sig.fieldmdp is not None
         certification = _is_author(sig)
     except Exception:  # unreadable signature dictionary
-        coverage_whole, locks, certification = False, False, False
+        coverage, locks, certification = "UNCLEAR", False, False
+    coverage_whole = coverage == "ENTIRE_FILE"
 
     def result(report: SignatureReport) -> PdfSignatureResult:
         return PdfSignatureResult(
             field,
             expected,
+            field in expected_fields,
             revision,
             coverage_whole,
             worst_level.name,
@@ -371,6 +393,13 @@ def _check_one(
     if not report.passed:
         return result(report)
     problem = _time_problem(report)
+    if problem is None and coverage not in ("ENTIRE_FILE", "ENTIRE_REVISION"):
+        problem = {
+            "indication": _FAILED,
+            "sub_indication": _UNSIGNED,
+            "message": f"Chữ ký trong trường {field} không bao trọn phiên bản tệp PDF nó ký",
+            "detail": f"signature coverage {coverage}",
+        }
     if problem is None:
         problem = _modification_problem(field, revision, later, locks, signed_at)
     return result(report if problem is None else replace(report, **problem))

@@ -100,6 +100,10 @@ def test_every_signature_passes_and_names_its_unit(signed, trust):
     assert fields[CERTIFY_FIELD].certification
     assert fields[BOARD_FIELD].locks_fields
     assert fields[BOARD_FIELD].covers_entire_file
+    units = {u.code: u for u in report.units}
+    assert set(units) == {*MEMBERS, BOARD_CODE}  # the certification is VPHU-MD's too
+    assert all(u.signed and u.indication is PASSED for u in report.units)
+    assert units["VPHU-UH"].name == MEMBERS["VPHU-UH"][0]
     assert fields["VPHU-MD"].report.signing_time == dt.datetime(
         2018, 3, 31, 2, 12, 5, tzinfo=dt.UTC
     )
@@ -280,6 +284,9 @@ def test_fields_left_unsigned_are_listed(frozen, parties, trust):
     report = verify(pdf, trust)
     assert report.finding == (INDET, SubIndication.SIGNED_DATA_NOT_FOUND)
     assert set(report.unsigned_fields) == {*MEMBERS, BOARD_FIELD} - {"VPHU-MD"}
+    missing = [u for u in report.units if not u.signed]
+    assert len(missing) == 8
+    assert all(u.sub_indication is SubIndication.SIGNED_DATA_NOT_FOUND for u in missing)
     assert all(s.report.passed for s in report.signatures)
 
 
