@@ -401,6 +401,9 @@ class DocumentVersion(Base):
     frozen_at: Mapped[datetime | None]
     signed_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"))
     reference_code: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # A pledge's signed PDF, newest revision: certified at freeze, one incremental
+    # signature per unit signing with its server key, the board's last (None: no PDF made).
+    pdf_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"))
 
     document: Mapped[Document] = relationship(foreign_keys=[document_id], back_populates="versions")
     created_by: Mapped[User] = relationship()
@@ -431,6 +434,8 @@ class VersionPart(Base):
     title: Mapped[str] = mapped_column(String(300))
     docx_sha256: Mapped[str] = mapped_column(ForeignKey("blobs.sha256"))
     signers: Mapped[list[str]] = mapped_column(JSON)
+    # This document's signed PDF, newest revision, signed by ``signers`` and the board.
+    pdf_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"))
 
 
 class Comment(Base):
