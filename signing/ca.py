@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import NameOID, ObjectIdentifier
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
 
 from signing._seal import DEFAULT_KDF, PURPOSE_CA_KEY, KdfParams, open_sealed, seal
 from signing._util import CERT_ERRORS, certificate_der, sha256_hex, utc
@@ -320,7 +320,13 @@ class CertificateAuthority:
                 ),
                 critical=True,
             )
-            .add_extension(x509.ExtendedKeyUsage([DOCUMENT_SIGNING]), critical=False)
+            # Document signing, and email protection because NSS (poppler's pdfsig, Firefox,
+            # Thunderbird) checks a PDF or S/MIME signer for that usage and calls the
+            # certificate untrusted without it.
+            .add_extension(
+                x509.ExtendedKeyUsage([DOCUMENT_SIGNING, ExtendedKeyUsageOID.EMAIL_PROTECTION]),
+                critical=False,
+            )
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
             .add_extension(
                 x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(self._ski),

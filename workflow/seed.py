@@ -177,6 +177,9 @@ def seed_demo(
             private_key=key,
             sealed_key=blob,
             now=at(),
+            # The demo's history is dated 2018; readers' tools (pdfsig, Acrobat, pyHanko's
+            # CLI) check a PDF signer's certificate at today's date, without a timestamp.
+            validity_days=3660,
         )
 
     def user(name: str) -> User:

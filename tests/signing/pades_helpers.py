@@ -215,12 +215,12 @@ def pyhanko_cli() -> str:
     return require_executable("pyhanko")
 
 
-def ca_pem(ca: CertificateAuthority | EmailProtectionCA, path: Path) -> Path:
+def ca_pem(ca: CertificateAuthority, path: Path) -> Path:
     path.write_bytes(ca.certificate.public_bytes(serialization.Encoding.PEM))
     return path
 
 
-def nss_db(ca: CertificateAuthority | EmailProtectionCA, directory: Path) -> Path:
+def nss_db(ca: CertificateAuthority, directory: Path) -> Path:
     """An NSS database trusting only ``ca``, for pdfsig."""
     certutil = require_executable("certutil")
     directory.mkdir()
@@ -249,91 +249,3 @@ def pdfsig(pdf: Path, nss: Path) -> str:
 
 def which(name: str) -> str | None:
     return shutil.which(name)
-
-
-# --------------------------------------------------------------------------- NSS's rule
-class EmailProtectionCA:
-    """A root like the project CA whose leaves carry emailProtection beside documentSigning.
-
-    NSS (pdfsig) checks a PDF signer as an S/MIME signer: a certificate with an extended
-    key usage must list emailProtection, or NSS answers "Unknown issue with Certificate".
-    signing/ca.py issues documentSigning alone; this CA shows what pdfsig says once it
-    adds emailProtection."""
-
-    def __init__(self) -> None:
-        from cryptography import x509
-        from cryptography.hazmat.primitives import hashes
-        from cryptography.x509.oid import NameOID
-
-        self._key = generate_private_key()
-        self.name = x509.Name(
-            [
-                x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
-                x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Văn phòng Thành ủy Hà Nội"),
-                x509.NameAttribute(NameOID.COMMON_NAME, "Thidua CA (NSS)"),
-            ]
-        )
-        self._ski = x509.SubjectKeyIdentifier.from_public_key(self._key.public_key())
-        start = dt.datetime(2018, 1, 2, tzinfo=UTC)
-        self.certificate = (
-            x509.CertificateBuilder()
-            .subject_name(self.name)
-            .issuer_name(self.name)
-            .public_key(self._key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(start)
-            .not_valid_after(start + dt.timedelta(days=7300))
-            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-            .add_extension(
-                x509.KeyUsage(False, False, False, False, False, True, True, False, False),
-                critical=True,
-            )
-            .add_extension(self._ski, critical=False)
-            .sign(self._key, hashes.SHA256())
-        )
-
-    def issue(self, code: str, unit: str, person: str) -> Party:
-        from cryptography import x509
-        from cryptography.hazmat.primitives import hashes
-        from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-
-        from signing.ca import DOCUMENT_SIGNING
-
-        key = generate_private_key()
-        subject = x509.Name(
-            [
-                x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
-                x509.NameAttribute(NameOID.ORGANIZATION_NAME, unit),
-                x509.NameAttribute(NameOID.COMMON_NAME, person),
-                x509.NameAttribute(NameOID.SERIAL_NUMBER, code),
-            ]
-        )
-        cert = (
-            x509.CertificateBuilder()
-            .subject_name(subject)
-            .issuer_name(self.name)
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(ISSUED)
-            .not_valid_after(ISSUED + dt.timedelta(days=VALIDITY_DAYS))
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(
-                x509.KeyUsage(True, True, False, False, False, False, False, False, False),
-                critical=True,
-            )
-            .add_extension(
-                x509.ExtendedKeyUsage([DOCUMENT_SIGNING, ExtendedKeyUsageOID.EMAIL_PROTECTION]),
-                critical=False,
-            )
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
-            .add_extension(
-                x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(self._ski), False
-            )
-            .sign(self._key, hashes.SHA256())
-        )
-        return Party(code, unit, person, KeySigner(key, cert, [self.certificate]))
-
-    def pki(self) -> dict[str, Party]:
-        parties = {code: self.issue(code, unit, person) for code, (unit, person) in MEMBERS.items()}
-        parties[BOARD_CODE] = self.issue(BOARD_CODE, *BOARD)
-        return parties

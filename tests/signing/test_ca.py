@@ -8,7 +8,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import ExtensionOID, NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID, NameOID
 
 from signing.ca import (
     DOCUMENT_SIGNING,
@@ -98,7 +98,8 @@ def test_signer_certificate_profile(ca, md) -> None:
     assert not ku.value.key_cert_sign
     assert not ku.value.key_encipherment
     eku = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
-    assert list(eku) == [DOCUMENT_SIGNING]
+    # Document signing, and email protection for NSS readers (pdfsig) of signed PDFs.
+    assert list(eku) == [DOCUMENT_SIGNING, ExtendedKeyUsageOID.EMAIL_PROTECTION]
     assert DOCUMENT_SIGNING.dotted_string == "1.3.6.1.5.5.7.3.36"
     bc = cert.extensions.get_extension_for_class(x509.BasicConstraints)
     assert bc.critical

@@ -12,6 +12,7 @@ import pytest
 import documents
 from documents import samples
 from documents.pdf import docx_to_pdf, signature_cells
+from signing.ca import CertificateAuthority
 from signing.pades import FieldSpec, sign_final, verify_pdf
 from signing.validation import Indication, TrustStore
 from tests.conftest import require_executable
@@ -19,12 +20,12 @@ from tests.signing.pades_helpers import (
     BOARD_FIELD,
     MEMBERS,
     VERIFY_AT,
-    EmailProtectionCA,
     ca_pem,
     expected_fields,
     freeze,
     nss_db,
     pdfsig,
+    pki,
     png,
     pyhanko_cli,
     sign_unit,
@@ -49,11 +50,10 @@ def _fields(pdf: bytes) -> list[FieldSpec]:
 
 
 @pytest.fixture(scope="module")
-def signed_pledge() -> tuple[bytes, EmailProtectionCA]:
+def signed_pledge(ca: CertificateAuthority) -> tuple[bytes, CertificateAuthority]:
     require_executable("soffice")
     pdf = docx_to_pdf(documents.render(samples.pledge_2018()))
-    ca = EmailProtectionCA()
-    parties = ca.pki()
+    parties = pki(ca)
     out = freeze(pdf, parties, _fields(pdf))
     seal = png(160, 160, (200, 16, 16, 230))
     signature = png(240, 90, (20, 40, 190, 255))

@@ -441,9 +441,10 @@ def issue_credential(
     now: datetime | None = None,
     sealed_key: bytes | None = None,
     private_key: Any = None,
+    validity_days: int = 730,
 ) -> Credential:
     """Generate a key pair for the user's signing role at ``unit_code``, seal the key under
-    ``pin`` and issue a certificate from the project CA.
+    ``pin`` and issue a certificate from the project CA, valid ``validity_days``.
 
     ``private_key``/``sealed_key`` let a caller that sealed keys in parallel (seed-demo)
     hand them in; the usual call passes neither.
@@ -464,6 +465,7 @@ def issue_credential(
             unit_code=unit.code,
             user_id=str(user.id),
             now=now,
+            validity_days=validity_days,
         )
     except SigningError as exc:
         raise ValidationError(f"Không cấp được chứng thư số: {exc}", field="unit") from None
