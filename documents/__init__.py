@@ -36,12 +36,14 @@ from documents.render import (
     render,
     verify_url_for,
 )
+from documents.signers import PLEDGE_DOCUMENT, signature_blocks
 
 __all__ = [
     "DOSSIER_FORMAT",
     "KIND_CODES",
     "LEGAL_BASES_2018",
     "LEGAL_BASES_2024",
+    "PLEDGE_DOCUMENT",
     "PROFILES",
     "Criterion",
     "DocumentError",
@@ -66,5 +68,6 @@ __all__ = [
     "render",
     "render_dossier",
     "samples",
+    "signature_blocks",
     "verify_url_for",
 ]

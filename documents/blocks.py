@@ -450,6 +450,12 @@ def signature(
     sheet.para(cell, S.GRID_SIGNATURE_NAME if grid else S.SIGNATURE_NAME, name)
 
 
+def grid_blocks(units: Sequence[MemberUnit]) -> dict[str, tuple[str, str]]:
+    """Each unit's (title line, name) as ``signature_grid`` prints them: the signature goes
+    between the two."""
+    return {u.code: (upper(u.signer_title), u.signer_name) for u in units}
+
+
 def signature_grid(
     sheet: Sheet, units: Sequence[MemberUnit], marks: Mapping[str, str] | None = None
 ) -> None:

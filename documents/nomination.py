@@ -4,7 +4,7 @@ each written on a python-docx sheet of its own."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from documents import blocks as b
@@ -20,12 +20,15 @@ Rows = list[list[tuple[str | tuple[str, ...], dict[str, object]]]]
 @dataclass(frozen=True)
 class DossierDocument:
     """One document of the dossier before rendering: its part name, its title, the member
-    units whose signature block it carries, and the function that writes it on a sheet."""
+    units who sign it, the function that writes it on a sheet, and each signing unit's
+    block as printed (unit code -> title line, name; none for the nominee list, an annex
+    its signer signs through the submission)."""
 
     name: str
     title: str
     signers: tuple[str, ...]
     write: Callable[[Sheet], None]
+    blocks: Mapping[str, tuple[str, str]]
 
 
 def dossier_documents(content: NominationContent) -> list[DossierDocument]:
@@ -33,24 +36,28 @@ def dossier_documents(content: NominationContent) -> list[DossierDocument]:
     minutes, the nominee list, then each nominee's achievement report by rank. Each is a
     document of its own (its own first page, header and numbering), as if printed apart."""
     head = (content.head_unit,)
+    sub = content.submission
     out = [
         DossierDocument(
             "01-to-trinh.docx",
             "Tờ trình đề nghị khen thưởng",
             head,
             lambda sheet: _submission(sheet, content),
+            {content.head_unit: (b.upper(sub.signer_title), sub.signer_name)},
         ),
         DossierDocument(
             "02-bien-ban.docx",
             "Biên bản Hội nghị bình xét thi đua, khen thưởng",
             tuple(u.code for u in content.signing_order),
             lambda sheet: _minutes(sheet, content),
+            b.grid_blocks(content.signing_order),
         ),
         DossierDocument(
             "03-danh-sach.docx",
             "Danh sách đề nghị khen thưởng",
             head,
             lambda sheet: _nominee_list(sheet, content),
+            {},
         ),
     ]
     for nominee in sorted(content.nominees, key=lambda n: n.rank):
@@ -63,6 +70,9 @@ def dossier_documents(content: NominationContent) -> list[DossierDocument]:
                 f"Báo cáo thành tích: {nominee.name}",
                 (nominee.unit_code,) if nominee.unit_code else (),
                 functools.partial(render_report, content=content, nominee=nominee, report=report),
+                {nominee.unit_code: (b.upper(report.signer_title), report.signer_name)}
+                if nominee.unit_code
+                else {},
             )
         )
     return out

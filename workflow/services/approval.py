@@ -21,6 +21,7 @@ from workflow.pki import crl_der, load_ca
 from workflow.services._common import clean_text, current_actor, live_signatures, load_document
 from workflow.services.keys import certificate_of, open_key, server_credential
 from workflow.services.pipeline import Attempt, Settings, Steps, run
+from workflow.services.signed_pdf import close_pdfs
 from workflow.values import parse_date
 
 
@@ -192,10 +193,13 @@ def _collect_evidence(attempt: Attempt) -> ArchiveEvidence:
         if cred is not None:
             certificates.append(certificate_of(cred))
     term = document.term
+    board = KeySigner(work["key"], certificate_of(work["credential"]), (work["ca"].certificate,))
+    pdfs = close_pdfs(session, frozen, term.board_unit, board, attempt.user, attempt.now)
     return ArchiveEvidence(
         document_id=str(document.id),
         document=blobs.get_blob(session, frozen.signed_sha256),
         parts={part.name: blobs.get_blob(session, part.docx_sha256) for part in frozen.parts},
+        pdfs=pdfs,
         document_json={
             "kind": document.kind,
             "title": document.title,

@@ -18,9 +18,10 @@ import documents
 from workflow.config import printed_verify_url, public_url
 from workflow.definitions import reference_code as _reference_code
 from workflow.definitions import reference_random_part
-from workflow.errors import InvalidTransition, ValidationError
+from workflow.errors import InvalidTransition, ValidationError, WorkflowError
 from workflow.inputs import TriggerInputs
 from workflow.models import Document, DocumentVersion, ReviewDecision, User
+from workflow.pki import load_ca
 from workflow.services._common import (
     current_actor,
     live_signatures,
@@ -117,8 +118,13 @@ def _freeze(attempt: Attempt) -> dict[str, Any]:
     content = documents.content_from_dict(version.content)
     ref = reference_code(document, version)
     link = printed_verify_url(public_url(attempt.settings.public_url), ref)
+    ca = None
+    if attempt.settings.signed_pdf:
+        if attempt.settings.ca_secret is None:
+            raise WorkflowError("Thiếu bí mật CA để chứng nhận bản PDF.", code="ca_secret_required")
+        ca = load_ca(session, attempt.settings.ca_secret)
     try:
-        digest = store_rendering(session, version, content, ref, link, now)
+        digest = store_rendering(session, version, content, ref, link, now, ca)
     except documents.DocumentError as exc:
         raise ValidationError(str(exc), field=getattr(exc, "field", None)) from None
     version.frozen_at = now
@@ -248,12 +254,15 @@ def open_signing(
     reason: str | None = None,
     expected_version: int | None = None,
     public_url: str | None = None,
+    ca_secret: bytes | None = None,
+    signed_pdf: bool = False,
     now: datetime | None = None,
 ) -> Document:
     """in_review → signing (head drafter): every member concurred, or ``override`` with a
-    reason. Freezes the current version (see ``_freeze``)."""
+    reason. Freezes the current version (see ``_freeze``); with ``signed_pdf`` also its
+    certified PDF, which needs ``ca_secret``."""
     inputs = TriggerInputs(override=override, reason=reason, expected_version=expected_version)
-    settings = Settings(public_url=public_url)
+    settings = Settings(public_url=public_url, ca_secret=ca_secret, signed_pdf=signed_pdf)
     return _fire(session, actor, document_id, "open_signing", inputs, settings, now=now)
 
 
@@ -398,11 +407,13 @@ def fire(
     *,
     ca_secret: bytes | None = None,
     public_url: str | None = None,
+    signed_pdf: bool = False,
     now: datetime | None = None,
 ) -> Document:
     """Fire ``trigger`` by name (the JSON API and forms use this); returns the document.
 
-    ``approve`` needs ``ca_secret`` (the caller's ``Config.ca_master_secret``).
+    ``approve`` needs ``ca_secret`` (the caller's ``Config.ca_master_secret``), and so does
+    ``open_signing`` with ``signed_pdf`` (``Config.signed_pdf``).
     """
     handler = HANDLERS.get(trigger) if isinstance(trigger, str) else None
     if handler is None:
@@ -410,5 +421,5 @@ def fire(
         raise InvalidTransition(
             f"Thao tác '{trigger}' không tồn tại.", trigger=str(trigger), state=document.state
         )
-    settings = Settings(ca_secret=ca_secret, public_url=public_url)
+    settings = Settings(ca_secret=ca_secret, public_url=public_url, signed_pdf=signed_pdf)
     return handler(session, actor, document_id, inputs or TriggerInputs(), settings, now)

@@ -58,6 +58,8 @@ class Settings:
 
     ca_secret: bytes | None = None  # opens the CA key (approve issues the bundle's CRL)
     public_url: str | None = None  # printed in the frozen DOCX's verification link
+    # Freezing also makes each document's certified PDF (LibreOffice; needs ca_secret).
+    signed_pdf: bool = False
 
 
 @dataclass

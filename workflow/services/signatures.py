@@ -22,6 +22,7 @@ from workflow.pki import ca_certificate
 from workflow.services._common import lock_document
 from workflow.services.keys import certificate_of, open_key, server_credential, trust_store
 from workflow.services.pipeline import Attempt, Steps, read_member_unit, run, run_system
+from workflow.services.signed_pdf import sign_pdfs
 
 MAX_UPLOAD_SIGNATURE = 256 * 1024
 
@@ -66,6 +67,7 @@ def _make_signature(attempt: Attempt) -> None:
                 f"Không ký được bằng khóa này: {exc}", code="credential_damaged"
             ) from None
         credential_id, cert_sha, method = credential.id, credential.fingerprint_sha256, "server_key"
+        attempt.work["signer"] = signer  # signs the PDFs too, once the document is locked
     else:
         raise ValidationError(
             "Cần nhập mã PIN hoặc tải lên tệp chữ ký (.p7s).", field="pin", code="pin_required"
@@ -104,13 +106,26 @@ def _store_signature(attempt: Attempt) -> dict[str, Any]:
     )
     attempt.session.add(signature)
     attempt.result = signature
-    return {
+    data = {
         "unit": work["unit"].code,
         "version": work["frozen_number"],
         "method": work["method"],
         "signature_sha256": cms_sha,
         "certificate_sha256": work["certificate_sha256"],
     }
+    if work.get("signer") is not None:
+        frozen = document.frozen_version
+        assert frozen is not None
+        # Read the PDFs' newest revisions under the lock: another signer may just have
+        # added one.
+        for row in (frozen, *frozen.parts):
+            attempt.session.refresh(row, ["pdf_sha256"])
+        signed = sign_pdfs(
+            attempt.session, frozen, work["unit"], work["signer"], attempt.user, attempt.now
+        )
+        if signed:
+            data["pdf_signatures"] = signed
+    return data
 
 
 # The signature that completes the set moves the document to ``signed``: the join runs under
