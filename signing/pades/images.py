@@ -1,20 +1,22 @@
 """The signature and seal images of a visible signature (Decree 30/2020, Appendix I):
 PNG with a transparent background; the seal overlaps the left third of the signature.
 
-pyHanko's own image support needs Pillow; a PNG (8-bit grey, grey+alpha, RGB or RGBA, not
-interlaced) is decoded here instead, into a PDF image with a soft mask for its alpha.
-Decoding is cached per image bytes: a unit signs many documents with the same seal.
+Pillow decodes the PNG (any bit depth up to 8, grey, RGB or palette, interlaced or not, with
+an alpha channel or a tRNS transparent colour); pyHanko's image support writes it as a PDF
+image XObject with a soft mask for its alpha. Decoding is cached per image bytes: a unit
+signs many documents with the same seal.
 """
 
 from __future__ import annotations
 
-import struct
-import zlib
+import io
 from dataclasses import dataclass
 from functools import lru_cache
 
+from PIL import Image
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.content import PdfContent, ResourceType
+from pyhanko.pdf_utils.images import pil_image
 from pyhanko.pdf_utils.layout import BoxConstraints
 
 from signing.errors import SigningError
@@ -23,8 +25,9 @@ __all__ = ["MAX_IMAGE_BYTES", "MAX_IMAGE_SIDE", "Png", "read_png", "stamp_backgr
 
 MAX_IMAGE_BYTES = 2 * 1024 * 1024
 MAX_IMAGE_SIDE = 2000
-_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-_CHANNELS = {0: 1, 2: 3, 4: 2, 6: 4}  # colour type -> samples per pixel
+_SIGNATURE = b"\x89PNG\r\n\x1a\n"  # only to tell "not a PNG" from "a damaged PNG"
+_GREY_MODES = ("1", "L", "LA")  # Pillow's modes of a grey PNG of 1 to 8 bits
+_MODES = (*_GREY_MODES, "P", "RGB", "RGBA")  # of any PNG but 16-bit grey ("I;16")
 
 
 @dataclass(frozen=True)
@@ -36,44 +39,20 @@ class Png:
     alpha: bytes | None  # one sample per pixel, or None when opaque
 
 
-def _paeth(a: int, b: int, c: int) -> int:
-    p = a + b - c
-    pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-    if pa <= pb and pa <= pc:
-        return a
-    return b if pb <= pc else c
-
-
-def _unfilter(raw: bytes, width: int, height: int, bpp: int) -> bytes:
-    stride = width * bpp
-    out = bytearray()
-    previous = bytearray(stride)
-    pos = 0
-    for _ in range(height):
-        kind = raw[pos]
-        row = bytearray(raw[pos + 1 : pos + 1 + stride])
-        pos += 1 + stride
-        if len(row) != stride:
-            raise SigningError("ảnh PNG bị cắt cụt")
-        if kind == 1:
-            for i in range(bpp, stride):
-                row[i] = (row[i] + row[i - bpp]) & 0xFF
-        elif kind == 2:
-            row = bytearray((x + y) & 0xFF for x, y in zip(row, previous, strict=True))
-        elif kind == 3:
-            for i in range(stride):
-                left = row[i - bpp] if i >= bpp else 0
-                row[i] = (row[i] + ((left + previous[i]) >> 1)) & 0xFF
-        elif kind == 4:
-            for i in range(stride):
-                left = row[i - bpp] if i >= bpp else 0
-                up_left = previous[i - bpp] if i >= bpp else 0
-                row[i] = (row[i] + _paeth(left, previous[i], up_left)) & 0xFF
-        elif kind != 0:
-            raise SigningError("ảnh PNG dùng bộ lọc không hợp lệ")
-        out += row
-        previous = row
-    return bytes(out)
+def _decoded(data: bytes) -> Image.Image:
+    """The PNG's pixels, loaded; Pillow's decompression-bomb check stays on, and the size is
+    checked from the header before a pixel is decoded."""
+    too_large = f"ảnh PNG phải có cạnh từ 1 đến {MAX_IMAGE_SIDE} điểm ảnh"
+    try:
+        with Image.open(io.BytesIO(data), formats=["PNG"]) as image:
+            if not (0 < image.width <= MAX_IMAGE_SIDE and 0 < image.height <= MAX_IMAGE_SIDE):
+                raise SigningError(too_large)
+            image.load()
+            return image
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise SigningError(too_large) from None
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise SigningError("ảnh PNG bị hỏng hoặc bị cắt cụt, không đọc được") from exc
 
 
 @lru_cache(maxsize=64)
@@ -83,65 +62,24 @@ def read_png(data: bytes) -> Png:
         raise SigningError("ảnh chữ ký/con dấu phải là tệp PNG")
     if len(data) > MAX_IMAGE_BYTES:
         raise SigningError("ảnh chữ ký/con dấu quá lớn (tối đa 2 MB)")
-    pos, header, idat = len(_SIGNATURE), None, bytearray()
-    try:
-        while pos < len(data):
-            (length,) = struct.unpack(">I", data[pos : pos + 4])
-            kind = data[pos + 4 : pos + 8]
-            body = data[pos + 8 : pos + 8 + length]
-            pos += 12 + length
-            if kind == b"IHDR":
-                header = struct.unpack(">IIBBBBB", body)
-            elif kind == b"IDAT":
-                idat += body
-            elif kind == b"IEND":
-                break
-        if header is None:
-            raise SigningError("ảnh PNG không có phần IHDR")
-        width, height, depth, colour_type, _, _, interlace = header
-        if depth != 8 or colour_type not in _CHANNELS or interlace:
-            raise SigningError("ảnh PNG phải là 8 bit, xám/RGB (có thể có kênh trong suốt)")
-        if not (0 < width <= MAX_IMAGE_SIDE and 0 < height <= MAX_IMAGE_SIDE):
-            raise SigningError(f"ảnh PNG phải có cạnh từ 1 đến {MAX_IMAGE_SIDE} điểm ảnh")
-        bpp = _CHANNELS[colour_type]
-        decoder = zlib.decompressobj()
-        raw = decoder.decompress(bytes(idat), (width * bpp + 1) * height + 1)
-    except (struct.error, zlib.error) as exc:
-        raise SigningError(f"ảnh PNG hỏng: {exc}") from None
-    pixels = _unfilter(raw, width, height, bpp)
-    if colour_type in (0, 2):
-        return Png(width, height, pixels, colour_type == 0, None)
-    colours = bpp - 1
-    alpha = pixels[colours::bpp]
-    if colours == 1:
-        colour_bytes = pixels[0::bpp]
-    else:
-        interleaved = bytearray(width * height * 3)
-        for c in range(3):
-            interleaved[c::3] = pixels[c::bpp]
-        colour_bytes = bytes(interleaved)
-    return Png(width, height, colour_bytes, colours == 1, alpha)
+    image = _decoded(data)
+    if image.mode not in _MODES:
+        raise SigningError("ảnh PNG xám 16 bit không được hỗ trợ; hãy lưu ảnh 8 bit")
+    grey = image.mode in _GREY_MODES
+    opaque = "L" if grey else "RGB"
+    alpha = None
+    if image.has_transparency_data:  # an alpha channel, or a tRNS colour or palette entry
+        image = image.convert(opaque + "A")
+        alpha = image.getchannel("A").tobytes()
+    colour = image.convert(opaque).tobytes()
+    return Png(image.width, image.height, colour, grey, alpha)
 
 
-def _size(value: int) -> generic.NumberObject:
-    return generic.NumberObject(value)  # type: ignore[no-untyped-call]  # untyped in pyHanko
-
-
-def _image(samples: bytes, width: int, height: int, grey: bool) -> generic.StreamObject:
-    name = generic.pdf_name
-    obj = generic.StreamObject(
-        {
-            name("/Type"): name("/XObject"),
-            name("/Subtype"): name("/Image"),
-            name("/Width"): _size(width),
-            name("/Height"): _size(height),
-            name("/BitsPerComponent"): _size(8),
-            name("/ColorSpace"): name("/DeviceGray" if grey else "/DeviceRGB"),
-        },
-        stream_data=samples,
-    )
-    obj.compress()  # type: ignore[no-untyped-call]
-    return obj
+def _pil(png: Png) -> Image.Image:
+    image = Image.frombytes("L" if png.grey else "RGB", (png.width, png.height), png.colour)
+    if png.alpha is not None:
+        image.putalpha(Image.frombytes("L", (png.width, png.height), png.alpha))
+    return image
 
 
 class _Images(PdfContent):
@@ -168,12 +106,9 @@ class _Images(PdfContent):
         writer = self._ensure_writer
         commands = []
         for index, (png, x, y, w, h) in enumerate(self._placements):
-            image = _image(png.colour, png.width, png.height, png.grey)
-            if png.alpha is not None:
-                mask = _image(png.alpha, png.width, png.height, True)
-                image[generic.pdf_name("/SMask")] = writer.add_object(mask)
+            image = pil_image(_pil(png), writer)  # with its alpha as an /SMask
             name = generic.pdf_name(f"/Img{index}")
-            self.set_resource(ResourceType.XOBJECT, name, writer.add_object(image))
+            self.set_resource(ResourceType.XOBJECT, name, image)
             commands.append(b"q %.3f 0 0 %.3f %.3f %.3f cm %s Do Q" % (w, h, x, y, name.encode()))
         return b" ".join(commands)
 
