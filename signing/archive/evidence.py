@@ -22,12 +22,16 @@ from signing.archive.dossier import parse_dossier, part_mismatches
 from signing.archive.layout import (
     DOCUMENT_FORMAT,
     DOCUMENT_PATH,
+    DOCUMENT_PDF,
+    DOCUMENT_PDF_PATH,
     DOSSIER_PATH,
     PARTS_DIR,
+    PDF_MAGIC,
     SAFE_NAME,
     check_bytes,
     check_name,
     check_units,
+    part_pdf_name,
 )
 from signing.ca import certificate_unit_code, fingerprint_sha256
 from signing.credentials import load_certificates
@@ -47,7 +51,12 @@ class ArchiveEvidence:
 
     ``document`` is the bytes every member unit signed: the frozen DOCX of a single
     document, or a dossier's manifest (signing.archive.dossier; data/dossier.json) whose
-    documents are ``parts``, by part name (empty for a single DOCX)."""
+    documents are ``parts``, by part name (empty for a single DOCX).
+
+    ``pdfs`` are the signed PDFs (PAdES, issue 16), by file name: ``document.pdf`` for a
+    single document (data/document.pdf), or a part's PDF name (``01-to-trinh.pdf`` for the
+    part ``01-to-trinh.docx``, data/parts/01-to-trinh.pdf) for a dossier; empty when the
+    deployment made none. The board's manifest pins them like every payload file."""
 
     document_id: str
     document: bytes
@@ -60,6 +69,7 @@ class ArchiveEvidence:
     verification: Mapping[str, Any]
     created_at: datetime
     parts: Mapping[str, bytes] = field(default_factory=dict)
+    pdfs: Mapping[str, bytes] = field(default_factory=dict)
 
 
 def _json_file(value: Any, what: str) -> bytes:
@@ -74,12 +84,13 @@ def payload_files(evidence: ArchiveEvidence) -> dict[str, bytes]:
     excepted. Refuses (BundleError) evidence that would make a bundle contradict itself: a
     signature missing for a member unit or present for a stranger, no CA certificate, a
     dossier manifest that does not parse or does not list exactly ``parts`` with their
-    SHA-256 and sizes."""
+    SHA-256 and sizes, a PDF named after no signed document or whose bytes are not a PDF."""
     if not isinstance(evidence, ArchiveEvidence):
         raise BundleError("cần một ArchiveEvidence")
     doc_id = check_name(evidence.document_id, "mã tài liệu")
     signed = check_bytes(evidence.document, "document")
     documents = _documents(signed, evidence.parts)
+    pdfs = _pdfs(evidence.pdfs, documents)
     units = check_units(evidence.expected_units, "expected_units")
     signatures = _signatures(evidence.unit_signatures, units)
     crl = check_bytes(evidence.crl, "crl")
@@ -103,6 +114,7 @@ def payload_files(evidence: ArchiveEvidence) -> dict[str, bytes]:
     }
     payload = {
         **documents,
+        **pdfs,
         "data/document.json": _json_file(document, "document_json"),
         "data/crl.der": crl,
         "data/audit.jsonl": _audit_lines(evidence.audit_events),
@@ -139,6 +151,34 @@ def _documents(signed: bytes, parts: Any) -> dict[str, bytes]:
     if problems:
         raise BundleError("hồ sơ không khớp các văn bản: " + "; ".join(problems))
     return {DOSSIER_PATH: signed, **{PARTS_DIR + p.name: given[p.name] for p in dossier.parts}}
+
+
+def _pdfs(given: Any, documents: Mapping[str, bytes]) -> dict[str, bytes]:
+    """The signed PDFs by path in the bag: data/document.pdf beside a single document,
+    data/parts/<part stem>.pdf beside a dossier's listed part."""
+    if not isinstance(given, Mapping):
+        raise BundleError("pdfs phải là ánh xạ tên tệp PDF → nội dung")
+    if DOSSIER_PATH in documents:
+        allowed = {
+            part_pdf_name(path[len(PARTS_DIR) :]): PARTS_DIR + part_pdf_name(path[len(PARTS_DIR) :])
+            for path in documents
+            if path.startswith(PARTS_DIR)
+        }
+    else:
+        allowed = {DOCUMENT_PDF: DOCUMENT_PDF_PATH}
+    out: dict[str, bytes] = {}
+    for name, content in given.items():
+        if not isinstance(name, str) or name not in allowed:
+            raise BundleError(
+                f"tệp PDF {name!r} không ứng với văn bản được ký nào (cần "
+                + ", ".join(sorted(allowed))
+                + ")"
+            )
+        data = check_bytes(content, f"tệp PDF {name}")
+        if not data.startswith(PDF_MAGIC):
+            raise BundleError(f"tệp PDF {name} không bắt đầu bằng %PDF- (không phải tệp PDF)")
+        out[allowed[name]] = data
+    return dict(sorted(out.items()))
 
 
 def _signatures(given: Any, units: Mapping[str, str]) -> dict[str, bytes]:

@@ -9,6 +9,10 @@ Layout (DESIGN.md, "Evidence and archive")::
       data/dossier.json              its manifest (signing.archive.dossier), which every
                                      unit signs: each part's name, title, SHA-256, size
       data/parts/<NN-name>.docx      the dossier's documents, exactly those it lists
+      data/document.pdf              optional: the signed PDF of a single document (PAdES
+                                     signatures of the units, the board's last)
+      data/parts/<NN-name>.pdf       optional: a dossier document's signed PDF, named
+                                     after a listed part
       data/document.json             structured content, metadata, member units
       data/signatures/<UNIT>.p7s     one detached CMS per member unit
       data/approval/manifest.json    what the board approved (+ manifest.json.p7s)
@@ -37,11 +41,14 @@ __all__ = [
     "BUNDLE_FORMAT",
     "DOCUMENT_FORMAT",
     "DOCUMENT_PATH",
+    "DOCUMENT_PDF",
+    "DOCUMENT_PDF_PATH",
     "DOSSIER_PATH",
     "HEX64",
     "PARTS_DIR",
     "PART_NAME",
     "PART_NAME_MAX",
+    "PDF_MAGIC",
     "REQUIRED_FILES",
     "SAFE_NAME",
     "SIGNED_FILES",
@@ -53,6 +60,8 @@ __all__ = [
     "check_text",
     "check_units",
     "part_path",
+    "part_pdf_name",
+    "part_pdf_path",
     "signature_path",
     "signed_file",
 ]
@@ -74,6 +83,12 @@ SIGNED_FILES = (DOCUMENT_PATH, DOSSIER_PATH)
 PARTS_DIR = "data/parts/"
 PART_NAME = re.compile(r"[0-9]{2}-[a-z0-9]+(-[a-z0-9]+)*\.docx")
 PART_NAME_MAX = 64
+# The signed PDFs (issue 16), optional: a pledge's beside its DOCX, a dossier part's beside
+# that part, named after it ("01-to-trinh.docx" -> "01-to-trinh.pdf").
+DOCUMENT_PDF = "document.pdf"
+DOCUMENT_PDF_PATH = "data/" + DOCUMENT_PDF
+PART_PDF_NAME = re.compile(r"[0-9]{2}-[a-z0-9]+(-[a-z0-9]+)*\.pdf")
+PDF_MAGIC = b"%PDF-"
 REQUIRED_FILES = (
     *TAG_FILES,
     "data/document.json",
@@ -98,6 +113,20 @@ def part_path(path: str) -> bool:
         return False
     name = path[len(PARTS_DIR) :]
     return len(name) <= PART_NAME_MAX and bool(PART_NAME.fullmatch(name))
+
+
+def part_pdf_name(part_name: str) -> str:
+    """The PDF name of a dossier part: ``01-to-trinh.docx`` -> ``01-to-trinh.pdf``."""
+    return part_name.removesuffix(".docx") + ".pdf"
+
+
+def part_pdf_path(path: str) -> bool:
+    """``data/parts/<NN-name>.pdf``: a well-formed name for a dossier part's signed PDF
+    (whether a listed part has that stem is the dossier step's question)."""
+    if not path.startswith(PARTS_DIR):
+        return False
+    name = path[len(PARTS_DIR) :]
+    return len(name) <= PART_NAME_MAX and bool(PART_PDF_NAME.fullmatch(name))
 
 
 def signed_file(files: Mapping[str, Any]) -> str | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from signing.archive.bag import FixityResult
 from signing.archive.dossier import Dossier, DossierPart
@@ -26,6 +26,9 @@ from signing.validation.status import (
     code_text,
     message,
 )
+
+if TYPE_CHECKING:
+    from signing.pades import PdfReport
 
 __all__ = [
     "IGNORED",
@@ -170,7 +173,9 @@ class BundleReport:
 
     ``signed_path`` is the file the member units' signatures cover (data/document.docx, or
     a dossier's data/dossier.json; None when there is neither); for a dossier, ``dossier``
-    is its manifest and ``parts`` its documents, in order."""
+    is its manifest and ``parts`` its documents, in order. ``pdfs``: each signed PDF of the
+    bundle (data/document.pdf, data/parts/NN-name.pdf) with its PAdES report; a unit's field
+    is listed in ``unsigned_fields`` when that unit signed only by its CMS."""
 
     indication: Indication
     sub_indication: SubIndication | None
@@ -188,6 +193,7 @@ class BundleReport:
     signed_path: str | None = None
     dossier: Dossier | None = None
     parts: tuple[PartResult, ...] = ()
+    pdfs: Mapping[str, PdfReport] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
@@ -234,4 +240,5 @@ class BundleReport:
             if self.dossier is None
             else {"reference_code": self.dossier.reference_code, "title": self.dossier.title},
             "parts": [part.to_dict() for part in self.parts],
+            "pdfs": {path: report.to_dict() for path, report in self.pdfs.items()},
         }

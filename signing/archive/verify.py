@@ -7,8 +7,9 @@ their SHA-256 and size, and nothing else there (verify_document), each unit's si
 the signed file (data/document.docx, or a dossier's data/dossier.json), that every member
 unit signed, the board's signature over the approval manifest and that the manifest names
 exactly the bundle's document, signatures and files (verify_signatures), trust
-(verify_trust), the audit segment up to the approval (verify_audit), and that every member
-is signed or rebuilt from signed data (verify_pins). This module holds the entry point and
+(verify_trust), the signed PDFs' PAdES signatures (verify_pdfs), the audit segment up to
+the approval (verify_audit), and that every member is signed or rebuilt from signed data
+(verify_pins). This module holds the entry point and
 the order of the steps.
 
 Trust never comes from the bundle alone: its CA is used only when the caller passes that CA's
@@ -31,6 +32,7 @@ from signing.archive.run import Run
 from signing.archive.verify_audit import check_audit
 from signing.archive.verify_document import check_dossier, document_body, read_document_json
 from signing.archive.verify_layout import check_bag_fixity, check_format, check_layout
+from signing.archive.verify_pdfs import check_pdfs
 from signing.archive.verify_pins import (
     check_approval_signature_extras,
     check_folders,
@@ -94,7 +96,10 @@ def verify_bundle(
     or a broken audit chain; UNSIGNED_CONTENT for a member no signature covers (a document
     in data/parts that dossier.json does not list among them); FORMAT_FAILURE
     for layout problems and for a member unit whose signature is missing (``status`` then
-    says "incomplete"). Anything merely undecidable (no trust anchor, an approval signed by
+    says "incomplete"). A signed PDF (data/document.pdf, data/parts/NN-name.pdf) fails with
+    the sub-indication of each PAdES signature verify_pdf rules failed, and when the board's
+    field is unsigned (SIGNED_DATA_NOT_FOUND), naming the PDF (signing.archive.verify_pdfs).
+    Anything merely undecidable (no trust anchor, an approval signed by
     a member unit) makes it INDETERMINATE.
 
     Raises BundleError when the input is not a safe, readable bundle zip with one reading
@@ -148,6 +153,7 @@ def _judge(
         # could hide a revocation. Same outcome as a missing data/crl.der.
         run.fail("crl", foreign_crl, path="data/crl.der")
     check_certificate_files(run, document, trust if anchored else None, source, ca_fingerprint)
+    pdfs = check_pdfs(run, signed, dossier, units, approval.decision, trust, document)
     audit = check_audit(run, doc_id, _audit_head(manifest))
     check_pinned_files(run, _pins(manifest))
     check_tag_files(run, rebuilt)
@@ -169,6 +175,7 @@ def _judge(
         signed_path=signed,
         dossier=dossier,
         parts=parts,
+        pdfs=pdfs,
     )
 
 

@@ -16,6 +16,7 @@ from signing.archive.layout import (
     DOSSIER_PATH,
     PARTS_DIR,
     SAFE_NAME,
+    part_pdf_name,
 )
 from signing.archive.report import PartResult
 from signing.archive.run import Run
@@ -146,7 +147,8 @@ def check_dossier(run: Run, signed: str | None) -> tuple[Dossier | None, tuple[P
     """With data/dossier.json (what the units sign): it reads strictly, every document it
     lists is in data/parts with the listed SHA-256 and size (HASH_FAILURE naming the part,
     a missing part too: the signed hash finds no document), and every file in data/parts is
-    listed (UNSIGNED_CONTENT naming it). Returns the dossier and its parts' results."""
+    listed (UNSIGNED_CONTENT naming it) or the signed PDF of a listed part (its stem and
+    .pdf: the PDF step checks its signatures). Returns the dossier and its parts' results."""
     if signed != DOSSIER_PATH:
         return None, ()
     try:
@@ -180,6 +182,7 @@ def check_dossier(run: Run, signed: str | None) -> tuple[Dossier | None, tuple[P
             )
         results.append(PartResult(part, intact))
     listed = {part.path for part in dossier.parts}
+    listed |= {PARTS_DIR + part_pdf_name(part.name) for part in dossier.parts}
     for path in sorted(run.files):
         if path.startswith(PARTS_DIR) and path not in listed:
             run.fail(

@@ -12,12 +12,14 @@ from signing.archive.canonical import strict_json
 from signing.archive.layout import (
     BUNDLE_FORMAT,
     DOCUMENT_PATH,
+    DOCUMENT_PDF_PATH,
     DOSSIER_PATH,
     PARTS_DIR,
     REQUIRED_FILES,
     SIGNED_FILES,
     cert_path,
     part_path,
+    part_pdf_path,
     signature_path,
     signed_file,
 )
@@ -31,8 +33,9 @@ __all__ = ["check_bag_fixity", "check_format", "check_layout"]
 
 def check_layout(run: Run) -> str | None:
     """Every required file is there, exactly one signed file (data/document.docx, or a
-    dossier's data/dossier.json), data/parts/ only beside a dossier.json, and nothing
-    outside the layout. Returns the signed file's path (None when there is none)."""
+    dossier's data/dossier.json), data/parts/ only beside a dossier.json, data/document.pdf
+    only beside document.docx, and nothing outside the layout. Returns the signed file's
+    path (None when there is none)."""
     for name in REQUIRED_FILES:
         if name not in run.files:
             run.fail("missing_file", f"gói thiếu tệp bắt buộc {name}", path=name)
@@ -57,11 +60,11 @@ def check_layout(run: Run) -> str | None:
         run.fail("missing_file", "gói không có chứng thư số nào trong data/certs/")
     for name in run.files:
         if name.startswith(PARTS_DIR):
-            if not part_path(name):
+            if not (part_path(name) or part_pdf_path(name)):
                 run.fail(
                     "unexpected_file",
                     f"tên văn bản của hồ sơ không hợp lệ: {name} (cần dạng"
-                    f" {PARTS_DIR}01-ten-van-ban.docx)",
+                    f" {PARTS_DIR}01-ten-van-ban.docx, hoặc .pdf cho bản PDF đã ký)",
                     path=name,
                 )
             elif signed == DOCUMENT_PATH:
@@ -69,6 +72,15 @@ def check_layout(run: Run) -> str | None:
                     "unexpected_file",
                     f"gói chứa {name} nhưng không phải hồ sơ: văn bản trong {PARTS_DIR} chỉ"
                     f" được có cùng {DOSSIER_PATH}",
+                    path=name,
+                )
+            continue
+        if name == DOCUMENT_PDF_PATH:
+            if signed != DOCUMENT_PATH:
+                run.fail(
+                    "unexpected_file",
+                    f"gói chứa {name} nhưng không có {DOCUMENT_PATH}: bản PDF đã ký của một"
+                    f" văn bản chỉ đi cùng văn bản đó (PDF của hồ sơ nằm trong {PARTS_DIR})",
                     path=name,
                 )
             continue

@@ -1,0 +1,212 @@
+"""The signed PDF in an archive bundle (issue 16): data/document.pdf beside a pledge's DOCX,
+data/parts/NN-name.pdf beside a dossier's part, pinned by the board's manifest and checked
+signature by signature with signing.pades.verify_pdf."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from functools import cache
+
+import pytest
+
+from signing import Indication, SubIndication, TrustStore
+from signing._seal import TEST_KDF
+from signing.archive import ArchiveEvidence, verify_bundle
+from signing.archive.evidence import payload_files
+from signing.ca import CertificateAuthority
+from signing.errors import BundleError
+from signing.pades import BOARD_FIELD, CERTIFICATION_FIELD
+from tests.signing.bundle_fixtures import (
+    UNITS,
+    VERIFY_AT,
+    approve,
+    build,
+    edit,
+    evidence_for,
+    rebag,
+    shared_world,
+)
+from tests.signing.bundle_pdf_helpers import (
+    edit_byte,
+    issued_party,
+    signed_pdf,
+    update_after,
+    world_party,
+)
+
+PASSED, FAILED, INDET = Indication.TOTAL_PASSED, Indication.TOTAL_FAILED, Indication.INDETERMINATE
+PDF_PATH = "data/document.pdf"
+
+
+@cache
+def good_pdf() -> bytes:
+    return signed_pdf(shared_world())
+
+
+def pledge_evidence(pdf: bytes | None) -> ArchiveEvidence:
+    evidence = evidence_for(shared_world())
+    return evidence if pdf is None else dataclasses.replace(evidence, pdfs={"document.pdf": pdf})
+
+
+def bundle_with(pdf: bytes) -> bytes:
+    """A bundle the board approved with ``pdf`` in it (what a faulty workflow or an insider
+    would archive: the manifest pins this PDF, so only the PDF step can tell)."""
+    return build(approve(shared_world(), pledge_evidence(pdf)))
+
+
+@cache
+def good_bundle() -> bytes:
+    return bundle_with(good_pdf())
+
+
+def check(data: bytes):
+    trust = TrustStore([shared_world().ca.certificate])
+    return verify_bundle(data, trust=trust, ca_fingerprint=None, at=VERIFY_AT)
+
+
+def codes_at(report, path: str) -> set[str]:
+    return {p.code for p in report.problems if p.path == path}
+
+
+# --------------------------------------------------------------------------- passing
+def test_a_bundle_with_its_signed_pdf_passes():
+    report = check(good_bundle())
+    assert (report.indication, report.sub_indication) == (PASSED, None)
+    pdf = report.pdfs[PDF_PATH]
+    assert pdf.passed
+    assert {s.field for s in pdf.signatures} == {*UNITS, BOARD_FIELD, CERTIFICATION_FIELD}
+    data = report.to_dict()
+    assert data["pdfs"][PDF_PATH]["indication"] == "TOTAL_PASSED"
+    assert data["pdfs"][PDF_PATH]["document_sha256"] == hashlib.sha256(good_pdf()).hexdigest()
+
+
+def test_the_board_pins_the_pdf():
+    payload = payload_files(pledge_evidence(good_pdf()))
+    assert payload[PDF_PATH] == good_pdf()
+    approval = approve(shared_world(), pledge_evidence(good_pdf()))
+    assert b'"data/document.pdf":"' + hashlib.sha256(good_pdf()).hexdigest().encode() in (
+        approval.approval_manifest
+    )
+
+
+def test_a_bundle_without_a_pdf_still_passes():
+    report = check(build(approve(shared_world(), pledge_evidence(None))))
+    assert report.passed
+    assert report.pdfs == {}
+    assert report.to_dict()["pdfs"] == {}
+
+
+def test_a_unit_that_signed_only_its_cms_is_listed_unsigned_in_the_pdf():
+    pdf = signed_pdf(shared_world(), skip=["VPHU-TO"])
+    report = check(bundle_with(pdf))
+    assert report.passed
+    assert report.pdfs[PDF_PATH].unsigned_fields == ("VPHU-TO",)
+    assert report.to_dict()["pdfs"][PDF_PATH]["unsigned_fields"] == ["VPHU-TO"]
+
+
+# --------------------------------------------------------------------------- tampering
+def test_an_edited_pdf_byte_the_attacker_could_not_re_pin_is_a_hash_failure():
+    def mutate(files):
+        files[PDF_PATH] = edit_byte(files[PDF_PATH])
+
+    report = check(rebag(good_bundle(), mutate))
+    assert (report.indication, report.sub_indication) == (FAILED, SubIndication.HASH_FAILURE)
+    assert report.failed_paths == (PDF_PATH,)
+    # the board's pin and every PDF signature both name it
+    assert codes_at(report, PDF_PATH) == {"pinned_file", "pdf_signature"}
+    assert report.pdfs[PDF_PATH].sub_indication is SubIndication.HASH_FAILURE
+
+
+def test_an_edited_pdf_byte_without_rebagging_fails_fixity_too():
+    def mutate(files):
+        files[PDF_PATH] = edit_byte(files[PDF_PATH])
+
+    report = check(edit(good_bundle(), mutate))
+    assert (report.indication, report.sub_indication) == (FAILED, SubIndication.HASH_FAILURE)
+    assert PDF_PATH in report.failed_paths
+
+
+def test_an_incremental_update_after_the_board_is_named():
+    report = check(bundle_with(update_after(good_pdf())))
+    assert (report.indication, report.sub_indication) == (FAILED, SubIndication.UNSIGNED_CONTENT)
+    assert report.failed_paths == (PDF_PATH,)
+    board = [p for p in report.problems if BOARD_FIELD in p.message]
+    assert board
+    assert all(p.sub_indication is SubIndication.UNSIGNED_CONTENT for p in board)
+
+
+def test_bytes_appended_after_the_last_signature_are_named():
+    report = check(bundle_with(good_pdf() + b"\n% one more line\n"))
+    assert (report.indication, report.sub_indication) == (FAILED, SubIndication.UNSIGNED_CONTENT)
+    assert report.failed_paths == (PDF_PATH,)
+    assert codes_at(report, PDF_PATH) == {"pdf_unsigned_content"}
+
+
+def test_a_unit_field_signed_by_the_wrong_units_key_is_named():
+    world = shared_world()
+    pdf = signed_pdf(world, signers={"VPHU-PX": world_party(world, "VPHU-UH")})
+    report = check(bundle_with(pdf))
+    assert not report.passed
+    assert report.sub_indication is SubIndication.SIG_CONSTRAINTS_FAILURE
+    assert report.failed_paths == (PDF_PATH,)
+    (problem,) = report.problems
+    assert "VPHU-PX" in problem.message
+    assert "VPHU-UH" in problem.message
+    # the CMS signatures are all fine: only the PDF is at fault
+    assert report.status == "complete"
+
+
+def test_a_pdf_re_signed_under_a_foreign_ca_is_named():
+    world = shared_world()
+    foreign = CertificateAuthority.create(
+        "thidua CA",
+        "Cụm thi đua số 4",
+        b"f" * 32,
+        world.ca.certificate.not_valid_before_utc,
+        kdf_params=TEST_KDF,
+    )
+    forger = issued_party(foreign, "VPHU-PX", UNITS["VPHU-PX"], "Kẻ giả mạo")
+    report = check(bundle_with(signed_pdf(world, signers={"VPHU-PX": forger})))
+    assert not report.passed
+    assert report.sub_indication is SubIndication.NO_CERTIFICATE_CHAIN_FOUND
+    assert report.failed_paths == (PDF_PATH,)
+    assert "VPHU-PX" in report.problems[0].message
+
+
+def test_a_pdf_the_board_did_not_close_fails():
+    report = check(bundle_with(signed_pdf(shared_world(), board=False)))
+    assert (report.indication, report.sub_indication) == (
+        FAILED,
+        SubIndication.SIGNED_DATA_NOT_FOUND,
+    )
+    assert report.failed_paths == (PDF_PATH,)
+    assert codes_at(report, PDF_PATH) == {"pdf_board_unsigned"}
+    assert report.pdfs[PDF_PATH].unsigned_fields == (BOARD_FIELD,)
+
+
+def test_a_pdf_added_to_a_bundle_after_approval_is_unsigned_content():
+    bundle = build(approve(shared_world(), pledge_evidence(None)))
+
+    def mutate(files):
+        files[PDF_PATH] = good_pdf()
+
+    report = check(rebag(bundle, mutate))
+    assert (report.indication, report.sub_indication) == (FAILED, SubIndication.UNSIGNED_CONTENT)
+    assert "unsigned_file" in codes_at(report, PDF_PATH)
+
+
+# --------------------------------------------------------------------------- refused input
+@pytest.mark.parametrize(
+    ("pdfs", "match"),
+    [
+        ({"other.pdf": b"%PDF-1.7\n"}, "other.pdf"),
+        ({"01-to-trinh.pdf": b"%PDF-1.7\n"}, "01-to-trinh.pdf"),
+        ({"document.pdf": b"PK\x03\x04 not a pdf"}, "%PDF-"),
+        ({"document.pdf": b""}, "document.pdf"),
+    ],
+)
+def test_payload_files_refuses_a_pdf_of_no_signed_document_or_not_a_pdf(pdfs, match):
+    evidence = dataclasses.replace(evidence_for(shared_world()), pdfs=pdfs)
+    with pytest.raises(BundleError, match=match):
+        payload_files(evidence)
