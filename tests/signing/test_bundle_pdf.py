@@ -210,3 +210,58 @@ def test_payload_files_refuses_a_pdf_of_no_signed_document_or_not_a_pdf(pdfs, ma
     evidence = dataclasses.replace(evidence_for(shared_world()), pdfs=pdfs)
     with pytest.raises(BundleError, match=match):
         payload_files(evidence)
+
+
+# --------------------------------------------------------------------------- a dossier
+def dossier_with(pdfs: dict[str, bytes]) -> bytes:
+    from tests.signing.test_bundle_dossier import dossier_evidence
+
+    evidence = dataclasses.replace(dossier_evidence(), pdfs=pdfs)
+    return build(approve(shared_world(), evidence))
+
+
+def test_a_dossier_parts_pdf_is_signed_by_the_parts_signers():
+    # 02-bien-ban.docx is signed on paper by VPHU-MD and VPHU-UH (dossier.json's signers)
+    pdf = signed_pdf(shared_world(), ["VPHU-MD", "VPHU-UH"])
+    report = check(dossier_with({"02-bien-ban.pdf": pdf}))
+    assert report.passed
+    assert report.pdfs["data/parts/02-bien-ban.pdf"].passed
+
+
+def test_a_dossier_parts_pdf_signed_by_a_unit_not_among_its_signers_fails():
+    # 01-to-trinh.docx lists only VPHU-MD: a VPHU-UH field in its PDF is not expected
+    pdf = signed_pdf(shared_world(), ["VPHU-MD", "VPHU-UH"])
+    report = check(dossier_with({"01-to-trinh.pdf": pdf}))
+    assert (report.indication, report.sub_indication) == (
+        FAILED,
+        SubIndication.SIG_CONSTRAINTS_FAILURE,
+    )
+    assert report.failed_paths == ("data/parts/01-to-trinh.pdf",)
+    assert "VPHU-UH" in report.problems[0].message
+
+
+def test_payload_files_refuses_a_dossier_pdf_named_after_no_part():
+    from tests.signing.test_bundle_dossier import dossier_evidence
+
+    for name in ("document.pdf", "04-khac.pdf"):
+        evidence = dataclasses.replace(dossier_evidence(), pdfs={name: good_pdf()})
+        with pytest.raises(BundleError, match=name):
+            payload_files(evidence)
+
+
+def test_a_pdf_of_a_part_the_dossier_does_not_list_is_unsigned_content():
+    def mutate(files):
+        files["data/parts/04-khac.pdf"] = good_pdf()
+
+    report = check(rebag(dossier_with({}), mutate))
+    assert not report.passed
+    assert "unlisted_part" in codes_at(report, "data/parts/04-khac.pdf")
+
+
+def test_a_document_pdf_beside_a_dossier_is_refused():
+    def mutate(files):
+        files[PDF_PATH] = good_pdf()
+
+    report = check(rebag(dossier_with({}), mutate))
+    assert not report.passed
+    assert "unexpected_file" in codes_at(report, PDF_PATH)
