@@ -88,12 +88,14 @@ def fire(document_id: int, trigger: str, inp: TriggerInputs) -> Any:
         raise InvalidTransition(
             _("Thao tác '%(t)s' không tồn tại.", t=trigger), trigger=trigger, state=""
         )
+    config = current_app.config["THIDUA_CONFIG"]
     return lifecycle.fire(
         db.get_session(),
         actor(),  # type: ignore[arg-type]
         document_id,
         trigger,
         inp,
-        ca_secret=current_app.config["THIDUA_CONFIG"].ca_master_secret,
+        ca_secret=config.ca_master_secret,
         public_url=current_app.config.get("PUBLIC_BASE_URL"),
+        signed_pdf=config.signed_pdf,
     )

@@ -37,11 +37,24 @@ class Config:
     secret_key: str
     ca_master_secret: bytes
     public_url: str = ""
+    # Freezing makes each document's certified PDF, signed in place by every unit (issue
+    # 16; needs LibreOffice). load_config turns it on unless THIDUA_SIGNED_PDF=0.
+    signed_pdf: bool = False
 
 
 def public_url(configured: str | None = None) -> str:
     """The site's public address: the one given, else ``THIDUA_PUBLIC_URL``, else ""."""
     return (configured or os.environ.get("THIDUA_PUBLIC_URL", "")).strip()
+
+
+def signed_pdf_enabled() -> bool:
+    """``THIDUA_SIGNED_PDF``: "1" (the default) or "0"; anything else is refused."""
+    raw = os.environ.get("THIDUA_SIGNED_PDF", "1").strip() or "1"
+    if raw not in ("0", "1"):
+        raise ConfigError(
+            f"THIDUA_SIGNED_PDF phải là 0 hoặc 1, không phải {raw!r}.", code="bad_signed_pdf"
+        )
+    return raw == "1"
 
 
 def printed_verify_url(base: str, reference_code: str) -> str | None:
@@ -124,6 +137,7 @@ def load_config(instance_dir: str | os.PathLike[str] | None = None) -> Config:
         secret_key=secret_key.decode("utf-8"),
         ca_master_secret=ca_secret,
         public_url=public_url(),
+        signed_pdf=signed_pdf_enabled(),
     )
 
 

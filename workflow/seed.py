@@ -53,8 +53,11 @@ def seed_demo(
     ca_secret: bytes,
     now: datetime | None = None,
     progress: Callable[[str], None] | None = None,
+    signed_pdf: bool = True,
 ) -> SeedResult:
     """Create the demo cluster and documents in the caller's transaction (flushes only).
+    With ``signed_pdf`` (needs LibreOffice) the archived 2018 pledge carries its PDF signed
+    by the eight units and the board.
 
     Records are stamped with the real clock (never before ``now``, default now).
 
@@ -177,9 +180,6 @@ def seed_demo(
             private_key=key,
             sealed_key=blob,
             now=at(),
-            # The demo's history is dated 2018; readers' tools (pdfsig, Acrobat, pyHanko's
-            # CLI) check a PDF signer's certificate at today's date, without a timestamp.
-            validity_days=3660,
         )
 
     def user(name: str) -> User:
@@ -224,7 +224,9 @@ def seed_demo(
         lifecycle.concur(session, user(username), pledge.id, now=at())
 
     step("Giao ước 2018: mở ký")
-    lifecycle.open_signing(session, md_drafter, pledge.id, now=at())
+    lifecycle.open_signing(
+        session, md_drafter, pledge.id, ca_secret=ca_secret, signed_pdf=signed_pdf, now=at()
+    )
 
     step("Giao ước 2018: 8 đơn vị ký")
     for username, _code in signers[:-1]:

@@ -182,3 +182,18 @@ def test_each_document_of_a_dossier_gets_its_own_pdf_signed_by_its_units(demo_se
         assert ("VPHU-UH" in signed) == ("VPHU-UH" in part.signers), part.name
         assert BOARD_FIELD in signed, part.name
     assert frozen_docx(s, doc.id).startswith(b'{"format":"thidua-dossier/1"')
+
+
+def test_the_demo_archives_the_2018_pledge_with_a_pdf_signed_by_all(demo_session, demo):
+    s = demo_session
+    doc = s.get(Document, demo.pledge_2018)
+    assert doc.state == "archived"
+    pdf = blobs.get_blob(s, doc.frozen_version.pdf_sha256)
+    board = doc.term.board_unit.code
+    report = verify_pdf(pdf, _trust(s), at=utcnow(), expected_fields=_expected(UNITS, board))
+    assert report.indication is Indication.TOTAL_PASSED, report.to_dict()
+    passed = {r.field for r in report.signatures if r.report.passed}
+    assert passed == {*UNITS, BOARD_FIELD, CERTIFICATION_FIELD}
+    bundle = export_bundle(s, user(s, "vptu-st-signer"), doc.id)
+    with zipfile.ZipFile(io.BytesIO(bundle)) as archive:
+        assert archive.read(f"thidua-{doc.id}/data/document.pdf") == pdf

@@ -154,7 +154,10 @@ def seed_demo_command(instance: Path | None) -> None:
                 bar.update(1)
 
             result = demo_seed.seed_demo(
-                session, ca_secret=config.ca_master_secret, progress=progress
+                session,
+                ca_secret=config.ca_master_secret,
+                progress=progress,
+                signed_pdf=config.signed_pdf,
             )
     click.echo("Đã tạo cụm thi đua mẫu (Hà Nội, 2018–2019).")
     for label, doc_id in result.documents.items():

@@ -441,10 +441,9 @@ def issue_credential(
     now: datetime | None = None,
     sealed_key: bytes | None = None,
     private_key: Any = None,
-    validity_days: int = 730,
 ) -> Credential:
     """Generate a key pair for the user's signing role at ``unit_code``, seal the key under
-    ``pin`` and issue a certificate from the project CA, valid ``validity_days``.
+    ``pin`` and issue a certificate from the project CA.
 
     ``private_key``/``sealed_key`` let a caller that sealed keys in parallel (seed-demo)
     hand them in; the usual call passes neither.
@@ -465,7 +464,6 @@ def issue_credential(
             unit_code=unit.code,
             user_id=str(user.id),
             now=now,
-            validity_days=validity_days,
         )
     except SigningError as exc:
         raise ValidationError(f"Không cấp được chứng thư số: {exc}", field="unit") from None
