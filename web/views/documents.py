@@ -160,6 +160,7 @@ def _page_context(document_id: int) -> dict[str, Any]:
         "version": version,
         "frozen": frozen,
         "files": _files(session, who, doc) if version else [],
+        "pdfs": downloads.signed_pdfs(session, who, doc.id),
         "progress": progress,
         "members": members,
         "signed_count": progress.signed if progress else 0,

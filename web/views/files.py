@@ -13,7 +13,12 @@ from workflow.services import downloads, queries
 bp = Blueprint("files", __name__, url_prefix="/documents")
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-_MEDIA = {".docx": DOCX, ".json": "application/json", ".p7s": "application/pkcs7-signature"}
+_MEDIA = {
+    ".docx": DOCX,
+    ".json": "application/json",
+    ".p7s": "application/pkcs7-signature",
+    ".pdf": "application/pdf",
+}
 
 
 def _session() -> Session:
@@ -78,6 +83,15 @@ def signed(document_id: int) -> Response:
         abort(404)
     name, data = downloads.signed_file(_session(), signed_in_user(), document_id, number)
     return _attachment(data, name)
+
+
+@bp.get("/<int:document_id>/pdf/<name>")
+@login_required
+def pdf(document_id: int, name: str) -> Response:
+    """A frozen document's signed PDF (newest revision), as recipients' readers check it."""
+    _number, stem = _shown_version(document_id)
+    data = downloads.document_pdf(_session(), signed_in_user(), document_id, name)
+    return _attachment(data, f"{stem}-{name}")
 
 
 @bp.get("/<int:document_id>/signatures/<int:signature_id>.p7s")

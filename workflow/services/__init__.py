@@ -97,11 +97,14 @@ from workflow.services.auth import (
 from workflow.services.content_rules import check_content
 from workflow.services.downloads import (
     DocumentFile,
+    PdfFile,
     document_docx,
     document_files,
     document_part,
+    document_pdf,
     signature_der,
     signed_file,
+    signed_pdfs,
 )
 from workflow.services.drafting import comment, create_document, edit_draft
 from workflow.services.lifecycle import (
@@ -157,6 +160,7 @@ __all__ = [
     "InboxItem",
     "LoginKeys",
     "LoginPolicy",
+    "PdfFile",
     "SignatureProgress",
     "TriggerInputs",
     "UnitSignature",
@@ -190,6 +194,7 @@ __all__ = [
     "document_docx",
     "document_files",
     "document_part",
+    "document_pdf",
     "document_signatures",
     "edit_draft",
     "end_sessions",
@@ -227,6 +232,7 @@ __all__ = [
     "signature_der",
     "signature_progress",
     "signed_file",
+    "signed_pdfs",
     "submit",
     "submit_for_review",
     "sweep",
