@@ -7,13 +7,16 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from cryptography import x509
 from sqlalchemy import func, select
 
+from signing import TrustStore
+from signing.pades import BOARD_FIELD, CERTIFICATION_FIELD, verify_pdf
 from tests.system.conftest import (
     FIGURES,
     PIN,
@@ -26,7 +29,8 @@ from tests.system.conftest import (
     thidua,
 )
 from workflow.db import make_engine, session_factory
-from workflow.models import AuditEvent, Document, Signature
+from workflow.models import AuditEvent, Blob, Document, Signature
+from workflow.pki import active_ca_record
 
 pytestmark = pytest.mark.slow
 
@@ -130,6 +134,21 @@ def test_forty_sign_requests_for_eight_units_at_once(templates, server_factory) 
                 .where(AuditEvent.document_id == doc, AuditEvent.action == "sign")
             )
             assert sign_events == 8
+            # The signed PDF (issue 16): exactly one signature per unit, each in its own
+            # revision on top of the one before, every one verifying.
+            version = s.get(Document, doc).frozen_version
+            pdf = s.get(Blob, version.pdf_sha256).data
+            trust = TrustStore(
+                [x509.load_pem_x509_certificate(active_ca_record(s).certificate_pem)]
+            )
+        expected = {**{u: u for u in UNITS}, BOARD_FIELD: None, CERTIFICATION_FIELD: "THIDUA"}
+        report = verify_pdf(bytes(pdf), trust, at=datetime.now(UTC), expected_fields=expected)
+        units = [r for r in report.signatures if r.field in UNITS]
+        assert sorted(r.field for r in units) == sorted(UNITS)
+        assert all(r.report.passed for r in report.signatures), report.to_dict()
+        revisions = [r.revision for r in sorted(report.signatures, key=lambda r: r.revision)]
+        assert revisions == list(range(revisions[0], revisions[0] + 9))  # certification + 8
+        assert report.unsigned_fields == (BOARD_FIELD,)
         assert integrity_problems(engine) == []
     finally:
         engine.dispose()
