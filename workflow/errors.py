@@ -114,3 +114,11 @@ class CredentialLocked(WorkflowError):
 class ConfigError(WorkflowError):
     code = "config_error"
     http_status = 500
+
+
+class ConverterUnavailable(ConfigError):
+    """LibreOffice is missing or failed to make the PDF: the server's fault, and passing (a
+    retry may succeed); nothing was frozen."""
+
+    code = "pdf_failed"
+    http_status = 503

@@ -3,11 +3,13 @@ of its signatures verify, from verifying the PDF itself."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 from flask import Flask
 
-from tests.web.conftest import login
+from tests.web.conftest import UNITS, login, signer
+from tests.web.test_api import token_for
 
 
 def test_the_archived_pledge_offers_its_pdf_signed_by_eight_units(app: Flask) -> None:
@@ -38,3 +40,43 @@ def test_a_draft_has_no_signed_pdf(app: Flask) -> None:
     assert (
         login(app, "vphu-uh-drafter").get(f"/documents/{draft}/pdf/document.pdf").status_code == 404
     )
+
+
+def _with_signed_pdf(app: Flask) -> Flask:
+    app.config["THIDUA_CONFIG"] = dataclasses.replace(app.config["THIDUA_CONFIG"], signed_pdf=True)
+    return app
+
+
+def _to_open_signing(app: Flask) -> tuple[int, dict[str, str]]:
+    doc = int(app.config["DEMO_DOCUMENTS"]["nomination-2018"])
+    client = app.test_client()
+    for code in UNITS:
+        client.post(f"/api/documents/{doc}/concur", headers=token_for(app, signer(code)), json={})
+    return doc, token_for(app, "vphu-md-drafter")
+
+
+def test_opening_signing_makes_each_documents_pdf_with_nobody_signed_yet(app: Flask) -> None:
+    doc, head = _to_open_signing(_with_signed_pdf(app))
+    opened = app.test_client().post(f"/api/documents/{doc}/open_signing", headers=head, json={})
+    assert opened.status_code == 200, opened.get_json()
+    page = login(app, "vphu-tt-signer").get(f"/documents/{doc}").get_data(as_text=True)
+    statuses = re.findall(r'data-test="pdf-status">([^<]+)<', page)
+    assert len(statuses) == 6  # one signed PDF per document of the dossier
+    assert statuses[1].startswith("0/8 chữ ký hợp lệ")  # the minutes: every unit signs
+    assert statuses[0].startswith("0/1 chữ ký hợp lệ")  # the submission: the cluster head
+
+
+def test_without_libreoffice_opening_signing_is_a_503_and_nothing_is_frozen(
+    app: Flask, monkeypatch
+) -> None:
+    doc, head = _to_open_signing(_with_signed_pdf(app))
+    monkeypatch.setenv("PATH", "/nonexistent")
+    client = app.test_client()
+    refused = client.post(f"/api/documents/{doc}/open_signing", headers=head, json={})
+    assert refused.status_code == 503
+    error = refused.get_json()["error"]
+    assert error["code"] == "pdf_failed"
+    assert "LibreOffice" in error["message"]
+    detail = client.get(f"/api/documents/{doc}", headers=head).get_json()
+    assert detail["state"] == "in_review"
+    assert detail["frozen"] is None

@@ -25,7 +25,7 @@ from tests.workflow.helpers import (
 )
 from workflow import blobs
 from workflow.clock import utcnow
-from workflow.errors import ConfigError
+from workflow.errors import ConverterUnavailable
 from workflow.inputs import TriggerInputs
 from workflow.models import Document
 from workflow.seed import DEMO_PIN
@@ -96,11 +96,12 @@ def test_a_missing_converter_is_a_clear_error_and_nothing_is_frozen(
     for signer in SIGNERS:
         lifecycle.concur(s, user(s, signer), demo.pledge_2019)
     monkeypatch.setenv("PATH", "/nonexistent")
-    with pytest.raises(ConfigError, match="LibreOffice") as refused:
+    with pytest.raises(ConverterUnavailable, match="LibreOffice") as refused:
         lifecycle.open_signing(
             s, user(s, HEAD_2019), demo.pledge_2019, ca_secret=demo.ca_secret, signed_pdf=True
         )
     assert refused.value.code == "pdf_failed"
+    assert refused.value.http_status == 503  # the server's fault, and a retry may succeed
 
 
 def _archive_pledge(s, demo) -> Document:

@@ -36,7 +36,7 @@ def store_rendering(
 
     Raises:
         documents.DocumentError: the content cannot be rendered.
-        ConfigError, ValidationError: the PDF cannot be made (see signed_pdf.freeze_pdf).
+        ConverterUnavailable, ValidationError: the PDF cannot be made (see signed_pdf.freeze_pdf).
     """
     blocks = documents.signature_blocks(content) if ca is not None else {}
     if not isinstance(content, documents.NominationContent):

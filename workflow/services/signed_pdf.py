@@ -23,7 +23,7 @@ from signing import KeySigner, Signer, SigningError, generate_private_key
 from signing.ca import CertificateAuthority
 from signing.pades import BOARD_FIELD, FieldSpec, prepare_pdf, sign_field, sign_final
 from workflow import blobs
-from workflow.errors import ConfigError, ValidationError, WorkflowError
+from workflow.errors import ConverterUnavailable, ValidationError, WorkflowError
 from workflow.models import DocumentVersion, Unit, User
 
 __all__ = ["CERTIFIER_CODE", "PDF", "close_pdfs", "freeze_pdf", "pdf_name", "sign_pdfs"]
@@ -66,7 +66,7 @@ def freeze_pdf(
     board's.
 
     Raises:
-        ConfigError: LibreOffice is missing or fails (the version stays unfrozen).
+        ConverterUnavailable: LibreOffice is missing or fails (the version stays unfrozen).
         ValidationError: a signature block cannot be found in the PDF.
     """
     try:
@@ -74,9 +74,7 @@ def freeze_pdf(
         cells = signature_cells(pdf, {code: blocks[code] for code in signers if code in blocks})
     except documents.DocumentError as exc:
         if getattr(exc, "field", None) in ("pdf", "docx", "timeout"):
-            raise ConfigError(
-                f"Không tạo được bản PDF để ký: {exc.reason}", code="pdf_failed"
-            ) from None
+            raise ConverterUnavailable(f"Không tạo được bản PDF để ký: {exc.reason}") from None
         raise ValidationError(f"Không đặt được ô chữ ký trong PDF: {exc}") from None
     fields = [
         FieldSpec(code, cells[code].page, cells[code].box) if code in cells else FieldSpec(code)
