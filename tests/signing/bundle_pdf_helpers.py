@@ -94,12 +94,14 @@ def frozen_pdf(world: World, codes: Iterable[str]) -> bytes:
     )
 
 
-def sign_in(pdf: bytes, field: str, party: PdfParty, minute: int = 0) -> bytes:
+def sign_in(
+    pdf: bytes, field: str, party: PdfParty, minute: int = 0, *, at: dt.datetime = SIGNED_AT
+) -> bytes:
     return sign_field(
         pdf,
         field,
         party.signer,
-        signing_time=SIGNED_AT + dt.timedelta(minutes=minute),
+        signing_time=at + dt.timedelta(minutes=minute),
         name=party.person,
         unit=party.unit,
     )

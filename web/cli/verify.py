@@ -1,4 +1,5 @@
-"""``thidua verify``: check an archive bundle, or a DOCX with its detached signatures, offline.
+"""``thidua verify``: check an archive bundle, a DOCX with its detached signatures, or a
+signed PDF alone, offline.
 
 Exit status: 0 when everything passed, 1 when anything failed or is indeterminate, 2 on a
 usage error or unreadable input. The CLI is the one place that reads the clock (``--at``
@@ -11,7 +12,7 @@ import io
 import json
 import zipfile
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,7 @@ from signing import (
 )
 from signing.archive import BundleReport, normalize_fingerprint, verify_bundle
 from signing.archive.zipio import DEFAULT_LIMITS
+from signing.pades.fields import PDF_MAGIC, verify_pdf_alone
 from web.cli import main
 
 MAX_SIGNATURE_FILE = 1024 * 1024
@@ -125,7 +127,8 @@ def verify_command(
     signature_paths: Sequence[Path],
     at_text: str | None,
 ) -> None:
-    """Kiểm tra gói lưu trữ (zip) hoặc tệp DOCX cùng các chữ ký rời, không cần cơ sở dữ liệu.
+    """Kiểm tra gói lưu trữ (zip), tệp DOCX cùng các chữ ký rời, hoặc tệp PDF đã ký, không
+    cần cơ sở dữ liệu.
 
     Mã thoát: 0 khi mọi thứ hợp lệ, 1 khi có chữ ký không hợp lệ hoặc chưa xác định được,
     2 khi sai cách dùng hoặc không đọc được đầu vào.
@@ -138,7 +141,15 @@ def verify_command(
             raise click.BadParameter(str(exc), param_hint="--ca-fingerprint") from None
     trust = _load_trust(trust_path, ca_fingerprint)
     data = _read(path, DEFAULT_LIMITS.max_archive_bytes, "tệp")
-    if signature_paths:
+    if data.startswith(PDF_MAGIC) or path.suffix.lower() == ".pdf":
+        if signature_paths:
+            raise click.UsageError("tệp PDF mang chữ ký bên trong: không dùng --signature")
+        if ca_fingerprint is not None and trust is None:
+            raise click.UsageError(
+                "--ca-fingerprint chỉ dùng với gói lưu trữ; để kiểm tra PDF hãy dùng --trust CA.pem"
+            )
+        passed = _verify_pdf(data, path, trust, at, as_json)
+    elif signature_paths:
         if ca_fingerprint is not None and trust is None:
             raise click.UsageError(
                 "--ca-fingerprint chỉ dùng với gói lưu trữ; "
@@ -260,6 +271,60 @@ def _print_bundle(report: BundleReport, path: Path) -> None:
 
 def _verdict(indication: Indication, sub: SubIndication | None) -> str:
     return f"Kết luận: {indication_name(indication).upper()} ({outcome_code(indication, sub)})"
+
+
+# -- a signed PDF alone ---------------------------------------------------------------------
+
+_VN = timezone(timedelta(hours=7), "ICT")
+
+
+def _verify_pdf(
+    data: bytes, path: Path, trust: TrustStore | None, at: datetime, as_json: bool
+) -> bool:
+    """The PDF's signatures, each field expected to be signed by the unit it is named
+    after (signing.pades.fields.verify_pdf_alone)."""
+    if not data.startswith(PDF_MAGIC):
+        raise InputError(f"{path} không phải tệp PDF (không bắt đầu bằng %PDF-)")
+    try:
+        report = verify_pdf_alone(data, trust, at=at)
+    except SigningError as exc:
+        raise InputError(f"không đọc được tệp PDF {path}: {exc}") from None
+    if as_json:
+        _emit_json({"mode": "pdf", "file": path.name, **report.to_dict()})
+        return report.passed
+    echo = click.echo
+    echo(f"Tệp PDF: {path.name}")
+    echo(f"SHA-256 tệp PDF: {report.document_sha256}")
+    echo(f"Số phiên bản (revision): {report.revisions}")
+    echo(f"Thời điểm kiểm tra: {at.isoformat().replace('+00:00', 'Z')}")
+    if trust is None:
+        echo("Neo tin cậy: không có (thêm --trust CA.pem để xác định được người ký)")
+    echo("")
+    for sig in sorted(report.signatures, key=lambda s: s.revision):
+        echo(_pdf_line(sig.field, sig.report))
+    for name in report.unsigned_fields:
+        echo(f"{name}  chưa ký")
+    echo("")
+    echo(report.message)
+    echo(_verdict(report.indication, report.sub_indication))
+    return report.passed
+
+
+def _pdf_line(field: str, report: SignatureReport) -> str:
+    """``FIELD  signer name (unit)  signing time  status (code)[: why]``."""
+    signer = report.signer
+    parts = [field]
+    if signer is not None:
+        who = signer.name or "?"
+        parts.append(f"{who} ({signer.unit})" if signer.unit else who)
+    if report.signing_time is not None:
+        parts.append(report.signing_time.astimezone(_VN).isoformat())
+    code = outcome_code(report.indication, report.sub_indication)
+    status = f"{message(report.sub_indication)} ({code})"
+    if not report.passed and report.message and report.message != message(report.sub_indication):
+        status += f": {report.message}"
+    parts.append(status)
+    return "  ".join(parts)
 
 
 # -- DOCX with detached signatures ----------------------------------------------------------
