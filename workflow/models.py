@@ -86,6 +86,9 @@ class Unit(Base):
     name: Mapped[str] = mapped_column(String(300))
     kind: Mapped[str] = mapped_column(String(16), default="member")
     created_at: Mapped[datetime]
+    # The unit's seal image (PNG with transparency), shown over the left third of the
+    # signer's signature image in its visible PDF signature (Decree 30); None: no seal.
+    seal_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"))
 
 
 class Cluster(Base):
@@ -162,6 +165,9 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
+    # The user's handwritten signature image (PNG with transparency), shown in the visible
+    # PDF signatures they make (Decree 30); None: the text alone.
+    signature_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"))
     # Every session carries the generation it was opened under; moving it on (sign-out,
     # password change, deactivation, a role change, "sign out everywhere") ends them all,
     # in every worker process, since every request checks it against this row.
