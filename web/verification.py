@@ -1,4 +1,5 @@
-"""Public verification of what someone received: a bundle, or a DOCX with .p7s files.
+"""Public verification of what someone received: a bundle, a DOCX with .p7s files, or a
+signed PDF alone.
 
 Trust comes from this deployment's CA and its current CRL, never from the uploaded files.
 The verdicts are signing's (each report's indication, aggregated there with ``worst()``);
@@ -29,6 +30,8 @@ from signing import (
     worst,
 )
 from signing.archive import BundleReport, verify_bundle
+from signing.pades import PdfReport
+from signing.pades.fields import PDF_MAGIC, verify_pdf_alone
 from web import db
 from web.i18n import current_language
 from web.views.ca import current_crl
@@ -62,7 +65,7 @@ class UnitLine:
 
 @dataclass
 class Verification:
-    kind: str  # "bundle" | "document" | "signatures"
+    kind: str  # "bundle" | "document" | "signatures" | "pdf"
     indication: str
     sub_indication: str | None
     summary: str
@@ -156,6 +159,12 @@ def _summary(indication: str, signed: int, total: int, kind: str) -> str:
         text = _(
             "Hồ sơ lưu trữ hợp lệ: đủ %(n)d/%(t)d chữ ký đơn vị và quyết định phê duyệt, "
             "nội dung còn nguyên vẹn.",
+            n=signed,
+            t=total,
+        )
+    elif indication == "TOTAL_PASSED" and kind == "pdf":
+        text = _(
+            "Tệp PDF hợp lệ: đủ %(n)d/%(t)d chữ ký số, không bị sửa sau chữ ký cuối cùng.",
             n=signed,
             t=total,
         )
@@ -318,22 +327,106 @@ def _verify_unknown_document(
     )
 
 
+# -- a signed PDF ---------------------------------------------------------------------------
+
+
+def _pdf_owner(sha: str) -> tuple[models.Document | None, dict[str, str] | None]:
+    """The document whose signed PDF (newest revision) has SHA-256 ``sha``, and the units
+    that sign it: a pledge version's member units, or a dossier part's signers."""
+    session = db.get_session()
+    version = session.scalars(
+        select(models.DocumentVersion).where(models.DocumentVersion.pdf_sha256 == sha)
+    ).first()
+    if version is not None:
+        return version.document, _expected_units(version)
+    part = session.scalars(
+        select(models.VersionPart).where(models.VersionPart.pdf_sha256 == sha)
+    ).first()
+    if part is None:
+        return None, None
+    owner = session.get(models.DocumentVersion, part.version_id)
+    names = _expected_units(owner) if owner is not None else {}
+    return (
+        owner.document if owner is not None else None,
+        {code: names.get(code, code) for code in part.signers},
+    )
+
+
+def verify_pdf_bytes(data: bytes, now: datetime) -> Verification:
+    """A signed PDF on its own: the units it must carry come from the stored version when
+    this system made it (looked up by SHA-256), else from its own signature fields."""
+    if not data.startswith(PDF_MAGIC):
+        raise VerificationInputError(_("Tệp tải lên không phải tệp PDF."))
+    trust = trust_store(now)
+    if trust is None:
+        raise VerificationInputError(_("Hệ thống chưa có chứng thư gốc (CA) để đối chiếu."))
+    sha = sha256_hex(data)
+    document, members = _pdf_owner(sha)
+    try:
+        report: PdfReport = verify_pdf_alone(
+            data, trust, at=now, members=None if members is None else list(members)
+        )
+    except SigningError:
+        raise VerificationInputError(
+            _("Tệp PDF bị hỏng hoặc không đọc được, không kiểm tra được chữ ký.")
+        ) from None
+    names = members or {}
+    units = [_line_from_report(u.code, names.get(u.code, u.name), u.report) for u in report.units]
+    indication = str(report.indication)
+    signed = sum(u.status == "passed" for u in units)
+    summary = _summary(indication, signed, len(units), "pdf")
+    if document is None:
+        summary += " " + _(
+            "Tệp PDF này không có trong hệ thống: các đơn vị phải ký được lấy theo tên các ô"
+            " chữ ký trong tệp."
+        )
+    problems = [
+        {"code": s.field, "message": s.report.message}
+        for s in report.signatures
+        if not s.report.passed
+    ]
+    return Verification(
+        kind="pdf",
+        indication=indication,
+        sub_indication=str(report.sub_indication) if report.sub_indication else None,
+        summary=summary,
+        units=units,
+        document_sha256=sha,
+        document=document,
+        problems=problems,
+        report=report.to_dict(),
+    )
+
+
 def verify_uploads(files: Any, now: datetime | None = None) -> Verification:
-    """Dispatch on what was uploaded (form fields ``bundle``, ``document``, ``signatures``)."""
+    """Dispatch on what was uploaded (form fields ``bundle``, ``pdf``, ``document``,
+    ``signatures``; a PDF given as ``document`` is verified as a PDF)."""
     now = now or datetime.now(UTC)
     bundle = _read(files.get("bundle"))
     if bundle:
         return verify_bundle_bytes(bundle, now)
+    pdf = _read(files.get("pdf"))
+    if pdf:
+        return verify_pdf_bytes(pdf, now)
     docx = _read(files.get("document"))
     signatures = [
         (f.filename or "signature.p7s", f.read())
         for f in files.getlist("signatures")
         if f is not None and f.filename
     ]
+    if docx and docx.startswith(PDF_MAGIC):
+        if signatures:
+            raise VerificationInputError(
+                _("Tệp PDF mang chữ ký số bên trong: không cần tải kèm tệp chữ ký .p7s.")
+            )
+        return verify_pdf_bytes(docx, now)
     if docx:
         return verify_document_bytes(docx, [(n, d) for n, d in signatures if d], now)
     if signatures:
         raise VerificationInputError(_("Hãy tải lên cả văn bản DOCX mà các chữ ký đi kèm."))
     raise VerificationInputError(
-        _("Hãy chọn một gói lưu trữ (.zip), hoặc một văn bản DOCX kèm các tệp chữ ký .p7s.")
+        _(
+            "Hãy chọn một gói lưu trữ (.zip), một tệp PDF đã ký, hoặc một văn bản DOCX kèm các"
+            " tệp chữ ký .p7s."
+        )
     )

@@ -1,0 +1,247 @@
+"""/verify and POST /api/verify take a signed PDF alone (issue 16): the units it must carry
+come from the stored version when this system made it (DocumentVersion.pdf_sha256), else
+from the PDF's own signature fields; tampering is named, garbage is a 422."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy.engine import Engine
+
+from signing import SubIndication, message
+from signing.credentials import generate_private_key
+from signing.pades import BOARD_FIELD, CERTIFICATION_FIELD, prepare_pdf, sign_final
+from signing.signers import KeySigner
+from tests.fixtures_db import DemoData
+from tests.signing.bundle_pdf_helpers import (
+    PdfParty,
+    edit_byte,
+    fields_for,
+    sign_in,
+    update_after,
+)
+from tests.signing.pades_helpers import minimal_pdf
+from tests.web.conftest import UNITS
+from workflow import models
+from workflow.db import session_factory
+from workflow.pki import load_ca
+
+NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
+def _party(ca: Any, code: str, unit: str, person: str) -> PdfParty:
+    """A key and a certificate of this deployment's CA, valid from the CA's own start
+    (the demo seeds its CA at the real clock, moments before the tests run)."""
+    key = generate_private_key()
+    cert = ca.issue(
+        key.public_key(),
+        person=person,
+        unit_name=unit,
+        unit_code=code,
+        user_id=f"{code.lower()}-pdf-test",
+        now=ca.certificate.not_valid_before_utc,
+    )
+    return PdfParty(code, unit, person, KeySigner(key, cert, [ca.certificate]))
+
+
+def _signed_pdf(engine: Engine, demo: DemoData, *, skip: tuple[str, ...] = ()) -> bytes:
+    """A PDF as the workflow makes it, with certificates of this deployment's CA, every
+    signature at the moment the CA's validity starts (never after the verification)."""
+    with session_factory(engine)() as session:
+        ca = load_ca(session, demo.ca_secret)
+    start = ca.certificate.not_valid_before_utc
+    certifier = _party(ca, "THIDUA", "Hệ thống thidua", "Chứng nhận lúc chốt")
+    pdf = prepare_pdf(
+        minimal_pdf(),
+        fields_for(UNITS),
+        certifier.signer,
+        signing_time=start,
+        certification_field=CERTIFICATION_FIELD,
+    )
+    for code in UNITS:
+        if code in skip:
+            continue
+        party = _party(ca, code, f"Văn phòng {code}", f"Người ký {code}")
+        pdf = sign_in(pdf, code, party, at=start)
+    board = _party(ca, "BTDKT", "Ban Thi đua – Khen thưởng", "Trưởng ban")
+    return sign_final(
+        pdf,
+        BOARD_FIELD,
+        board.signer,
+        signing_time=start,
+        name=board.person,
+        unit=board.unit,
+    )
+
+
+@pytest.fixture
+def signed(demo_db: Engine, demo: DemoData) -> bytes:
+    return _signed_pdf(demo_db, demo)
+
+
+def _api(client: FlaskClient, data: bytes, field: str = "pdf", name: str = "ky.pdf"):
+    return client.post(
+        "/api/verify",
+        data={field: (io.BytesIO(data), name)},
+        content_type="multipart/form-data",
+    )
+
+
+def _report(client: FlaskClient, data: bytes, field: str = "pdf") -> dict[str, Any]:
+    response = _api(client, data, field)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    body: dict[str, Any] = response.get_json()
+    return body
+
+
+def _store(engine: Engine, demo: DemoData, pdf: bytes) -> str:
+    """Record ``pdf`` as the archived pledge's signed PDF, as freeze and approve do."""
+    sha = hashlib.sha256(pdf).hexdigest()
+    archived = int(demo.result.documents["pledge-2018"])
+    with session_factory(engine)() as session:
+        document = session.get(models.Document, archived)
+        assert document is not None
+        version = session.get(models.DocumentVersion, document.frozen_version_id)
+        assert version is not None
+        session.add(
+            models.Blob(
+                sha256=sha,
+                size=len(pdf),
+                media_type="application/pdf",
+                data=pdf,
+                created_at=NOW,
+            )
+        )
+        session.flush()
+        version.pdf_sha256 = sha
+        session.commit()
+        return str(document.title)
+
+
+def test_a_signed_pdf_passes_through_the_api(client: FlaskClient, signed: bytes) -> None:
+    report = _report(client, signed)
+    assert report["kind"] == "pdf"
+    assert report["indication"] == "TOTAL_PASSED", report
+    assert report["document_sha256"] == hashlib.sha256(signed).hexdigest()
+    by_code = {u["code"]: u for u in report["units"]}
+    assert set(by_code) == {*UNITS, BOARD_FIELD, "THIDUA"}
+    assert all(u["status"] == "passed" for u in report["units"])
+    assert by_code["VPHU-MD"]["signer"] == "Người ký VPHU-MD"
+    assert by_code["VPHU-MD"]["explanation"] == message(None)
+    assert report["report"]["revisions"] == len(UNITS) + 3
+
+
+def test_a_pdf_given_as_the_document_is_verified_as_a_pdf(
+    client: FlaskClient, signed: bytes
+) -> None:
+    report = _report(client, signed, field="document")
+    assert report["kind"] == "pdf"
+    assert report["indication"] == "TOTAL_PASSED"
+
+
+def test_an_edited_byte_is_a_hash_failure(client: FlaskClient, signed: bytes) -> None:
+    report = _report(client, edit_byte(signed))
+    assert report["indication"] == "TOTAL_FAILED"
+    assert report["sub_indication"] == "HASH_FAILURE"
+    assert {u["explanation"] for u in report["units"]} == {message(SubIndication.HASH_FAILURE)}
+
+
+def test_an_update_after_the_board_is_unsigned_content(client: FlaskClient, signed: bytes) -> None:
+    report = _report(client, update_after(signed))
+    assert report["indication"] == "TOTAL_FAILED"
+    assert report["sub_indication"] == "UNSIGNED_CONTENT"
+    board = next(u for u in report["units"] if u["code"] == BOARD_FIELD)
+    assert board["status"] == "failed"
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        (b"%PDF-1.7\nnot really a pdf\n%%EOF", "pdf"),
+        (b"%PDF-", "document"),
+        (b"hello, not a pdf at all", "pdf"),
+    ],
+    ids=["damaged", "truncated-as-document", "not-a-pdf"],
+)
+def test_garbage_is_a_422_with_a_message(client: FlaskClient, data: bytes, field: str) -> None:
+    response = _api(client, data, field)
+    assert response.status_code == 422, response.get_data(as_text=True)
+    text = response.get_data(as_text=True)
+    assert "PDF" in text
+
+
+def test_a_pdf_with_signature_files_is_refused(client: FlaskClient, signed: bytes) -> None:
+    response = client.post(
+        "/api/verify",
+        data={
+            "document": (io.BytesIO(signed), "ky.pdf"),
+            "signatures": [(io.BytesIO(b"0"), "VPHU-MD.p7s")],
+        },
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 422
+    assert ".p7s" in response.get_data(as_text=True)
+
+
+def test_the_page_shows_the_pdf_result(client: FlaskClient, signed: bytes) -> None:
+    page = client.get("/verify").get_data(as_text=True)
+    assert 'name="pdf"' in page
+    response = client.post(
+        "/verify",
+        data={"pdf": (io.BytesIO(signed), "ky.pdf")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert 'data-indication="TOTAL_PASSED"' in html
+    assert 'data-unit="VPHU-MD" data-status="passed"' in html
+    assert "không có trong hệ thống" in html  # units from the field names
+
+    tampered = client.post(
+        "/verify",
+        data={"pdf": (io.BytesIO(edit_byte(signed)), "ky.pdf")},
+        content_type="multipart/form-data",
+    )
+    assert 'data-indication="TOTAL_FAILED"' in tampered.get_data(as_text=True)
+    broken = client.post(
+        "/verify",
+        data={"pdf": (io.BytesIO(b"%PDF-1.7 garbage"), "ky.pdf")},
+        content_type="multipart/form-data",
+    )
+    assert broken.status_code == 422
+    assert 'data-test="verify-error"' in broken.get_data(as_text=True)
+
+
+def test_the_page_speaks_english(client: FlaskClient, signed: bytes) -> None:
+    client.post("/language", data={"lang": "en", "next": "/verify"})
+    assert "Check a digitally signed PDF" in client.get("/verify").get_data(as_text=True)
+    report = _report(client, signed)
+    assert "The PDF is valid" in report["summary"]
+
+
+def test_a_stored_pdf_takes_its_units_from_the_version(
+    app: Flask, client: FlaskClient, demo_db: Engine, demo: DemoData
+) -> None:
+    # VPHU-TO signed by an uploaded CMS: its field stays empty in the PDF
+    pdf = _signed_pdf(demo_db, demo, skip=("VPHU-TO",))
+    title = _store(demo_db, demo, pdf)
+    report = _report(client, pdf)
+    assert report["indication"] == "INDETERMINATE"
+    assert report["sub_indication"] == "SIGNED_DATA_NOT_FOUND"
+    missing = [u for u in report["units"] if u["status"] == "missing"]
+    assert [u["code"] for u in missing] == ["VPHU-TO"]
+    # the name is the stored version's member unit, not the field name
+    assert missing[0]["name"] != "VPHU-TO"
+    assert "không có trong hệ thống" not in report["summary"]
+    html = client.post(
+        "/verify",
+        data={"pdf": (io.BytesIO(pdf), "ky.pdf")},
+        content_type="multipart/form-data",
+    ).get_data(as_text=True)
+    assert title in html
