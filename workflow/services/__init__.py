@@ -53,6 +53,8 @@ Administration (actor: an admin, or None for the console operator)
     revoke_credential, unlock_credential, list_units, list_clusters, list_users,
     list_credentials, get_term, crl(session, ca_secret=...) -> DER, ca_pem(session) -> PEM,
     all_documents (every document), document_bundle (any archived document's bundle)
+    set_unit_seal(session, actor | None, unit_code, png | None) -> Unit   (stamps: PNG with
+    set_signature_image(session, actor | None, username, png | None) -> User  transparency)
 """
 
 from __future__ import annotations
@@ -153,6 +155,7 @@ from workflow.services.queries import (
     visible_documents,
 )
 from workflow.services.signatures import sign, sweep
+from workflow.services.stamps import set_signature_image, set_unit_seal
 
 __all__ = [
     "DocumentFile",
@@ -227,6 +230,8 @@ __all__ = [
     "scope_version",
     "set_active",
     "set_password",
+    "set_signature_image",
+    "set_unit_seal",
     "sign",
     "sign_out_everywhere",
     "signature_der",
