@@ -99,6 +99,11 @@ def _targets(version: DocumentVersion, unit_code: str | None) -> list[tuple[obje
     return [(version, version.pdf_sha256)] if version.pdf_sha256 else []
 
 
+def _image(session: Session, sha: str | None) -> bytes | None:
+    """A stamp image the admin uploaded (checked then: PNG with transparency), or None."""
+    return None if sha is None else blobs.get_blob(session, sha)
+
+
 def sign_pdfs(
     session: Session,
     version: DocumentVersion,
@@ -110,11 +115,22 @@ def sign_pdfs(
     """Add ``unit``'s PAdES signature, made by ``signer``, to each of the version's PDFs it
     signs; returns how many. The caller holds the document's row lock."""
     targets = _targets(version, unit.code)
+    if not targets:
+        return 0
+    signature_image = _image(session, actor.signature_sha256)
+    seal_image = _image(session, unit.seal_sha256)
     for row, sha in targets:
         pdf = blobs.get_blob(session, sha)
         try:
             signed = sign_field(
-                pdf, unit.code, signer, signing_time=now, name=actor.full_name, unit=unit.name
+                pdf,
+                unit.code,
+                signer,
+                signing_time=now,
+                name=actor.full_name,
+                unit=unit.name,
+                signature_image=signature_image,
+                seal_image=seal_image,
             )
         except SigningError as exc:
             raise WorkflowError(f"Không ký được bản PDF: {exc}", code="pdf_sign_failed") from None
@@ -133,11 +149,18 @@ def close_pdfs(
     """The board's closing signature in each PDF of the version; returns the closed PDFs
     by file name ("document.pdf", or each part's "NN-….pdf")."""
     out: dict[str, bytes] = {}
+    seal_image = _image(session, board.seal_sha256)
     for row, sha in _targets(version, None):
         pdf = blobs.get_blob(session, sha)
         try:
             closed = sign_final(
-                pdf, BOARD_FIELD, signer, signing_time=now, name=actor.full_name, unit=board.name
+                pdf,
+                BOARD_FIELD,
+                signer,
+                signing_time=now,
+                name=actor.full_name,
+                unit=board.name,
+                seal_image=seal_image,
             )
         except SigningError as exc:
             raise WorkflowError(f"Không ký được bản PDF: {exc}", code="pdf_sign_failed") from None
