@@ -22,7 +22,7 @@ from signing._util import certificate_der, utc
 from signing.errors import SigningError
 from signing.signers import KeySigner, Signer
 
-__all__ = ["sign_detached"]
+__all__ = ["content_info", "sign_detached", "signed_attributes", "signer_parts"]
 
 # UTCTime covers 1950..2049 (RFC 5652 11.3); GeneralizedTime outside.
 _UTCTIME_END = dt.datetime(2050, 1, 1, tzinfo=dt.UTC)
@@ -30,9 +30,7 @@ _UTCTIME_START = dt.datetime(1950, 1, 1, tzinfo=dt.UTC)
 
 
 @lru_cache(maxsize=1024)
-def _signer_parts(
-    cert_der: bytes, chain_ders: tuple[bytes, ...]
-) -> tuple[bytes, bytes, bytes, str]:
+def signer_parts(cert_der: bytes, chain_ders: tuple[bytes, ...]) -> tuple[bytes, bytes, bytes, str]:
     """DER of the parts that depend only on the certificates: the signing-certificate-v2
     attribute, the SignerIdentifier and the CertificateSet; and the CMS name of the
     signature algorithm the certificate's key makes.
@@ -108,12 +106,12 @@ def sign_detached(
         raise SigningError("the signer's certificate must be an x509.Certificate")
     when = utc(signing_time, "signing_time").replace(microsecond=0)
     chain_ders = tuple(certificate_der(c) for c in signer.chain)
-    ess_der, sid_der, certs_der, algo = _signer_parts(certificate_der(cert), chain_ders)
-    to_sign = _signed_attributes(hashlib.sha256(data).digest(), when, ess_der)
+    ess_der, sid_der, certs_der, algo = signer_parts(certificate_der(cert), chain_ders)
+    to_sign = signed_attributes(hashlib.sha256(data).digest(), ess_der, when)
     signature = signer.sign(to_sign, "sha256")
     if not isinstance(signature, bytes) or not signature:
         raise SigningError("the signer returned no signature value")
-    return _content_info(sid_der, to_sign, algo, signature, certs_der)
+    return content_info(sid_der, to_sign, algo, signature, certs_der)
 
 
 def _as_signer(
@@ -132,24 +130,33 @@ def _as_signer(
     return signer
 
 
-def _signed_attributes(digest: bytes, when: dt.datetime, ess_der: bytes) -> bytes:
-    """DER of the signed attributes as the SET the signature covers."""
+def signed_attributes(digest: bytes, ess_der: bytes, when: dt.datetime | None) -> bytes:
+    """DER of the signed attributes as the SET the signature covers: content-type,
+    message-digest, signing-time (unless ``when`` is None: PAdES puts the claimed time in
+    the PDF's signature dictionary instead) and ESS signing-certificate-v2."""
     # asn1crypto sorts SET OF members by encoding, as DER requires (openssl re-encodes the
     # set before checking the signature, so the order matters).
     der: bytes = cms.CMSAttributes(
         [
             cms.CMSAttribute.load(_CONTENT_TYPE_ATTR),
             cms.CMSAttribute({"type": "message_digest", "values": [digest]}),
-            cms.CMSAttribute({"type": "signing_time", "values": [_time_value(when)]}),
+            *(
+                ()
+                if when is None
+                else (cms.CMSAttribute({"type": "signing_time", "values": [_time_value(when)]}),)
+            ),
             cms.CMSAttribute.load(ess_der),
         ]
     ).dump()
     return der
 
 
-def _content_info(
+def content_info(
     sid_der: bytes, to_sign: bytes, algo: str, signature: bytes, certs_der: bytes
 ) -> bytes:
+    """DER ContentInfo(SignedData), detached id-data, one signer, from the parts
+    ``signer_parts`` and ``signed_attributes`` give and the signature value over
+    ``to_sign``."""
     # Each level is encoded once and handed to its parent as a loaded (unparsed) value:
     # asn1crypto then copies bytes instead of re-encoding the whole tree at every level.
     signer_info = cms.SignerInfo(

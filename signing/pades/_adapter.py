@@ -24,8 +24,8 @@ from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from signing._util import certificate_der, utc
+from signing.cms import content_info, signed_attributes, signer_parts
 from signing.errors import SigningError
-from signing.pades._cms import content_info, signed_attributes
 from signing.signers import Signer
 
 __all__ = ["VN_TIME", "PyHankoSigner", "find_font", "run_signing", "stamp_font", "vn_time"]
@@ -161,7 +161,6 @@ class PyHankoSigner(ph_signers.Signer):
         chain = [a_x509.Certificate.load(certificate_der(c)) for c in signer.chain]
         self._cert_der = certificate_der(signer.certificate)
         self._chain_ders = tuple(certificate_der(c) for c in signer.chain)
-        self._cms_algorithm = "sha256_ecdsa" if mechanism.endswith("ecdsa") else "rsassa_pkcs1v15"
         super().__init__(
             signing_cert=cert,
             cert_registry=SimpleCertificateStore.from_certs([cert, *chain]),  # type: ignore[no-untyped-call]
@@ -181,8 +180,11 @@ class PyHankoSigner(ph_signers.Signer):
         is_pdf_sig: bool = True,
         encap_content_info: Any = None,
     ) -> cms.ContentInfo:
-        """The PAdES B-B CMS from pre-encoded parts (signing.pades._cms); pyHanko's own
-        assembly only for what that does not cover (another digest, a timestamp)."""
+        """The PAdES B-B CMS from the parts signing.cms encodes once per certificate, with
+        no signing-time attribute (PAdES claims the time in the signature dictionary's /M);
+        pyHanko's own assembly only for what that does not cover (another digest, a
+        timestamp). pyHanko's asn1crypto tree re-encodes every certificate on each
+        signature: about half the cost of signing a PDF."""
         if digest_algorithm != "sha256" or timestamper is not None or encap_content_info:
             return await super().async_sign(
                 data_digest,
@@ -194,9 +196,10 @@ class PyHankoSigner(ph_signers.Signer):
                 is_pdf_sig=is_pdf_sig,
                 encap_content_info=encap_content_info,
             )
-        attrs = signed_attributes(data_digest, self._cert_der, self._chain_ders)
+        ess_der, sid_der, certs_der, algorithm = signer_parts(self._cert_der, self._chain_ders)
+        attrs = signed_attributes(data_digest, ess_der, None)
         value = await self.async_sign_raw(attrs, digest_algorithm, dry_run=dry_run)
-        der = content_info(attrs, value, self._cms_algorithm, self._cert_der, self._chain_ders)
+        der = content_info(sid_der, attrs, algorithm, value, certs_der)
         return cms.ContentInfo.load(der)
 
     async def async_sign_raw(
