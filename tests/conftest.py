@@ -23,3 +23,14 @@ def require_executable(name: str) -> str:
         pytest.fail(f"{message}, and CI must have it (.ci/run installs it)")
     pytest.skip(message)
     raise AssertionError("unreachable")
+
+
+# The demo nomination's documents, in the dossier's order (documents.render_dossier).
+DOSSIER_PARTS = (
+    "01-to-trinh.docx",
+    "02-bien-ban.docx",
+    "03-danh-sach.docx",
+    "04-bao-cao-thanh-tich-1.docx",
+    "05-bao-cao-thanh-tich-2.docx",
+    "06-bao-cao-thanh-tich-3.docx",
+)

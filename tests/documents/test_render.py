@@ -18,6 +18,7 @@ from documents import samples
 from documents.blocks import vn_date
 from documents.metrics import text_width_pt
 from documents.profiles import PARTY, STATE
+from tests.conftest import DOSSIER_PARTS
 
 from .conftest import all_tables, fmt, font, read, read_dossier, rfonts, squash, table_with
 
@@ -407,14 +408,7 @@ def test_core_properties_come_from_the_content(pledge_doc, nomination_doc):
 def test_each_document_of_the_dossier_is_a_docx_of_its_own_numbered_from_one(nomination_doc):
     """Submission, minutes, list and the three achievement reports: six documents, each
     with its own first page (no number: titlePg) and its own numbering from 1."""
-    assert nomination_doc.names == [
-        "01-to-trinh.docx",
-        "02-bien-ban.docx",
-        "03-danh-sach.docx",
-        "04-bao-cao-thanh-tich-1.docx",
-        "05-bao-cao-thanh-tich-2.docx",
-        "06-bao-cao-thanh-tich-3.docx",
-    ]
+    assert nomination_doc.names == list(DOSSIER_PARTS)
     for doc in nomination_doc.docs:
         (section,) = doc.sections
         sect_pr = section._sectPr

@@ -12,17 +12,11 @@ import re
 from flask import Flask
 from flask.testing import FlaskClient
 
+from tests.conftest import DOSSIER_PARTS
 from tests.web.conftest import UNITS, login, signer
 from tests.web.test_api import token_for
 
-PARTS = [
-    "01-to-trinh.docx",
-    "02-bien-ban.docx",
-    "03-danh-sach.docx",
-    "04-bao-cao-thanh-tich-1.docx",
-    "05-bao-cao-thanh-tich-2.docx",
-    "06-bao-cao-thanh-tich-3.docx",
-]
+PARTS = list(DOSSIER_PARTS)
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 

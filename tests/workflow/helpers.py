@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any, TypeVar
 
 from cryptography import x509
@@ -12,8 +13,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from signing.cms import sign_detached
 from workflow import blobs
 from workflow.clock import utcnow
+from workflow.inputs import TriggerInputs
 from workflow.models import Document, User
 from workflow.pki import ca_certificate
+from workflow.seed import DEMO_PIN
 from workflow.services import lifecycle
 
 CODES_2019 = [
@@ -119,3 +122,17 @@ def other_cluster_pledge(session: Session) -> int:
     ]
     content.update(head_unit="VPHU-XA", deputy_unit="VPHU-XB", cluster_name="Cụm thi đua số 9")
     return drafting.create_document(session, user(session, username), content).id
+
+
+def approve_nomination(session: Session, demo: Any, document_id: int) -> Document:
+    """The board approves a submitted nomination with its decision (number and date)."""
+    return lifecycle.fire(
+        session,
+        user(session, "board-approver"),
+        document_id,
+        "approve",
+        TriggerInputs(
+            pin=DEMO_PIN, decision_number="15/QĐ-HĐTĐKT", decision_date=date(2018, 12, 28)
+        ),
+        ca_secret=demo.ca_secret,
+    )

@@ -9,7 +9,6 @@ import io
 import json
 import subprocess
 import zipfile
-from datetime import date
 
 import pytest
 from click.testing import CliRunner
@@ -18,11 +17,12 @@ from sqlalchemy import update
 import documents
 from signing import TrustStore
 from signing.archive import verify_bundle
-from tests.conftest import require_executable
+from tests.conftest import DOSSIER_PARTS, require_executable
 from tests.workflow.helpers import (
     HEAD_2018,
     OTHER_DRAFTER,
     SIGNERS,
+    approve_nomination,
     frozen_docx,
     other_cluster_pledge,
     sign_all_uploaded,
@@ -32,9 +32,7 @@ from web.cli import main
 from workflow import blobs
 from workflow.clock import utcnow
 from workflow.errors import NotFound, WorkflowError
-from workflow.inputs import TriggerInputs
 from workflow.models import Blob, Document
-from workflow.seed import DEMO_PIN
 from workflow.services import (
     admin,
     document_docx,
@@ -45,14 +43,7 @@ from workflow.services import (
     signed_file,
 )
 
-PARTS = (
-    "01-to-trinh.docx",
-    "02-bien-ban.docx",
-    "03-danh-sach.docx",
-    "04-bao-cao-thanh-tich-1.docx",
-    "05-bao-cao-thanh-tich-2.docx",
-    "06-bao-cao-thanh-tich-3.docx",
-)
+PARTS = DOSSIER_PARTS
 
 
 def _open_signing(s, demo) -> Document:
@@ -65,16 +56,7 @@ def _archive(s, demo) -> Document:
     _open_signing(s, demo)
     sign_all_uploaded(s, demo, demo.nomination_2018)
     lifecycle.submit(s, user(s, HEAD_2018), demo.nomination_2018)
-    return lifecycle.fire(
-        s,
-        user(s, "board-approver"),
-        demo.nomination_2018,
-        "approve",
-        TriggerInputs(
-            pin=DEMO_PIN, decision_number="15/QĐ-HĐTĐKT", decision_date=date(2018, 12, 28)
-        ),
-        ca_secret=demo.ca_secret,
-    )
+    return approve_nomination(s, demo, demo.nomination_2018)
 
 
 def test_freezing_stores_each_document_and_the_units_sign_their_manifest(demo_session, demo):
@@ -181,16 +163,7 @@ def test_a_part_altered_in_the_database_stops_the_approval(demo_session, demo):
     target = doc.frozen_version.parts[1].docx_sha256
     s.execute(update(Blob).where(Blob.sha256 == target).values(data=b"PK\x03\x04 altered"))
     with pytest.raises(WorkflowError, match=r"02-bien-ban\.docx"):
-        lifecycle.fire(
-            s,
-            user(s, "board-approver"),
-            doc.id,
-            "approve",
-            TriggerInputs(
-                pin=DEMO_PIN, decision_number="15/QĐ-HĐTĐKT", decision_date=date(2018, 12, 28)
-            ),
-            ca_secret=demo.ca_secret,
-        )
+        approve_nomination(s, demo, doc.id)
 
 
 def test_the_cli_names_each_document_of_an_archived_dossier(demo_session, demo, tmp_path):

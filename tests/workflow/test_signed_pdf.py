@@ -7,7 +7,6 @@ from __future__ import annotations
 import io
 import subprocess
 import zipfile
-from datetime import date
 
 import pytest
 
@@ -19,6 +18,7 @@ from tests.workflow.helpers import (
     HEAD_2018,
     HEAD_2019,
     SIGNERS,
+    approve_nomination,
     frozen_docx,
     sign_all_uploaded,
     user,
@@ -26,7 +26,6 @@ from tests.workflow.helpers import (
 from workflow import blobs
 from workflow.clock import utcnow
 from workflow.errors import ConverterUnavailable
-from workflow.inputs import TriggerInputs
 from workflow.models import Document
 from workflow.seed import DEMO_PIN
 from workflow.services import admin, export_bundle, lifecycle
@@ -162,16 +161,7 @@ def test_each_document_of_a_dossier_gets_its_own_pdf_signed_by_its_units(demo_se
     lifecycle.sign(s, user(s, "vphu-uh-signer"), doc.id, pin=DEMO_PIN)
     sign_all_uploaded(s, demo, doc.id, [x for x in SIGNERS if x != "vphu-uh-signer"])
     lifecycle.submit(s, user(s, HEAD_2018), doc.id)
-    doc = lifecycle.fire(
-        s,
-        user(s, "board-approver"),
-        doc.id,
-        "approve",
-        TriggerInputs(
-            pin=DEMO_PIN, decision_number="15/QĐ-HĐTĐKT", decision_date=date(2018, 12, 28)
-        ),
-        ca_secret=demo.ca_secret,
-    )
+    doc = approve_nomination(s, demo, doc.id)
     board = doc.term.board_unit.code
     for part in doc.frozen_version.parts:
         pdf = blobs.get_blob(s, part.pdf_sha256)
