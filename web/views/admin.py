@@ -14,12 +14,13 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
+from signing.pades.images import MAX_IMAGE_BYTES
 from web import db
 from web.auth import login_required, renew_session, signed_in_user
 from workflow.errors import ConflictError, NotFound, ValidationError
 from workflow.models import ROLES, UNIT_KINDS
 from workflow.services import admin as svc
-from workflow.services import require_admin, sign_out_everywhere
+from workflow.services import require_admin, set_signature_image, set_unit_seal, sign_out_everywhere
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -234,4 +235,59 @@ def unlock_credential(credential_id: int) -> ResponseReturnValue:
         "credentials",
         lambda: svc.unlock_credential(db.get_session(), signed_in_user(), credential_id),
         _("Đã mở khóa khóa ký."),
+    )
+
+
+# --- stamp images: a unit's seal, a user's signature (PNG with transparency) ---------------
+
+
+def _png_upload() -> bytes:
+    """The uploaded PNG, read no further than one byte past the stamp limit (the service
+    then refuses it as too large); ValidationError when no file was chosen."""
+    upload = request.files.get("image")
+    data = upload.read(MAX_IMAGE_BYTES + 1) if upload is not None and upload.filename else b""
+    if not data:
+        raise ValidationError(_("Hãy chọn một tệp ảnh PNG."), field="image")
+    return data
+
+
+@bp.post("/units/seal")
+@login_required
+def set_seal() -> ResponseReturnValue:
+    return _act(
+        "units",
+        lambda: set_unit_seal(db.get_session(), signed_in_user(), _f("code"), _png_upload()),
+        _("Đã lưu ảnh con dấu của đơn vị."),
+    )
+
+
+@bp.post("/units/seal/remove")
+@login_required
+def remove_seal() -> ResponseReturnValue:
+    return _act(
+        "units",
+        lambda: set_unit_seal(db.get_session(), signed_in_user(), _f("code"), None),
+        _("Đã xóa ảnh con dấu của đơn vị."),
+    )
+
+
+@bp.post("/users/signature-image")
+@login_required
+def set_signature() -> ResponseReturnValue:
+    return _act(
+        "users",
+        lambda: set_signature_image(
+            db.get_session(), signed_in_user(), _f("username"), _png_upload()
+        ),
+        _("Đã lưu ảnh chữ ký của người dùng."),
+    )
+
+
+@bp.post("/users/signature-image/remove")
+@login_required
+def remove_signature() -> ResponseReturnValue:
+    return _act(
+        "users",
+        lambda: set_signature_image(db.get_session(), signed_in_user(), _f("username"), None),
+        _("Đã xóa ảnh chữ ký của người dùng."),
     )
