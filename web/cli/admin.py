@@ -1,6 +1,6 @@
 """Operator commands: ``init``, ``seed-demo``, ``list``, ``export``, ``audit verify``,
-``ca export``, ``token create``, ``users add``, ``units add``, ``clusters add|add-term``,
-``credentials issue|revoke|unlock|list`` and ``sweep``.
+``ca export``, ``token create``, ``users add|signature-image``, ``units add|seal``,
+``clusters add|add-term``, ``credentials issue|revoke|unlock|list`` and ``sweep``.
 
 Thin wrappers over ``workflow`` services: one transaction per command, committed when the
 command succeeds. Errors print a clear message and exit 2; ``audit verify`` exits 1 when the
@@ -23,6 +23,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from signing.pades.images import MAX_IMAGE_BYTES
 from web.cli import instance_option, main
 from workflow import seed as demo_seed
 from workflow.audit import verify_audit_chain
@@ -32,7 +33,7 @@ from workflow.definitions import STATE_LABELS, STATES
 from workflow.errors import WorkflowError
 from workflow.models import DOCUMENT_KINDS, ROLES
 from workflow.pki import ensure_ca
-from workflow.services import admin, auth, lifecycle
+from workflow.services import admin, auth, lifecycle, stamps
 
 
 class CliError(click.ClickException):
@@ -359,6 +360,42 @@ def units_list_command(instance: Path | None) -> None:
             click.echo(f"{unit.code:<12} {unit.kind:<7} {unit.name}")
 
 
+def _stamp_png(path: Path | None, remove: bool) -> bytes | None:
+    """The PNG at ``path`` (read no further than one byte past the stamp limit, which the
+    service then refuses), or None with ``--remove``; exactly one of the two."""
+    if remove:
+        if path is not None:
+            raise CliError("chỉ ghi tệp PNG hoặc --remove, không ghi cả hai")
+        return None
+    if path is None:
+        raise CliError("thiếu tệp ảnh PNG (hoặc ghi --remove để xóa ảnh)")
+    try:
+        with path.expanduser().open("rb") as handle:
+            return handle.read(MAX_IMAGE_BYTES + 1)
+    except OSError as exc:
+        raise CliError(f"không đọc được {path}: {exc.strerror or exc}") from None
+
+
+@units_group.command("seal")
+@instance_option
+@click.argument("code")
+@click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--remove", is_flag=True, help="Xóa ảnh con dấu của đơn vị.")
+def units_seal_command(instance: Path | None, code: str, file: Path | None, remove: bool) -> None:
+    """Set the unit's seal image (PNG with a transparent background), or remove it.
+
+    Example: thidua units seal VPHU-BV con-dau.png
+    """
+    png = _stamp_png(file, remove)
+    config = _config(instance)
+    with _session(config) as session:
+        unit = stamps.set_unit_seal(session, None, code, png)
+        if png is None:
+            click.echo(f"Đã xóa ảnh con dấu của đơn vị {unit.code}.")
+        else:
+            click.echo(f"Đã lưu ảnh con dấu của đơn vị {unit.code} (SHA-256 {unit.seal_sha256}).")
+
+
 @main.group("clusters")
 def clusters_group() -> None:
     """Emulation clusters and their yearly terms."""
@@ -473,6 +510,28 @@ def users_sign_out_command(instance: Path | None, username: str) -> None:
     with _session(config) as session:
         auth.sign_out_everywhere(session, None, username)
     click.echo(f"Đã đăng xuất {username} khỏi mọi phiên.")
+
+
+@users_group.command("signature-image")
+@instance_option
+@click.argument("username")
+@click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--remove", is_flag=True, help="Xóa ảnh chữ ký của người dùng.")
+def users_signature_image_command(
+    instance: Path | None, username: str, file: Path | None, remove: bool
+) -> None:
+    """Set USERNAME's signature image (PNG with a transparent background), or remove it.
+
+    Example: thidua users signature-image vphu-bv-signer chu-ky.png
+    """
+    png = _stamp_png(file, remove)
+    config = _config(instance)
+    with _session(config) as session:
+        user = stamps.set_signature_image(session, None, username, png)
+        if png is None:
+            click.echo(f"Đã xóa ảnh chữ ký của {user.username}.")
+        else:
+            click.echo(f"Đã lưu ảnh chữ ký của {user.username} (SHA-256 {user.signature_sha256}).")
 
 
 @main.group("credentials")
