@@ -25,6 +25,7 @@ from signing.validation.status import (
     UnitResult,
     code_text,
     message,
+    worst,
 )
 
 if TYPE_CHECKING:
@@ -211,6 +212,13 @@ class BundleReport:
         signed, none failed) or 'failed'."""
         return "failed" if self.document is None else self.document.status
 
+    def pdf_finding(self, path: str) -> Finding:
+        """What the bundle concludes of its PDF ``path``: ``worst()`` of the problems that
+        name it. It differs from ``pdfs[path]``'s own finding where the bundle knows more:
+        a unit's field left empty in the PDF is no problem when its CMS passed."""
+        found = [p.finding for p in self.problems if p.path == path]
+        return worst(found)
+
     @property
     def failed_paths(self) -> tuple[str, ...]:
         """The bundle files some problem names, in the order found."""
@@ -240,5 +248,12 @@ class BundleReport:
             if self.dossier is None
             else {"reference_code": self.dossier.reference_code, "title": self.dossier.title},
             "parts": [part.to_dict() for part in self.parts],
-            "pdfs": {path: report.to_dict() for path, report in self.pdfs.items()},
+            "pdfs": {
+                path: {
+                    **report.to_dict(),
+                    "bundle_indication": str(self.pdf_finding(path)[0]),
+                    "bundle_sub_indication": code_text(self.pdf_finding(path)[1]),
+                }
+                for path, report in self.pdfs.items()
+            },
         }

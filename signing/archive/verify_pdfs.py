@@ -10,11 +10,12 @@ document.json; a dossier part: the part's ``signers`` in dossier.json), the boar
 Rules: every signature of the PDF that verify_pdf rules TOTAL_FAILED (an edited byte, a bad
 signature value, a change after a signature, data after the last one...) fails the bundle
 with its sub-indication, naming the PDF; one it rules INDETERMINATE (a foreign CA, a field
-signed by another unit's certificate) makes the bundle INDETERMINATE the same way. A unit's
-field left empty is no failure when that unit's CMS signature in the bundle passed (units
-that upload a detached CMS made elsewhere have no PDF signature; the report lists the field
-as unsigned), but the board's field and the certification must be signed: the archived PDF
-is certified at freeze and closed by the board. A bundle without a PDF has nothing to check
+signed by another unit's certificate, the board's field signed by a member unit) makes the
+bundle INDETERMINATE the same way. A unit's field left empty is no failure when that unit's
+CMS signature in the bundle passed (units that upload a detached CMS made elsewhere have no
+PDF signature; the report lists the field as unsigned), but the board's field and the
+certification must be signed: the archived PDF is certified at freeze and closed by the
+board. A bundle without a PDF has nothing to check
 here (bundles made before PDFs, deployments without LibreOffice).
 
 signing.pades (pyHanko) is imported only when a bundle holds a PDF: bulk re-verification of
@@ -99,7 +100,8 @@ def check_pdfs(
         expected[CERTIFICATION_FIELD] = CERTIFICATION_UNIT
         report = verify_pdf(run.files[path], trust, at=run.at, expected_fields=expected)
         reports[path] = report
-        _judge(run, path, report, proven, BOARD_FIELD, CERTIFICATION_FIELD)
+        members = set(units) | set(signers)
+        _judge(run, path, report, proven, members, BOARD_FIELD, CERTIFICATION_FIELD)
     return reports
 
 
@@ -108,6 +110,7 @@ def _judge(
     path: str,
     report: PdfReport,
     proven: set[str],
+    members: set[str],
     board_field: str,
     certification_field: str,
 ) -> None:
@@ -118,6 +121,17 @@ def _judge(
     undecided: dict[SubIndication, list[str]] = {}
     for sig in report.signatures:
         finding = sig.report
+        signer = finding.signer.unit_code if finding.signer else None
+        if sig.field == board_field and finding.passed and signer in members:
+            # A member unit cannot close its own document, whatever the manifest names
+            # (or fails to name) as the board; as the approval step rules its signature.
+            run.note(
+                "pdf_board_signer",
+                f"{path}: trường {sig.field} do đơn vị thành viên {signer} ký, không phải Ban"
+                " Thi đua – Khen thưởng",
+                SubIndication.SIG_CONSTRAINTS_FAILURE,
+                path=path,
+            )
         if finding.indication is Indication.TOTAL_FAILED:
             run.fail(
                 "pdf_signature",

@@ -115,7 +115,8 @@ def _board_not_member(report: PdfReport, members: set[str]) -> PdfReport:
     if not changed:
         return report
     findings = [s.finding for s in signatures]
-    if report.detail == "data after the last signature":
+    last = max(signatures, key=lambda s: s.revision)
+    if not last.covers_entire_file:  # as verify_pdf rules data after the last signature
         findings.append((Indication.TOTAL_FAILED, SubIndication.UNSIGNED_CONTENT))
     findings += [(Indication.INDETERMINATE, SubIndication.SIGNED_DATA_NOT_FOUND)] * len(
         report.unsigned_fields

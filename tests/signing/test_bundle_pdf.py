@@ -12,15 +12,18 @@ import pytest
 
 from signing import Indication, SubIndication, TrustStore
 from signing._seal import TEST_KDF
-from signing.archive import ArchiveEvidence, verify_bundle
+from signing.archive import ArchiveEvidence, approval_manifest, build_bundle, verify_bundle
 from signing.archive.evidence import payload_files
 from signing.ca import CertificateAuthority
 from signing.errors import BundleError
 from signing.pades import BOARD_FIELD, CERTIFICATION_FIELD
 from tests.signing.bundle_fixtures import (
+    APPROVED_AT,
+    DECISION,
     UNITS,
     VERIFY_AT,
     approve,
+    board_sign,
     build,
     edit,
     evidence_for,
@@ -29,7 +32,9 @@ from tests.signing.bundle_fixtures import (
 )
 from tests.signing.bundle_pdf_helpers import (
     edit_byte,
+    frozen_pdf,
     issued_party,
+    sign_in,
     signed_pdf,
     update_after,
     world_party,
@@ -102,7 +107,11 @@ def test_a_unit_that_signed_only_its_cms_is_listed_unsigned_in_the_pdf():
     report = check(bundle_with(pdf))
     assert report.passed
     assert report.pdfs[PDF_PATH].unsigned_fields == ("VPHU-TO",)
-    assert report.to_dict()["pdfs"][PDF_PATH]["unsigned_fields"] == ["VPHU-TO"]
+    entry = report.to_dict()["pdfs"][PDF_PATH]
+    assert entry["unsigned_fields"] == ["VPHU-TO"]
+    # the PDF alone lacks a signature; the bundle, holding VPHU-TO's CMS, does not
+    assert entry["indication"] == "INDETERMINATE"
+    assert entry["bundle_indication"] == "TOTAL_PASSED"
 
 
 # --------------------------------------------------------------------------- tampering
@@ -194,6 +203,40 @@ def test_a_pdf_added_to_a_bundle_after_approval_is_unsigned_content():
     report = check(rebag(bundle, mutate))
     assert (report.indication, report.sub_indication) == (FAILED, SubIndication.UNSIGNED_CONTENT)
     assert "unsigned_file" in codes_at(report, PDF_PATH)
+
+
+def test_the_bundles_own_ca_by_fingerprint_judges_the_pdf_too():
+    world = shared_world()
+    report = verify_bundle(
+        good_bundle(), trust=None, ca_fingerprint=world.ca_fingerprint, at=VERIFY_AT
+    )
+    assert report.passed
+    assert report.pdfs[PDF_PATH].passed
+
+
+def test_without_a_trust_anchor_the_pdf_is_indeterminate_too():
+    report = verify_bundle(good_bundle(), trust=None, ca_fingerprint=None, at=VERIFY_AT)
+    assert report.indication is INDET
+    assert report.pdfs[PDF_PATH].sub_indication is SubIndication.NO_CERTIFICATE_CHAIN_FOUND
+    notes = [p for p in report.problems if p.path == PDF_PATH]
+    assert len(notes) == 1  # one note for the PDF, not one per signature
+    assert all(p.indication is INDET for p in notes)
+
+
+def test_a_member_unit_in_the_boards_field_is_named_when_the_manifest_names_no_board():
+    world = shared_world()
+    codes = list(UNITS)
+    pdf = frozen_pdf(world, codes)
+    for minute, code in enumerate(codes):
+        pdf = sign_in(pdf, code, world_party(world, code), minute)
+    pdf = sign_in(pdf, BOARD_FIELD, world_party(world, "VPHU-MD"), 30)
+    evidence = pledge_evidence(pdf)
+    decision = {k: v for k, v in DECISION.items() if k != "board"}
+    manifest = approval_manifest(evidence, decision=decision, approved_at=APPROVED_AT)
+    bundle = build_bundle(evidence, manifest, board_sign(world, manifest))
+    report = check(bundle)
+    assert report.sub_indication is SubIndication.SIG_CONSTRAINTS_FAILURE
+    assert "pdf_board_signer" in codes_at(report, PDF_PATH)
 
 
 # --------------------------------------------------------------------------- refused input

@@ -152,3 +152,20 @@ def test_signature_files_do_not_go_with_a_pdf(tmp_path, ca):
     p7s = write(tmp_path, b"0", "VPHU-MD.p7s")
     result = run(write(tmp_path, good_pdf()), "--trust", ca, "--signature", p7s)
     assert result.exit_code == 2
+
+
+def test_a_bundle_names_its_pdf(tmp_path, ca):
+    from tests.signing.test_bundle_pdf import bundle_with
+
+    pdf = signed_pdf(shared_world(), skip=["VPHU-TO"])
+    result = run(write(tmp_path, bundle_with(pdf), "thidua-42.zip"), "--trust", ca, "--at", AT)
+    assert result.exit_code == 0, result.output
+    line = next(line for line in result.output.splitlines() if line.startswith("Bản PDF "))
+    assert line == "Bản PDF document.pdf  hợp lệ (TOTAL_PASSED): 9/9 chữ ký số hợp lệ"
+    assert "  chưa ký trong bản PDF: VPHU-TO" in result.output.splitlines()
+
+    tampered = update_after(good_pdf())
+    result = run(write(tmp_path, bundle_with(tampered), "bad.zip"), "--trust", ca, "--at", AT)
+    assert result.exit_code == 1
+    assert "TOTAL_FAILED/UNSIGNED_CONTENT" in result.output.splitlines()[-1]
+    assert any("data/document.pdf" in line for line in result.output.splitlines())

@@ -260,6 +260,15 @@ def _print_bundle(report: BundleReport, path: Path) -> None:
     else:
         where = "" if audit.broken_index is None else f" tại sự kiện thứ {audit.broken_index + 1}"
         echo(f"Nhật ký kiểm toán  không hợp lệ{where}: {audit.reason}")
+    for pdf_path, pdf in report.pdfs.items():
+        # The bundle's reading of its PDF (a unit whose CMS passed may leave its field empty)
+        indication, sub = report.pdf_finding(pdf_path)
+        name = pdf_path.removeprefix("data/")
+        line = f"Bản PDF {name}  {indication_name(indication)} ({outcome_code(indication, sub)})"
+        valid = sum(1 for s in pdf.signatures if s.report.passed)
+        echo(f"{line}: {valid}/{len(pdf.signatures)} chữ ký số hợp lệ")
+        if pdf.unsigned_fields:
+            echo(f"  chưa ký trong bản PDF: {', '.join(pdf.unsigned_fields)}")
     if report.problems:
         echo("")
         echo("Vấn đề:")
