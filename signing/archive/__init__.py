@@ -14,12 +14,14 @@ compared (the four tag files), or refused.
 
 A pledge's member units sign data/document.docx; a nomination dossier's sign its manifest
 data/dossier.json (signing.archive.dossier), which lists its documents, data/parts/*.docx,
-by SHA-256 and size.
+by SHA-256 and size. A bundle may also hold the signed PDFs (PAdES, issue 16):
+data/document.pdf beside a pledge's DOCX, data/parts/NN-name.pdf beside a dossier's part;
+the board pins them and the verifier checks each PDF's signatures (verify_pdfs).
 
 Modules: canonical (the one canonical JSON), layout (names and paths), dossier (a dossier's
 manifest), evidence (the payload files), manifest, build, zipio (one reading of a zip), bag
 (BagIt), report, and the verifier's steps: verify (the entry point), verify_layout,
-verify_document, verify_signatures, verify_trust, verify_audit, verify_pins.
+verify_document, verify_signatures, verify_trust, verify_pdfs, verify_audit, verify_pins.
 """
 
 from signing.archive.bag import FixityResult

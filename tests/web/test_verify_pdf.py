@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
+import re
 from typing import Any
 
 import pytest
@@ -14,9 +15,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.engine import Engine
 
-from signing import SubIndication, message
+from signing import SubIndication, TrustStore, message
 from signing.credentials import generate_private_key
 from signing.pades import BOARD_FIELD, CERTIFICATION_FIELD, prepare_pdf, sign_final
+from signing.pades.fields import verify_pdf_alone
 from signing.signers import KeySigner
 from tests.fixtures_db import DemoData
 from tests.signing.bundle_pdf_helpers import (
@@ -27,10 +29,10 @@ from tests.signing.bundle_pdf_helpers import (
     update_after,
 )
 from tests.signing.pades_helpers import minimal_pdf
-from tests.web.conftest import UNITS
+from tests.web.conftest import UNITS, login
 from workflow import models
 from workflow.db import session_factory
-from workflow.pki import load_ca
+from workflow.pki import ca_pem, load_ca
 
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
 
@@ -245,3 +247,44 @@ def test_a_stored_pdf_takes_its_units_from_the_version(
         content_type="multipart/form-data",
     ).get_data(as_text=True)
     assert title in html
+
+
+def test_the_demos_archived_pdf_passes_with_the_versions_units(app: Flask, demo_db: Engine) -> None:
+    """End to end: the PDF the workflow froze, signed and closed, downloaded from the
+    document page, verified by the public page against the stored version's units."""
+    archived = app.config["DEMO_DOCUMENTS"]["pledge-2018"]
+    reader = login(app, "vphu-md-signer")
+    response = reader.get(f"/documents/{archived}/pdf/document.pdf")
+    assert response.status_code == 200, response.status_code
+    pdf = response.data
+    report = _report(app.test_client(), pdf)
+    assert report["indication"] == "TOTAL_PASSED", report["summary"]
+    codes = {u["code"] for u in report["units"]}
+    assert set(UNITS) <= codes
+    assert "không có trong hệ thống" not in report["summary"]
+    # and the CLI's reading, from the PDF's own field names, agrees
+    with session_factory(demo_db)() as session:
+        trust = TrustStore.from_pem(ca_pem(session))
+    alone = verify_pdf_alone(pdf, trust, at=dt.datetime.now(dt.UTC))
+    assert alone.passed, alone.message
+    assert {s.field for s in alone.signatures} >= {*UNITS, BOARD_FIELD, CERTIFICATION_FIELD}
+
+
+def test_the_demos_archived_bundle_carries_and_passes_its_pdf(app: Flask) -> None:
+    archived = app.config["DEMO_DOCUMENTS"]["pledge-2018"]
+    reader = login(app, "vphu-md-signer")
+    page = reader.get(f"/documents/{archived}").get_data(as_text=True)
+    link = re.search(r'href="(/archive/\d+/thidua-\d+\.zip)"', page)
+    assert link is not None
+    bundle = reader.get(link.group(1))
+    assert bundle.status_code == 200
+    response = app.test_client().post(
+        "/api/verify",
+        data={"bundle": (io.BytesIO(bundle.data), "thidua.zip")},
+        content_type="multipart/form-data",
+    )
+    body = response.get_json()
+    assert body["indication"] == "TOTAL_PASSED", body["report"]["problems"]
+    pdf = body["report"]["pdfs"]["data/document.pdf"]
+    assert pdf["bundle_indication"] == "TOTAL_PASSED"
+    assert {s["field"] for s in pdf["signatures"]} >= {*UNITS, BOARD_FIELD, CERTIFICATION_FIELD}
