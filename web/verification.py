@@ -75,6 +75,9 @@ class Verification:
     approval: dict[str, Any] | None = None
     problems: list[dict[str, str]] = field(default_factory=list)
     report: dict[str, Any] = field(default_factory=dict)
+    # A bundle's signed PDFs as the bundle reads them: name, indication, sub-indication,
+    # valid and total signatures, fields left unsigned (the unit signed by its CMS).
+    pdfs: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
@@ -210,8 +213,21 @@ def verify_bundle_bytes(data: bytes, now: datetime) -> Verification:
         approval=approval,
         problems=[p.to_dict() for p in report.problems],
         report=report.to_dict(),
+        pdfs=[_bundle_pdf(report, path, pdf) for path, pdf in report.pdfs.items()],
     )
     return result
+
+
+def _bundle_pdf(report: BundleReport, path: str, pdf: PdfReport) -> dict[str, Any]:
+    indication, sub = report.pdf_finding(path)
+    return {
+        "name": path.removeprefix("data/"),
+        "indication": str(indication),
+        "sub_indication": str(sub) if sub else None,
+        "valid": sum(1 for s in pdf.signatures if s.report.passed),
+        "total": len(pdf.signatures),
+        "unsigned": list(pdf.unsigned_fields),
+    }
 
 
 def _document_for_sha(sha: str) -> models.Document | None:

@@ -52,7 +52,13 @@ def _party(ca: Any, code: str, unit: str, person: str) -> PdfParty:
     return PdfParty(code, unit, person, KeySigner(key, cert, [ca.certificate]))
 
 
-def _signed_pdf(engine: Engine, demo: DemoData, *, skip: tuple[str, ...] = ()) -> bytes:
+def _signed_pdf(
+    engine: Engine,
+    demo: DemoData,
+    *,
+    codes: tuple[str, ...] = tuple(UNITS),
+    skip: tuple[str, ...] = (),
+) -> bytes:
     """A PDF as the workflow makes it, with certificates of this deployment's CA, every
     signature at the moment the CA's validity starts (never after the verification)."""
     with session_factory(engine)() as session:
@@ -61,12 +67,12 @@ def _signed_pdf(engine: Engine, demo: DemoData, *, skip: tuple[str, ...] = ()) -
     certifier = _party(ca, "THIDUA", "Hệ thống thidua", "Chứng nhận lúc chốt")
     pdf = prepare_pdf(
         minimal_pdf(),
-        fields_for(UNITS),
+        fields_for(codes),
         certifier.signer,
         signing_time=start,
         certification_field=CERTIFICATION_FIELD,
     )
-    for code in UNITS:
+    for code in codes:
         if code in skip:
             continue
         party = _party(ca, code, f"Văn phòng {code}", f"Người ký {code}")
@@ -288,3 +294,80 @@ def test_the_demos_archived_bundle_carries_and_passes_its_pdf(app: Flask) -> Non
     pdf = body["report"]["pdfs"]["data/document.pdf"]
     assert pdf["bundle_indication"] == "TOTAL_PASSED"
     assert {s["field"] for s in pdf["signatures"]} >= {*UNITS, BOARD_FIELD, CERTIFICATION_FIELD}
+
+
+def _store_part(engine: Engine, demo: DemoData, pdf: bytes, signers: list[str]) -> None:
+    """Record ``pdf`` as a dossier part's signed PDF (a part row on the archived version:
+    the lookup is by the part's pdf_sha256, whatever the version holds besides)."""
+    sha = hashlib.sha256(pdf).hexdigest()
+    archived = int(demo.result.documents["pledge-2018"])
+    with session_factory(engine)() as session:
+        document = session.get(models.Document, archived)
+        assert document is not None
+        version = session.get(models.DocumentVersion, document.frozen_version_id)
+        assert version is not None
+        assert version.signed_sha256 is not None
+        session.add(
+            models.Blob(
+                sha256=sha, size=len(pdf), media_type="application/pdf", data=pdf, created_at=NOW
+            )
+        )
+        session.flush()
+        session.add(
+            models.VersionPart(
+                version_id=version.id,
+                position=99,
+                name="01-to-trinh.docx",
+                title="Tờ trình",
+                docx_sha256=version.signed_sha256,
+                signers=signers,
+                pdf_sha256=sha,
+            )
+        )
+        session.commit()
+
+
+def test_a_stored_dossier_parts_pdf_takes_the_parts_signers(
+    client: FlaskClient, demo_db: Engine, demo: DemoData
+) -> None:
+    pdf = _signed_pdf(demo_db, demo, codes=("VPHU-MD", "VPHU-UH"))
+    _store_part(demo_db, demo, pdf, ["VPHU-MD", "VPHU-UH"])
+    report = _report(client, pdf)
+    assert report["indication"] == "TOTAL_PASSED", report
+    assert {u["code"] for u in report["units"]} == {"VPHU-MD", "VPHU-UH", BOARD_FIELD, "THIDUA"}
+    md = next(u for u in report["units"] if u["code"] == "VPHU-MD")
+    assert md["name"] == "Văn phòng Huyện ủy Mỹ Đức"  # the version's member unit
+    assert "không có trong hệ thống" not in report["summary"]
+
+
+def test_a_stored_parts_pdf_with_a_field_of_a_unit_not_among_its_signers_fails(
+    client: FlaskClient, demo_db: Engine, demo: DemoData
+) -> None:
+    pdf = _signed_pdf(demo_db, demo, codes=("VPHU-MD", "VPHU-UH"))
+    _store_part(demo_db, demo, pdf, ["VPHU-MD"])
+    report = _report(client, pdf)
+    assert report["indication"] == "TOTAL_FAILED"
+    assert report["sub_indication"] == "SIG_CONSTRAINTS_FAILURE"
+    uh = next(u for u in report["units"] if u["code"] == "VPHU-UH")
+    assert uh["status"] == "failed"
+
+
+def test_the_bundle_page_shows_its_pdf(app: Flask) -> None:
+    archived = app.config["DEMO_DOCUMENTS"]["pledge-2018"]
+    reader = login(app, "vphu-md-signer")
+    page = reader.get(f"/documents/{archived}").get_data(as_text=True)
+    link = re.search(r'href="(/archive/\d+/thidua-\d+\.zip)"', page)
+    assert link is not None
+    bundle = reader.get(link.group(1)).data
+    html = (
+        app.test_client()
+        .post(
+            "/verify",
+            data={"bundle": (io.BytesIO(bundle), "thidua.zip")},
+            content_type="multipart/form-data",
+        )
+        .get_data(as_text=True)
+    )
+    assert 'data-test="bundle-pdf" data-indication="TOTAL_PASSED"' in html
+    assert "document.pdf" in html
+    assert f"{len(UNITS) + 2}/{len(UNITS) + 2} chữ ký hợp lệ" in html
