@@ -217,6 +217,13 @@ def test_the_page_shows_the_pdf_result(client: FlaskClient, signed: bytes) -> No
         content_type="multipart/form-data",
     )
     assert 'data-indication="TOTAL_FAILED"' in tampered.get_data(as_text=True)
+    updated = client.post(
+        "/verify",
+        data={"pdf": (io.BytesIO(update_after(signed)), "ky.pdf")},
+        content_type="multipart/form-data",
+    ).get_data(as_text=True)
+    # what happened in this PDF, not only the table's generic sentence
+    assert "sau chữ ký khóa văn bản" in updated
     broken = client.post(
         "/verify",
         data={"pdf": (io.BytesIO(b"%PDF-1.7 garbage"), "ky.pdf")},

@@ -329,9 +329,13 @@ def _pdf_line(field: str, report: SignatureReport) -> str:
     if report.signing_time is not None:
         parts.append(report.signing_time.astimezone(_VN).isoformat())
     code = outcome_code(report.indication, report.sub_indication)
-    status = f"{message(report.sub_indication)} ({code})"
-    if not report.passed and report.message and report.message != message(report.sub_indication):
-        status += f": {report.message}"
+    if report.passed:
+        status = f"{message(None)} ({code})"
+    else:
+        # The report's sentence names what happened in this PDF; the table's is generic
+        # (and, for UNSIGNED_CONTENT, speaks of bundles).
+        why = report.message or message(report.sub_indication)
+        status = f"{indication_name(report.indication)} ({code}): {why}"
     parts.append(status)
     return "  ".join(parts)
 
