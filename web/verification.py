@@ -109,6 +109,7 @@ class Verification:
                 for u in self.units
             ],
             "report": self.report,
+            "pdfs": self.pdfs,
         }
 
 

@@ -300,6 +300,10 @@ def test_the_demos_archived_bundle_carries_and_passes_its_pdf(app: Flask) -> Non
     assert body["indication"] == "TOTAL_PASSED", body["report"]["problems"]
     pdf = body["report"]["pdfs"]["data/document.pdf"]
     assert pdf["bundle_indication"] == "TOTAL_PASSED"
+    (shown,) = body["pdfs"]
+    assert shown["name"] == "document.pdf"
+    assert shown["indication"] == "TOTAL_PASSED"
+    assert shown["valid"] == shown["total"] == len(UNITS) + 2
     assert {s["field"] for s in pdf["signatures"]} >= {*UNITS, BOARD_FIELD, CERTIFICATION_FIELD}
 
 
