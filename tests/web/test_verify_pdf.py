@@ -379,6 +379,6 @@ def test_the_bundle_page_shows_its_pdf(app: Flask) -> None:
         )
         .get_data(as_text=True)
     )
-    assert 'data-test="bundle-pdf" data-indication="TOTAL_PASSED"' in html
+    assert 'data-test="bundle-pdf" data-pdf-indication="TOTAL_PASSED"' in html
     assert "document.pdf" in html
     assert f"{len(UNITS) + 2}/{len(UNITS) + 2} chữ ký hợp lệ" in html
