@@ -145,7 +145,10 @@ def spec(server_url: str = "/") -> dict[str, Any]:
             "/api/verify": {
                 "post": {
                     "operationId": "verify",
-                    "summary": "Verify a bundle, or a DOCX with detached CMS signatures (public)",
+                    "summary": (
+                        "Verify a bundle, a signed PDF, or a DOCX or dossier manifest with "
+                        "detached CMS signatures (public)"
+                    ),
                     "security": [],
                     "requestBody": {
                         "required": True,
@@ -161,7 +164,15 @@ def spec(server_url: str = "/") -> dict[str, Any]:
                                         },
                                         "document": {
                                             "type": "string",
-                                            "description": "A DOCX (with `signatures`)",
+                                            "description": (
+                                                "A DOCX or a dossier.json (with `signatures`),"
+                                                " or a signed PDF"
+                                            ),
+                                        },
+                                        "pdf": {
+                                            "type": "string",
+                                            "contentMediaType": "application/pdf",
+                                            "description": "A signed PDF (PAdES), verified alone",
                                         },
                                         "signatures": {
                                             "type": "array",
