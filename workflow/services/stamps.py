@@ -61,6 +61,36 @@ def _user(session: Session, username: str) -> User:
     return user
 
 
+def _store(
+    session: Session,
+    who: str,
+    row: Unit | User,
+    column: str,
+    png: bytes | None,
+    *,
+    what: str,
+    field: str,
+    action: str,
+    subject: dict[str, str],
+    now: datetime,
+) -> None:
+    """Set ``row.<column>`` to the checked PNG's blob (or clear it for ``png=None``) and
+    audit it by hash: ``<action>_set`` or ``<action>_remove``."""
+    if png is None:
+        previous = getattr(row, column)
+        setattr(row, column, None)
+        flush(session)
+        data: dict[str, object] = {**subject, "previous_sha256": previous}
+        append_event(session, action=f"{action}_remove", actor=who, now=now, data=data)
+        return
+    checked = check_stamp_png(png, what, field)
+    sha = put_blob(session, checked, PNG, now=now)
+    setattr(row, column, sha)
+    flush(session)
+    data = {**subject, "sha256": sha, "size": len(checked)}
+    append_event(session, action=f"{action}_set", actor=who, now=now, data=data)
+
+
 def set_unit_seal(
     session: Session,
     actor: User | None,
@@ -72,26 +102,17 @@ def set_unit_seal(
     """Set (or with ``png=None`` remove) the seal image of the unit ``unit_code``."""
     who, now = _operator(session, actor), aware(now)
     unit = unit_by_code(session, unit_code)
-    if png is None:
-        previous, unit.seal_sha256 = unit.seal_sha256, None
-        flush(session)
-        append_event(
-            session,
-            action="unit_seal_remove",
-            actor=who,
-            now=now,
-            data={"code": unit.code, "previous_sha256": previous},
-        )
-        return unit
-    data = check_stamp_png(png, "con dấu", "seal")
-    unit.seal_sha256 = put_blob(session, data, PNG, now=now)
-    flush(session)
-    append_event(
+    _store(
         session,
-        action="unit_seal_set",
-        actor=who,
+        who,
+        unit,
+        "seal_sha256",
+        png,
+        what="con dấu",
+        field="seal",
+        action="unit_seal",
+        subject={"code": unit.code},
         now=now,
-        data={"code": unit.code, "sha256": unit.seal_sha256, "size": len(data)},
     )
     return unit
 
@@ -107,25 +128,16 @@ def set_signature_image(
     """Set (or with ``png=None`` remove) the handwritten signature image of ``username``."""
     who, now = _operator(session, actor), aware(now)
     user = _user(session, username)
-    if png is None:
-        previous, user.signature_sha256 = user.signature_sha256, None
-        flush(session)
-        append_event(
-            session,
-            action="signature_image_remove",
-            actor=who,
-            now=now,
-            data={"username": user.username, "previous_sha256": previous},
-        )
-        return user
-    data = check_stamp_png(png, "chữ ký", "signature_image")
-    user.signature_sha256 = put_blob(session, data, PNG, now=now)
-    flush(session)
-    append_event(
+    _store(
         session,
-        action="signature_image_set",
-        actor=who,
+        who,
+        user,
+        "signature_sha256",
+        png,
+        what="chữ ký",
+        field="signature_image",
+        action="signature_image",
+        subject={"username": user.username},
         now=now,
-        data={"username": user.username, "sha256": user.signature_sha256, "size": len(data)},
     )
     return user
