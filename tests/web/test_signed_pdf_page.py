@@ -80,3 +80,11 @@ def test_without_libreoffice_opening_signing_is_a_503_and_nothing_is_frozen(
     detail = client.get(f"/api/documents/{doc}", headers=head).get_json()
     assert detail["state"] == "in_review"
     assert detail["frozen"] is None
+
+
+def test_the_sign_page_says_which_way_of_signing_reaches_the_pdf(app: Flask) -> None:
+    doc, head = _to_open_signing(_with_signed_pdf(app))
+    app.test_client().post(f"/api/documents/{doc}/open_signing", headers=head, json={})
+    page = login(app, signer("VPHU-TT")).get(f"/documents/{doc}/sign").get_data(as_text=True)
+    assert 'data-test="signs-pdf"' in page
+    assert 'data-test="p7s-not-pdf"' in page

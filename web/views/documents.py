@@ -323,6 +323,7 @@ def sign(document_id: int) -> ResponseReturnValue:
         can_sign="sign" in triggers,
         my_units=my_units,
         files=_files(session, who, doc),
+        pdfs=downloads.signed_pdfs(session, who, doc.id),
     ), status
 
 
