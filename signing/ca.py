@@ -28,6 +28,7 @@ from signing.credentials import (
 from signing.errors import FormatError, SigningError
 
 __all__ = [
+    "CERTIFIER_UNIT",
     "DOCUMENT_SIGNING",
     "REVOCATION_REASONS",
     "CertificateAuthority",
@@ -39,6 +40,9 @@ __all__ = [
 
 # id-kp-documentSigning (RFC 9336).
 DOCUMENT_SIGNING = ObjectIdentifier("1.3.6.1.5.5.7.3.36")
+# The unit code of the one-time certificate that certifies a frozen PDF (issue 16): the
+# deployment, not a member unit, attests that it froze these bytes.
+CERTIFIER_UNIT = "THIDUA"
 CA_VALIDITY_DAYS = 20 * 365 + 5
 MIN_MASTER_SECRET = 16
 

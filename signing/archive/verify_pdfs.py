@@ -36,16 +36,14 @@ from signing.archive.layout import (
     part_pdf_name,
 )
 from signing.archive.run import Run
+from signing.ca import CERTIFIER_UNIT
 from signing.validation.status import DocumentReport, Indication, SubIndication
 from signing.validation.trust import TrustStore
 
 if TYPE_CHECKING:
     from signing.pades import PdfReport
 
-__all__ = ["CERTIFICATION_UNIT", "check_pdfs", "pdf_paths"]
-
-# The unit code of the one-time certificate that certifies the frozen PDF at freeze.
-CERTIFICATION_UNIT = "THIDUA"
+__all__ = ["check_pdfs", "pdf_paths"]
 
 
 def pdf_paths(
@@ -97,7 +95,7 @@ def check_pdfs(
     for path, signers in paths.items():
         expected: dict[str, str | None] = {code: code for code in signers}
         expected[BOARD_FIELD] = board
-        expected[CERTIFICATION_FIELD] = CERTIFICATION_UNIT
+        expected[CERTIFICATION_FIELD] = CERTIFIER_UNIT
         report = verify_pdf(run.files[path], trust, at=run.at, expected_fields=expected)
         reports[path] = report
         members = set(units) | set(signers)

@@ -16,6 +16,7 @@ from io import BytesIO
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.fields import enumerate_sig_fields
 
+from signing.ca import CERTIFIER_UNIT
 from signing.errors import SigningError
 from signing.pades.sign import BOARD_FIELD, CERTIFICATION_FIELD
 from signing.pades.verify import MAX_PDF_BYTES, PdfReport, verify_pdf
@@ -23,15 +24,12 @@ from signing.validation.status import Indication, SubIndication, worst
 from signing.validation.trust import TrustStore
 
 __all__ = [
-    "CERTIFICATION_UNIT",
     "PDF_MAGIC",
     "expected_from_fields",
     "signature_field_names",
     "verify_pdf_alone",
 ]
 
-# The unit code of the one-time certificate the project CA issues at freeze to certify the PDF.
-CERTIFICATION_UNIT = "THIDUA"
 PDF_MAGIC = b"%PDF-"
 
 
@@ -69,7 +67,7 @@ def expected_from_fields(
     for code in units:
         expected[code] = code
     expected[BOARD_FIELD] = None
-    expected[CERTIFICATION_FIELD] = CERTIFICATION_UNIT
+    expected[CERTIFICATION_FIELD] = CERTIFIER_UNIT
     return expected
 
 

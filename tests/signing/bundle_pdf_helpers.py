@@ -14,7 +14,7 @@ from io import BytesIO
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
-from signing.ca import CertificateAuthority
+from signing.ca import CERTIFIER_UNIT, CertificateAuthority
 from signing.credentials import generate_private_key
 from signing.pades import (
     BOARD_FIELD,
@@ -32,7 +32,6 @@ UTC = dt.UTC
 ISSUED = dt.datetime(2018, 1, 3, 1, 0, tzinfo=UTC)
 FROZEN_AT = dt.datetime(2018, 3, 31, 1, 0, tzinfo=UTC)
 SIGNED_AT = dt.datetime(2018, 3, 31, 2, 12, 5, tzinfo=UTC)
-CERTIFICATION_UNIT = "THIDUA"
 
 
 @dataclass(frozen=True)
@@ -69,7 +68,7 @@ def issued_party(ca: CertificateAuthority, code: str, unit: str, person: str) ->
 
 
 def certification_party(world: World) -> PdfParty:
-    return issued_party(world.ca, CERTIFICATION_UNIT, "Hệ thống thidua", "Chứng nhận lúc chốt")
+    return issued_party(world.ca, CERTIFIER_UNIT, "Hệ thống thidua", "Chứng nhận lúc chốt")
 
 
 def fields_for(codes: Iterable[str]) -> list[FieldSpec]:

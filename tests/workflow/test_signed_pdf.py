@@ -12,6 +12,7 @@ import pytest
 
 from signing import Indication, TrustStore
 from signing.archive import verify_bundle
+from signing.ca import CERTIFIER_UNIT
 from signing.pades import BOARD_FIELD, CERTIFICATION_FIELD, verify_pdf
 from tests.conftest import require_executable
 from tests.workflow.helpers import (
@@ -29,7 +30,6 @@ from workflow.errors import ConverterUnavailable
 from workflow.models import Document
 from workflow.seed import DEMO_PIN
 from workflow.services import admin, export_bundle, lifecycle
-from workflow.services.signed_pdf import CERTIFIER_CODE
 
 pytestmark = pytest.mark.slow
 
@@ -47,7 +47,7 @@ def _open(s, demo, doc_id: int, head: str) -> Document:
 
 
 def _expected(units, board: str | None = None) -> dict[str, str | None]:
-    return {**{u: u for u in units}, BOARD_FIELD: board, CERTIFICATION_FIELD: CERTIFIER_CODE}
+    return {**{u: u for u in units}, BOARD_FIELD: board, CERTIFICATION_FIELD: CERTIFIER_UNIT}
 
 
 def _trust(s) -> TrustStore:

@@ -13,6 +13,7 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from sqlalchemy import select
 
 from signing import Indication, TrustStore
+from signing.ca import CERTIFIER_UNIT
 from signing.pades import BOARD_FIELD, CERTIFICATION_FIELD, verify_pdf
 from tests.workflow.helpers import CODES_2019, HEAD_2019, SIGNERS, user
 from workflow import blobs
@@ -22,7 +23,6 @@ from workflow.models import AuditEvent, Blob, Document, Unit
 from workflow.seed import BOARD_CODE, DEMO_PIN
 from workflow.services import admin as admin_svc
 from workflow.services import lifecycle, set_signature_image, set_unit_seal
-from workflow.services.signed_pdf import CERTIFIER_CODE
 
 
 def png(mode: str = "RGBA", size: tuple[int, int] = (120, 120)) -> bytes:
@@ -209,7 +209,7 @@ def test_the_archived_pdf_shows_the_seal_and_signature_of_units_that_have_them(d
     assert images["VPHU-UH"] == 0  # neither uploaded: the text alone
     assert images["BOARD"] == 1  # the board's seal
     expected = {**{c: c for c in CODES_2019}, BOARD_FIELD: BOARD_CODE}
-    expected[CERTIFICATION_FIELD] = CERTIFIER_CODE
+    expected[CERTIFICATION_FIELD] = CERTIFIER_UNIT
     trust = TrustStore.from_pem(admin_svc.ca_pem(s))
     report = verify_pdf(pdf, trust, at=utcnow(), expected_fields=expected)
     assert report.indication is Indication.TOTAL_PASSED  # the images change no signature

@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives import hashes
 from sqlalchemy.orm import Session
 
 import documents
+from signing.ca import CERTIFIER_UNIT
 from signing.pades import BOARD_FIELD, CERTIFICATION_FIELD, verify_pdf
 from workflow import blobs
 from workflow.clock import aware
@@ -19,7 +20,7 @@ from workflow.models import DocumentVersion, Signature, User
 from workflow.services._common import current_actor, load_document
 from workflow.services.keys import trust_store
 from workflow.services.queries import get_version
-from workflow.services.signed_pdf import CERTIFIER_CODE, pdf_name
+from workflow.services.signed_pdf import pdf_name
 
 __all__ = [
     "DocumentFile",
@@ -74,7 +75,7 @@ def _pdf_status(
     key = (sha, trust.anchors[0].fingerprint(hashes.SHA256()).hex())
     if key not in _STATUS:
         expected = {**{code: code for code in signers}, BOARD_FIELD: None}
-        expected[CERTIFICATION_FIELD] = CERTIFIER_CODE
+        expected[CERTIFICATION_FIELD] = CERTIFIER_UNIT
         report = verify_pdf(blobs.get_blob(session, sha), trust, at=now, expected_fields=expected)
         passed = {r.field for r in report.signatures if r.report.passed}
         if len(_STATUS) >= _STATUS_MAX:

@@ -20,16 +20,15 @@ from sqlalchemy.orm import Session
 import documents
 from documents.pdf import docx_to_pdf, signature_cells
 from signing import KeySigner, Signer, SigningError, generate_private_key
-from signing.ca import CertificateAuthority
+from signing.ca import CERTIFIER_UNIT, CertificateAuthority
 from signing.pades import BOARD_FIELD, FieldSpec, prepare_pdf, sign_field, sign_final
 from workflow import blobs
 from workflow.errors import ConverterUnavailable, ValidationError, WorkflowError
 from workflow.models import DocumentVersion, Unit, User
 
-__all__ = ["CERTIFIER_CODE", "PDF", "close_pdfs", "freeze_pdf", "pdf_name", "sign_pdfs"]
+__all__ = ["PDF", "close_pdfs", "freeze_pdf", "pdf_name", "sign_pdfs"]
 
 PDF = "application/pdf"
-CERTIFIER_CODE = "THIDUA"  # the unit code in the one-time certification certificate
 # The board signs as an agency does on a document it did not issue: top right of page 1,
 # in the margin above the header (Decree 30, Appendix I, II.8b). PDF points, A4.
 BOARD_BOX = (345.0, 790.0, 545.0, 835.0)
@@ -46,7 +45,7 @@ def _certifier(ca: CertificateAuthority, now: datetime) -> Signer:
         key.public_key(),
         person="Hệ thống thidua",
         unit_name="Hệ thống thidua – chứng nhận văn bản đã chốt",
-        unit_code=CERTIFIER_CODE,
+        unit_code=CERTIFIER_UNIT,
         user_id="0",
         now=now,
         validity_days=3660,
