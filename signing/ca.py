@@ -31,6 +31,7 @@ __all__ = [
     "CERTIFIER_UNIT",
     "DOCUMENT_SIGNING",
     "REVOCATION_REASONS",
+    "TSA_VALIDITY_DAYS",
     "CertificateAuthority",
     "Revocation",
     "certificate_unit_code",
@@ -44,6 +45,13 @@ DOCUMENT_SIGNING = ObjectIdentifier("1.3.6.1.5.5.7.3.36")
 # deployment, not a member unit, attests that it froze these bytes.
 CERTIFIER_UNIT = "THIDUA"
 CA_VALIDITY_DAYS = 20 * 365 + 5
+# A TSA certificate outlives the signer certificates it vouches for (issue 17); an archive
+# timestamp renews the evidence before it expires.
+TSA_VALIDITY_DAYS = 5 * 365 + 1
+# Document signing, and email protection because NSS (poppler's pdfsig, Firefox,
+# Thunderbird) checks a PDF or S/MIME signer for that usage and calls the certificate
+# untrusted without it.
+_SIGNER_EKU = (DOCUMENT_SIGNING, ExtendedKeyUsageOID.EMAIL_PROTECTION)
 MIN_MASTER_SECRET = 16
 
 REVOCATION_REASONS: dict[str, x509.ReasonFlags] = {
@@ -290,7 +298,56 @@ class CertificateAuthority:
         length = certificate.not_valid_after_utc - certificate.not_valid_before_utc
         end = min(start + length, self._certificate.not_valid_after_utc)
         public_key = _check_public_key(certificate.public_key())
-        return self._sign_leaf(certificate.subject, public_key, start, end)
+        try:  # a renewed TSA certificate stays a TSA certificate
+            usage = certificate.extensions.get_extension_for_class(x509.ExtendedKeyUsage)
+        except x509.ExtensionNotFound:
+            raise SigningError("certificate has no extended key usage: not one of ours") from None
+        return self._sign_leaf(
+            certificate.subject,
+            public_key,
+            start,
+            end,
+            eku=tuple(usage.value),
+            eku_critical=usage.critical,
+        )
+
+    def issue_tsa(
+        self,
+        public_key: ec.EllipticCurvePublicKey | rsa.RSAPublicKey,
+        *,
+        name: str,
+        now: dt.datetime,
+        validity_days: int = TSA_VALIDITY_DAYS,
+    ) -> x509.Certificate:
+        """A timestamp-authority certificate: CN = ``name``, O = the CA's organization;
+        extended key usage id-kp-timeStamping only, critical (RFC 3161 §2.3)."""
+        _check_public_key(public_key)
+        if not isinstance(validity_days, int) or not 1 <= validity_days <= 3660:
+            raise SigningError("validity_days must be between 1 and 3660")
+        organization = _first_attribute(self._certificate.subject, NameOID.ORGANIZATION_NAME)
+        subject = x509.Name(
+            [
+                x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
+                *(
+                    (x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization),)
+                    if organization
+                    else ()
+                ),
+                x509.NameAttribute(NameOID.COMMON_NAME, _check_text(name, "TSA name")),
+            ]
+        )
+        start = _now(now)
+        if start < self._certificate.not_valid_before_utc:
+            raise SigningError("cannot issue before the CA certificate is valid")
+        end = min(start + dt.timedelta(days=validity_days), self._certificate.not_valid_after_utc)
+        return self._sign_leaf(
+            subject,
+            public_key,
+            start,
+            end,
+            eku=(ExtendedKeyUsageOID.TIME_STAMPING,),
+            eku_critical=True,
+        )
 
     def _sign_leaf(
         self,
@@ -298,6 +355,9 @@ class CertificateAuthority:
         public_key: ec.EllipticCurvePublicKey | rsa.RSAPublicKey,
         start: dt.datetime,
         end: dt.datetime,
+        *,
+        eku: Sequence[ObjectIdentifier] = _SIGNER_EKU,
+        eku_critical: bool = False,
     ) -> x509.Certificate:
         if end <= start:
             raise SigningError("the CA certificate expires before the new certificate would")
@@ -324,13 +384,7 @@ class CertificateAuthority:
                 ),
                 critical=True,
             )
-            # Document signing, and email protection because NSS (poppler's pdfsig, Firefox,
-            # Thunderbird) checks a PDF or S/MIME signer for that usage and calls the
-            # certificate untrusted without it.
-            .add_extension(
-                x509.ExtendedKeyUsage([DOCUMENT_SIGNING, ExtendedKeyUsageOID.EMAIL_PROTECTION]),
-                critical=False,
-            )
+            .add_extension(x509.ExtendedKeyUsage(list(eku)), critical=eku_critical)
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
             .add_extension(
                 x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(self._ski),
