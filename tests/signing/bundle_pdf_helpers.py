@@ -8,14 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass
-from io import BytesIO
 
-from pyhanko.pdf_utils import generic
-from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-
-from signing.ca import CERTIFIER_UNIT, CertificateAuthority
-from signing.credentials import generate_private_key
+from signing.ca import CERTIFIER_UNIT
 from signing.pades import (
     BOARD_FIELD,
     CERTIFICATION_FIELD,
@@ -26,7 +20,7 @@ from signing.pades import (
 )
 from signing.signers import KeySigner
 from tests.signing.bundle_fixtures import APPROVED_AT, BOARD_NAME, World
-from tests.signing.pades_helpers import minimal_pdf
+from tests.signing.pades_helpers import Party, issue, minimal_pdf
 
 UTC = dt.UTC
 ISSUED = dt.datetime(2018, 1, 3, 1, 0, tzinfo=UTC)
@@ -34,17 +28,9 @@ FROZEN_AT = dt.datetime(2018, 3, 31, 1, 0, tzinfo=UTC)
 SIGNED_AT = dt.datetime(2018, 3, 31, 2, 12, 5, tzinfo=UTC)
 
 
-@dataclass(frozen=True)
-class PdfParty:
-    code: str
-    unit: str
-    person: str
-    signer: KeySigner
-
-
-def world_party(world: World, code: str) -> PdfParty:
+def world_party(world: World, code: str) -> Party:
     s = world.board if code == world.board.code else world.units[code]
-    return PdfParty(
+    return Party(
         s.code,
         s.name,
         f"Lãnh đạo {s.name}",
@@ -52,23 +38,8 @@ def world_party(world: World, code: str) -> PdfParty:
     )
 
 
-def issued_party(ca: CertificateAuthority, code: str, unit: str, person: str) -> PdfParty:
-    """A party with a fresh key and a certificate of ``ca`` (a forger under a foreign CA,
-    or the one-time certification certificate)."""
-    key = generate_private_key()
-    cert = ca.issue(
-        key.public_key(),
-        person=person,
-        unit_name=unit,
-        unit_code=code,
-        user_id=f"{code.lower()}-pdf",
-        now=ISSUED,
-    )
-    return PdfParty(code, unit, person, KeySigner(key, cert, [ca.certificate]))
-
-
-def certification_party(world: World) -> PdfParty:
-    return issued_party(world.ca, CERTIFIER_UNIT, "Hệ thống thidua", "Chứng nhận lúc chốt")
+def certification_party(world: World) -> Party:
+    return issue(world.ca, CERTIFIER_UNIT, "Hệ thống thidua", "Chứng nhận lúc chốt")
 
 
 def fields_for(codes: Iterable[str]) -> list[FieldSpec]:
@@ -94,7 +65,7 @@ def frozen_pdf(world: World, codes: Iterable[str]) -> bytes:
 
 
 def sign_in(
-    pdf: bytes, field: str, party: PdfParty, minute: int = 0, *, at: dt.datetime = SIGNED_AT
+    pdf: bytes, field: str, party: Party, minute: int = 0, *, at: dt.datetime = SIGNED_AT
 ) -> bytes:
     return sign_field(
         pdf,
@@ -123,7 +94,7 @@ def signed_pdf(
     codes: Iterable[str] | None = None,
     *,
     skip: Iterable[str] = (),
-    signers: dict[str, PdfParty] | None = None,
+    signers: dict[str, Party] | None = None,
     board: bool = True,
 ) -> bytes:
     """The PDF as approve leaves it: every unit of ``codes`` (default: all of ``world``)
@@ -137,27 +108,6 @@ def signed_pdf(
         party = (signers or {}).get(code) or world_party(world, code)
         pdf = sign_in(pdf, code, party, minute)
     return board_close(pdf, world) if board else pdf
-
-
-def update_after(pdf: bytes) -> bytes:
-    """An incremental update adding a note to page 1 after the last signature."""
-    writer = IncrementalPdfFileWriter(BytesIO(pdf))
-    page = writer.root["/Pages"]["/Kids"][0].get_object()
-    annotation = generic.DictionaryObject(
-        {
-            generic.pdf_name("/Type"): generic.pdf_name("/Annot"),
-            generic.pdf_name("/Subtype"): generic.pdf_name("/Text"),
-            generic.pdf_name("/Rect"): generic.ArrayObject(
-                [generic.NumberObject(n) for n in (10, 10, 30, 30)]
-            ),
-            generic.pdf_name("/Contents"): generic.TextStringObject("Đã sửa sau khi duyệt"),
-        }
-    )
-    page["/Annots"] = generic.ArrayObject([writer.add_object(annotation)])
-    writer.update_container(page)
-    out = BytesIO()
-    writer.write(out)
-    return out.getvalue()
 
 
 def content_offset(pdf: bytes) -> int:

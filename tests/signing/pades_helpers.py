@@ -10,9 +10,12 @@ import sys
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from io import BytesIO
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
 from signing.ca import CertificateAuthority
 from signing.credentials import generate_private_key
@@ -249,3 +252,24 @@ def pdfsig(pdf: Path, nss: Path) -> str:
 
 def which(name: str) -> str | None:
     return shutil.which(name)
+
+
+def update_after(pdf: bytes) -> bytes:
+    """An incremental update adding a note to page 1 after the last signature."""
+    writer = IncrementalPdfFileWriter(BytesIO(pdf))
+    page = writer.root["/Pages"]["/Kids"][0].get_object()
+    annotation = generic.DictionaryObject(
+        {
+            generic.pdf_name("/Type"): generic.pdf_name("/Annot"),
+            generic.pdf_name("/Subtype"): generic.pdf_name("/Text"),
+            generic.pdf_name("/Rect"): generic.ArrayObject(
+                [generic.NumberObject(n) for n in (10, 10, 30, 30)]
+            ),
+            generic.pdf_name("/Contents"): generic.TextStringObject("Đã sửa sau khi duyệt"),
+        }
+    )
+    page["/Annots"] = generic.ArrayObject([writer.add_object(annotation)])
+    writer.update_container(page)
+    out = BytesIO()
+    writer.write(out)
+    return out.getvalue()

@@ -33,12 +33,12 @@ from tests.signing.bundle_fixtures import (
 from tests.signing.bundle_pdf_helpers import (
     edit_byte,
     frozen_pdf,
-    issued_party,
+    issue,
     sign_in,
     signed_pdf,
-    update_after,
     world_party,
 )
+from tests.signing.pades_helpers import update_after
 
 PASSED, FAILED, INDET = Indication.TOTAL_PASSED, Indication.TOTAL_FAILED, Indication.INDETERMINATE
 PDF_PATH = "data/document.pdf"
@@ -175,7 +175,7 @@ def test_a_pdf_re_signed_under_a_foreign_ca_is_named():
         world.ca.certificate.not_valid_before_utc,
         kdf_params=TEST_KDF,
     )
-    forger = issued_party(foreign, "VPHU-PX", UNITS["VPHU-PX"], "Kẻ giả mạo")
+    forger = issue(foreign, "VPHU-PX", UNITS["VPHU-PX"], "Kẻ giả mạo")
     report = check(bundle_with(signed_pdf(world, signers={"VPHU-PX": forger})))
     assert not report.passed
     assert report.sub_indication is SubIndication.NO_CERTIFICATE_CHAIN_FOUND

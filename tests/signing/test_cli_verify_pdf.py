@@ -15,12 +15,12 @@ from tests.signing.bundle_fixtures import UNITS, make_world, shared_world
 from tests.signing.bundle_pdf_helpers import (
     edit_byte,
     frozen_pdf,
-    issued_party,
+    issue,
     sign_in,
     signed_pdf,
-    update_after,
     world_party,
 )
+from tests.signing.pades_helpers import update_after
 from web.cli import main
 
 AT = "2018-04-15T08:00:00Z"
@@ -101,7 +101,7 @@ def test_an_update_after_the_board_is_unsigned_content(tmp_path, ca):
 
 def test_a_foreign_ca_is_named(tmp_path, ca):
     other = make_world({"VPHU-PX": UNITS["VPHU-PX"]}, common_name="CA khác")
-    forger = issued_party(other.ca, "VPHU-PX", UNITS["VPHU-PX"], "Kẻ giả mạo")
+    forger = issue(other.ca, "VPHU-PX", UNITS["VPHU-PX"], "Kẻ giả mạo")
     pdf = signed_pdf(shared_world(), signers={"VPHU-PX": forger})
     result = run(write(tmp_path, pdf), "--trust", ca, "--at", AT)
     assert result.exit_code == 1

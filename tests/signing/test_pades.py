@@ -9,7 +9,6 @@ import subprocess
 from io import BytesIO
 
 import pytest
-from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
 from signing.ca import Revocation
@@ -42,6 +41,7 @@ from tests.signing.pades_helpers import (
     pyhanko_cli,
     sign_all,
     sign_unit,
+    update_after,
 )
 
 PASSED, FAILED, INDET = Indication.TOTAL_PASSED, Indication.TOTAL_FAILED, Indication.INDETERMINATE
@@ -219,23 +219,7 @@ def test_bytes_appended_after_the_board_are_named(signed, trust):
 
 
 def test_an_incremental_update_after_the_board_is_named(signed, trust):
-    writer = IncrementalPdfFileWriter(BytesIO(signed))
-    page = writer.root["/Pages"]["/Kids"][0].get_object()
-    annotation = generic.DictionaryObject(
-        {
-            generic.pdf_name("/Type"): generic.pdf_name("/Annot"),
-            generic.pdf_name("/Subtype"): generic.pdf_name("/Text"),
-            generic.pdf_name("/Rect"): generic.ArrayObject(
-                [generic.NumberObject(n) for n in (10, 10, 30, 30)]
-            ),
-            generic.pdf_name("/Contents"): generic.TextStringObject("Đã sửa sau khi duyệt"),
-        }
-    )
-    page["/Annots"] = generic.ArrayObject([writer.add_object(annotation)])
-    writer.update_container(page)
-    out = BytesIO()
-    writer.write(out)
-    report = verify(out.getvalue(), trust)
+    report = verify(update_after(signed), trust)
     assert report.finding == (FAILED, SubIndication.UNSIGNED_CONTENT)
     board = by_field(report)[BOARD_FIELD]
     assert board.report.sub_indication is SubIndication.UNSIGNED_CONTENT

@@ -21,14 +21,8 @@ from signing.pades import BOARD_FIELD, CERTIFICATION_FIELD, prepare_pdf, sign_fi
 from signing.pades.fields import verify_pdf_alone
 from signing.signers import KeySigner
 from tests.fixtures_db import DemoData
-from tests.signing.bundle_pdf_helpers import (
-    PdfParty,
-    edit_byte,
-    fields_for,
-    sign_in,
-    update_after,
-)
-from tests.signing.pades_helpers import minimal_pdf
+from tests.signing.bundle_pdf_helpers import edit_byte, fields_for, sign_in
+from tests.signing.pades_helpers import Party, minimal_pdf, update_after
 from tests.web.conftest import UNITS, login
 from workflow import models
 from workflow.db import session_factory
@@ -37,7 +31,7 @@ from workflow.pki import ca_pem, load_ca
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
-def _party(ca: Any, code: str, unit: str, person: str) -> PdfParty:
+def _party(ca: Any, code: str, unit: str, person: str) -> Party:
     """A key and a certificate of this deployment's CA, valid from the CA's own start
     (the demo seeds its CA at the real clock, moments before the tests run)."""
     key = generate_private_key()
@@ -49,7 +43,7 @@ def _party(ca: Any, code: str, unit: str, person: str) -> PdfParty:
         user_id=f"{code.lower()}-pdf-test",
         now=ca.certificate.not_valid_before_utc,
     )
-    return PdfParty(code, unit, person, KeySigner(key, cert, [ca.certificate]))
+    return Party(code, unit, person, KeySigner(key, cert, [ca.certificate]))
 
 
 def _signed_pdf(
