@@ -31,6 +31,7 @@ __all__ = [
     "CERTIFIER_UNIT",
     "DOCUMENT_SIGNING",
     "REVOCATION_REASONS",
+    "TSA_KEY_USE_DAYS",
     "TSA_VALIDITY_DAYS",
     "CertificateAuthority",
     "Revocation",
@@ -45,9 +46,13 @@ DOCUMENT_SIGNING = ObjectIdentifier("1.3.6.1.5.5.7.3.36")
 # deployment, not a member unit, attests that it froze these bytes.
 CERTIFIER_UNIT = "THIDUA"
 CA_VALIDITY_DAYS = 20 * 365 + 5
-# A TSA certificate outlives the signer certificates it vouches for (issue 17); an archive
-# timestamp renews the evidence before it expires.
-TSA_VALIDITY_DAYS = 5 * 365 + 1
+# A TSA certificate outlives the signer certificates it vouches for (issue 17): its tokens
+# must still verify when an archive is read a decade later, as public TSAs' certificates do
+# (the deployment uses each TSA key for a year only, then issues a new one). Beyond that an
+# archive timestamp from a newer TSA renews the evidence.
+TSA_VALIDITY_DAYS = 11 * 365 + 3
+# How long the deployment signs tokens with one TSA key before it issues the next.
+TSA_KEY_USE_DAYS = 365
 # Document signing, and email protection because NSS (poppler's pdfsig, Firefox,
 # Thunderbird) checks a PDF or S/MIME signer for that usage and calls the certificate
 # untrusted without it.
@@ -322,8 +327,8 @@ class CertificateAuthority:
         """A timestamp-authority certificate: CN = ``name``, O = the CA's organization;
         extended key usage id-kp-timeStamping only, critical (RFC 3161 §2.3)."""
         _check_public_key(public_key)
-        if not isinstance(validity_days, int) or not 1 <= validity_days <= 3660:
-            raise SigningError("validity_days must be between 1 and 3660")
+        if not isinstance(validity_days, int) or not 1 <= validity_days <= 12 * 366:
+            raise SigningError("validity_days must be between 1 and 4392")
         organization = _first_attribute(self._certificate.subject, NameOID.ORGANIZATION_NAME)
         subject = x509.Name(
             [

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from typing import ClassVar
+from collections.abc import Callable
+from typing import ClassVar, Protocol, runtime_checkable
 
 from asn1crypto import algos, cms, core, tsp
 from asn1crypto import x509 as a_x509
@@ -36,8 +37,10 @@ from signing.validation.timestamp import (
 __all__ = [
     "HASH_ALGORITHMS",
     "MAX_REQUEST_BYTES",
+    "AuthorityTimestamper",
     "TimeStampAuthority",
     "TimestampReport",
+    "Timestamper",
     "make_request",
     "verify_token",
 ]
@@ -224,6 +227,46 @@ class TimeStampAuthority:
             {"status": {"status": "granted"}, "time_stamp_token": cms.ContentInfo.load(token)}
         ).dump()
         return der
+
+
+@runtime_checkable
+class Timestamper(Protocol):
+    """Where signing gets its trusted time: the deployment's own TSA bound to a clock reading
+    (AuthorityTimestamper) or a client of an external TSA (THIDUA_TSA_URL, in workflow).
+    Signing code takes one as a parameter and never asks for the time itself."""
+
+    def timestamp(
+        self, digest: bytes, *, hash_algorithm: str = "sha256", nonce: int | None = None
+    ) -> bytes:
+        """A DER TimeStampToken whose message imprint is ``digest``."""
+        ...
+
+
+class AuthorityTimestamper:
+    """The built-in TSA with the time of this request and the source of serial numbers
+    (the workflow's stored counter, so serials never repeat)."""
+
+    def __init__(
+        self, tsa: TimeStampAuthority, *, at: dt.datetime, next_serial: Callable[[], int]
+    ) -> None:
+        self._tsa = tsa
+        self._at = utc(at, "at")
+        self._next_serial = next_serial
+
+    @property
+    def authority(self) -> TimeStampAuthority:
+        return self._tsa
+
+    def timestamp(
+        self, digest: bytes, *, hash_algorithm: str = "sha256", nonce: int | None = None
+    ) -> bytes:
+        return self._tsa.stamp(
+            digest,
+            hash_algorithm=hash_algorithm,
+            nonce=nonce,
+            serial=self._next_serial(),
+            at=self._at,
+        )
 
 
 class _TimeStampResp(core.Sequence):  # type: ignore[misc]
