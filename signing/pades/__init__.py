@@ -5,6 +5,7 @@ database, no clock (times are parameters)."""
 
 from __future__ import annotations
 
+import signing.pades._quiet  # noqa: F401  (first: pyHanko without cryptography's DSA warning)
 from signing.pades.images import read_png
 from signing.pades.sign import (
     BOARD_FIELD,
