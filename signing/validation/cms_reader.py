@@ -45,6 +45,9 @@ class ParsedSignature:
     signed_bytes: bytes | None  # DER of the signed attributes as a SET, or None
     # attribute name -> contents of its SET OF values (the values' encodings, concatenated)
     attrs: dict[str, bytes] = field(default_factory=dict)
+    # Unsigned attributes (CAdES-T's signature-time-stamp, for one): name -> the encodings of
+    # each value, over every attribute of that name. Not covered by the signature value.
+    unsigned: dict[str, tuple[bytes, ...]] = field(default_factory=dict)
 
 
 def read_signed_data(signature_der: bytes) -> ParsedSignature:
@@ -117,6 +120,9 @@ _ATTR_NAMES = {
         "signing_certificate",
         "signing_certificate_v2",
     )
+}
+_UNSIGNED_NAMES = {
+    cms.CMSAttributeType("signature_time_stamp_token").dump(): "signature_time_stamp_token"
 }
 ID_DATA = cms.ContentType("data").dump()
 _ID_SIGNED_DATA = cms.ContentType("signed_data").dump()
@@ -286,6 +292,9 @@ def _fast_signer_info(contents: bytes, certificates: list[bytes]) -> ParsedSigna
         return None
     if len(tail) > 3 or (len(tail) == 3 and tail[2][0] != _CTX1_CONS):
         return None
+    unsigned = _unsigned_attributes(tail[2][2]) if len(tail) == 3 else {}
+    if unsigned is None:
+        return None
     return ParsedSignature(
         certificates=certificates,
         sid_der=si[1][1],
@@ -295,7 +304,28 @@ def _fast_signer_info(contents: bytes, certificates: list[bytes]) -> ParsedSigna
         signature=tail[1][2],
         signed_bytes=signed_bytes,
         attrs=attrs,
+        unsigned=unsigned,
     )
+
+
+def _unsigned_attributes(contents: bytes) -> dict[str, tuple[bytes, ...]] | None:
+    """name -> each value's encoding, for the unsigned attributes' contents; None when an
+    attribute is not a well-formed {OBJECT IDENTIFIER, SET}."""
+    out: dict[str, tuple[bytes, ...]] = {}
+    for attr_tag, attr_encoded, _body in _elements(contents):
+        if attr_tag != _SEQUENCE:
+            return None
+        _kind, body = single_element(attr_encoded)
+        parts = _elements(body)
+        if len(parts) != 2 or parts[0][0] != _OID or parts[1][0] != _SET:
+            return None
+        name = (
+            _UNSIGNED_NAMES.get(parts[0][1])
+            or core.ObjectIdentifier.load(parts[0][1], strict=True).dotted
+        )
+        values = tuple(encoded for _tag, encoded, _b in _elements(parts[1][2]))
+        out[name] = out.get(name, ()) + values
+    return out
 
 
 def _fast_attributes(contents: bytes) -> dict[str, bytes] | None:
@@ -366,6 +396,7 @@ def _read_schema(signature_der: bytes) -> ParsedSignature:
             signature=bytes(si["signature"].native),
             signed_bytes=signed_bytes,
             attrs=attrs,
+            unsigned=_schema_unsigned(si["unsigned_attrs"]),
         )
     except FormatError:
         raise
@@ -388,6 +419,15 @@ def _schema_certificates(cert_set: Any) -> list[bytes]:
             certificates.append(raw[pos : pos + size])
         pos += size
     return certificates
+
+
+def _schema_unsigned(unsigned_attrs: Any) -> dict[str, tuple[bytes, ...]]:
+    if unsigned_attrs is None or isinstance(unsigned_attrs, core.Void):
+        return {}
+    read = _unsigned_attributes(unsigned_attrs.contents)
+    if read is None:
+        raise FormatError("unsigned attributes unreadable")
+    return read
 
 
 def _schema_attributes(signed_attrs: Any) -> tuple[bytes | None, dict[str, bytes]]:

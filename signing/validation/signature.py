@@ -14,6 +14,7 @@ the ``_Validation``.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from operator import attrgetter
@@ -36,8 +37,14 @@ from signing.validation.crypto import (
     DocumentDigests,
     check_signature_value,
 )
-from signing.validation.status import Indication, SignatureReport, SubIndication
+from signing.validation.status import (
+    Indication,
+    SignatureReport,
+    SubIndication,
+    TimestampInfo,
+)
 from signing.validation.status import message as message_for
+from signing.validation.timestamp import TimestampReport, verify_token
 from signing.validation.trust import TrustStore
 
 __all__ = ["MAX_SIGNATURE_BYTES", "check_trust", "verify_signature", "verify_with_digests"]
@@ -57,8 +64,17 @@ def verify_signature(
     at: dt.datetime,
     expected_certificate: x509.Certificate | None = None,
     expected_unit_code: str | None = None,
+    proven_at: dt.datetime | None = None,
 ) -> SignatureReport:
     """Validate one detached CMS signature over ``data`` at validation time ``at``.
+
+    Proof of existence (issue 17): a signature-time-stamp (CAdES-T) that passes proves the
+    signature existed at its time, and ``proven_at`` (an archive timestamp over the bundle
+    that holds these signature bytes) at that time; the earliest is the trusted time. A
+    certificate that expired or was revoked after the trusted time then still passes; one
+    revoked before it fails; without any, an expired certificate is INDETERMINATE /
+    OUT_OF_BOUNDS_NO_POE. The timestamp tokens are judged as of ``proven_at`` when given
+    (the archive timestamp vouches for them then), else as of ``at``.
 
     Never raises on bad signature bytes (that is FORMAT_FAILURE). ``expected_certificate``:
     the certificate registered for the signer; any other certificate fails with
@@ -79,6 +95,7 @@ def verify_signature(
         at,
         expected_certificate,
         expected_unit_code,
+        proven_at=None if proven_at is None else utc(proven_at, "proven_at"),
     )
 
 
@@ -94,9 +111,11 @@ def verify_with_digests(
     at: dt.datetime,
     expected_certificate: x509.Certificate | None,
     expected_unit_code: str | None,
+    *,
+    proven_at: dt.datetime | None = None,
 ) -> SignatureReport:
     """verify_signature over a document whose digests the caller holds (the arguments
-    already checked: ``at`` in UTC, ``trust`` a TrustStore or None)."""
+    already checked: ``at`` and ``proven_at`` in UTC, ``trust`` a TrustStore or None)."""
     read = _check_format(signature_der, at)
     if isinstance(read, SignatureReport):
         return read
@@ -112,7 +131,9 @@ def verify_with_digests(
             SubIndication.NO_SIGNING_CERTIFICATE_FOUND,
             detail="no certificate in the signature matches its signer identifier",
         )
-    state = _Validation(digests, trust, at, expected_unit_code, expected, parsed, embedded, signer)
+    state = _Validation(
+        digests, trust, at, expected_unit_code, expected, parsed, embedded, signer, proven_at
+    )
     for step in _STEPS:
         report = step(state)
         if report is not None:
@@ -188,10 +209,15 @@ class _Validation:
     parsed: ParsedSignature
     embedded: tuple[CertificateFacts, ...]
     signer: CertificateFacts
+    proven_at: dt.datetime | None = None
     signing_time: dt.datetime | None = None
     content_digest: bytes = b""
     chain: tuple[CertificateFacts, ...] = ()
     revocation_checked: bool = False
+    timestamps: tuple[TimestampInfo, ...] = ()
+    # The earliest time something proves the signature existed (POE), if anything does.
+    poe: dt.datetime | None = None
+    certificate_state: str | None = None
 
     def report(
         self,
@@ -211,6 +237,9 @@ class _Validation:
             chain=tuple(map(_LINK, self.chain)),
             revocation_checked=self.revocation_checked,
             detail=detail,
+            timestamps=self.timestamps,
+            trusted_time=self.poe,
+            certificate_state=self.certificate_state,
         )
 
 
@@ -272,6 +301,63 @@ def _check_signature_value(state: _Validation) -> SignatureReport | None:
     return state.report(indication, sub, detail=detail)
 
 
+_SIGNATURE_TIMESTAMP = "signature_time_stamp_token"
+_MAX_TIMESTAMPS = 8
+
+
+def _check_signature_timestamps(state: _Validation) -> SignatureReport | None:
+    """CAdES-T: each signature-time-stamp must be a token over this signature's value from a
+    trusted TSA. A token that fails ends the validation with its own verdict (a token over
+    other bytes is HASH_FAILURE; a foreign TSA, NO_CERTIFICATE_CHAIN_FOUND): a timestamp
+    that does not hold must not pass unnoticed. The passed tokens' earliest time and
+    ``proven_at`` give the proof of existence the later steps use."""
+    tokens = state.parsed.unsigned.get(_SIGNATURE_TIMESTAMP, ())
+    poe = state.proven_at
+    if not tokens or state.trust is None:
+        # Without trust anchors nothing is proven; _check_chain says so.
+        state.poe = poe
+        return None
+    if len(tokens) > _MAX_TIMESTAMPS:
+        return state.report(
+            _FAILED, SubIndication.FORMAT_FAILURE, detail=f"more than {_MAX_TIMESTAMPS} timestamps"
+        )
+    digest = hashlib.sha256(state.parsed.signature).digest()
+    judged_at = state.at if state.proven_at is None else min(state.at, state.proven_at)
+    reports = [verify_token(token, state.trust, digest=digest, at=judged_at) for token in tokens]
+    state.timestamps = tuple(map(_timestamp_info, reports))
+    for report in reports:
+        if not report.passed:
+            return state.report(
+                report.indication,
+                report.sub_indication,
+                message=f"Dấu thời gian của chữ ký: {report.message}",
+                detail=f"signature timestamp: {report.detail}",
+            )
+        assert report.gen_time is not None
+        if state.signing_time is not None and state.signing_time > report.gen_time:
+            return state.report(
+                _INDET,
+                SubIndication.SIG_CONSTRAINTS_FAILURE,
+                message="Thời điểm ký khai báo muộn hơn dấu thời gian của chữ ký",
+                detail="signing-time is after the signature timestamp's genTime",
+            )
+        poe = report.gen_time if poe is None else min(poe, report.gen_time)
+    state.poe = poe
+    return None
+
+
+def _timestamp_info(report: TimestampReport) -> TimestampInfo:
+    return TimestampInfo(
+        indication=report.indication,
+        sub_indication=report.sub_indication,
+        message=report.message,
+        gen_time=report.gen_time,
+        tsa_name=report.tsa_name,
+        serial=report.serial,
+        policy=report.policy,
+    )
+
+
 def _check_expected_certificate(state: _Validation) -> SignatureReport | None:
     """Acceptance: made with the certificate registered for the signer, if one is."""
     expected, signer = state.expected, state.signer
@@ -313,11 +399,18 @@ def _check_validity_period(state: _Validation) -> SignatureReport | None:
             detail="validation time precedes the certificate's notBefore",
         )
     if at > not_after:
+        poe = state.poe
+        if poe is not None and not_before <= poe <= not_after:
+            state.certificate_state = "expired_after_poe"
+            return None
+        state.certificate_state = "expired_no_poe"
         return state.report(
             _INDET,
             SubIndication.OUT_OF_BOUNDS_NO_POE,
-            detail="certificate expired before the validation time",
+            detail="certificate expired before the validation time"
+            + ("" if poe is None else f", and the trusted time {poe.isoformat()} is after"),
         )
+    state.certificate_state = "valid"
     return None
 
 
@@ -346,7 +439,10 @@ def _check_chain(state: _Validation) -> SignatureReport | None:
             _INDET, SubIndication.NO_CERTIFICATE_CHAIN_FOUND, detail="no trust anchors given"
         )
     intermediates = tuple(f for f in state.embedded if f.der != signer.der)
-    result = trust.validate_chain(signer, intermediates, state.at)
+    # Past validation: with proof that the signature existed earlier, the path is judged
+    # at that time (a certificate or CA that expired since does not undo the signature).
+    when = state.at if state.poe is None else min(state.at, state.poe)
+    result = trust.validate_chain(signer, intermediates, when)
     if result.chain is None:
         sub = result.failure or SubIndication.NO_CERTIFICATE_CHAIN_FOUND
         return state.report(_INDET, sub, detail=result.detail)
@@ -367,8 +463,16 @@ def _check_revocation(state: _Validation) -> SignatureReport | None:
         reason = f" ({revoked.reason})" if revoked.reason else ""
         detail = f"certificate {link.sha256} revoked at {revoked.revoked_at.isoformat()}{reason}"
         state.revocation_checked = True
+        if state.poe is not None and state.poe < revoked.revoked_at:
+            state.certificate_state = "revoked_after_poe"
+            continue
+        if state.poe is not None:
+            state.certificate_state = "revoked"
+            return state.report(_FAILED, SubIndication.REVOKED, detail=detail)
         if state.signing_time is not None and state.signing_time < revoked.revoked_at:
+            state.certificate_state = "revoked_no_poe"
             return state.report(_INDET, SubIndication.REVOKED_NO_POE, detail=detail)
+        state.certificate_state = "revoked"
         return state.report(_FAILED, SubIndication.REVOKED, detail=detail)
     return None
 
@@ -398,6 +502,7 @@ _STEPS: tuple[Step, ...] = (
     _check_digest_algorithm,
     _check_signed_attributes,
     _check_signature_value,
+    _check_signature_timestamps,
     _check_expected_certificate,
     _check_validity_period,
     _check_key_usages,

@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 __all__ = [
+    "CERTIFICATE_STATES",
     "INDICATION_NAMES",
     "MESSAGES",
     "ChainLink",
@@ -24,7 +25,9 @@ __all__ = [
     "SignatureReport",
     "SignerInfo",
     "SubIndication",
+    "TimestampInfo",
     "UnitResult",
+    "certificate_state_text",
     "code_text",
     "indication_name",
     "message",
@@ -139,6 +142,46 @@ MESSAGES: dict[SubIndication | None, tuple[str, str]] = {
 }
 
 
+# The state of the signer's certificate as a validation at a time found it (issue 17): what
+# the report says beside the verdict, so a reader sees why an expired or revoked certificate
+# still passes (a timestamp proves the signature came first) or does not.
+CERTIFICATE_STATES: dict[str, tuple[str, str]] = {
+    "valid": (
+        "Chứng thư số còn hiệu lực tại thời điểm kiểm tra",
+        "The certificate was valid at the validation time",
+    ),
+    "expired_after_poe": (
+        "Chứng thư số đã hết hạn, nhưng dấu thời gian chứng minh chữ ký được tạo khi còn hiệu lực",
+        "The certificate has expired, but a timestamp proves the signature was made while "
+        "it was valid",
+    ),
+    "revoked_after_poe": (
+        "Chứng thư số bị thu hồi sau thời điểm ký đã được dấu thời gian chứng minh",
+        "The certificate was revoked after the signing time a timestamp proves",
+    ),
+    "revoked": (
+        "Chứng thư số đã bị thu hồi trước thời điểm ký",
+        "The certificate was revoked before the signature was made",
+    ),
+    "expired_no_poe": (
+        "Chứng thư số đã hết hạn và không có dấu thời gian chứng minh thời điểm ký",
+        "The certificate has expired and no timestamp proves when the signature was made",
+    ),
+    "revoked_no_poe": (
+        "Chứng thư số đã bị thu hồi và không có dấu thời gian chứng minh chữ ký có trước",
+        "The certificate was revoked and no timestamp proves the signature came first",
+    ),
+}
+
+
+def certificate_state_text(state: str | None, lang: str = "vi") -> str | None:
+    """The sentence for a certificate state (None stays None; an unknown one is named)."""
+    if state is None:
+        return None
+    vi, en = CERTIFICATE_STATES.get(state, (state, state))
+    return en if lang == "en" else vi
+
+
 # What an indication is called where a person reads it (CLI lines, the verdict).
 INDICATION_NAMES: dict[Indication, tuple[str, str]] = {
     Indication.TOTAL_PASSED: ("hợp lệ", "valid"),
@@ -247,6 +290,37 @@ class ChainLink:
 
 
 @dataclass(frozen=True)
+class TimestampInfo:
+    """A signature's timestamp as its report shows it: the trusted time and the TSA, and
+    whether the token itself passed (``message`` Vietnamese, from the timestamp verifier)."""
+
+    indication: Indication
+    sub_indication: SubIndication | None
+    message: str
+    gen_time: dt.datetime | None
+    tsa_name: str | None
+    serial: int | None
+    policy: str | None
+
+    @property
+    def passed(self) -> bool:
+        return self.indication is Indication.TOTAL_PASSED
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "indication": str(self.indication),
+            "sub_indication": code_text(self.sub_indication),
+            "passed": self.passed,
+            "message": self.message,
+            "gen_time": self.gen_time.isoformat() if self.gen_time else None,
+            "tsa": self.tsa_name,
+            # A string: serials are up to 160 bits, beyond what JSON readers keep exact.
+            "serial": None if self.serial is None else str(self.serial),
+            "policy": self.policy,
+        }
+
+
+@dataclass(frozen=True)
 class SignatureReport:
     """The validation of one signature: its indication and, unless it passed, the
     sub-indication naming what went wrong; ``message`` is the Vietnamese sentence archived
@@ -261,6 +335,12 @@ class SignatureReport:
     chain: tuple[ChainLink, ...] = ()
     revocation_checked: bool = False
     detail: str | None = None  # technical detail (English), for logs and the JSON report
+    # Issue 17: the signature's timestamps (CAdES-T), the earliest time a passed one (or an
+    # archive timestamp over the bundle) proves the signature existed, and the state of the
+    # certificate the validation found (a key of CERTIFICATE_STATES).
+    timestamps: tuple[TimestampInfo, ...] = ()
+    trusted_time: dt.datetime | None = None
+    certificate_state: str | None = None
 
     @property
     def passed(self) -> bool:
@@ -289,6 +369,9 @@ class SignatureReport:
             "signer": self.signer.to_dict() if self.signer else None,
             "chain": [link.to_dict() for link in self.chain],
             "revocation_checked": self.revocation_checked,
+            "timestamps": [t.to_dict() for t in self.timestamps],
+            "trusted_time": self.trusted_time.isoformat() if self.trusted_time else None,
+            "certificate_state": self.certificate_state,
         }
 
 
