@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import hashlib
 import logging
 from collections.abc import Mapping
 from functools import lru_cache
@@ -28,7 +29,17 @@ from signing.cms import content_info, signed_attributes, signer_parts
 from signing.errors import SigningError
 from signing.signers import Signer
 
-__all__ = ["VN_TIME", "PyHankoSigner", "find_font", "run_signing", "stamp_font", "vn_time"]
+__all__ = [
+    "VN_TIME",
+    "PyHankoSigner",
+    "RoomTooSmall",
+    "find_font",
+    "open_writer",
+    "run_signing",
+    "stamp_font",
+    "vn_time",
+    "with_signature_timestamp",
+]
 
 VN_TIME = dt.timezone(dt.timedelta(hours=7), "ICT")
 
@@ -168,6 +179,7 @@ class PyHankoSigner(ph_signers.Signer):
             embed_roots=True,
         )
         self._signer = signer
+        self.last_cms_size = 0  # DER bytes of the last CMS made, to size a retry
 
     async def async_sign(
         self,
@@ -183,9 +195,11 @@ class PyHankoSigner(ph_signers.Signer):
         """The PAdES B-B CMS from the parts signing.cms encodes once per certificate, with
         no signing-time attribute (PAdES claims the time in the signature dictionary's /M);
         pyHanko's own assembly only for what that does not cover (another digest, a
-        timestamp). pyHanko's asn1crypto tree re-encodes every certificate on each
-        signature: about half the cost of signing a PDF."""
-        if digest_algorithm != "sha256" or timestamper is not None or encap_content_info:
+        digest). pyHanko's asn1crypto tree re-encodes every certificate on each
+        signature: about half the cost of signing a PDF. With a ``timestamper`` (PAdES
+        B-T) its token over the signature value is the one unsigned attribute,
+        signature-time-stamp, appended to the SignerInfo's encoding."""
+        if digest_algorithm != "sha256" or encap_content_info:
             return await super().async_sign(
                 data_digest,
                 digest_algorithm,
@@ -200,6 +214,14 @@ class PyHankoSigner(ph_signers.Signer):
         attrs = signed_attributes(data_digest, ess_der, None)
         value = await self.async_sign_raw(attrs, digest_algorithm, dry_run=dry_run)
         der = content_info(sid_der, attrs, algorithm, value, certs_der)
+        if timestamper is not None:
+            if dry_run:
+                token = await timestamper.async_dummy_response(digest_algorithm)
+            else:
+                imprint = hashlib.sha256(value).digest()
+                token = await timestamper.async_timestamp(imprint, digest_algorithm)
+            der = with_signature_timestamp(der, token.dump())
+        self.last_cms_size = len(der)
         return cms.ContentInfo.load(der)
 
     async def async_sign_raw(
@@ -213,6 +235,56 @@ class PyHankoSigner(ph_signers.Signer):
         return value
 
 
+# ----------------------------------------------------------------- DER splicing (B-T)
+def _header(der: bytes, offset: int) -> tuple[int, int]:
+    """(length of the header, length of the contents) of the DER element at ``offset``."""
+    if offset + 2 > len(der):
+        raise SigningError("CMS truncated")
+    first = der[offset + 1]
+    if first < 0x80:
+        return 2, first
+    count = first & 0x7F
+    if not 0 < count <= 4 or offset + 2 + count > len(der):
+        raise SigningError("CMS length not DER")
+    return 2 + count, int.from_bytes(der[offset + 2 : offset + 2 + count], "big")
+
+
+def _length(size: int) -> bytes:
+    if size < 0x80:
+        return bytes([size])
+    raw = size.to_bytes((size.bit_length() + 7) // 8, "big")
+    return bytes([0x80 | len(raw)]) + raw
+
+
+def _append_innermost(der: bytes, depth: int, extra: bytes) -> bytes:
+    """``der`` (one element) with ``extra`` appended to the contents of its last element
+    ``depth`` levels down, every enclosing length grown to match."""
+    head, size = _header(der, 0)
+    body = der[head : head + size]
+    if depth == 0:
+        body += extra
+    else:
+        offset = last = 0
+        while offset < len(body):
+            last = offset
+            child_head, child_size = _header(body, offset)
+            offset += child_head + child_size
+        body = body[:last] + _append_innermost(body[last:], depth - 1, extra)
+    return der[:1] + _length(len(body)) + body
+
+
+def with_signature_timestamp(cms_der: bytes, token_der: bytes) -> bytes:
+    """The CMS ``cms_der`` (one SignerInfo, without unsigned attributes, as
+    signing.cms.content_info writes it) with ``token_der`` as its signature-time-stamp
+    unsigned attribute (RFC 3161 Appendix A, CAdES-T)."""
+    attribute = cms.CMSAttribute(
+        {"type": "signature_time_stamp_token", "values": [cms.ContentInfo.load(token_der)]}
+    ).dump()
+    unsigned = b"\xa1" + _length(len(attribute)) + attribute  # [1] IMPLICIT SET OF
+    # ContentInfo > [0] > SignedData > SET OF SignerInfo > the last SignerInfo.
+    return _append_innermost(cms_der, 4, unsigned)
+
+
 def open_writer(pdf: bytes) -> IncrementalPdfFileWriter:
     if not isinstance(pdf, bytes | bytearray) or not bytes(pdf[:1024]).lstrip().startswith(
         b"%PDF-"
@@ -224,16 +296,29 @@ def open_writer(pdf: bytes) -> IncrementalPdfFileWriter:
         raise SigningError(f"tệp PDF không đọc được: {exc}") from None
 
 
+class RoomTooSmall(SigningError):
+    """The CMS came out larger than the room reserved for it (a larger timestamp token than
+    guessed): sign again reserving ``needed`` bytes of DER."""
+
+    def __init__(self, needed: int) -> None:
+        super().__init__(f"chữ ký cần {needed} byte, lớn hơn chỗ đã dành")
+        self.needed = needed
+
+
 def run_signing(
     writer: IncrementalPdfFileWriter,
     pdf_signer: ph_signers.PdfSigner,
     when: dt.datetime,
     text_params: Mapping[str, Any] | None = None,
+    *,
+    room: int = 0,
 ) -> bytes:
     """pyHanko's ``sign_pdf`` with the session's time set to ``when`` (the /M entry of the
-    signature dictionary) instead of the clock's; existing fields only."""
+    signature dictionary) instead of the clock's; existing fields only. ``room``: DER bytes
+    to reserve beyond the certificates and 2 KiB (a timestamp token); RoomTooSmall when
+    the CMS did not fit."""
     try:
-        return asyncio.run(_sign(writer, pdf_signer, when, dict(text_params or {})))
+        return asyncio.run(_sign(writer, pdf_signer, when, dict(text_params or {}), room))
     except SigningError:
         raise
     except Exception as exc:  # pyHanko's own errors, and its refusals of the field
@@ -245,6 +330,7 @@ async def _sign(
     pdf_signer: ph_signers.PdfSigner,
     when: dt.datetime,
     text_params: dict[str, Any],
+    room: int,
 ) -> bytes:
     session = pdf_signer.init_signing_session(writer, existing_fields_only=True)
     session.system_time = when
@@ -253,18 +339,24 @@ async def _sign(
     # whole dummy CMS first, which doubles the cost of a signature.
     signer = pdf_signer.signer
     certs = sum(len(c.dump()) for c in signer.cert_registry)
-    reserved = 2 * (certs + 2048)
+    reserved = 2 * (certs + 2048 + room)
     tbs = session.prepare_tbs_document(
         validation_info=None, bytes_reserved=reserved, appearance_text_params=text_params
     )
     prepared, output = tbs.digest_tbs_document(output=BytesIO())
-    post = await tbs.perform_signature(
-        document_digest=prepared.document_digest,
-        pdf_cms_signed_attrs=PdfCMSSignedAttributes(
-            signing_time=when,
-            cades_signed_attrs=pdf_signer.signature_meta.cades_signed_attr_spec,
-        ),
-    )
+    try:
+        post = await tbs.perform_signature(
+            document_digest=prepared.document_digest,
+            pdf_cms_signed_attrs=PdfCMSSignedAttributes(
+                signing_time=when,
+                cades_signed_attrs=pdf_signer.signature_meta.cades_signed_attr_spec,
+            ),
+        )
+    except Exception:
+        made = getattr(signer, "last_cms_size", 0)
+        if 2 * made > reserved:
+            raise RoomTooSmall(made) from None
+        raise
     await post.post_signature_processing(output)
     output.seek(0)
     data: bytes = output.read()

@@ -20,7 +20,7 @@ from signing.ca import CERTIFIER_UNIT
 from signing.errors import SigningError
 from signing.pades.sign import BOARD_FIELD, CERTIFICATION_FIELD
 from signing.pades.verify import MAX_PDF_BYTES, PdfReport, verify_pdf
-from signing.validation.status import Indication, SubIndication, worst
+from signing.validation.status import Indication, SubIndication
 from signing.validation.trust import TrustStore
 
 __all__ = [
@@ -33,9 +33,17 @@ __all__ = [
 PDF_MAGIC = b"%PDF-"
 
 
+def _is_document_timestamp(value: object) -> bool:
+    try:
+        return value is not None and value.get_object().get("/Type") == "/DocTimeStamp"  # type: ignore[attr-defined]
+    except (AttributeError, KeyError, TypeError):
+        return False
+
+
 def signature_field_names(pdf: bytes) -> tuple[str, ...]:
     """The names of every signature field of ``pdf`` (signed or not), in the order of its
-    form. Raises SigningError when ``pdf`` is not a PDF pyHanko can read."""
+    form, but document timestamps' (PAdES B-LTA, no unit signs them). Raises SigningError
+    when ``pdf`` is not a PDF pyHanko can read."""
     if not isinstance(pdf, bytes | bytearray | memoryview):
         raise SigningError("pdf phải là dữ liệu nhị phân")
     data = bytes(pdf)
@@ -45,7 +53,11 @@ def signature_field_names(pdf: bytes) -> tuple[str, ...]:
         raise SigningError(f"tệp PDF quá lớn (tối đa {MAX_PDF_BYTES} byte)")
     try:
         reader = PdfFileReader(BytesIO(data), strict=False)
-        names = [str(name) for name, _value, _ref in enumerate_sig_fields(reader)]
+        names = [
+            str(name)
+            for name, value, _ref in enumerate_sig_fields(reader)
+            if not _is_document_timestamp(value)
+        ]
     except Exception as exc:  # pyHanko raises many types on damaged files
         raise SigningError(f"tệp PDF hỏng, không đọc được: {exc}") from None
     return tuple(dict.fromkeys(names))
@@ -112,19 +124,5 @@ def _board_not_member(report: PdfReport, members: set[str]) -> PdfReport:
         changed = True
     if not changed:
         return report
-    findings = [s.finding for s in signatures]
-    last = max(signatures, key=lambda s: s.revision)
-    if not last.covers_entire_file:  # as verify_pdf rules data after the last signature
-        findings.append((Indication.TOTAL_FAILED, SubIndication.UNSIGNED_CONTENT))
-    findings += [(Indication.INDETERMINATE, SubIndication.SIGNED_DATA_NOT_FOUND)] * len(
-        report.unsigned_fields
-    )
-    indication, sub = worst(findings)
     bad = [s.field for s in signatures if not s.report.passed]
-    return replace(
-        report,
-        indication=indication,
-        sub_indication=sub,
-        message=f"Tệp PDF có chữ ký không hợp lệ: {', '.join(bad)}",
-        signatures=tuple(signatures),
-    )
+    return report.with_signatures(signatures, f"Tệp PDF có chữ ký không hợp lệ: {', '.join(bad)}")

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.layout import AxisAlignment, Margins, SimpleBoxLayoutRule
 from pyhanko.pdf_utils.text import TextBoxStyle
 from pyhanko.sign import fields as ph_fields
@@ -23,9 +24,18 @@ from pyhanko.sign.signers.pdf_byterange import SigSeedSubFilter
 from pyhanko.stamp import TextStampStyle
 
 from signing.errors import SigningError
-from signing.pades._adapter import PyHankoSigner, open_writer, run_signing, stamp_font, vn_time
+from signing.pades._adapter import (
+    PyHankoSigner,
+    RoomTooSmall,
+    open_writer,
+    run_signing,
+    stamp_font,
+    vn_time,
+)
+from signing.pades._timestamper import TOKEN_GUESS, PyHankoTimeStamper
 from signing.pades.images import stamp_background
 from signing.signers import Signer
+from signing.tsa import Timestamper
 
 __all__ = [
     "BOARD_FIELD",
@@ -108,30 +118,65 @@ def prepare_pdf(
     *,
     signing_time: dt.datetime,
     certification_field: str = CERTIFICATION_FIELD,
+    timestamper: Timestamper | None = None,
 ) -> bytes:
     """The frozen PDF: one incremental revision over ``pdf`` that creates every field of
     ``fields`` and an invisible certification field, certified by ``signer`` (DocMDP "fill
-    forms and sign") at ``signing_time``."""
+    forms and sign") at ``signing_time``; with ``timestamper``, PAdES B-T."""
     names = [f.name for f in fields] + [certification_field]
     if len(set(names)) != len(names):
         raise SigningError("tên các trường chữ ký phải khác nhau")
     FieldSpec(certification_field)  # the same naming rule
-    writer = open_writer(pdf)
-    pages = int(writer.root["/Pages"]["/Count"])
-    try:
-        for spec in fields:
-            if spec.page >= pages:
-                raise SigningError(f"trường {spec.name}: tài liệu chỉ có {pages} trang")
-            ph_fields.append_signature_field(writer, _sig_field(spec))
-        ph_fields.append_signature_field(writer, SigFieldSpec(certification_field))
-    except SigningError:
-        raise
-    except Exception as exc:
-        raise SigningError(f"không tạo được trường chữ ký: {exc}") from None
-    pdf_signer = ph_signers.PdfSigner(
-        _metadata(certification_field, certify=True), signer=PyHankoSigner(signer)
+
+    def with_fields() -> IncrementalPdfFileWriter:
+        writer = open_writer(pdf)
+        pages = int(writer.root["/Pages"]["/Count"])
+        try:
+            for spec in fields:
+                if spec.page >= pages:
+                    raise SigningError(f"trường {spec.name}: tài liệu chỉ có {pages} trang")
+                ph_fields.append_signature_field(writer, _sig_field(spec))
+            ph_fields.append_signature_field(writer, SigFieldSpec(certification_field))
+        except SigningError:
+            raise
+        except Exception as exc:
+            raise SigningError(f"không tạo được trường chữ ký: {exc}") from None
+        return writer
+
+    return _signed(
+        with_fields,
+        _metadata(certification_field, certify=True),
+        PyHankoSigner(signer),
+        timestamper,
+        vn_time(signing_time),
     )
-    return run_signing(writer, pdf_signer, vn_time(signing_time))
+
+
+def _signed(
+    writer: Callable[[], IncrementalPdfFileWriter],
+    metadata: ph_signers.PdfSignatureMetadata,
+    signer: PyHankoSigner,
+    timestamper: Timestamper | None,
+    when: dt.datetime,
+    stamp_style: TextStampStyle | None = None,
+    text_params: Mapping[str, str] | None = None,
+) -> bytes:
+    """One signing run over a fresh ``writer()``; with a timestamper (PAdES B-T, the token
+    over the signature value) room for a token of TOKEN_GUESS bytes, and once more with the
+    room the token needed when it was larger."""
+    adapter = None if timestamper is None else PyHankoTimeStamper(timestamper)
+    room = 0 if adapter is None else TOKEN_GUESS
+    for attempt in (1, 2):
+        pdf_signer = ph_signers.PdfSigner(
+            metadata, signer=signer, timestamper=adapter, stamp_style=stamp_style
+        )
+        try:
+            return run_signing(writer(), pdf_signer, when, text_params, room=room)
+        except RoomTooSmall as exc:
+            if adapter is None or attempt == 2:
+                raise SigningError(f"không ký được tệp PDF: {exc}") from None
+            room = exc.needed
+    raise AssertionError("unreachable")
 
 
 def stamp_text(name: str, unit: str, signing_time: dt.datetime) -> str:
@@ -188,22 +233,27 @@ def sign_field(
     seal_image: bytes | None = None,
     font: str | None = None,
     font_size: int = 8,
+    timestamper: Timestamper | None = None,
 ) -> bytes:
     """``pdf`` with one more revision: ``signer``'s PAdES signature (ETSI.CAdES.detached) in
     the existing field ``field``, shown as "Ký bởi / Cơ quan / Thời gian ký" in an embedded
-    TrueType font, over the signer's signature image and the unit's seal (PNG, optional)."""
+    TrueType font, over the signer's signature image and the unit's seal (PNG, optional).
+    With ``timestamper`` the signature is PAdES B-T: its signature-time-stamp token (RFC
+    3161, over the signature value) gives the trusted time; without, B-B."""
     params = {
         "signer": _text(name, "tên người ký"),
         "unit": _text(unit, "tên cơ quan"),
         "time": vn_time(signing_time).isoformat(),
     }
-    writer = open_writer(pdf)
-    pdf_signer = ph_signers.PdfSigner(
+    return _signed(
+        lambda: open_writer(pdf),
         _metadata(field),
-        signer=PyHankoSigner(signer),
-        stamp_style=_style(font, font_size, signature_image, seal_image),
+        PyHankoSigner(signer),
+        timestamper,
+        vn_time(signing_time),
+        _style(font, font_size, signature_image, seal_image),
+        params,
     )
-    return run_signing(writer, pdf_signer, vn_time(signing_time), params)
 
 
 def sign_final(
@@ -217,10 +267,12 @@ def sign_final(
     seal_image: bytes | None = None,
     font: str | None = None,
     font_size: int = 10,
+    timestamper: Timestamper | None = None,
 ) -> bytes:
     """The board's closing signature in ``field``, which must have been created with
     ``lock_all`` (FieldMDP over all fields, no changes after it): a SigningError otherwise.
-    Text at 10 pt by default, as Decree 30 writes an agency's signature at the top right."""
+    Text at 10 pt by default, as Decree 30 writes an agency's signature at the top right.
+    With ``timestamper``, PAdES B-T (see sign_field); extend_to_lta may follow it."""
     writer = open_writer(pdf)
     try:
         form = writer.root["/AcroForm"]["/Fields"]
@@ -241,4 +293,5 @@ def sign_final(
         seal_image=seal_image,
         font=font,
         font_size=font_size,
+        timestamper=timestamper,
     )

@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from io import BytesIO
 from typing import Any
 
+from asn1crypto import cms
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.diff_analysis import (
     DEFAULT_DIFF_POLICY,
@@ -27,6 +28,7 @@ from pyhanko.sign.diff_analysis import (
     SuspiciousModification,
 )
 from pyhanko.sign.fields import FieldMDPSpec, MDPPerm
+from pyhanko.sign.validation.dss import DocumentSecurityStore
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 
 from signing._util import utc
@@ -42,9 +44,17 @@ from signing.validation.status import (
     worst,
 )
 from signing.validation.status import message as message_for
+from signing.validation.timestamp import HASH_ALGORITHMS, TimestampReport, verify_token
 from signing.validation.trust import TrustStore
 
-__all__ = ["MAX_PDF_BYTES", "PdfReport", "PdfSignatureResult", "verify_pdf"]
+__all__ = [
+    "MAX_PDF_BYTES",
+    "DocumentTimestampResult",
+    "PdfReport",
+    "PdfSignatureResult",
+    "timestamp_dict",
+    "verify_pdf",
+]
 
 MAX_PDF_BYTES = 64 * 1024 * 1024
 _FAILED, _INDET = Indication.TOTAL_FAILED, Indication.INDETERMINATE
@@ -56,7 +66,8 @@ class PdfSignatureResult:
     """One signature of the PDF: its field, the unit expected there (None: any unit), the
     revision it signs (0-based, as pyHanko counts), whether it covers the whole file, the
     worst change after it (a pyHanko ModificationLevel name, "NONE" for none), whether it
-    locks the fields, and its report (the CMS verifier's, or the PDF check that failed)."""
+    locks the fields, its report (the CMS verifier's, or the PDF check that failed), and
+    its signature-time-stamp's verification when it has one (PAdES B-T)."""
 
     field: str
     expected_unit: str | None
@@ -67,10 +78,26 @@ class PdfSignatureResult:
     locks_fields: bool
     certification: bool
     report: SignatureReport
+    timestamp: TimestampReport | None = None
 
     @property
     def finding(self) -> Finding:
         return self.report.finding
+
+    @property
+    def timestamped(self) -> bool:
+        """The signature carries a signature-time-stamp token (trusted or not)."""
+        return self.timestamp is not None
+
+    @property
+    def trusted_time(self) -> dt.datetime | None:
+        """The time the signature-time-stamp proves, when its token passed."""
+        stamp = self.timestamp
+        return stamp.gen_time if stamp is not None and stamp.passed else None
+
+    @property
+    def tsa_name(self) -> str | None:
+        return None if self.timestamp is None else self.timestamp.tsa_name
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -83,13 +110,65 @@ class PdfSignatureResult:
             "locks_fields": self.locks_fields,
             "certification": self.certification,
             "report": self.report.to_dict(),
+            "timestamped": self.timestamped,
+            "trusted_time": self.trusted_time.isoformat() if self.trusted_time else None,
+            "timestamp": timestamp_dict(self.timestamp),
+        }
+
+
+def timestamp_dict(report: TimestampReport | None) -> dict[str, Any] | None:
+    """A timestamp token's verification as the JSON report carries it."""
+    if report is None:
+        return None
+    return {
+        "indication": str(report.indication),
+        "sub_indication": code_text(report.sub_indication),
+        "passed": report.passed,
+        "message": report.message,
+        "detail": report.detail,
+        "gen_time": report.gen_time.isoformat() if report.gen_time else None,
+        "tsa": report.tsa_name,
+        # A string: serials are up to 160 bits, beyond what JSON readers keep exact.
+        "serial": None if report.serial is None else str(report.serial),
+        "policy": report.policy,
+        "hash_algorithm": report.hash_algorithm,
+    }
+
+
+@dataclass(frozen=True)
+class DocumentTimestampResult:
+    """A document timestamp (/DocTimeStamp, PAdES B-LTA): its field, the revision it
+    covers, whether it covers the whole file, and its token's verification over the
+    bytes its /ByteRange names."""
+
+    field: str
+    revision: int
+    covers_entire_file: bool
+    report: TimestampReport
+
+    @property
+    def passed(self) -> bool:
+        return self.report.passed
+
+    @property
+    def finding(self) -> Finding:
+        return self.report.finding
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "field": self.field,
+            "revision": self.revision,
+            "covers_entire_file": self.covers_entire_file,
+            "report": timestamp_dict(self.report),
         }
 
 
 @dataclass(frozen=True)
 class PdfReport:
     """Every signature of one PDF; the indication is ``worst()`` of the signatures'
-    findings, then data after the last signature, then fields left unsigned."""
+    findings, the document timestamps', then data after the last signature or document
+    timestamp (``unsigned_tail``), then fields left unsigned. ``dss_certificates`` and
+    ``dss_crls`` count the Document Security Store's entries (None: no DSS)."""
 
     indication: Indication
     sub_indication: SubIndication | None
@@ -100,10 +179,38 @@ class PdfReport:
     document_sha256: str
     validation_time: dt.datetime
     detail: str | None = None
+    document_timestamps: tuple[DocumentTimestampResult, ...] = ()
+    dss_certificates: int | None = None
+    dss_crls: int | None = None
+    unsigned_tail: bool = False
 
     @property
     def passed(self) -> bool:
         return self.indication is Indication.TOTAL_PASSED
+
+    @property
+    def has_dss(self) -> bool:
+        return self.dss_certificates is not None
+
+    @property
+    def lta(self) -> bool:
+        """PAdES B-LTA: a DSS and a passed document timestamp after every signature."""
+        last_signature = max((s.revision for s in self.signatures), default=-1)
+        return self.has_dss and any(
+            t.passed and t.revision > last_signature for t in self.document_timestamps
+        )
+
+    @property
+    def level(self) -> str | None:
+        """The PAdES baseline level the PDF reaches (B-B, B-T, B-LT, B-LTA), None when it
+        has no signature. B-T and up need every signature's timestamp to pass."""
+        if not self.signatures:
+            return None
+        if not all(s.trusted_time is not None for s in self.signatures):
+            return "B-B"
+        if self.lta:
+            return "B-LTA"
+        return "B-LT" if self.has_dss else "B-T"
 
     @property
     def finding(self) -> Finding:
@@ -138,7 +245,32 @@ class PdfReport:
             "validation_time": self.validation_time.isoformat(),
             "signatures": [s.to_dict() for s in self.signatures],
             "unsigned_fields": list(self.unsigned_fields),
+            "document_timestamps": [t.to_dict() for t in self.document_timestamps],
+            "dss": None
+            if not self.has_dss
+            else {"certificates": self.dss_certificates, "crls": self.dss_crls},
+            "lta": self.lta,
+            "level": self.level,
+            "unsigned_tail": self.unsigned_tail,
         }
+
+    def with_signatures(self, signatures: Sequence[PdfSignatureResult], message: str) -> PdfReport:
+        """This report with ``signatures`` judged anew (e.g. a stricter rule on one of
+        them), the document timestamps, the unsigned tail and the unsigned fields as they
+        were, and ``message``."""
+        findings = [s.finding for s in signatures]
+        findings += [t.finding for t in self.document_timestamps]
+        if self.unsigned_tail:
+            findings.append((_FAILED, _UNSIGNED))
+        findings += [(_INDET, SubIndication.SIGNED_DATA_NOT_FOUND)] * len(self.unsigned_fields)
+        indication, sub = worst(findings)
+        return replace(
+            self,
+            indication=indication,
+            sub_indication=sub,
+            message=message,
+            signatures=tuple(signatures),
+        )
 
 
 def _der_length(content: bytes) -> int:
@@ -202,8 +334,10 @@ def verify_pdf(
     try:
         reader = PdfFileReader(BytesIO(data), strict=False)
         embedded = list(reader.embedded_regular_signatures)
+        stamps = list(reader.embedded_timestamp_signatures)
         revisions = int(reader.xrefs.total_revisions)
         signed_at = {int(s.signed_revision): str(s.field_name) for s in embedded}
+        stamped_at = {int(s.signed_revision): str(s.field_name) for s in stamps}
     except Exception as exc:  # pyHanko raises many types on damaged files
         return _document_report(
             at, fmt, "Tệp PDF hỏng, không đọc được", f"unreadable PDF: {exc}", digest
@@ -228,9 +362,13 @@ def verify_pdf(
             for r in range(first + 1, revisions)
         }
     results = [
-        _check_one(data, sig, trust, at, expected_fields, changes, signed_at) for sig in embedded
+        _check_one(data, sig, trust, at, expected_fields, changes, signed_at, stamped_at)
+        for sig in embedded
     ]
-    return _summarise(results, embedded, expected_fields, revisions, digest, at)
+    timestamps = [_check_document_timestamp(data, sig, trust, at) for sig in stamps]
+    certificates, crls = _dss_counts(reader)
+    report = _summarise(results, timestamps, expected_fields, revisions, digest, at)
+    return replace(report, dss_certificates=certificates, dss_crls=crls)
 
 
 # --------------------------------------------------------------------------- modifications
@@ -334,6 +472,7 @@ def _check_one(
     expected_fields: Mapping[str, str | None],
     changes: Mapping[int, _Change],
     signed_at: Mapping[int, str],
+    stamped_at: Mapping[int, str],
 ) -> PdfSignatureResult:
     field = str(sig.field_name)
     revision = int(sig.signed_revision)
@@ -347,6 +486,7 @@ def _check_one(
     except Exception:  # unreadable signature dictionary
         coverage, locks, certification = "UNCLEAR", False, False
     coverage_whole = coverage == "ENTIRE_FILE"
+    stamp = _signature_timestamp(sig, trust, at)
 
     def result(report: SignatureReport) -> PdfSignatureResult:
         return PdfSignatureResult(
@@ -359,6 +499,7 @@ def _check_one(
             locks,
             certification,
             report,
+            stamp,
         )
 
     try:
@@ -392,7 +533,7 @@ def _check_one(
         )
     if not report.passed:
         return result(report)
-    problem = _time_problem(report)
+    problem = _stamp_problem(field, report, stamp) or _time_problem(report)
     if problem is None and coverage not in ("ENTIRE_FILE", "ENTIRE_REVISION"):
         problem = {
             "indication": _FAILED,
@@ -401,8 +542,126 @@ def _check_one(
             "detail": f"signature coverage {coverage}",
         }
     if problem is None:
-        problem = _modification_problem(field, revision, later, locks, signed_at)
+        problem = _modification_problem(field, revision, later, locks, signed_at, stamped_at)
     return result(report if problem is None else replace(report, **problem))
+
+
+_NO_TRUST = TimestampReport(
+    _INDET,
+    SubIndication.NO_CERTIFICATE_CHAIN_FOUND,
+    "Không có tổ chức chứng thực tin cậy để kiểm tra dấu thời gian",
+    detail="no trust anchors given",
+)
+
+
+def _check_token(
+    token: bytes, signed: bytes, trust: TrustStore | None, at: dt.datetime
+) -> TimestampReport:
+    """``token`` over ``signed``, hashed with the algorithm its message imprint names."""
+    try:
+        info = cms.ContentInfo.load(token)["content"]["encap_content_info"]["content"].parsed
+        algorithm = info["message_imprint"]["hash_algorithm"]["algorithm"].native
+    except (ValueError, TypeError, KeyError, AttributeError):
+        algorithm = "sha256"  # verify_token names the format failure
+    if algorithm not in HASH_ALGORITHMS:
+        algorithm = "sha256"
+    if trust is None:
+        return _NO_TRUST
+    digest = hashlib.new(algorithm, signed).digest()
+    return verify_token(token, trust, digest=digest, at=at)
+
+
+def _signature_timestamp(
+    sig: EmbeddedPdfSignature, trust: TrustStore | None, at: dt.datetime
+) -> TimestampReport | None:
+    """The signature-time-stamp tokens over this signature's value (PAdES B-T): the first
+    that fails, else the earliest; None without one."""
+    try:
+        signer_info = sig.signer_info
+        value = bytes(signer_info["signature"].native)
+        tokens = [
+            token.dump()
+            for attribute in signer_info["unsigned_attrs"] or ()
+            if attribute["type"].native == "signature_time_stamp_token"
+            for token in attribute["values"]
+        ]
+    except Exception as exc:  # a CMS asn1crypto cannot walk: verify_signature says more
+        return TimestampReport(
+            _FAILED,
+            SubIndication.FORMAT_FAILURE,
+            "Dấu thời gian của chữ ký không đọc được",
+            detail=f"unsigned attributes unreadable: {exc}",
+        )
+    if not tokens:
+        return None
+    reports = [_check_token(token, value, trust, at) for token in tokens[:8]]
+    failed = [r for r in reports if not r.passed]
+    if failed:
+        return failed[0]
+    return min(reports, key=lambda r: r.gen_time or at)
+
+
+def _stamp_problem(
+    field: str, report: SignatureReport, stamp: TimestampReport | None
+) -> dict[str, Any] | None:
+    """A signature-time-stamp that does not hold is not passed over: its verdict becomes
+    the signature's (a foreign TSA: INDETERMINATE, a token over other bytes: FAILED); nor
+    is a claimed time (/M) later than the trusted one."""
+    if stamp is None:
+        return None
+    if not stamp.passed:
+        return {
+            "indication": stamp.indication,
+            "sub_indication": stamp.sub_indication,
+            "message": f"Dấu thời gian của chữ ký trong trường {field}: {stamp.message}",
+            "detail": f"signature timestamp: {stamp.detail}",
+        }
+    claimed, trusted = report.signing_time, stamp.gen_time
+    if claimed is not None and trusted is not None and claimed > trusted:
+        return {
+            "indication": _INDET,
+            "sub_indication": SubIndication.SIG_CONSTRAINTS_FAILURE,
+            "message": f"Thời điểm ký khai báo trong trường {field} muộn hơn dấu thời"
+            " gian của chữ ký",
+            "detail": "signing time (/M) is after the signature timestamp's genTime",
+        }
+    return None
+
+
+def _check_document_timestamp(
+    data: bytes, sig: EmbeddedPdfSignature, trust: TrustStore | None, at: dt.datetime
+) -> DocumentTimestampResult:
+    """A /DocTimeStamp: its token (the whole /Contents) over the bytes of its /ByteRange."""
+    field = str(sig.field_name)
+    revision = int(sig.signed_revision)
+    try:
+        whole = sig.evaluate_signature_coverage().name == "ENTIRE_FILE"
+        content = bytes(sig.pkcs7_content)
+        token = content[: _der_length(content)]
+        signed = _signed_bytes(data, [int(v) for v in sig.byte_range])
+    except Exception:  # no /Contents or /ByteRange that can be read
+        whole, signed = False, None
+    if signed is None:
+        report = TimestampReport(
+            _FAILED,
+            SubIndication.FORMAT_FAILURE,
+            "Dấu thời gian tài liệu không đọc được (/Contents, /ByteRange)",
+            detail="unreadable /Contents or /ByteRange",
+        )
+    else:
+        report = _check_token(token, signed, trust, at)
+    return DocumentTimestampResult(field, revision, whole, report)
+
+
+def _dss_counts(reader: PdfFileReader) -> tuple[int | None, int | None]:
+    """(certificates, CRLs) of the Document Security Store; (None, None) without one."""
+    try:
+        if "/DSS" not in reader.root:
+            return None, None
+        dss = DocumentSecurityStore.read_dss(reader)
+        return len(dss.certs), len(dss.crls)
+    except Exception:  # a DSS pyHanko cannot read counts as none
+        return None, None
 
 
 def _is_author(sig: EmbeddedPdfSignature) -> bool:
@@ -450,18 +709,21 @@ def _modification_problem(
     later: Sequence[_Change],
     locks: bool,
     signed_at: Mapping[int, str],
+    stamped_at: Mapping[int, str],
 ) -> dict[str, Any] | None:
     """After a signature only signatures filling pre-existing fields, each revision the one
     field its signature fills; after a field-locking signature nothing but validation data
-    (LTA updates). A revision without a signature may only add validation data."""
+    (LTA updates: a DSS, a document timestamp in its own field). A revision without a
+    signature may only add validation data."""
     for change in later:
         filled = signed_at.get(change.revision)
+        stamp = stamped_at.get(change.revision)
         allowed = (
             ModificationLevel.LTA_UPDATES
             if locks or filled is None
             else ModificationLevel.FORM_FILLING
         )
-        other_fields = change.fields - {filled}
+        other_fields = change.fields - {filled, stamp}
         if change.level > allowed or other_fields:
             what = "sau chữ ký khóa văn bản" if locks else "ngoài việc ký vào các ô chữ ký có sẵn"
             return {
@@ -484,31 +746,57 @@ def _pdf_failure(at: dt.datetime, sub: SubIndication, message: str, detail: str)
 # --------------------------------------------------------------------------- the verdict
 def _summarise(
     results: list[PdfSignatureResult],
-    embedded: Sequence[EmbeddedPdfSignature],
+    timestamps: list[DocumentTimestampResult],
     expected_fields: Mapping[str, str | None],
     revisions: int,
     digest: str,
     at: dt.datetime,
 ) -> PdfReport:
     findings = [r.finding for r in results]
+    findings += [t.finding for t in timestamps]
     signed = {r.field for r in results}
     unsigned = tuple(f for f in expected_fields if f not in signed)
-    last = max(results, key=lambda r: r.revision)
-    trailing = not last.covers_entire_file
+    # The file must end with what a signature or a document timestamp covers.
+    ends: list[tuple[int, str, bool]] = [
+        (r.revision, r.field, r.covers_entire_file) for r in results
+    ]
+    ends += [(t.revision, t.field, t.covers_entire_file) for t in timestamps]
+    _, last_field, last_whole = max(ends)
+    trailing = not last_whole
     if trailing:
         findings.append((_FAILED, _UNSIGNED))
     findings += [(_INDET, SubIndication.SIGNED_DATA_NOT_FOUND)] * len(unsigned)
     indication, sub = worst(findings)
     bad = [r.field for r in results if not r.report.passed]
+    bad_stamps = [t for t in timestamps if not t.passed]
     if bad:
         message = f"Tệp PDF có chữ ký không hợp lệ: {', '.join(bad)}"
+    elif bad_stamps:
+        first = bad_stamps[0]
+        message = (
+            f"Dấu thời gian tài liệu (trường {first.field}) không hợp lệ: {first.report.message}"
+        )
     elif trailing:
-        message = f"Tệp PDF có dữ liệu được thêm sau chữ ký cuối cùng (trường {last.field})"
+        message = f"Tệp PDF có dữ liệu được thêm sau chữ ký cuối cùng (trường {last_field})"
     elif unsigned:
         message = f"Còn {len(unsigned)} trường chưa ký: {', '.join(unsigned)}"
     else:
         message = f"Đủ {len(results)} chữ ký số hợp lệ"
+        if timestamps:
+            message += ", có dấu thời gian tài liệu để lưu trữ dài hạn"
     detail = "data after the last signature" if trailing else None
+    if bad_stamps and not bad:
+        detail = f"document timestamp {bad_stamps[0].field}: {bad_stamps[0].report.detail}"
     return PdfReport(
-        indication, sub, message, tuple(results), unsigned, revisions, digest, at, detail
+        indication,
+        sub,
+        message,
+        tuple(results),
+        unsigned,
+        revisions,
+        digest,
+        at,
+        detail,
+        document_timestamps=tuple(timestamps),
+        unsigned_tail=trailing,
     )
