@@ -8,6 +8,10 @@ issues that key's certificate for the unit code THIDUA and the key is dropped af
 signature, so no stored key can certify another PDF. Each unit that signs with its server
 key adds an incremental PAdES signature in its own field; the board's closes the document
 with a FieldMDP lock over every field. All under the document's row lock.
+
+Issue 17: with a Timestamper, each unit's and the board's signature is PAdES B-T (the TSA's
+token over the signature value), and the board's closed PDF is extended to B-LTA (a DSS
+with the chains and CRLs the caller gives, then a document timestamp over the whole file).
 """
 
 from __future__ import annotations
@@ -15,13 +19,22 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
+from cryptography import x509
 from sqlalchemy.orm import Session
 
 import documents
 from documents.pdf import docx_to_pdf, signature_cells
 from signing import KeySigner, Signer, SigningError, generate_private_key
 from signing.ca import CERTIFIER_UNIT, CertificateAuthority
-from signing.pades import BOARD_FIELD, FieldSpec, prepare_pdf, sign_field, sign_final
+from signing.pades import (
+    BOARD_FIELD,
+    FieldSpec,
+    extend_to_lta,
+    prepare_pdf,
+    sign_field,
+    sign_final,
+)
+from signing.tsa import Timestamper
 from workflow import blobs
 from workflow.errors import ConverterUnavailable, ValidationError, WorkflowError
 from workflow.models import DocumentVersion, Unit, User
@@ -59,10 +72,12 @@ def freeze_pdf(
     signers: Sequence[str],
     ca: CertificateAuthority,
     now: datetime,
+    timestamper: Timestamper | None = None,
 ) -> bytes:
     """The certified first revision of ``docx``'s PDF with a field for each of ``signers``
     (over its block in ``blocks`` when the document prints one, else invisible) and the
-    board's.
+    board's; with ``timestamper`` the certification is B-T too (so the archived PDF is
+    B-LTA with every signature timestamped).
 
     Raises:
         ConverterUnavailable: LibreOffice is missing or fails (the version stays unfrozen).
@@ -81,7 +96,9 @@ def freeze_pdf(
     ]
     fields.append(FieldSpec(BOARD_FIELD, 0, BOARD_BOX, lock_all=True))
     try:
-        return prepare_pdf(pdf, fields, _certifier(ca, now), signing_time=now)
+        return prepare_pdf(
+            pdf, fields, _certifier(ca, now), signing_time=now, timestamper=timestamper
+        )
     except SigningError as exc:
         raise WorkflowError(f"Không chứng nhận được bản PDF: {exc}", code="pdf_failed") from None
 
@@ -110,9 +127,11 @@ def sign_pdfs(
     signer: Signer,
     actor: User,
     now: datetime,
+    timestamper: Timestamper | None = None,
 ) -> int:
     """Add ``unit``'s PAdES signature, made by ``signer``, to each of the version's PDFs it
-    signs; returns how many. The caller holds the document's row lock."""
+    signs; returns how many. With ``timestamper`` each signature is B-T (one token per
+    PDF). The caller holds the document's row lock."""
     targets = _targets(version, unit.code)
     if not targets:
         return 0
@@ -130,6 +149,7 @@ def sign_pdfs(
                 unit=unit.name,
                 signature_image=signature_image,
                 seal_image=seal_image,
+                timestamper=timestamper,
             )
         except SigningError as exc:
             raise WorkflowError(f"Không ký được bản PDF: {exc}", code="pdf_sign_failed") from None
@@ -144,9 +164,23 @@ def close_pdfs(
     signer: Signer,
     actor: User,
     now: datetime,
+    *,
+    timestamper: Timestamper | None = None,
+    certificates: Sequence[x509.Certificate] = (),
+    crls: Sequence[bytes] = (),
 ) -> dict[str, bytes]:
     """The board's closing signature in each PDF of the version; returns the closed PDFs
-    by file name ("document.pdf", or each part's "NN-….pdf")."""
+    by file name ("document.pdf", or each part's "NN-….pdf").
+
+    With ``timestamper`` the board's signature is B-T and each closed PDF is then extended
+    to B-LTA: a DSS with ``certificates`` (every chain's, the TSA's; those the signatures
+    carry are added anyway) and ``crls`` (DER), and a document timestamp. The PDF stored
+    and returned is the B-LTA one. ``certificates`` and ``crls`` without a timestamper
+    are a ValidationError (they would be dropped)."""
+    if timestamper is None and (certificates or crls):
+        raise ValidationError(
+            "Cần dịch vụ cấp dấu thời gian để đưa chứng thư số và CRL vào bản PDF lưu trữ"
+        )
     out: dict[str, bytes] = {}
     seal_image = _image(session, board.seal_sha256)
     for row, sha in _targets(version, None):
@@ -160,7 +194,12 @@ def close_pdfs(
                 name=actor.full_name,
                 unit=board.name,
                 seal_image=seal_image,
+                timestamper=timestamper,
             )
+            if timestamper is not None:
+                closed = extend_to_lta(
+                    closed, timestamper=timestamper, certificates=certificates, crls=crls
+                )
         except SigningError as exc:
             raise WorkflowError(f"Không ký được bản PDF: {exc}", code="pdf_sign_failed") from None
         row.pdf_sha256 = blobs.put_blob(session, closed, PDF, now=now)  # type: ignore[attr-defined]
