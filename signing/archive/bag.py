@@ -44,7 +44,9 @@ from signing.validation.status import IntactCheck
 
 __all__ = [
     "BAGIT_TXT",
+    "MANIFEST",
     "SUPPORTED_VERSIONS",
+    "TAGMANIFEST",
     "FixityResult",
     "bagit_validate",
     "check_fixity",
@@ -52,6 +54,7 @@ __all__ = [
     "parse_tag_file",
     "tag_file",
     "tag_files",
+    "tag_manifest",
 ]
 
 SUPPORTED_VERSIONS = ("0.97", "1.0")
@@ -114,21 +117,30 @@ def tag_file(tags: Mapping[str, Any]) -> bytes:
 
 
 def tag_files(
-    digests: Mapping[str, bytes], payload_bytes: int, bag_info: Mapping[str, Any]
+    digests: Mapping[str, bytes],
+    payload_bytes: int,
+    bag_info: Mapping[str, Any],
+    extra_tags: Mapping[str, bytes] | None = None,
 ) -> dict[str, bytes]:
     """The four tag files of a SHA-256 bag whose payload files (paths with ``data/``) have
-    these raw SHA-256 ``digests`` and ``payload_bytes`` bytes in all. Lines are sorted by
-    path, so the same payload always gives the same bytes."""
+    these raw SHA-256 ``digests`` and ``payload_bytes`` bytes in all; the tag manifest also
+    lists ``extra_tags`` (the archive timestamps). Lines are sorted by path, so the same
+    payload always gives the same bytes."""
     info = {**bag_info, "Payload-Oxum": f"{payload_bytes}.{len(digests)}"}
     files = {
         "bagit.txt": BAGIT_TXT,
         "bag-info.txt": tag_file(info),
         MANIFEST: "".join(f"{digests[p].hex()}  {p}\n" for p in sorted(digests)).encode(),
     }
-    files[TAGMANIFEST] = "".join(
-        f"{hashlib.sha256(files[name]).hexdigest()} {name}\n" for name in sorted(files)
-    ).encode()
+    files[TAGMANIFEST] = tag_manifest({**files, **(extra_tags or {})})
     return files
+
+
+def tag_manifest(files: Mapping[str, bytes]) -> bytes:
+    """tagmanifest-sha256.txt for a bag's ``files``: every tag file (outside data/, the tag
+    manifest itself excepted, archive timestamps included), sorted by path."""
+    names = sorted(n for n in files if not n.startswith("data/") and n != TAGMANIFEST)
+    return "".join(f"{hashlib.sha256(files[n]).hexdigest()} {n}\n" for n in names).encode()
 
 
 # ---------------------------------------------------------------------------------------

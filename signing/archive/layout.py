@@ -20,6 +20,9 @@ Layout (DESIGN.md, "Evidence and archive")::
       data/crl.der                   the CA's CRL at archive time
       data/audit.jsonl               this document's audit events with their chain hashes
       data/verification.json         the verification report at archive time
+      archive-timestamps/NNNN.tsr    tag files: RFC 3161 archive timestamps over the payload
+      archive-timestamps/NNNN.crl    manifest (and, at a renewal, the CRL of that day); see
+                                     signing.archive.timestamps
 
 ``signed_file`` names which of document.docx and dossier.json a bundle's unit signatures
 cover. The four tag files are derivatives: ``bag_info_for`` and signing.archive.bag.tag_files make
@@ -38,6 +41,8 @@ from signing.errors import BundleError
 __all__ = [
     "APPROVAL_PATH",
     "APPROVAL_SIGNATURE_PATH",
+    "ARCHIVE_TIMESTAMP_DIR",
+    "ARCHIVE_TIMESTAMP_NAME",
     "BUNDLE_FORMAT",
     "DOCUMENT_FORMAT",
     "DOCUMENT_PATH",
@@ -53,6 +58,7 @@ __all__ = [
     "SAFE_NAME",
     "SIGNED_FILES",
     "TAG_FILES",
+    "archive_timestamp_path",
     "bag_info_for",
     "cert_path",
     "check_bytes",
@@ -98,6 +104,17 @@ REQUIRED_FILES = (
     "data/audit.jsonl",
     "data/verification.json",
 )
+
+
+# Archive timestamps (issue 17) are tag files: outside data/, numbered from 0001.
+ARCHIVE_TIMESTAMP_DIR = "archive-timestamps/"
+ARCHIVE_TIMESTAMP_NAME = re.compile(r"archive-timestamps/([0-9]{4})\.(tsr|crl)")
+
+
+def archive_timestamp_path(path: str) -> bool:
+    """A well-formed archive-timestamps file name (whether the set is complete is
+    signing.archive.timestamps' question)."""
+    return bool(ARCHIVE_TIMESTAMP_NAME.fullmatch(path))
 
 
 def signature_path(path: str) -> bool:

@@ -29,6 +29,7 @@ from signing.validation.status import (
 )
 
 if TYPE_CHECKING:
+    from signing.archive.timestamps import ArchiveTimestamps
     from signing.pades import PdfReport
 
 __all__ = [
@@ -195,6 +196,8 @@ class BundleReport:
     dossier: Dossier | None = None
     parts: tuple[PartResult, ...] = ()
     pdfs: Mapping[str, PdfReport] = field(default_factory=dict)
+    # Issue 17: the archive timestamps and the proof of existence their chain gives.
+    archive_timestamps: ArchiveTimestamps | None = None
 
     @property
     def passed(self) -> bool:
@@ -256,4 +259,7 @@ class BundleReport:
                 }
                 for path, report in self.pdfs.items()
             },
+            "archive_timestamps": (
+                None if self.archive_timestamps is None else self.archive_timestamps.to_dict()
+            ),
         }

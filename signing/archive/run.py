@@ -23,6 +23,8 @@ class Run:
     files: dict[str, bytes]
     at: datetime
     problems: list[Problem] = field(default_factory=list)
+    # The time the archive timestamps prove the payload existed (issue 17), once checked.
+    proven_at: datetime | None = None
     # SHA-256 of payload files by path, shared by every step: the fixity check hashes each
     # file once (the document too), and the signatures, the approval manifest's pins and the
     # rebuilt tag files reuse those digests.

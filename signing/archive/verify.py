@@ -41,6 +41,7 @@ from signing.archive.verify_pins import (
     rebuilt_tag_mismatches,
 )
 from signing.archive.verify_signatures import check_approval, check_unit_signatures
+from signing.archive.verify_timestamps import check_reused_serials, check_timestamps
 from signing.archive.verify_trust import check_certificate_files, choose_trust
 from signing.archive.zipio import DEFAULT_LIMITS, ZipLimits, read_zip
 from signing.errors import BundleError, FormatError, SigningError
@@ -140,6 +141,7 @@ def _judge(
     doc_id, units = read_document_json(run, doc_sha, bag_info, signed)
     dossier, parts = check_dossier(run, signed)
     trust, source, foreign_crl = choose_trust(run, given, ca_fingerprint)
+    archive_timestamps = check_timestamps(run, trust)
     signatures = {
         path[len("data/signatures/") : -len(".p7s")]: content
         for path, content in sorted(run.files.items())
@@ -158,6 +160,7 @@ def _judge(
     check_pinned_files(run, _pins(manifest))
     check_tag_files(run, rebuilt)
     check_approval_signature_extras(run)
+    check_reused_serials(run, document, approval, archive_timestamps)
     indication, sub = worst(_findings(document, approval, run.problems))
     return BundleReport(
         indication=indication,
@@ -176,6 +179,7 @@ def _judge(
         dossier=dossier,
         parts=parts,
         pdfs=pdfs,
+        archive_timestamps=archive_timestamps,
     )
 
 

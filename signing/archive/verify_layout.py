@@ -17,6 +17,7 @@ from signing.archive.layout import (
     PARTS_DIR,
     REQUIRED_FILES,
     SIGNED_FILES,
+    archive_timestamp_path,
     cert_path,
     part_path,
     part_pdf_path,
@@ -89,6 +90,7 @@ def check_layout(run: Run) -> str | None:
             or name in SIGNED_FILES
             or signature_path(name)
             or cert_path(name)
+            or archive_timestamp_path(name)
         ):
             continue
         run.fail("unexpected_file", f"gói chứa tệp lạ không thuộc cấu trúc: {name}", path=name)

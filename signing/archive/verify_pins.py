@@ -21,7 +21,12 @@ from typing import Any
 from asn1crypto import parser as asn1_parser
 
 from signing.archive.bag import tag_files
-from signing.archive.layout import APPROVAL_PATH, APPROVAL_SIGNATURE_PATH, bag_info_for
+from signing.archive.layout import (
+    APPROVAL_PATH,
+    APPROVAL_SIGNATURE_PATH,
+    archive_timestamp_path,
+    bag_info_for,
+)
 from signing.archive.run import Run
 from signing.errors import BundleError
 from signing.validation.status import SubIndication
@@ -82,7 +87,8 @@ def rebuilt_tag_mismatches(run: Run, document: Any) -> list[str] | None:
     payload = sorted(path for path in run.files if path.startswith("data/"))
     digests = {path: run.digest(path) for path in payload}
     size = sum(len(run.files[path]) for path in payload)
-    rebuilt = tag_files(digests, size, info)
+    extra = {path: run.files[path] for path in run.files if archive_timestamp_path(path)}
+    rebuilt = tag_files(digests, size, info, extra)
     # A missing tag file is a mismatch too (no proof), reported as missing by the layout step.
     return [name for name, content in rebuilt.items() if run.files.get(name) != content]
 
@@ -138,12 +144,29 @@ def _unsigned_parts(der: bytes) -> list[str]:
         while position < len(infos):
             _c, _m, _t, header, body, trailer = asn1_parser.parse(infos[position:])
             info = header + body + trailer
-            if any((cls, tag) == (2, 1) for cls, tag, _ in _children(info)):
-                found.append("thuộc tính không ký (unsigned attributes)")
+            for cls, tag, content in _children(info):
+                if (cls, tag) == (2, 1) and not _only_signature_timestamps(content):
+                    found.append("thuộc tính không ký (unsigned attributes)")
             position += len(info)
         return found
     except (ValueError, TypeError, IndexError):
         return []  # unreadable: the signature check reports it
+
+
+# id-aa-signatureTimeStampToken's OID, DER-encoded: the one unsigned attribute allowed, as
+# the approval signature's CAdES-T (issue 17); the signature check verifies each token.
+_SIGNATURE_TIMESTAMP_OID = bytes.fromhex("060b2a864886f70d010910020e")
+
+
+def _only_signature_timestamps(attributes: bytes) -> bool:
+    """Whether the unsigned attributes' contents hold signature-time-stamps only."""
+    position = 0
+    while position < len(attributes):
+        _c, _m, _t, header, body, trailer = asn1_parser.parse(attributes[position:])
+        if not body.startswith(_SIGNATURE_TIMESTAMP_OID):
+            return False
+        position += len(header) + len(body) + len(trailer)
+    return position > 0
 
 
 def check_approval_signature_extras(run: Run) -> None:

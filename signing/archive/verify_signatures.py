@@ -35,7 +35,9 @@ def check_unit_signatures(
     if signed is None or content is None or not units:
         return None  # already reported as a missing or unreadable file
     digests = DocumentDigests(content, {"sha256": run.digest(signed)})
-    document = verify_document_digests(digests, units, signatures, trust, at=run.at)
+    document = verify_document_digests(
+        digests, units, signatures, trust, at=run.at, proven_at=run.proven_at
+    )
     for unit in document.units:
         path = f"data/signatures/{unit.code}.p7s"
         if not unit.expected:
@@ -89,7 +91,14 @@ def check_approval(
             body, doc_id, doc_sha, hashes, units or None, signed or DOCUMENT_PATH
         )
     decision, approved_at, board_code = _decision_fields(body)
-    report = verify_signature(manifest, signature, trust, at=run.at, expected_unit_code=board_code)
+    report = verify_signature(
+        manifest,
+        signature,
+        trust,
+        at=run.at,
+        expected_unit_code=board_code,
+        proven_at=run.proven_at,
+    )
     signer_code = report.signer.unit_code if report.signer else None
     signer_is_member = signer_code is not None and signer_code in units
     if signer_is_member:

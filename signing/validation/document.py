@@ -59,10 +59,13 @@ def verify_document_digests(
     *,
     at: dt.datetime,
     expected_certificates: Mapping[str, x509.Certificate] | None = None,
+    proven_at: dt.datetime | None = None,
 ) -> DocumentReport:
     """verify_document over a document whose digests the caller already holds (the bundle
-    verifier has hashed the document for the bag's fixity)."""
+    verifier has hashed the document for the bag's fixity). ``proven_at``: a time an
+    archive timestamp proves the signatures existed (see verify_signature)."""
     at = utc(at, "at")
+    proven_at = None if proven_at is None else utc(proven_at, "proven_at")
     check_trust(trust)
     if not isinstance(expected_units, Mapping) or not isinstance(signatures, Mapping):
         raise SigningError("expected_units and signatures must be mappings keyed by unit code")
@@ -76,11 +79,15 @@ def verify_document_digests(
         raw = signatures.get(code)
         report = None
         if raw is not None:
-            report = verify_with_digests(digests, raw, trust, at, registered.get(code), code)
+            report = verify_with_digests(
+                digests, raw, trust, at, registered.get(code), code, proven_at=proven_at
+            )
         units.append(UnitResult(code=code, name=name, report=report))
     for code, raw in signatures.items():
         if code not in expected_units:
-            report = verify_with_digests(digests, raw, trust, at, registered.get(code), code)
+            report = verify_with_digests(
+                digests, raw, trust, at, registered.get(code), code, proven_at=proven_at
+            )
             units.append(UnitResult(code=code, name=None, report=report, expected=False))
     # Signatures first, missing ones last: a document that merely lacks signatures reads
     # SIGNED_DATA_NOT_FOUND, one with a bad signature reads that signature's finding.

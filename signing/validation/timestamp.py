@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,10 +30,16 @@ from cryptography.x509.verification import (
 from signing._util import CERT_ERRORS, certificate_der, load_der_certificate, utc
 from signing.errors import SigningError
 from signing.validation.certificates import certificate_facts
-from signing.validation.status import Finding, Indication, SubIndication
+from signing.validation.status import Finding, Indication, SubIndication, TimestampInfo
 from signing.validation.trust import TrustStore
 
-__all__ = ["HASH_ALGORITHMS", "TimestampReport", "has_tsa_usage", "verify_token"]
+__all__ = [
+    "HASH_ALGORITHMS",
+    "TimestampReport",
+    "has_tsa_usage",
+    "reused_serials",
+    "verify_token",
+]
 
 # Message imprints the TSA accepts, with their digest lengths.
 HASH_ALGORITHMS: dict[str, int] = {"sha256": 32, "sha384": 48, "sha512": 64}
@@ -323,3 +331,13 @@ def _issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
     except Exception:  # InvalidSignature, ValueError, TypeError alike
         return False
     return True
+
+
+def reused_serials(stamps: Iterable[TimestampInfo]) -> list[tuple[str, int]]:
+    """(TSA, serial) pairs that name more than one of ``stamps``: RFC 3161 §2.4.2 makes a
+    serial unique per TSA, so a repeat is a TSA that is broken or a token that was forged
+    or copied from elsewhere."""
+    seen = Counter(
+        (s.tsa_name, s.serial) for s in stamps if s.tsa_name is not None and s.serial is not None
+    )
+    return sorted((str(tsa), int(serial)) for (tsa, serial), n in seen.items() if n > 1)
