@@ -6,8 +6,15 @@ integrity over its /ByteRange, the signature value, the chain to the trust store
 and its CRLs (all of it signing.validation.verify_signature, the CMS verifier), the revision
 it covers, and what changed after it: pyHanko's difference analysis, run once per pair of
 consecutive revisions (not once per signature and later revision), must find nothing but a
-signature filling one pre-existing field, and nothing at all after a field-locking signature.
-Bytes after the last signature are named as such (UNSIGNED_CONTENT).
+signature filling one pre-existing field, and nothing at all after a field-locking signature
+but validation data (a DSS, a document timestamp in its own field: PAdES B-LTA). Bytes after
+the last signature or document timestamp are named as such (UNSIGNED_CONTENT).
+
+Timestamps (issue 17): a signature's signature-time-stamp token is checked over its
+signature value (the trusted time and TSA go in its result; a token that does not hold
+becomes the signature's verdict); each document timestamp's token over its /ByteRange
+(a broken one is the PDF's verdict); the DSS is counted, not used: the trust store and its
+CRLs are what the verification trusts.
 """
 
 from __future__ import annotations

@@ -418,3 +418,20 @@ class _NoTimestamper:
         self, digest: bytes, *, hash_algorithm: str = "sha256", nonce: int | None = None
     ) -> bytes:
         raise AssertionError("not reached: the input is refused first")
+
+
+def test_a_token_larger_than_guessed_gets_the_room_it_needs(parties, ca, trust):
+    """A TSA whose tokens carry a long chain (here the CA certificate twelve times: over
+    the 6 KiB first reserved) makes the signing run again with the room the token needs."""
+    key = generate_private_key("ec-p256")
+    cert = ca.issue_tsa(key.public_key(), name="Thidua TSA", now=ISSUED)
+    bulky = TimeStampAuthority(KeySigner(key, cert, [ca.certificate] * 12), POLICY)
+    assert len(stamper(bulky, SIGNED_AT).timestamp(bytes(32))) > 6144
+    first = next(_serials)
+    pdf = archive(sign_flow(parties, bulky), ca, parties, bulky)
+    # Four signatures and the document timestamp, each asked twice: once too big.
+    assert next(_serials) - first - 1 == 10
+    report = verify(pdf, trust)
+    assert report.indication is PASSED, report.to_dict()
+    assert report.level == "B-LTA"
+    assert all(s.trusted_time == TIMES[s.field] for s in report.signatures)
