@@ -30,6 +30,7 @@ from signing.pades import (
     sign_final,
     verify_pdf,
 )
+from signing.pades.fields import signature_field_names, verify_pdf_alone
 from signing.signers import KeySigner
 from signing.tsa import AuthorityTimestamper, TimeStampAuthority
 from signing.validation import Indication, SubIndication, TrustStore
@@ -239,6 +240,16 @@ def test_without_a_timestamper_a_signature_stays_b_b(parties, trust):
     assert result.trusted_time is None
     assert report.level == "B-B"
     assert result.to_dict()["timestamp"] is None
+
+
+def test_the_pdf_alone_does_not_take_the_document_timestamp_for_a_unit(archived, trust):
+    """thidua verify of the PDF on its own reads the expected units from the field names:
+    the document timestamp's field is none of them."""
+    assert "DOC_TIMESTAMP_1" not in signature_field_names(archived)
+    report = verify_pdf_alone(archived, trust, at=VERIFY_AT)
+    assert report.indication is PASSED, report.to_dict()
+    assert report.lta
+    assert not report.unsigned_fields
 
 
 def test_renewal_adds_a_second_document_timestamp(archived, ca, parties, tsa, trust):
