@@ -148,15 +148,24 @@ def _judge(
             sub,
             path=path,
         )
-    if report.signatures:
-        last = max(report.signatures, key=lambda s: s.revision)
-        if not last.covers_entire_file and last.report.passed:
-            run.fail(
-                "pdf_unsigned_content",
-                f"{path}: có dữ liệu được thêm sau chữ ký cuối cùng (trường {last.field})",
-                SubIndication.UNSIGNED_CONTENT,
-                path=path,
-            )
+    if report.unsigned_tail:
+        # After the board only the archive's DSS and document timestamp may follow (B-LTA,
+        # issue 17); verify_pdf says whether anything else comes after the last of them.
+        run.fail(
+            "pdf_unsigned_content",
+            f"{path}: có dữ liệu được thêm sau chữ ký hoặc dấu thời gian cuối cùng",
+            SubIndication.UNSIGNED_CONTENT,
+            path=path,
+        )
+    for stamp in report.document_timestamps:
+        if stamp.passed:
+            continue
+        message = f"{path}: dấu thời gian tài liệu {stamp.field}: {stamp.report.message}"
+        sub = _sub(stamp.report.sub_indication)
+        if stamp.report.indication is Indication.TOTAL_FAILED:
+            run.fail("pdf_document_timestamp", message, sub, path=path)
+        else:
+            run.note("pdf_document_timestamp", message, sub, path=path)
     for name in report.unsigned_fields:
         if name == board_field:
             run.fail(
