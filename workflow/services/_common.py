@@ -284,3 +284,11 @@ def build_facts(
         decision_number=decision_number,
         decision_date=decision_date,
     )
+
+
+def operator_name(session: Session, actor: User | None) -> str:
+    """Who an operator's action is recorded as: an admin's username, or "console" for the
+    command line (``actor`` None, whoever holds the instance's files)."""
+    if actor is None:
+        return "console"
+    return require_admin(session, actor).username

@@ -44,7 +44,12 @@ from workflow.models import (
 )
 from workflow.pki import ca_certificate, crl_der, load_ca
 from workflow.security import hash_password
-from workflow.services._common import clean_text, flush, require_admin, unit_by_code
+from workflow.services._common import (
+    clean_text,
+    flush,
+    operator_name,
+    unit_by_code,
+)
 from workflow.services.auth import end_sessions, revoke_user_tokens
 
 _CODE = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,31}$")
@@ -58,12 +63,6 @@ REVOCATION_REASONS = (
     "superseded",
     "cessation_of_operation",
 )
-
-
-def _operator(session: Session, actor: User | None) -> str:
-    if actor is None:
-        return "console"
-    return require_admin(session, actor).username
 
 
 def _code(value: Any, field: str = "code") -> str:
@@ -91,7 +90,7 @@ def add_unit(
     kind: str = "member",
     now: datetime | None = None,
 ) -> Unit:
-    who, now = _operator(session, actor), aware(now)
+    who, now = operator_name(session, actor), aware(now)
     code = _code(code)
     if kind not in UNIT_KINDS:
         raise ValidationError("Loại đơn vị phải là 'member' hoặc 'board'.", field="kind")
@@ -107,7 +106,7 @@ def add_unit(
 def add_cluster(
     session: Session, actor: User | None, code: str, name: str, *, now: datetime | None = None
 ) -> Cluster:
-    who, now = _operator(session, actor), aware(now)
+    who, now = operator_name(session, actor), aware(now)
     code = _code(code)
     if session.scalar(select(Cluster.id).where(Cluster.code == code)) is not None:
         raise ConflictError(f"Đã có cụm mã {code}.", code="cluster_exists")
@@ -132,7 +131,7 @@ def add_term(
 ) -> ClusterTerm:
     """A cluster's year: head and deputy (both members), the supervising board, the members
     in signing order."""
-    who, now = _operator(session, actor), aware(now)
+    who, now = operator_name(session, actor), aware(now)
     cluster = session.scalar(select(Cluster).where(Cluster.code == _code(cluster_code)))
     if cluster is None:
         raise NotFound(f"Không có cụm mã {cluster_code}.", code="cluster_not_found")
@@ -240,7 +239,7 @@ def add_user(
 ) -> User:
     """A user with ``roles`` as (unit code or None for admin, role). ``password_hash`` lets
     bulk imports hash a shared password once."""
-    who, now = _operator(session, actor), aware(now)
+    who, now = operator_name(session, actor), aware(now)
     name = _username(username)
     if session.scalar(select(User.id).where(User.username == name)) is not None:
         raise ConflictError(f"Đã có người dùng '{name}'.", code="user_exists")
@@ -298,7 +297,7 @@ def grant_role(
     *,
     now: datetime | None = None,
 ) -> RoleMembership:
-    who, now = _operator(session, actor), aware(now)
+    who, now = operator_name(session, actor), aware(now)
     user = _user(session, username)
     membership = _grant(session, user, unit_code, role)
     flush(session)
@@ -316,7 +315,7 @@ def revoke_role(
     *,
     now: datetime | None = None,
 ) -> None:
-    who, now = _operator(session, actor), aware(now)
+    who, now = operator_name(session, actor), aware(now)
     user = _user(session, username)
     unit_id = unit_by_code(session, unit_code).id if unit_code else None
     for membership in list(user.roles):
@@ -347,7 +346,7 @@ def set_password(
     *,
     now: datetime | None = None,
 ) -> None:
-    who, now = _operator(session, actor), aware(now)
+    who, now = operator_name(session, actor), aware(now)
     user = _user(session, username)
     user.password_hash = hash_password(_password(password))
     flush(session)
@@ -363,7 +362,7 @@ def set_active(
     *,
     now: datetime | None = None,
 ) -> None:
-    who, now = _operator(session, actor), aware(now)
+    who, now = operator_name(session, actor), aware(now)
     user = _user(session, username)
     user.active = bool(active)
     flush(session)
@@ -448,7 +447,7 @@ def issue_credential(
     ``private_key``/``sealed_key`` let a caller that sealed keys in parallel (seed-demo)
     hand them in; the usual call passes neither.
     """
-    who, now = _operator(session, actor), aware(now)
+    who, now = operator_name(session, actor), aware(now)
     user = _user(session, username)
     unit = _signing_unit(session, user, unit_code)
     ca = load_ca(session, ca_secret)
@@ -491,7 +490,7 @@ def register_certificate(
     now: datetime | None = None,
 ) -> Credential:
     """Register a certificate alone (PEM or DER) for a signer who signs outside thidua."""
-    who, now = _operator(session, actor), aware(now)
+    who, now = operator_name(session, actor), aware(now)
     user = _user(session, username)
     unit = _signing_unit(session, user, unit_code)
     try:
@@ -530,7 +529,7 @@ def import_credential(
     now: datetime | None = None,
 ) -> Credential:
     """Import a PKCS#12 from an external CA and re-seal its key under ``pin``."""
-    who, now = _operator(session, actor), aware(now)
+    who, now = operator_name(session, actor), aware(now)
     user = _user(session, username)
     unit = _signing_unit(session, user, unit_code)
     try:
@@ -569,7 +568,7 @@ def revoke_credential(
     reason: str = "unspecified",
     now: datetime | None = None,
 ) -> Credential:
-    who, now = _operator(session, actor), aware(now)
+    who, now = operator_name(session, actor), aware(now)
     if reason not in REVOCATION_REASONS:
         raise ValidationError(
             f"Lý do thu hồi phải là một trong: {', '.join(REVOCATION_REASONS)}.", field="reason"
@@ -596,7 +595,7 @@ def unlock_credential(
     session: Session, actor: User | None, credential_id: int, *, now: datetime | None = None
 ) -> Credential:
     """Reset the wrong-PIN counter of a locked credential (after checking who asks)."""
-    who, now = _operator(session, actor), aware(now)
+    who, now = operator_name(session, actor), aware(now)
     credential = _credential(session, credential_id)
     if credential.status == "revoked":
         raise ConflictError(
@@ -629,7 +628,7 @@ def all_documents(
     state: str | None = None,
 ) -> list[Document]:
     """Every document (admin or console), newest year first."""
-    _operator(session, actor)
+    operator_name(session, actor)
     stmt = (
         select(Document)
         .join(Document.term)
@@ -647,7 +646,7 @@ def all_documents(
 
 def document_bundle(session: Session, actor: User | None, document_id: int) -> bytes:
     """The archive bundle of any archived document (admin or console)."""
-    _operator(session, actor)
+    operator_name(session, actor)
     document = session.get(Document, int(document_id))
     if document is None:
         raise NotFound(f"Không có văn bản số {document_id}.")

@@ -21,17 +21,11 @@ from workflow.blobs import put_blob
 from workflow.clock import aware
 from workflow.errors import NotFound, ValidationError
 from workflow.models import Unit, User
-from workflow.services._common import flush, require_admin, unit_by_code
+from workflow.services._common import flush, operator_name, unit_by_code
 
 __all__ = ["PNG", "check_stamp_png", "set_signature_image", "set_unit_seal"]
 
 PNG = "image/png"
-
-
-def _operator(session: Session, actor: User | None) -> str:
-    if actor is None:
-        return "console"
-    return require_admin(session, actor).username
 
 
 def check_stamp_png(png: object, what: str, field: str = "image") -> bytes:
@@ -100,7 +94,7 @@ def set_unit_seal(
     now: datetime | None = None,
 ) -> Unit:
     """Set (or with ``png=None`` remove) the seal image of the unit ``unit_code``."""
-    who, now = _operator(session, actor), aware(now)
+    who, now = operator_name(session, actor), aware(now)
     unit = unit_by_code(session, unit_code)
     _store(
         session,
@@ -126,7 +120,7 @@ def set_signature_image(
     now: datetime | None = None,
 ) -> User:
     """Set (or with ``png=None`` remove) the handwritten signature image of ``username``."""
-    who, now = _operator(session, actor), aware(now)
+    who, now = operator_name(session, actor), aware(now)
     user = _user(session, username)
     _store(
         session,
