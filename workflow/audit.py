@@ -38,6 +38,9 @@ from workflow.models import (
 from workflow.values import sha256_hex
 
 _HEAD = table_of(AuditChainHead)
+# The events that record an archived document's bundle: archiving, and each renewal of its
+# archive timestamp (issue 17), which replaces the bundle by one with a newer timestamp.
+_BUNDLE_ACTIONS = ("archive", "archive_renew")
 _CLUSTERS = table_of(Cluster)
 
 
@@ -238,7 +241,8 @@ def _check_documents(
     session: Session, by_document: Mapping[int, list[AuditEvent]], count: int
 ) -> AuditReport | None:
     """Each document's state is the ``to_state`` of its last event that records one, and an
-    archived document's bundle is the one its last ``archive`` event recorded."""
+    archived document's bundle is the one its last ``archive`` (or ``archive_renew``) event
+    recorded."""
     rows = session.execute(
         select(Document.id, Document.state, Document.bundle_sha256).order_by(Document.id)
     )
@@ -256,7 +260,7 @@ def _check_documents(
                 f"văn bản {doc_id} đang ở trạng thái “{state}” nhưng sự kiện seq "
                 f"{last_state.seq} ghi trạng thái “{last_state.to_state}”",
             )
-        archive = next((e for e in reversed(segment) if e.action == "archive"), None)
+        archive = next((e for e in reversed(segment) if e.action in _BUNDLE_ACTIONS), None)
         recorded = archive.data.get("bundle_sha256") if archive is not None else None
         if recorded is not None and bundle != recorded:
             assert archive is not None
