@@ -19,7 +19,7 @@ from web.boundary import json_body
 from web.errors import error_response
 from web.ids import db_int
 from web.page_cache import cached_page
-from web.verification import VerificationInputError, verify_uploads
+from web.verification import ValidationTimeError, VerificationInputError, parse_at, verify_uploads
 from workflow import models
 from workflow.errors import NotFound
 from workflow.services import downloads, queries
@@ -175,10 +175,14 @@ def _answer(answer: Answer, *, replayed: bool) -> Response:
 
 @bp.post("/verify")
 def verify() -> Response:
+    # ``at`` (form field, else query parameter): validate as of that date or time.
+    at_text = request.form.get("at") or request.args.get("at")
     try:
-        result = verify_uploads(request.files)
+        result = verify_uploads(request.files, at=parse_at(at_text))
+    except ValidationTimeError as exc:
+        return error_response(exc.status, "invalid_at", str(exc), field="at")
     except VerificationInputError as exc:
-        return error_response(422, "unverifiable_input", str(exc))
+        return error_response(exc.status, "unverifiable_input", str(exc))
     return jsonify(result.to_dict())
 
 

@@ -149,7 +149,26 @@ def spec(server_url: str = "/") -> dict[str, Any]:
                         "Verify a bundle, a signed PDF, or a DOCX or dossier manifest with "
                         "detached CMS signatures (public)"
                     ),
+                    "description": (
+                        "Validates as of now, or as of `at` (form field, else query "
+                        "parameter): a date (`2035-01-01`, midnight UTC) or an ISO 8601 date "
+                        "and time (UTC when it names no offset), years 1950 to 2100. Signature "
+                        "timestamps (and a bundle's archive timestamps) are the proof of "
+                        "existence: a certificate that expired or was revoked after the "
+                        "trusted time still passes, one revoked before it fails (REVOKED), "
+                        "and a signature without a timestamp is INDETERMINATE "
+                        "(OUT_OF_BOUNDS_NO_POE / REVOKED_NO_POE). The CRL is always today's."
+                    ),
                     "security": [],
+                    "parameters": [
+                        {
+                            "name": "at",
+                            "in": "query",
+                            "required": False,
+                            "description": "Validation time (when the form has no `at`)",
+                            "schema": {"type": "string", "examples": ["2035-01-01"]},
+                        }
+                    ],
                     "requestBody": {
                         "required": True,
                         "content": {
@@ -157,6 +176,13 @@ def spec(server_url: str = "/") -> dict[str, Any]:
                                 "schema": {
                                     "type": "object",
                                     "properties": {
+                                        "at": {
+                                            "type": "string",
+                                            "description": (
+                                                "Validation time: a date or an ISO 8601 "
+                                                "date and time (default now)"
+                                            ),
+                                        },
                                         "bundle": {
                                             "type": "string",
                                             "contentMediaType": "application/zip",
@@ -188,7 +214,11 @@ def spec(server_url: str = "/") -> dict[str, Any]:
                         "200": _json(
                             {"$ref": "#/components/schemas/VerificationReport"}, "The report"
                         ),
-                        "400": _ERROR,
+                        "400": {
+                            **_ERROR,
+                            "description": "`invalid_at`: `at` is not a date or time, or its "
+                            "year is outside 1950 to 2100 (`field` is `at`)",
+                        },
                         "413": _ERROR,
                         "422": _ERROR,
                     },
@@ -373,8 +403,94 @@ def spec(server_url: str = "/") -> dict[str, Any]:
                     "required": ["indication"],
                     "properties": {
                         "indication": {"enum": ["TOTAL_PASSED", "TOTAL_FAILED", "INDETERMINATE"]},
-                        "kind": {"enum": ["bundle", "document"]},
+                        "sub_indication": {"type": ["string", "null"]},
+                        "passed": {"type": "boolean"},
+                        "summary": {"type": "string"},
+                        "kind": {"enum": ["bundle", "document", "signatures", "pdf"]},
+                        "document_sha256": {"type": ["string", "null"]},
+                        "validation_time": {
+                            "type": "string",
+                            "format": "date-time",
+                            "description": "The time the signatures were judged at (`at`)",
+                        },
+                        "units": {
+                            "type": "array",
+                            "items": {"$ref": "#/components/schemas/VerificationUnit"},
+                        },
+                        "archive_timestamps": {
+                            "type": ["object", "null"],
+                            "description": (
+                                "A bundle's archive timestamps (null for other uploads): "
+                                "`proven_at`, the time their chain proves the bundle "
+                                "existed (null unless it holds), and each token"
+                            ),
+                            "properties": {
+                                "proven_at": {"type": ["string", "null"], "format": "date-time"},
+                                "timestamps": {
+                                    "type": "array",
+                                    "items": {"$ref": "#/components/schemas/TimestampLine"},
+                                },
+                            },
+                        },
+                        "pdfs": {"type": "array", "items": {"type": "object"}},
                         "report": {"type": "object"},
+                    },
+                },
+                "VerificationUnit": {
+                    "type": "object",
+                    "description": "One unit's signature as the validation at a time found it",
+                    "required": ["code", "status"],
+                    "properties": {
+                        "code": {"type": "string"},
+                        "name": {"type": ["string", "null"]},
+                        "status": {"enum": ["passed", "failed", "missing", "indeterminate"]},
+                        "indication": {"type": ["string", "null"]},
+                        "sub_indication": {"type": ["string", "null"]},
+                        "signer": {"type": ["string", "null"]},
+                        "signing_time": {
+                            "type": ["string", "null"],
+                            "format": "date-time",
+                            "description": "The signer's own claim (signed attribute)",
+                        },
+                        "explanation": {"type": "string"},
+                        "trusted_time": {
+                            "type": ["string", "null"],
+                            "format": "date-time",
+                            "description": (
+                                "The earliest time a timestamp (or the bundle's archive "
+                                "timestamp) proves the signature existed"
+                            ),
+                        },
+                        "tsa": {
+                            "type": ["string", "null"],
+                            "description": "The TSA of the first valid timestamp, else the first",
+                        },
+                        "certificate_state": {
+                            "enum": [
+                                "valid",
+                                "expired_after_poe",
+                                "revoked_after_poe",
+                                "revoked",
+                                "expired_no_poe",
+                                "revoked_no_poe",
+                                None,
+                            ],
+                            "description": "The signer certificate's state at the validation time",
+                        },
+                        "certificate_state_text": {
+                            "type": ["string", "null"],
+                            "description": "That state in a sentence, in the reader's language",
+                        },
+                    },
+                },
+                "TimestampLine": {
+                    "type": "object",
+                    "properties": {
+                        "time": {"type": ["string", "null"], "format": "date-time"},
+                        "tsa": {"type": ["string", "null"]},
+                        "passed": {"type": "boolean"},
+                        "indication": {"type": "string"},
+                        "sub_indication": {"type": ["string", "null"]},
                     },
                 },
             },

@@ -2,8 +2,11 @@
 signed PDF alone.
 
 Trust comes from this deployment's CA and its current CRL, never from the uploaded files.
-The verdicts are signing's (each report's indication, aggregated there with ``worst()``);
-the sentence for each is signing's one message table, in the page's language.
+Validation may be asked for at another time (``at``, as ``thidua verify --at``): the
+signatures are judged as of then, with their timestamps as proof of existence, while the
+CRL stays today's, the best knowledge of revocations there is. The verdicts are signing's
+(each report's indication, aggregated there with ``worst()``); the sentence for each is
+signing's one message table, in the page's language.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from signing import (
 from signing.archive import BundleReport, verify_bundle
 from signing.pades import PdfReport
 from signing.pades.fields import PDF_MAGIC, verify_pdf_alone
+from signing.validation.status import TimestampInfo, certificate_state_text
 from web import db
 from web.i18n import current_language
 from web.views.ca import current_crl
@@ -43,8 +47,52 @@ ZIP_MAGIC = b"PK\x03\x04"
 DOSSIER_MAGIC = b'{"format":"thidua-dossier/'
 
 
+# A validation time outside these years is a typing slip, not a question anyone asks.
+AT_YEARS = (1950, 2100)
+MAX_AT_TEXT = 64
+
+
 class VerificationInputError(ValueError):
     """The upload is not something we can verify; the message says why, in Vietnamese."""
+
+    status = 422
+
+
+class ValidationTimeError(VerificationInputError):
+    """The validation time asked for (``at``) is not a date or time we can read."""
+
+    status = 400
+
+
+def parse_at(text: str | None) -> datetime | None:
+    """The validation time a form field or query parameter asks for, read by the rules of
+    ``thidua verify --at``: a date (``2035-01-01``, midnight UTC) or an ISO 8601 date and
+    time, UTC when it names no offset. None when nothing was given (validate now)."""
+    raw = (text or "").strip()
+    if not raw:
+        return None
+    try:
+        if len(raw) > MAX_AT_TEXT:
+            raise ValueError(raw)
+        moment = datetime.fromisoformat(raw.replace("z", "Z"))
+        moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise ValidationTimeError(
+            _(
+                "Thời điểm kiểm tra “%(at)s” không đọc được: hãy ghi một ngày (ví dụ "
+                "2035-01-01) hoặc ngày giờ ISO 8601 (ví dụ 2035-01-01T08:00:00+07:00).",
+                at=raw[:MAX_AT_TEXT],
+            )
+        ) from None
+    if not AT_YEARS[0] <= moment.year <= AT_YEARS[1]:
+        raise ValidationTimeError(
+            _(
+                "Thời điểm kiểm tra phải nằm trong khoảng từ năm %(first)d đến năm %(last)d.",
+                first=AT_YEARS[0],
+                last=AT_YEARS[1],
+            )
+        )
+    return moment
 
 
 @dataclass
@@ -61,6 +109,33 @@ class UnitLine:
     explanation: str = ""
     detail: str | None = None
     filename: str | None = None
+    # Issue 17: the time a timestamp proves, the TSA that gave it, and the state of the
+    # certificate at the validation time (a key of signing's CERTIFICATE_STATES, and its
+    # sentence in the page's language).
+    trusted_time: datetime | None = None
+    tsa: str | None = None
+    certificate_state: str | None = None
+    certificate_state_text: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "name": self.name,
+            "status": self.status,
+            "indication": self.indication,
+            "sub_indication": self.sub_indication,
+            "signer": self.signer,
+            "signing_time": _iso(self.signing_time),
+            "explanation": self.explanation,
+            "trusted_time": _iso(self.trusted_time),
+            "tsa": self.tsa,
+            "certificate_state": self.certificate_state,
+            "certificate_state_text": self.certificate_state_text,
+        }
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
 
 
 @dataclass
@@ -78,6 +153,13 @@ class Verification:
     # A bundle's signed PDFs as the bundle reads them: name, indication, sub-indication,
     # valid and total signatures, fields left unsigned (the unit signed by its CMS).
     pdfs: list[dict[str, Any]] = field(default_factory=list)
+    # The time the signatures were judged at (now, or the ``at`` asked for) and whether it
+    # was asked for.
+    validation_time: datetime | None = None
+    at_requested: bool = False
+    # A bundle's archive timestamps: proven_at (when the chain holds) and each token's time,
+    # TSA and verdict; None for other uploads.
+    archive_timestamps: dict[str, Any] | None = None
 
     @property
     def passed(self) -> bool:
@@ -95,21 +177,11 @@ class Verification:
             "passed": self.passed,
             "summary": self.summary,
             "document_sha256": self.document_sha256,
-            "units": [
-                {
-                    "code": u.code,
-                    "name": u.name,
-                    "status": u.status,
-                    "indication": u.indication,
-                    "sub_indication": u.sub_indication,
-                    "signer": u.signer,
-                    "signing_time": u.signing_time.isoformat() if u.signing_time else None,
-                    "explanation": u.explanation,
-                }
-                for u in self.units
-            ],
+            "validation_time": _iso(self.validation_time),
+            "units": [u.to_dict() for u in self.units],
             "report": self.report,
             "pdfs": self.pdfs,
+            "archive_timestamps": self.archive_timestamps,
         }
 
 
@@ -135,6 +207,7 @@ def _line_from_report(code: str, name: str | None, report: SignatureReport | Non
         return UnitLine(code, name, "missing", explanation=explanation)
     sub = str(report.sub_indication) if report.sub_indication else None
     signer = report.signer
+    lang = current_language()
     return UnitLine(
         code,
         name,
@@ -145,9 +218,29 @@ def _line_from_report(code: str, name: str | None, report: SignatureReport | Non
         signer_unit=signer.unit if signer else None,
         signing_time=report.signing_time,
         certificate_sha256=signer.certificate_sha256 if signer else None,
-        explanation=message(report.sub_indication, current_language()),
+        explanation=message(report.sub_indication, lang),
         detail=report.message or None,
+        trusted_time=report.trusted_time,
+        tsa=_tsa_name(report.timestamps),
+        certificate_state=report.certificate_state,
+        certificate_state_text=certificate_state_text(report.certificate_state, lang),
     )
+
+
+def _tsa_name(stamps: tuple[TimestampInfo, ...]) -> str | None:
+    """The TSA of the first timestamp that passed, else of the first one."""
+    chosen = next((t for t in stamps if t.passed), stamps[0] if stamps else None)
+    return chosen.tsa_name if chosen is not None else None
+
+
+def _stamp_dict(stamp: TimestampInfo) -> dict[str, Any]:
+    return {
+        "time": _iso(stamp.gen_time),
+        "tsa": stamp.tsa_name,
+        "passed": stamp.passed,
+        "indication": str(stamp.indication),
+        "sub_indication": str(stamp.sub_indication) if stamp.sub_indication else None,
+    }
 
 
 def _read(upload: FileStorage | None) -> bytes | None:
@@ -183,12 +276,12 @@ def _summary(indication: str, signed: int, total: int, kind: str) -> str:
     return text
 
 
-def verify_bundle_bytes(data: bytes, now: datetime) -> Verification:
+def verify_bundle_bytes(data: bytes, now: datetime, at: datetime | None = None) -> Verification:
     if not data.startswith(ZIP_MAGIC):
         raise VerificationInputError(_("Tệp tải lên không phải gói lưu trữ (.zip) của thidua."))
     try:
         report: BundleReport = verify_bundle(
-            data, trust=trust_store(now), ca_fingerprint=None, at=now
+            data, trust=trust_store(now), ca_fingerprint=None, at=at or now
         )
     except SigningError as exc:
         raise VerificationInputError(
@@ -215,8 +308,19 @@ def verify_bundle_bytes(data: bytes, now: datetime) -> Verification:
         problems=[p.to_dict() for p in report.problems],
         report=report.to_dict(),
         pdfs=[_bundle_pdf(report, path, pdf) for path, pdf in report.pdfs.items()],
+        archive_timestamps=_archive_timestamps(report),
     )
     return result
+
+
+def _archive_timestamps(report: BundleReport) -> dict[str, Any]:
+    stamps = report.archive_timestamps
+    if stamps is None:
+        return {"proven_at": None, "timestamps": []}
+    return {
+        "proven_at": _iso(stamps.proven_at),
+        "timestamps": [_stamp_dict(t) for t in stamps.timestamps],
+    }
 
 
 def _bundle_pdf(report: BundleReport, path: str, pdf: PdfReport) -> dict[str, Any]:
@@ -246,7 +350,7 @@ def _expected_units(version: models.DocumentVersion) -> dict[str, str]:
 
 
 def verify_document_bytes(
-    docx: bytes, signatures: list[tuple[str, bytes]], now: datetime
+    docx: bytes, signatures: list[tuple[str, bytes]], now: datetime, at: datetime | None = None
 ) -> Verification:
     if not (docx.startswith(ZIP_MAGIC) or docx.startswith(DOSSIER_MAGIC)):
         raise VerificationInputError(
@@ -257,6 +361,7 @@ def verify_document_bytes(
     trust = trust_store(now)
     if trust is None:
         raise VerificationInputError(_("Hệ thống chưa có chứng thư gốc (CA) để đối chiếu."))
+    at = at or now
     sha = sha256_hex(docx)
     version = (
         db.get_session()
@@ -264,11 +369,11 @@ def verify_document_bytes(
         .first()
     )
     if version is None:
-        return _verify_unknown_document(docx, sha, signatures, trust, now)
+        return _verify_unknown_document(docx, sha, signatures, trust, at)
     expected = _expected_units(version)
-    by_unit = _place_signatures(docx, expected, signatures, trust, now)
+    by_unit = _place_signatures(docx, expected, signatures, trust, at)
     try:
-        doc_report = verify_document(docx, expected, by_unit, trust, at=now)
+        doc_report = verify_document(docx, expected, by_unit, trust, at=at)
     except SigningError as exc:
         raise VerificationInputError(str(exc)) from None
     units = [_line_from_report(u.code, u.name, u.report) for u in doc_report.units]
@@ -291,7 +396,7 @@ def _place_signatures(
     expected: dict[str, str],
     signatures: list[tuple[str, bytes]],
     trust: TrustStore,
-    now: datetime,
+    at: datetime,
 ) -> dict[str, bytes]:
     """Each signature in its unit's slot: by file name (``VPHU-MD.p7s``), else by the unit
     code its certificate names."""
@@ -304,7 +409,7 @@ def _place_signatures(
         else:
             unplaced.append(data)
     for data in unplaced:
-        report = verify_signature(docx, data, trust, at=now)
+        report = verify_signature(docx, data, trust, at=at)
         code = report.signer.unit_code if report.signer else None
         if code is not None and code in expected and code not in by_unit:
             by_unit[code] = data
@@ -312,13 +417,13 @@ def _place_signatures(
 
 
 def _verify_unknown_document(
-    docx: bytes, sha: str, signatures: list[tuple[str, bytes]], trust: TrustStore, now: datetime
+    docx: bytes, sha: str, signatures: list[tuple[str, bytes]], trust: TrustStore, at: datetime
 ) -> Verification:
     """A DOCX this system never froze: judge each signature on its own."""
     units = []
     reports = []
     for filename, data in signatures:
-        report = verify_signature(docx, data, trust, at=now)
+        report = verify_signature(docx, data, trust, at=at)
         code = (report.signer.unit_code if report.signer else None) or PurePosixPath(filename).stem
         name = (report.signer.unit if report.signer else None) or filename
         line = _line_from_report(code, name, report)
@@ -369,7 +474,7 @@ def _pdf_owner(sha: str) -> tuple[models.Document | None, dict[str, str] | None]
     )
 
 
-def verify_pdf_bytes(data: bytes, now: datetime) -> Verification:
+def verify_pdf_bytes(data: bytes, now: datetime, at: datetime | None = None) -> Verification:
     """A signed PDF on its own: the units it must carry come from the stored version when
     this system made it (looked up by SHA-256), else from its own signature fields."""
     if not data.startswith(PDF_MAGIC):
@@ -381,7 +486,7 @@ def verify_pdf_bytes(data: bytes, now: datetime) -> Verification:
     document, members = _pdf_owner(sha)
     try:
         report: PdfReport = verify_pdf_alone(
-            data, trust, at=now, members=None if members is None else list(members)
+            data, trust, at=at or now, members=None if members is None else list(members)
         )
     except SigningError:
         raise VerificationInputError(
@@ -415,16 +520,26 @@ def verify_pdf_bytes(data: bytes, now: datetime) -> Verification:
     )
 
 
-def verify_uploads(files: Any, now: datetime | None = None) -> Verification:
+def verify_uploads(
+    files: Any, now: datetime | None = None, at: datetime | None = None
+) -> Verification:
     """Dispatch on what was uploaded (form fields ``bundle``, ``pdf``, ``document``,
-    ``signatures``; a PDF given as ``document`` is verified as a PDF)."""
+    ``signatures``; a PDF given as ``document`` is verified as a PDF). The signatures are
+    judged at ``at`` (default ``now``); the trust store and its CRL are ``now``'s."""
     now = now or datetime.now(UTC)
+    result = _dispatch(files, now, at or now)
+    result.validation_time = at or now
+    result.at_requested = at is not None
+    return result
+
+
+def _dispatch(files: Any, now: datetime, at: datetime) -> Verification:
     bundle = _read(files.get("bundle"))
     if bundle:
-        return verify_bundle_bytes(bundle, now)
+        return verify_bundle_bytes(bundle, now, at)
     pdf = _read(files.get("pdf"))
     if pdf:
-        return verify_pdf_bytes(pdf, now)
+        return verify_pdf_bytes(pdf, now, at)
     docx = _read(files.get("document"))
     signatures = [
         (f.filename or "signature.p7s", f.read())
@@ -436,9 +551,9 @@ def verify_uploads(files: Any, now: datetime | None = None) -> Verification:
             raise VerificationInputError(
                 _("Tệp PDF mang chữ ký số bên trong: không cần tải kèm tệp chữ ký .p7s.")
             )
-        return verify_pdf_bytes(docx, now)
+        return verify_pdf_bytes(docx, now, at)
     if docx:
-        return verify_document_bytes(docx, [(n, d) for n, d in signatures if d], now)
+        return verify_document_bytes(docx, [(n, d) for n, d in signatures if d], now, at)
     if signatures:
         raise VerificationInputError(_("Hãy tải lên cả văn bản DOCX mà các chữ ký đi kèm."))
     raise VerificationInputError(

@@ -14,7 +14,7 @@ from flask import Blueprint, render_template, request
 
 import documents
 from web import db
-from web.verification import VerificationInputError, verify_uploads
+from web.verification import VerificationInputError, parse_at, verify_uploads
 from workflow import models
 from workflow.definitions import normalise_reference_code
 from workflow.services import queries
@@ -68,15 +68,22 @@ def page() -> tuple[str, int]:
     status = 200
     ref = request.args.get("ref", "")
     referenced = _by_reference(ref) if ref else None
+    # "Kiểm tra tại thời điểm": the date the signatures are judged at (default now).
+    at_text = request.form.get("at", "") if request.method == "POST" else ""
     if request.method == "POST":
         try:
-            result = verify_uploads(request.files)
+            result = verify_uploads(request.files, at=parse_at(at_text))
         except VerificationInputError as exc:
             error = str(exc)
-            status = 422
+            status = exc.status
     return (
         render_template(
-            "verify/page.html", result=result, error=error, ref=ref, referenced=referenced
+            "verify/page.html",
+            result=result,
+            error=error,
+            ref=ref,
+            referenced=referenced,
+            at_text=at_text,
         ),
         status,
     )
