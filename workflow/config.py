@@ -8,7 +8,9 @@ Sources, first match wins:
 - CA master secret (encrypts the CA key at rest): ``THIDUA_CA_SECRET``, else the instance
   file ``ca_master_secret``;
 - public base URL printed in documents' verification links: ``THIDUA_PUBLIC_URL``; with none,
-  or with a loopback address, documents print their reference code alone.
+  or with a loopback address, documents print their reference code alone;
+- timestamp authority: ``THIDUA_TSA_URL``, an external RFC 3161 TSA (http or https); with
+  none, signatures get their timestamps from the deployment's own TSA (workflow.tsa).
 
 ``init_instance`` (run by ``thidua init``) creates the folder and both secret files with mode
 0600; ``load_config`` never creates anything and raises ``ConfigError`` if a secret is missing.
@@ -21,6 +23,7 @@ import secrets
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import documents
 from workflow.errors import ConfigError
@@ -40,6 +43,8 @@ class Config:
     # Freezing makes each document's certified PDF, signed in place by every unit (issue
     # 16; needs LibreOffice). load_config turns it on unless THIDUA_SIGNED_PDF=0.
     signed_pdf: bool = False
+    # An external RFC 3161 timestamp authority (THIDUA_TSA_URL); "" = the built-in one.
+    tsa_url: str = ""
 
 
 def public_url(configured: str | None = None) -> str:
@@ -55,6 +60,37 @@ def signed_pdf_enabled() -> bool:
             f"THIDUA_SIGNED_PDF phải là 0 hoặc 1, không phải {raw!r}.", code="bad_signed_pdf"
         )
     return raw == "1"
+
+
+def check_tsa_url(url: str) -> str:
+    """``url`` if it is an http(s) address with a host, else ``ConfigError``: the request
+    goes out with urllib, which would also open ``file:`` and ``ftp:`` addresses."""
+    url = url.strip()
+    try:
+        parts = urlsplit(url)
+        port_ok = parts.port is None or parts.port > 0
+    except ValueError:
+        parts, port_ok = None, False
+    if (
+        parts is None
+        or not port_ok
+        or parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or not url.isprintable()
+        or any(c.isspace() for c in url)
+    ):
+        raise ConfigError(
+            f"THIDUA_TSA_URL phải là một địa chỉ http:// hoặc https:// có tên máy chủ, "
+            f"không phải {url!r}.",
+            code="bad_tsa_url",
+        )
+    return url
+
+
+def tsa_url() -> str:
+    """``THIDUA_TSA_URL``, checked; "" when unset (the deployment's own TSA answers)."""
+    raw = os.environ.get("THIDUA_TSA_URL", "").strip()
+    return check_tsa_url(raw) if raw else ""
 
 
 def printed_verify_url(base: str, reference_code: str) -> str | None:
@@ -138,6 +174,7 @@ def load_config(instance_dir: str | os.PathLike[str] | None = None) -> Config:
         ca_master_secret=ca_secret,
         public_url=public_url(),
         signed_pdf=signed_pdf_enabled(),
+        tsa_url=tsa_url(),
     )
 
 

@@ -255,6 +255,58 @@ class CertificateAuthorityRecord(Base):
     created_at: Mapped[datetime]
 
 
+TSA_HASH_ALGORITHMS = ("sha256", "sha384", "sha512")
+
+
+class TimestampAuthorityRecord(Base):
+    """A key of the deployment's timestamp authority (issue 17) and its certificate from the
+    CA. The key is sealed under the CA master secret, like the CA's; one is active, used for
+    a year (``signing.ca.TSA_KEY_USE_DAYS``), then kept inactive for the record."""
+
+    __tablename__ = "timestamp_authorities"
+    __table_args__ = (
+        # At most one active key: two processes rotating at once cannot both win.
+        Index(
+            "uq_timestamp_authorities_one_active",
+            "active",
+            unique=True,
+            postgresql_where=text("active"),
+            sqlite_where=text("active"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    certificate_pem: Mapped[bytes] = mapped_column(LargeBinary)
+    encrypted_key: Mapped[bytes] = mapped_column(LargeBinary)
+    fingerprint_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+
+
+class TimestampToken(Base):
+    """One token the deployment's TSA issued. The primary key is the token's serial number:
+    the database hands it out, so serials never repeat, across keys and processes (on SQLite
+    AUTOINCREMENT keeps a deleted last row's serial from coming back)."""
+
+    __tablename__ = "timestamp_tokens"
+    __table_args__ = (
+        CheckConstraint(_in("hash_algorithm", TSA_HASH_ALGORITHMS), name="hash_algorithm_known"),
+        {"sqlite_autoincrement": True},
+    )
+
+    # BIGINT on PostgreSQL; SQLite hands out rowids only to a column typed INTEGER.
+    serial: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    authority_id: Mapped[int] = mapped_column(ForeignKey("timestamp_authorities.id"), index=True)
+    hash_algorithm: Mapped[str] = mapped_column(String(16))
+    imprint: Mapped[str] = mapped_column(String(128))  # hex of the message imprint
+    gen_time: Mapped[datetime]
+    created_at: Mapped[datetime]
+
+    authority: Mapped[TimestampAuthorityRecord] = relationship()
+
+
 class Credential(Base):
     """A signer's certificate and, for server-held keys, the key sealed under the PIN."""
 
