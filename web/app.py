@@ -117,12 +117,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     from web import api
-    from web.views import admin, archive, ca, diagram, documents, files, inbox, terms, verify
+    from web.views import admin, archive, ca, diagram, documents, files, inbox, terms, tsa, verify
 
-    for module in (inbox, documents, files, terms, archive, admin, diagram, verify, ca):
+    for module in (inbox, documents, files, terms, archive, admin, diagram, verify, ca, tsa):
         app.register_blueprint(module.bp)
     app.register_blueprint(api.bp)
     # The API authenticates with bearer tokens or the session and takes JSON, not forms;
     # a cross-site form cannot send a JSON body or an Authorization header, so CSRF tokens
     # are not needed there. Session-authenticated JSON posts still require the header below.
     csrf.exempt(api.bp)
+    # RFC 3161 over HTTP: a DER body of its own content type, sent by programs, not forms.
+    csrf.exempt(tsa.bp)
