@@ -10,9 +10,11 @@ import hashlib
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-from asn1crypto import cms, tsp
+from asn1crypto import cms, core, tsp
+from asn1crypto import parser as asn1_parser
 from asn1crypto import x509 as a_x509
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -129,6 +131,22 @@ class _Token:
     tst_der: bytes
     signer_info: cms.SignerInfo
     certificates: tuple[bytes, ...]
+    # The signed attributes as the SET the TSA signed, taken before anything is parsed:
+    # asn1crypto re-encodes a structure whose parts were read, at great cost.
+    signed_attrs_der: bytes
+
+
+def _split(contents: bytes) -> tuple[bytes, ...]:
+    """The plain certificates (universal SEQUENCEs) encoded one after another in a
+    CertificateSet's contents, as their exact bytes."""
+    out, position = [], 0
+    while position < len(contents):
+        cls, _method, tag, header, body, trailer = asn1_parser.parse(contents[position:])
+        size = len(header) + len(body) + len(trailer)
+        if cls == 0 and tag == 16:
+            out.append(contents[position : position + size])
+        position += size
+    return tuple(out)
 
 
 def verify_token(
@@ -182,10 +200,13 @@ def _parse(token_der: bytes) -> _Token:
         signer_infos = signed["signer_infos"]
         if len(signer_infos) != 1:
             raise _Failure(SubIndication.FORMAT_FAILURE, "a token has exactly one SignerInfo")
-        certificates = tuple(
-            c.chosen.dump() for c in (signed["certificates"] or []) if c.name == "certificate"
-        )
-        return _Token(info, tst_der, signer_infos[0], certificates)
+        signer_info = signer_infos[0]
+        attrs = signer_info["signed_attrs"]
+        absent = isinstance(attrs, core.Void)
+        signed_attrs_der = b"" if absent else b"\x31" + attrs.dump()[1:]
+        cert_set = signed["certificates"]
+        certificates = () if isinstance(cert_set, core.Void) else _split(cert_set.contents)
+        return _Token(info, tst_der, signer_info, certificates, signed_attrs_der)
     except (ValueError, TypeError, KeyError) as exc:
         raise _Failure(SubIndication.FORMAT_FAILURE, f"token unreadable: {exc}") from None
 
@@ -227,8 +248,7 @@ def _check_signature(token: _Token) -> x509.Certificate:
                 SubIndication.SIG_CONSTRAINTS_FAILURE,
                 "signing-certificate-v2 does not name the certificate that signed",
             )
-        signed_attrs = signer_info["signed_attrs"].dump()
-        to_verify = b"\x31" + signed_attrs[1:]  # the SET OF, not its [0] IMPLICIT tag
+        to_verify = token.signed_attrs_der  # the SET OF, not its [0] IMPLICIT tag
         signature = signer_info["signature"].native
         algo = signer_info["signature_algorithm"].signature_algo
     except (ValueError, TypeError, KeyError, IndexError) as exc:
@@ -248,17 +268,28 @@ def _check_signature(token: _Token) -> x509.Certificate:
     return cert
 
 
+@lru_cache(maxsize=256)
+def _identifiers(der: bytes) -> tuple[bytes, a_x509.Name, int, bytes | None]:
+    """(issuer DER, issuer, serial, subject key identifier) of a certificate, read once per
+    encoding: a TSA's few certificates come with every one of its tokens."""
+    a_cert = a_x509.Certificate.load(der)
+    issuer = a_cert.issuer
+    return issuer.dump(), issuer, a_cert.serial_number, a_cert.key_identifier
+
+
 def _find_certificate(signer_info: cms.SignerInfo, certificates: tuple[bytes, ...]) -> bytes:
     sid = signer_info["sid"]
+    by_issuer = sid.name == "issuer_and_serial_number"
+    wanted = (sid.chosen["issuer"], sid.chosen["serial_number"].native) if by_issuer else None
+    wanted_der = wanted[0].dump() if wanted is not None else b""
     for der in certificates:
-        a_cert = a_x509.Certificate.load(der)
-        if sid.name == "issuer_and_serial_number":
-            if (
-                sid.chosen["issuer"] == a_cert.issuer
-                and sid.chosen["serial_number"].native == a_cert.serial_number
-            ):
+        issuer_der, issuer, serial, key_id = _identifiers(der)
+        if wanted is not None:
+            # The exact encoding first; comparing names by meaning (RFC 5280 string
+            # preparation) costs more than the rest of the lookup.
+            if wanted[1] == serial and (wanted_der == issuer_der or wanted[0] == issuer):
                 return der
-        elif sid.chosen.native == a_cert.key_identifier:
+        elif sid.chosen.native == key_id:
             return der
     raise _Failure(SubIndication.NO_SIGNING_CERTIFICATE_FOUND, "no certificate matches the sid")
 
@@ -291,18 +322,12 @@ def _check_certificate(
     if not anchors:
         raise _Failure(SubIndication.NO_CERTIFICATE_CHAIN_FOUND, "no trust anchors")
     leaf_der = certificate_der(cert)
-    others = [load_der_certificate(d) for d in token.certificates if d != leaf_der]
-    verifier = (
-        PolicyBuilder()
-        .store(Store(anchors))
-        .time(gen_time)
-        .extension_policies(
-            ca_policy=ExtensionPolicy.webpki_defaults_ca(), ee_policy=_TSA_EE_POLICY
-        )
-        .build_client_verifier()
-    )
+    other_ders = tuple(d for d in token.certificates if d != leaf_der)
+    key = (leaf_der, other_ders, tuple(certificate_der(a) for a in anchors))
+    window = _PATHS.get(key)
     try:
-        verifier.verify(cert, others)
+        if window is None or not window[0] <= gen_time <= window[1]:
+            _remember_path(key, _verify_path(cert, other_ders, anchors, gen_time))
     except VerificationError as exc:
         issued_by_anchor = any(cert.issuer == a.subject and _issued_by(cert, a) for a in anchors)
         if issued_by_anchor and not (
@@ -323,6 +348,46 @@ def _check_certificate(
         )
     if at > cert.not_valid_after_utc:
         raise _Failure(SubIndication.OUT_OF_BOUNDS_NO_POE, "TSA certificate expired before `at`")
+
+
+# Paths already built, by (leaf, other certificates, anchors) -> the window of time in which
+# every certificate of the path is valid. Building a path with cryptography's verifier costs
+# more than the rest of a token's check, and a TSA's path is the same for all its tokens;
+# nothing but the validity periods depends on the time (revocation is checked apart).
+_PATHS: dict[tuple[bytes, tuple[bytes, ...], tuple[bytes, ...]], tuple[dt.datetime, dt.datetime]]
+_PATHS = {}
+_PATHS_MAX = 256
+
+
+def _verify_path(
+    cert: x509.Certificate,
+    other_ders: tuple[bytes, ...],
+    anchors: list[x509.Certificate],
+    gen_time: dt.datetime,
+) -> tuple[dt.datetime, dt.datetime]:
+    verifier = (
+        PolicyBuilder()
+        .store(Store(anchors))
+        .time(gen_time)
+        .extension_policies(
+            ca_policy=ExtensionPolicy.webpki_defaults_ca(), ee_policy=_TSA_EE_POLICY
+        )
+        .build_client_verifier()
+    )
+    chain = verifier.verify(cert, [load_der_certificate(d) for d in other_ders]).chain
+    return (
+        max(c.not_valid_before_utc for c in chain),
+        min(c.not_valid_after_utc for c in chain),
+    )
+
+
+def _remember_path(
+    key: tuple[bytes, tuple[bytes, ...], tuple[bytes, ...]],
+    window: tuple[dt.datetime, dt.datetime],
+) -> None:
+    if len(_PATHS) >= _PATHS_MAX:
+        _PATHS.clear()
+    _PATHS[key] = window
 
 
 def _issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
