@@ -230,7 +230,9 @@ def seed_demo(
 
     step("Giao ước 2018: 8 đơn vị ký")
     for username, _code in signers[:-1]:
-        lifecycle.sign(session, user(username), pledge.id, pin=DEMO_PIN, now=at())
+        lifecycle.sign(
+            session, user(username), pledge.id, pin=DEMO_PIN, ca_secret=ca_secret, now=at()
+        )
 
     step("Giao ước 2018: trình Hội đồng")
     lifecycle.submit(session, md_drafter, pledge.id, now=at())

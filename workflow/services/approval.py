@@ -6,22 +6,27 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from cryptography import x509
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from signing import KeySigner, TrustStore, verify_document
 from signing.archive import ArchiveEvidence, approval_manifest, build_bundle
+from signing.archive.timestamps import add_archive_timestamp
+from signing.cades import add_signature_timestamp
 from signing.cms import sign_detached
 from signing.errors import SigningError
 from workflow import blobs
 from workflow.audit import document_events
 from workflow.errors import ConflictError, GuardFailed, NotFound, ValidationError, WorkflowError
 from workflow.inputs import TriggerInputs
-from workflow.models import Approval, Credential, Document, User
+from workflow.models import Approval, Credential, Document, TimestampAuthorityRecord, User
 from workflow.pki import crl_der, load_ca
 from workflow.services._common import clean_text, current_actor, live_signatures, load_document
 from workflow.services.keys import certificate_of, open_key, server_credential
 from workflow.services.pipeline import Attempt, Settings, Steps, run
 from workflow.services.signed_pdf import close_pdfs
+from workflow.tsa import timestamper
 from workflow.values import parse_date
 
 
@@ -43,7 +48,14 @@ def _open_board_key(attempt: Attempt) -> None:
         raise WorkflowError("Thiếu bí mật CA để phê duyệt.", code="ca_secret_required")
     credential = server_credential(session, attempt.user, attempt.document.term.board_unit_id)
     key = open_key(session, credential, attempt.inputs.pin, now)
-    attempt.work.update(credential=credential, key=key, ca=load_ca(session, ca_secret))
+    attempt.work.update(
+        credential=credential,
+        key=key,
+        ca=load_ca(session, ca_secret),
+        # Issue 17: the board's CMS is CAdES-T, its PDF signature B-T, the archived PDF
+        # B-LTA and the bundle gets its first archive timestamp.
+        timestamper=timestamper(session, ca_secret, now=now),
+    )
 
 
 def _check_signatures_for_approval(attempt: Attempt) -> dict[str, Any]:
@@ -68,7 +80,13 @@ def _archive(attempt: Attempt) -> dict[str, Any]:
     work = attempt.work
     evidence = _collect_evidence(attempt)
     signed = _sign_manifest(
-        evidence, work["decision"], work["key"], work["credential"], work["ca"], attempt.now
+        evidence,
+        work["decision"],
+        work["key"],
+        work["credential"],
+        work["ca"],
+        attempt.now,
+        work["timestamper"],
     )
     return _build_archive(attempt, evidence, signed)
 
@@ -192,9 +210,22 @@ def _collect_evidence(attempt: Attempt) -> ArchiveEvidence:
         cred = session.get(Credential, sig.credential_id) if sig.credential_id else None
         if cred is not None:
             certificates.append(certificate_of(cred))
+    stamps = work["timestamper"]
+    if stamps is not None:
+        certificates += _tsa_certificates(session)
     term = document.term
     board = KeySigner(work["key"], certificate_of(work["credential"]), (work["ca"].certificate,))
-    pdfs = close_pdfs(session, frozen, term.board_unit, board, attempt.user, attempt.now)
+    pdfs = close_pdfs(
+        session,
+        frozen,
+        term.board_unit,
+        board,
+        attempt.user,
+        attempt.now,
+        timestamper=stamps,
+        certificates=[*certificates, board.certificate] if stamps is not None else (),
+        crls=[work["crl"]] if stamps is not None else (),
+    )
     return ArchiveEvidence(
         document_id=str(document.id),
         document=blobs.get_blob(session, frozen.signed_sha256),
@@ -219,6 +250,13 @@ def _collect_evidence(attempt: Attempt) -> ArchiveEvidence:
     )
 
 
+def _tsa_certificates(session: Session) -> list[x509.Certificate]:
+    """Every certificate the deployment's TSA has had: validation material for the tokens
+    in the bundle and the PDF (a token made with last year's key names last year's)."""
+    rows = session.scalars(select(TimestampAuthorityRecord).order_by(TimestampAuthorityRecord.id))
+    return [x509.load_pem_x509_certificate(bytes(row.certificate_pem)) for row in rows]
+
+
 def _sign_manifest(
     evidence: ArchiveEvidence,
     decision: dict[str, Any],
@@ -226,13 +264,16 @@ def _sign_manifest(
     credential: Credential,
     ca: Any,
     now: datetime,
+    stamps: Any,
 ) -> tuple[bytes, bytes]:
     """Step 2: the approval manifest (pinning every file of the evidence) and the board
-    member's CMS over it."""
+    member's CMS over it, CAdES-T when there is a timestamper."""
     try:
         manifest = approval_manifest(evidence, decision=decision, approved_at=now)
         signer = KeySigner(key, certificate_of(credential), (ca.certificate,))
         signature = sign_detached(manifest, signer, signing_time=now)
+        if stamps is not None:
+            signature = add_signature_timestamp(signature, stamps)
     except SigningError as exc:
         raise GuardFailed(
             f"Không lập được bản kê phê duyệt: {exc}", trigger="approve", guard="manifest"
@@ -252,6 +293,8 @@ def _build_archive(
     manifest, manifest_sig = signed
     try:
         bundle = build_bundle(evidence, manifest, manifest_sig)
+        if work["timestamper"] is not None:
+            bundle = add_archive_timestamp(bundle, work["timestamper"])
     except SigningError as exc:
         raise GuardFailed(
             f"Không lập được gói lưu trữ: {exc}", trigger="approve", guard="bundle"

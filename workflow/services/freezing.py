@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 import documents
 from signing.ca import CertificateAuthority
+from signing.tsa import Timestamper
 from workflow import blobs
 from workflow.models import DocumentVersion, VersionPart
 from workflow.services.signed_pdf import PDF, freeze_pdf
@@ -29,10 +30,12 @@ def store_rendering(
     verify_url: str | None,
     now: datetime,
     ca: CertificateAuthority | None = None,
+    timestamper: Timestamper | None = None,
 ) -> str:
     """Render ``content`` as frozen ``version`` prints it, store the blobs (and a dossier's
     parts) and return the SHA-256 of the bytes every member unit signs. With ``ca``, each
-    document also gets its certified PDF with every signature field.
+    document also gets its certified PDF with every signature field, B-T with
+    ``timestamper``.
 
     Raises:
         documents.DocumentError: the content cannot be rendered.
@@ -43,14 +46,14 @@ def store_rendering(
         docx = documents.render(content, reference_code=reference_code, verify_url=verify_url)
         if ca is not None:
             signers = [u.code for u in content.signing_order]
-            pdf = freeze_pdf(docx, blocks[documents.PLEDGE_DOCUMENT], signers, ca, now)
+            pdf = freeze_pdf(docx, blocks[documents.PLEDGE_DOCUMENT], signers, ca, now, timestamper)
             version.pdf_sha256 = blobs.put_blob(session, pdf, PDF, now=now)
         return blobs.put_blob(session, docx, blobs.DOCX, now=now)
     parts = documents.render_dossier(content, reference_code=reference_code, verify_url=verify_url)
     for position, part in enumerate(parts, start=1):
         pdf_sha = None
         if ca is not None:
-            pdf = freeze_pdf(part.docx, blocks[part.name], part.signers, ca, now)
+            pdf = freeze_pdf(part.docx, blocks[part.name], part.signers, ca, now, timestamper)
             pdf_sha = blobs.put_blob(session, pdf, PDF, now=now)
         version.parts.append(
             VersionPart(

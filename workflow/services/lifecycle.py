@@ -43,6 +43,7 @@ from workflow.services.pipeline import (
     version_number,
 )
 from workflow.services.signatures import SIGN, sign, sweep
+from workflow.tsa import timestamper
 
 __all__ = [
     "HANDLERS",
@@ -118,13 +119,14 @@ def _freeze(attempt: Attempt) -> dict[str, Any]:
     content = documents.content_from_dict(version.content)
     ref = reference_code(document, version)
     link = printed_verify_url(public_url(attempt.settings.public_url), ref)
-    ca = None
+    ca = stamps = None
     if attempt.settings.signed_pdf:
         if attempt.settings.ca_secret is None:
             raise WorkflowError("Thiếu bí mật CA để chứng nhận bản PDF.", code="ca_secret_required")
         ca = load_ca(session, attempt.settings.ca_secret)
+        stamps = timestamper(session, attempt.settings.ca_secret, now=now)
     try:
-        digest = store_rendering(session, version, content, ref, link, now, ca)
+        digest = store_rendering(session, version, content, ref, link, now, ca, stamps)
     except documents.DocumentError as exc:
         raise ValidationError(str(exc), field=getattr(exc, "field", None)) from None
     version.frozen_at = now

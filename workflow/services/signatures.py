@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from signing import KeySigner, verify_signature
+from signing.cades import add_signature_timestamp
 from signing.cms import sign_detached
 from signing.errors import SigningError
 from workflow import blobs
@@ -21,8 +22,16 @@ from workflow.models import Credential, Document, Signature, Unit, User
 from workflow.pki import ca_certificate
 from workflow.services._common import lock_document
 from workflow.services.keys import certificate_of, open_key, server_credential, trust_store
-from workflow.services.pipeline import Attempt, Steps, read_member_unit, run, run_system
+from workflow.services.pipeline import (
+    Attempt,
+    Settings,
+    Steps,
+    read_member_unit,
+    run,
+    run_system,
+)
 from workflow.services.signed_pdf import sign_pdfs
+from workflow.tsa import timestamper
 
 MAX_UPLOAD_SIGNATURE = 256 * 1024
 
@@ -72,6 +81,19 @@ def _make_signature(attempt: Attempt) -> None:
         raise ValidationError(
             "Cần nhập mã PIN hoặc tải lên tệp chữ ký (.p7s).", field="pin", code="pin_required"
         )
+    # CAdES-T (issue 17): the deployment's TSA (or THIDUA_TSA_URL's) dates the signature
+    # value, an uploaded one too, so the signature outlives its certificate.
+    stamps = timestamper(session, attempt.settings.ca_secret, now=now)
+    if stamps is not None:
+        try:
+            cms = add_signature_timestamp(cms, stamps)
+        except SigningError as exc:
+            raise ValidationError(
+                f"Không đóng được dấu thời gian cho chữ ký: {exc}",
+                field="signature",
+                code="timestamp_failed",
+            ) from None
+    attempt.work["timestamper"] = stamps
     attempt.work.update(
         unit=unit,
         frozen_id=frozen.id,
@@ -121,7 +143,13 @@ def _store_signature(attempt: Attempt) -> dict[str, Any]:
         for row in (frozen, *frozen.parts):
             attempt.session.refresh(row, ["pdf_sha256"])
         signed = sign_pdfs(
-            attempt.session, frozen, work["unit"], work["signer"], attempt.user, attempt.now
+            attempt.session,
+            frozen,
+            work["unit"],
+            work["signer"],
+            attempt.user,
+            attempt.now,
+            timestamper=work.get("timestamper"),
         )
         if signed:
             data["pdf_signatures"] = signed
@@ -148,18 +176,22 @@ def sign(
     signature_der: bytes | None = None,
     unit_code: str | None = None,
     expected_version: int | None = None,
+    ca_secret: bytes | None = None,
     now: datetime | None = None,
 ) -> Signature:
     """A member unit's signer signs the frozen version, with the server-held key and ``pin``
     or by uploading a detached CMS (``signature_der``) made elsewhere, which is verified
     against the frozen bytes and the signer's registered certificate before it is stored.
+    The signature gets a timestamp (CAdES-T) from THIDUA_TSA_URL's TSA, else from the
+    built-in one, which ``ca_secret`` opens; with neither it is stored without.
 
     The same unit signing again gets its existing signature back.
     """
     inputs = TriggerInputs(
         pin=pin, signature_der=signature_der, unit_code=unit_code, expected_version=expected_version
     )
-    attempt = run(session, actor, document_id, "sign", SIGN, inputs, now=now)
+    settings = Settings(ca_secret=ca_secret)
+    attempt = run(session, actor, document_id, "sign", SIGN, inputs, settings=settings, now=now)
     result: Signature = attempt.result
     return result
 
