@@ -12,6 +12,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "web.cli.verify",
     "web.cli.demo",
     "web.cli.admin",
+    "web.cli.archive",
     "web.cli.serve",
 )
 

@@ -42,7 +42,7 @@ class CliError(click.ClickException):
     exit_code = 2
 
 
-def _config(instance: Path | None) -> Config:
+def cli_config(instance: Path | None) -> Config:
     try:
         return load_config(instance)
     except WorkflowError as exc:
@@ -68,7 +68,7 @@ def _require_database(url: str) -> None:
 
 
 @contextmanager
-def _session(config: Config, *, check_schema: bool = True) -> Iterator[Session]:
+def cli_session(config: Config, *, check_schema: bool = True) -> Iterator[Session]:
     """One transaction: committed if the body succeeds, rolled back otherwise."""
     _require_database(config.database_url)
     engine = make_engine(config.database_url)
@@ -131,7 +131,7 @@ def init_command(instance: Path | None) -> None:
         raise CliError(f"không nâng cấp được cơ sở dữ liệu: {exc}") from None
     finally:
         engine.dispose()
-    with _session(config) as session:
+    with cli_session(config) as session:
         record = ensure_ca(session, config.ca_master_secret)
         fingerprint = record.fingerprint_sha256
     click.echo(f"Instance: {config.instance_dir}")
@@ -143,8 +143,8 @@ def init_command(instance: Path | None) -> None:
 @instance_option
 def seed_demo_command(instance: Path | None) -> None:
     """Load the Hanoi 2018 demo cluster (demo passwords and PIN; never in production)."""
-    config = _config(instance)
-    with _session(config) as session:
+    config = cli_config(instance)
+    with cli_session(config) as session:
         if demo_seed.is_seeded(session):
             raise CliError("Instance đã có dữ liệu; seed-demo chỉ chạy trên instance trống.")
         with click.progressbar(
@@ -181,8 +181,8 @@ def list_command(
     instance: Path | None, kind: str | None, year: int | None, state: str | None, as_json: bool
 ) -> None:
     """List documents."""
-    config = _config(instance)
-    with _session(config) as session:
+    config = cli_config(instance)
+    with cli_session(config) as session:
         docs = admin.all_documents(session, None, kind=kind, year=year, state=state)
         rows: list[dict[str, Any]] = [
             {
@@ -222,8 +222,8 @@ def list_command(
 )
 def export_command(instance: Path | None, document_id: int, out: Path) -> None:
     """Write the archive bundle (BagIt zip) of an archived document."""
-    config = _config(instance)
-    with _session(config) as session:
+    config = cli_config(instance)
+    with cli_session(config) as session:
         data = admin.document_bundle(session, None, document_id)
     _write_atomically(out, data)
     click.echo(f"Đã ghi gói lưu trữ của văn bản {document_id}: {out} ({len(data)} byte)")
@@ -243,8 +243,8 @@ def audit_group() -> None:
 def audit_verify_command(instance: Path | None, as_json: bool) -> None:
     """Walk the audit chain, then check the signatures, blobs and document states against it;
     exit 1 naming the first event that is broken or no longer matches its rows, 0 when intact."""
-    config = _config(instance)
-    with _session(config) as session:
+    config = cli_config(instance)
+    with cli_session(config) as session:
         report = verify_audit_chain(session)
     if as_json:
         click.echo(json.dumps(report.to_dict(), ensure_ascii=False))
@@ -279,8 +279,8 @@ def ca_group() -> None:
 )
 def ca_export_command(instance: Path | None, out: Path | None, crl_out: Path | None) -> None:
     """Export the CA certificate (the trust anchor for `thidua verify --trust`)."""
-    config = _config(instance)
-    with _session(config) as session:
+    config = cli_config(instance)
+    with cli_session(config) as session:
         pem = admin.ca_pem(session)
         crl_data = admin.crl(session, ca_secret=config.ca_master_secret) if crl_out else None
     if out is None:
@@ -311,8 +311,8 @@ def token_group() -> None:
 def token_create_command(instance: Path | None, username: str, days: int) -> None:
     """Create an API token for USERNAME, valid for DAYS; it is printed once, as the last
     word."""
-    config = _config(instance)
-    with _session(config) as session:
+    config = cli_config(instance)
+    with cli_session(config) as session:
         token = auth.create_token(session, None, username, days=days)
     click.echo(
         f"Mã truy cập API mới cho {username}, hiệu lực {days} ngày (chỉ hiển thị một lần): {token}"
@@ -324,8 +324,8 @@ def token_create_command(instance: Path | None, username: str, days: int) -> Non
 @click.argument("username")
 def token_revoke_command(instance: Path | None, username: str) -> None:
     """Revoke every API token of USERNAME (they stop working at once)."""
-    config = _config(instance)
-    with _session(config) as session:
+    config = cli_config(instance)
+    with cli_session(config) as session:
         count = auth.revoke_tokens(session, None, username)
     click.echo(f"Đã thu hồi {count} mã truy cập của {username}.")
 
@@ -345,8 +345,8 @@ def units_group() -> None:
 @click.option("--board", is_flag=True, help="Đơn vị là ban/hội đồng thi đua (phê duyệt).")
 def units_add_command(instance: Path | None, code: str, name: str, board: bool) -> None:
     """Add a unit, e.g. `thidua units add VPHU-BV "Văn phòng Huyện ủy Ba Vì"`."""
-    config = _config(instance)
-    with _session(config) as session:
+    config = cli_config(instance)
+    with cli_session(config) as session:
         unit = admin.add_unit(session, None, code, name, kind="board" if board else "member")
         click.echo(f"Đã thêm đơn vị {unit.code}: {unit.name}")
 
@@ -354,8 +354,8 @@ def units_add_command(instance: Path | None, code: str, name: str, board: bool) 
 @units_group.command("list")
 @instance_option
 def units_list_command(instance: Path | None) -> None:
-    config = _config(instance)
-    with _session(config) as session:
+    config = cli_config(instance)
+    with cli_session(config) as session:
         for unit in admin.list_units(session):
             click.echo(f"{unit.code:<12} {unit.kind:<7} {unit.name}")
 
@@ -387,8 +387,8 @@ def units_seal_command(instance: Path | None, code: str, file: Path | None, remo
     Example: thidua units seal VPHU-BV con-dau.png
     """
     png = _stamp_png(file, remove)
-    config = _config(instance)
-    with _session(config) as session:
+    config = cli_config(instance)
+    with cli_session(config) as session:
         unit = stamps.set_unit_seal(session, None, code, png)
         if png is None:
             click.echo(f"Đã xóa ảnh con dấu của đơn vị {unit.code}.")
@@ -406,8 +406,8 @@ def clusters_group() -> None:
 @click.argument("code")
 @click.argument("name")
 def clusters_add_command(instance: Path | None, code: str, name: str) -> None:
-    config = _config(instance)
-    with _session(config) as session:
+    config = cli_config(instance)
+    with cli_session(config) as session:
         cluster = admin.add_cluster(session, None, code, name)
         click.echo(f"Đã thêm cụm {cluster.code}: {cluster.name}")
 
@@ -435,8 +435,8 @@ def clusters_add_term_command(
     board: str,
     members: tuple[str, ...],
 ) -> None:
-    config = _config(instance)
-    with _session(config) as session:
+    config = cli_config(instance)
+    with cli_session(config) as session:
         term = admin.add_term(
             session,
             None,
@@ -495,8 +495,8 @@ def users_add_command(
     Example: thidua users add vphu-bv-signer --name "Nguyễn Văn A" --role VPHU-BV:signer
     """
     parsed = [_parse_role(r) for r in roles]
-    config = _config(instance)
-    with _session(config) as session:
+    config = cli_config(instance)
+    with cli_session(config) as session:
         user = admin.add_user(session, None, username, full_name, password, roles=parsed)
         click.echo(f"Đã thêm người dùng {user.username} ({len(parsed)} vai trò)")
 
@@ -506,8 +506,8 @@ def users_add_command(
 @click.argument("username")
 def users_sign_out_command(instance: Path | None, username: str) -> None:
     """End every session of USERNAME at once (each browser must sign in again)."""
-    config = _config(instance)
-    with _session(config) as session:
+    config = cli_config(instance)
+    with cli_session(config) as session:
         auth.sign_out_everywhere(session, None, username)
     click.echo(f"Đã đăng xuất {username} khỏi mọi phiên.")
 
@@ -525,8 +525,8 @@ def users_signature_image_command(
     Example: thidua users signature-image vphu-bv-signer chu-ky.png
     """
     png = _stamp_png(file, remove)
-    config = _config(instance)
-    with _session(config) as session:
+    config = cli_config(instance)
+    with cli_session(config) as session:
         user = stamps.set_signature_image(session, None, username, png)
         if png is None:
             click.echo(f"Đã xóa ảnh chữ ký của {user.username}.")
@@ -548,8 +548,8 @@ def credentials_issue_command(
     instance: Path | None, username: str, unit_code: str, pin: str
 ) -> None:
     """Generate a key sealed under the PIN and a certificate for USERNAME at UNIT_CODE."""
-    config = _config(instance)
-    with _session(config) as session:
+    config = cli_config(instance)
+    with cli_session(config) as session:
         cred = admin.issue_credential(
             session, None, username, unit_code, pin, ca_secret=config.ca_master_secret
         )
@@ -561,8 +561,8 @@ def credentials_issue_command(
 @click.argument("credential_id", type=int)
 @click.option("--reason", type=click.Choice(admin.REVOCATION_REASONS), default="unspecified")
 def credentials_revoke_command(instance: Path | None, credential_id: int, reason: str) -> None:
-    config = _config(instance)
-    with _session(config) as session:
+    config = cli_config(instance)
+    with cli_session(config) as session:
         admin.revoke_credential(session, None, credential_id, reason=reason)
         click.echo(f"Đã thu hồi chứng thư số {credential_id} ({reason})")
 
@@ -571,8 +571,8 @@ def credentials_revoke_command(instance: Path | None, credential_id: int, reason
 @instance_option
 @click.argument("credential_id", type=int)
 def credentials_unlock_command(instance: Path | None, credential_id: int) -> None:
-    config = _config(instance)
-    with _session(config) as session:
+    config = cli_config(instance)
+    with cli_session(config) as session:
         admin.unlock_credential(session, None, credential_id)
         click.echo(f"Đã mở khóa chứng thư số {credential_id}")
 
@@ -580,8 +580,8 @@ def credentials_unlock_command(instance: Path | None, credential_id: int) -> Non
 @credentials_group.command("list")
 @instance_option
 def credentials_list_command(instance: Path | None) -> None:
-    config = _config(instance)
-    with _session(config) as session:
+    config = cli_config(instance)
+    with cli_session(config) as session:
         rows: list[dict[str, Any]] = [
             {
                 "id": c.id,
@@ -605,8 +605,8 @@ def credentials_list_command(instance: Path | None) -> None:
 @instance_option
 def sweep_command(instance: Path | None) -> None:
     """Move fully signed documents still marked `signing` to `signed` (idempotent; for cron)."""
-    config = _config(instance)
-    with _session(config) as session:
+    config = cli_config(instance)
+    with cli_session(config) as session:
         moved = lifecycle.sweep(session)
     if moved:
         click.echo("Đã chuyển sang 'đã ký đủ': " + ", ".join(str(i) for i in moved))

@@ -36,6 +36,7 @@ from signing import (
 from signing.archive import BundleReport, normalize_fingerprint, verify_bundle
 from signing.archive.zipio import DEFAULT_LIMITS
 from signing.pades.fields import PDF_MAGIC, verify_pdf_alone
+from signing.validation.status import certificate_state_text
 from web.cli import main
 
 MAX_SIGNATURE_FILE = 1024 * 1024
@@ -212,7 +213,26 @@ def _unit_line(code: str, name: str | None, report: SignatureReport | None) -> s
             # the unit; the CLI speaks Vietnamese.
             status += f": {report.message or message(report.sub_indication)}"
         parts.append(status)
-    return "  ".join(parts)
+    line = "  ".join(parts)
+    evidence = None if report is None else _evidence_line(report)
+    return line if evidence is None else f"{line}\n{evidence}"
+
+
+def _evidence_line(report: SignatureReport) -> str | None:
+    """``  thời điểm tin cậy … (TSA …); <the certificate's state>``: what proves when the
+    signature was made, and what that means for its certificate (issue 17)."""
+    bits = []
+    if report.trusted_time is not None:
+        when = report.trusted_time.astimezone(_VN).isoformat()
+        stamp = next((t for t in report.timestamps if t.passed), None)
+        source = f"TSA {stamp.tsa_name}" if stamp else "dấu thời gian lưu trữ của gói"
+        bits.append(f"thời điểm tin cậy {when} ({source})")
+    elif not report.timestamps:
+        bits.append("không có dấu thời gian")
+    state = certificate_state_text(report.certificate_state)
+    if state:
+        bits.append(state)
+    return "    " + "; ".join(bits) if bits else None
 
 
 def _print_bundle(report: BundleReport, path: Path) -> None:
@@ -250,6 +270,16 @@ def _print_bundle(report: BundleReport, path: Path) -> None:
         if approval.signer_is_member:
             line += "; nhưng người ký là đơn vị thành viên, không phải Ban Thi đua – Khen thưởng"
         echo(line)
+    stamps = report.archive_timestamps
+    if stamps is not None and stamps.timestamps:
+        since = stamps.proven_at.astimezone(_VN).isoformat() if stamps.proven_at else None
+        proof = f"chứng minh gói tồn tại từ {since}" if since else "không chứng minh được"
+        echo(f"Dấu thời gian lưu trữ  {len(stamps.timestamps)} dấu, {proof}")
+        for stamp in stamps.timestamps:
+            when = stamp.gen_time.astimezone(_VN).isoformat() if stamp.gen_time else "?"
+            echo(f"    {when}  {stamp.tsa_name}  {stamp.message}")
+    elif stamps is not None:
+        echo("Dấu thời gian lưu trữ  không có (gói lập trước khi có dấu thời gian)")
     if report.fixity.ok:
         echo("Toàn vẹn BagIt  hợp lệ")
     else:
@@ -269,6 +299,11 @@ def _print_bundle(report: BundleReport, path: Path) -> None:
         echo(f"{line}: {valid}/{len(pdf.signatures)} chữ ký số hợp lệ")
         if pdf.unsigned_fields:
             echo(f"  chưa ký trong bản PDF: {', '.join(pdf.unsigned_fields)}")
+        if pdf.document_timestamps:
+            echo(
+                f"  lưu trữ dài hạn (PAdES B-LTA): DSS với {pdf.dss_certificates or 0} chứng thư,"
+                f" {pdf.dss_crls or 0} CRL; {len(pdf.document_timestamps)} dấu thời gian tài liệu"
+            )
     if report.problems:
         echo("")
         echo("Vấn đề:")

@@ -86,6 +86,7 @@ from workflow.services.admin import (
     unlock_credential,
 )
 from workflow.services.approval import approve, export_bundle
+from workflow.services.archive_renewal import RENEW_BEFORE_DAYS, Renewal, renew_archives
 from workflow.services.auth import (
     active_user_id,
     authenticate,
@@ -158,12 +159,14 @@ from workflow.services.signatures import sign, sweep
 from workflow.services.stamps import set_signature_image, set_unit_seal
 
 __all__ = [
+    "RENEW_BEFORE_DAYS",
     "DocumentFile",
     "Inbox",
     "InboxItem",
     "LoginKeys",
     "LoginPolicy",
     "PdfFile",
+    "Renewal",
     "SignatureProgress",
     "TriggerInputs",
     "UnitSignature",
@@ -219,6 +222,7 @@ __all__ = [
     "open_signing",
     "reference_code",
     "register_certificate",
+    "renew_archives",
     "request_changes",
     "require_admin",
     "return_document",
