@@ -116,12 +116,18 @@ def restore(engine: Engine, data: Snapshot) -> None:
                 if rows:
                     conn.execute(insert(table), rows)
             if is_postgres(engine):
+                # Every integer key with a sequence (ids, and timestamp_tokens.serial): after
+                # loading rows with their keys the sequence must move past them.
                 for table in _tables():
-                    if "id" in table.c and table.c.id.autoincrement and data.get(table.name):
+                    if not data.get(table.name):
+                        continue
+                    for column in table.primary_key.columns:
+                        if column.autoincrement is False or column.type.python_type is not int:
+                            continue
                         conn.execute(
                             text(
-                                f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "  # noqa: S608 - names from our metadata
-                                f"(SELECT MAX(id) FROM {table.name}))"
+                                f"SELECT setval(pg_get_serial_sequence('{table.name}', "  # noqa: S608 - names from our metadata
+                                f"'{column.name}'), (SELECT MAX({column.name}) FROM {table.name}))"
                             )
                         )
             conn.commit()

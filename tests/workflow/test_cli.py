@@ -7,9 +7,12 @@ import json
 import stat
 import subprocess
 import zipfile
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+from asn1crypto import cms
 from click.testing import CliRunner
 from sqlalchemy import text
 
@@ -80,6 +83,7 @@ def test_init_seed_export_verify_audit(cli, db_url, tmp_path):
     assert cli("export", "9999", "--out", str(tmp_path / "y.zip")).exit_code == 2
 
     _openssl_accepts_every_unit(bundle, ca_pem, tmp_path)
+    _valid_ten_years_on_and_renewed(cli, bundle, ca_pem, pledge_id, tmp_path)
 
     token_out = cli("token", "create", "vphu-md-signer")
     assert token_out.exit_code == 0
@@ -125,6 +129,7 @@ def _openssl_accepts_every_unit(bundle: Path, ca_pem: Path, tmp_path: Path) -> N
                 str(ca_pem),
                 "-purpose",
                 "any",
+                "-cades",
                 "-out",
                 "/dev/null",
             ],
@@ -133,6 +138,60 @@ def _openssl_accepts_every_unit(bundle: Path, ca_pem: Path, tmp_path: Path) -> N
             check=False,
         )
         assert proc.returncode == 0, (p7s.name, proc.stderr)
+        _openssl_accepts_the_timestamp(openssl, p7s, ca_pem, tmp_path)
+
+
+def _openssl_accepts_the_timestamp(openssl: str, p7s: Path, ca_pem: Path, tmp_path: Path) -> None:
+    """CAdES-T: the signature-time-stamp token, extracted, passes ``openssl ts -verify``
+    over the signature value with the project CA (the README's command)."""
+    signer_info = cms.ContentInfo.load(p7s.read_bytes())["content"]["signer_infos"][0]
+    (attribute,) = signer_info["unsigned_attrs"]
+    assert attribute["type"].native == "signature_time_stamp_token"
+    value = tmp_path / f"{p7s.stem}.sig"
+    value.write_bytes(signer_info["signature"].native)
+    token = tmp_path / f"{p7s.stem}.tsr"
+    token.write_bytes(attribute["values"][0].dump())
+    proc = subprocess.run(
+        [openssl, "ts", "-verify", "-data", str(value), "-token_in", "-in", str(token),
+         "-CAfile", str(ca_pem)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, (p7s.name, proc.stderr)
+    assert "Verification: OK" in proc.stdout
+
+
+def _valid_ten_years_on_and_renewed(
+    cli: Any, bundle: Path, ca_pem: Path, pledge_id: str, tmp_path: Path
+) -> None:
+    """Ten years on every certificate has expired; the timestamps prove the signatures came
+    first. A renewal adds an archive timestamp and the bundle still verifies."""
+    later = (datetime.now(UTC) + timedelta(days=3653)).date().isoformat()
+    verified = cli("verify", str(bundle), "--trust", str(ca_pem), "--at", later)
+    assert verified.exit_code == 0, verified.output
+    assert "Kết luận: HỢP LỆ (TOTAL_PASSED)" in verified.output
+    assert verified.output.count("dấu thời gian chứng minh chữ ký được tạo khi còn hiệu lực") == 9
+    assert "Dấu thời gian lưu trữ  1 dấu" in verified.output
+    report = json.loads(cli("verify", str(bundle), "--trust", str(ca_pem), "--at", later,
+                            "--json").output)  # fmt: skip
+    states = {u["code"]: u["report"]["certificate_state"] for u in report["units"]}
+    assert set(states.values()) == {"expired_after_poe"}
+
+    not_due = cli("archive", "renew")
+    assert not_due.exit_code == 0, not_due.output
+    assert "chưa đến hạn" in not_due.output
+    renewed = cli("archive", "renew", "--force", "--document", pledge_id)
+    assert renewed.exit_code == 0, renewed.output
+    assert "đã gia hạn" in renewed.output
+    again = tmp_path / "renewed.zip"
+    assert cli("export", pledge_id, "--out", str(again)).exit_code == 0
+    with zipfile.ZipFile(again) as zf:
+        names = {n.split("/", 1)[1] for n in zf.namelist()}
+    assert {"archive-timestamps/0001.tsr", "archive-timestamps/0002.tsr"} <= names
+    assert "archive-timestamps/0002.crl" in names
+    verified = cli("verify", str(again), "--trust", str(ca_pem), "--at", later)
+    assert verified.exit_code == 0, verified.output
+    assert "Dấu thời gian lưu trữ  2 dấu" in verified.output
+    assert cli("archive", "renew", "--document", "9999").exit_code == 2
 
 
 def test_admin_commands(cli):
