@@ -25,6 +25,13 @@ after the bulk run (mean); ``bulk_relative_to_raw`` is ``bulk_signatures_per_s``
 it. The issue's bulk target of 3,000/s against its raw limit of about 15,000/s is a ratio
 of 0.2; compare runs by the ratio, which machine load does not move much.
 
+Issue 17 (trusted timestamps): ``sign_with_timestamp_ms`` is a signature plus its CAdES-T
+token from the built-in TSA in process (target <= 2 ms), ``verify_with_timestamp_ms`` its
+verification with the token; ``bulk_timestamped_signatures_per_s`` the bulk run over bundles
+whose every signature is CAdES-T and which carry an archive timestamp (twenty public-key
+operations a bundle instead of ten), and ``bulk_timestamped_relative_to_raw`` its ratio to
+the raw rate (target >= 0.15).
+
 Targets (issue 3): sign <= 1 ms, verify <= 1 ms, bulk >= 3,000 signatures/s (>= 0.2 of raw).
 Options: ``--bundles N`` (default 1000), ``--quick`` (100 bundles, fewer repeats).
 """
@@ -49,10 +56,13 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from signing import TEST_KDF, KeySigner, TrustStore, verify_signature
 from signing.archive import ArchiveEvidence, approval_manifest, build_bundle, verify_bundle
+from signing.archive.timestamps import add_archive_timestamp
 from signing.audit import GENESIS, event_hash
 from signing.ca import CertificateAuthority
+from signing.cades import add_signature_timestamp
 from signing.cms import sign_detached
 from signing.credentials import generate_private_key
+from signing.tsa import AuthorityTimestamper, TimeStampAuthority
 
 UNITS = {f"VPHU-{i:02d}": f"Văn phòng Huyện ủy số {i}" for i in range(1, 9)}
 BOARD = ("BTDKT", "Ban Thi đua – Khen thưởng")
@@ -84,10 +94,27 @@ class World:
                 now=START,
             )
             self.signers[code] = (key, cert)
+        tsa_key = generate_private_key("ec-p256")
+        tsa_cert = self.ca.issue_tsa(tsa_key.public_key(), name="thidua bench TSA", now=START)
+        self.tsa = TimeStampAuthority(
+            KeySigner(tsa_key, tsa_cert, [self.ca.certificate]), "1.3.6.1.4.1.59999.17.1"
+        )
+        self._serial = 0
 
-    def sign(self, code: str, data: bytes, when: datetime) -> bytes:
+    def timestamper(self, when: datetime) -> AuthorityTimestamper:
+        """The built-in TSA in process, as the workflow binds it (serials from a counter
+        here, from the database there)."""
+
+        def next_serial() -> int:
+            self._serial += 1
+            return self._serial
+
+        return AuthorityTimestamper(self.tsa, at=when, next_serial=next_serial)
+
+    def sign(self, code: str, data: bytes, when: datetime, *, timestamp: bool = False) -> bytes:
         key, cert = self.signers[code]
-        return sign_detached(data, KeySigner(key, cert, [self.ca.certificate]), signing_time=when)
+        der = sign_detached(data, KeySigner(key, cert, [self.ca.certificate]), signing_time=when)
+        return add_signature_timestamp(der, self.timestamper(when)) if timestamp else der
 
 
 def document(rng: random.Random) -> bytes:
@@ -102,6 +129,19 @@ def median_ms(fn, repeats: int) -> float:
         fn()
         samples.append((time.perf_counter() - started) * 1000)
     return statistics.median(samples)
+
+
+def bench_timestamped(world: World, data: bytes, repeats: int) -> tuple[float, float]:
+    """(sign + CAdES-T timestamp from the built-in TSA ms, verify of that signature ms)."""
+    when = START + timedelta(days=30)
+    sign_ms = median_ms(lambda: world.sign("VPHU-01", data, when, timestamp=True), repeats)
+    signature = world.sign("VPHU-01", data, when, timestamp=True)
+    trust = TrustStore([world.ca.certificate])
+    report = verify_signature(data, signature, trust, at=VERIFY_AT)
+    if not report.passed or report.trusted_time is None:
+        raise SystemExit(f"timestamped verification failed: {report.code} {report.detail}")
+    verify_ms = median_ms(lambda: verify_signature(data, signature, trust, at=VERIFY_AT), repeats)
+    return sign_ms, verify_ms
 
 
 def bench_in_process(world: World, data: bytes, repeats: int) -> tuple[float, float]:
@@ -159,12 +199,12 @@ def bench_openssl(world: World, data: bytes, repeats: int) -> tuple[float, float
     return sign_ms, verify_ms
 
 
-def make_bundle(world: World, index: int, rng: random.Random) -> bytes:
+def make_bundle(world: World, index: int, rng: random.Random, *, timestamps: bool = False) -> bytes:
     doc_id = f"{2018 + index % 5}-{index:05d}"
     data = document(rng)
     signed = START + timedelta(days=60, minutes=index)
     approved = signed + timedelta(days=5)
-    signatures = {code: world.sign(code, data, signed) for code in UNITS}
+    signatures = {code: world.sign(code, data, signed, timestamp=timestamps) for code in UNITS}
     decision = {"number": f"{index}/QĐ-BTĐKT", "board": {"code": BOARD[0], "name": BOARD[1]}}
     events = []
     previous = GENESIS
@@ -181,7 +221,7 @@ def make_bundle(world: World, index: int, rng: random.Random) -> bytes:
         previous = fields["hash"]
     evidence = ArchiveEvidence(
         document_id=doc_id,
-        document_docx=data,
+        document=data,
         document_json={"kind": "pledge", "title": f"GIAO ƯỚC THI ĐUA {doc_id}"},
         expected_units=UNITS,
         unit_signatures=signatures,
@@ -192,7 +232,11 @@ def make_bundle(world: World, index: int, rng: random.Random) -> bytes:
         created_at=approved,
     )
     manifest = approval_manifest(evidence, decision=decision, approved_at=approved)
-    return build_bundle(evidence, manifest, world.sign(BOARD[0], manifest, approved))
+    board = world.sign(BOARD[0], manifest, approved, timestamp=timestamps)
+    bundle = build_bundle(evidence, manifest, board)
+    if timestamps:
+        bundle = add_archive_timestamp(bundle, world.timestamper(approved + timedelta(hours=1)))
+    return bundle
 
 
 def raw_ecdsa_verify_per_s(seconds: float = 0.5) -> float:
@@ -211,10 +255,12 @@ def raw_ecdsa_verify_per_s(seconds: float = 0.5) -> float:
     return done / elapsed
 
 
-def bench_bulk(world: World, count: int, rng: random.Random) -> tuple[float, float]:
+def bench_bulk(
+    world: World, count: int, rng: random.Random, *, timestamps: bool = False
+) -> tuple[float, float]:
     """(bundle member signatures verified per CPU second, raw ECDSA verifies per second)."""
-    log(f"generating {count} bundles (not timed)...")
-    bundles = [make_bundle(world, i, rng) for i in range(count)]
+    log(f"generating {count} bundles{' with timestamps' * timestamps} (not timed)...")
+    bundles = [make_bundle(world, i, rng, timestamps=timestamps) for i in range(count)]
     trust = TrustStore([world.ca.certificate])
     cpu = min(os.sched_getaffinity(0))
     os.sched_setaffinity(0, {cpu})
@@ -251,8 +297,10 @@ def main() -> None:
     world = World()
     data = document(rng)
     sign_ms, verify_ms = bench_in_process(world, data, repeats)
+    sign_ts_ms, verify_ts_ms = bench_timestamped(world, data, repeats)
     openssl_sign_ms, openssl_verify_ms = bench_openssl(world, data, 10 if args.quick else 30)
     bulk, raw = bench_bulk(world, count, rng)
+    bulk_ts, raw_ts = bench_bulk(world, count, rng, timestamps=True)
     print(
         json.dumps(
             {
@@ -263,6 +311,10 @@ def main() -> None:
                 "bulk_signatures_per_s": round(bulk, 1),
                 "raw_ecdsa_verify_per_s": round(raw, 1),
                 "bulk_relative_to_raw": round(bulk / raw, 3),
+                "sign_with_timestamp_ms": round(sign_ts_ms, 3),
+                "verify_with_timestamp_ms": round(verify_ts_ms, 3),
+                "bulk_timestamped_signatures_per_s": round(bulk_ts, 1),
+                "bulk_timestamped_relative_to_raw": round(bulk_ts / raw_ts, 3),
             }
         )
     )
