@@ -175,18 +175,33 @@ class TrustStore:
         """The path from ``leaf`` through ``intermediates`` to an anchor, validated at
         ``at`` (validity, key usages, EKU); cached per set of anchors. CRLs are not applied
         here: see ``revocation``."""
-        key = (leaf.der, tuple(i.der for i in intermediates), at)
+        path = (leaf.der, tuple(i.der for i in intermediates))
+        key = (*path, at)
         cache = self._chains
         with cache.lock:
             hit = cache.results.get(key)
             if hit is not None:
                 cache.results.move_to_end(key)
                 return hit
+            span = cache.spans.get(path)
+            if span is not None and span[0] <= at <= span[1]:
+                cache.spans.move_to_end(path)
+                return span[2]
         result = self._build_chain(leaf, intermediates, at)
         with cache.lock:
-            cache.results[key] = result
-            if len(cache.results) > _CHAIN_RESULTS_PER_STORE:
-                cache.results.popitem(last=False)
+            if result.chain is not None:
+                certs = [link.cert for link in result.chain]
+                cache.spans[path] = (
+                    max(c.not_valid_before_utc for c in certs),
+                    min(c.not_valid_after_utc for c in certs),
+                    result,
+                )
+                if len(cache.spans) > _CHAIN_RESULTS_PER_STORE:
+                    cache.spans.popitem(last=False)
+            else:
+                cache.results[key] = result
+                if len(cache.results) > _CHAIN_RESULTS_PER_STORE:
+                    cache.results.popitem(last=False)
         return result
 
     def _build_chain(
@@ -241,6 +256,13 @@ class _ChainCache:
     def __init__(self, anchors: tuple[x509.Certificate, ...]):
         self.store = Store(list(anchors)) if anchors else None
         self.results: OrderedDict[tuple[Any, ...], ChainResult] = OrderedDict()
+        # Paths that validated, by (leaf, intermediates), with the span of time in which
+        # every certificate of the path is valid: a validation at another time inside it has
+        # the same result (nothing else in path validation depends on the time), which is
+        # what validation at each signature's own trusted time needs (issue 17).
+        self.spans: OrderedDict[tuple[Any, ...], tuple[dt.datetime, dt.datetime, ChainResult]] = (
+            OrderedDict()
+        )
         self.lock = threading.Lock()
 
 
