@@ -198,15 +198,7 @@ def check_archive_timestamps(
         report = verify_token(
             present[index]["tsr"], store, digest=archive_imprint(files, index), at=judged_at
         )
-        reports[index] = TimestampInfo(
-            indication=report.indication,
-            sub_indication=report.sub_indication,
-            message=report.message,
-            gen_time=report.gen_time,
-            tsa_name=report.tsa_name,
-            serial=report.serial,
-            policy=report.policy,
-        )
+        reports[index] = report.info()
         if not report.passed or report.gen_time is None:
             chain_holds = False
             sub = report.sub_indication or SubIndication.FORMAT_FAILURE

@@ -125,21 +125,7 @@ class PdfSignatureResult:
 
 def timestamp_dict(report: TimestampReport | None) -> dict[str, Any] | None:
     """A timestamp token's verification as the JSON report carries it."""
-    if report is None:
-        return None
-    return {
-        "indication": str(report.indication),
-        "sub_indication": code_text(report.sub_indication),
-        "passed": report.passed,
-        "message": report.message,
-        "detail": report.detail,
-        "gen_time": report.gen_time.isoformat() if report.gen_time else None,
-        "tsa": report.tsa_name,
-        # A string: serials are up to 160 bits, beyond what JSON readers keep exact.
-        "serial": None if report.serial is None else str(report.serial),
-        "policy": report.policy,
-        "hash_algorithm": report.hash_algorithm,
-    }
+    return None if report is None else report.to_dict()
 
 
 @dataclass(frozen=True)

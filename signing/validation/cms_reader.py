@@ -29,6 +29,7 @@ __all__ = [
     "ID_DATA",
     "OCTET_STRING",
     "ParsedSignature",
+    "certificate_ders",
     "read_signed_data",
     "single_element",
 ]
@@ -388,7 +389,7 @@ def _read_schema(signature_der: bytes) -> ParsedSignature:
         sig_name, pss_params = _signature_algorithm(si["signature_algorithm"].dump())
         signed_bytes, attrs = _schema_attributes(si["signed_attrs"])
         return ParsedSignature(
-            certificates=_schema_certificates(sd["certificates"]),
+            certificates=certificate_ders(sd["certificates"]),
             sid_der=si["sid"].dump(),
             digest_name=_digest_name(si["digest_algorithm"].dump()),
             sig_name=sig_name,
@@ -404,8 +405,9 @@ def _read_schema(signature_der: bytes) -> ParsedSignature:
         raise FormatError(f"CMS structure unreadable: {type(exc).__name__}: {exc}") from None
 
 
-def _schema_certificates(cert_set: Any) -> list[bytes]:
-    """Each plain certificate's exact bytes. The SET's members are walked with asn1crypto's
+def certificate_ders(cert_set: Any) -> list[bytes]:
+    """Each plain certificate's exact bytes of a CertificateSet (asn1crypto, possibly
+    absent). The SET's members are walked with asn1crypto's
     tokenizer; of the CertificateChoices, a plain certificate is a universal SEQUENCE and
     the tagged choices (attribute or extended certificates) are ignored."""
     certificates: list[bytes] = []

@@ -44,7 +44,7 @@ from signing.validation.status import (
     TimestampInfo,
 )
 from signing.validation.status import message as message_for
-from signing.validation.timestamp import TimestampReport, verify_token
+from signing.validation.timestamp import verify_token
 from signing.validation.trust import TrustStore
 
 __all__ = ["MAX_SIGNATURE_BYTES", "check_trust", "verify_signature", "verify_with_digests"]
@@ -324,7 +324,7 @@ def _check_signature_timestamps(state: _Validation) -> SignatureReport | None:
     digest = hashlib.sha256(state.parsed.signature).digest()
     judged_at = state.at if state.proven_at is None else min(state.at, state.proven_at)
     reports = [verify_token(token, state.trust, digest=digest, at=judged_at) for token in tokens]
-    state.timestamps = tuple(map(_timestamp_info, reports))
+    state.timestamps = tuple(r.info() for r in reports)
     for report in reports:
         if not report.passed:
             return state.report(
@@ -344,18 +344,6 @@ def _check_signature_timestamps(state: _Validation) -> SignatureReport | None:
         poe = report.gen_time if poe is None else min(poe, report.gen_time)
     state.poe = poe
     return None
-
-
-def _timestamp_info(report: TimestampReport) -> TimestampInfo:
-    return TimestampInfo(
-        indication=report.indication,
-        sub_indication=report.sub_indication,
-        message=report.message,
-        gen_time=report.gen_time,
-        tsa_name=report.tsa_name,
-        serial=report.serial,
-        policy=report.policy,
-    )
 
 
 def _check_expected_certificate(state: _Validation) -> SignatureReport | None:

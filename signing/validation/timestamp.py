@@ -14,7 +14,6 @@ from functools import lru_cache
 from typing import Any
 
 from asn1crypto import cms, core, tsp
-from asn1crypto import parser as asn1_parser
 from asn1crypto import x509 as a_x509
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -32,6 +31,7 @@ from cryptography.x509.verification import (
 from signing._util import CERT_ERRORS, certificate_der, load_der_certificate, utc
 from signing.errors import SigningError
 from signing.validation.certificates import certificate_facts
+from signing.validation.cms_reader import certificate_ders
 from signing.validation.status import Finding, Indication, SubIndication, TimestampInfo
 from signing.validation.trust import TrustStore
 
@@ -117,6 +117,25 @@ class TimestampReport:
     def finding(self) -> Finding:
         return (self.indication, self.sub_indication)
 
+    def info(self) -> TimestampInfo:
+        """What a signature's report shows of this timestamp."""
+        return TimestampInfo(
+            indication=self.indication,
+            sub_indication=self.sub_indication,
+            message=self.message,
+            gen_time=self.gen_time,
+            tsa_name=self.tsa_name,
+            serial=self.serial,
+            policy=self.policy,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **self.info().to_dict(),
+            "detail": self.detail,
+            "hash_algorithm": self.hash_algorithm,
+        }
+
 
 class _Failure(Exception):
     def __init__(self, sub: SubIndication, detail: str) -> None:
@@ -134,19 +153,6 @@ class _Token:
     # The signed attributes as the SET the TSA signed, taken before anything is parsed:
     # asn1crypto re-encodes a structure whose parts were read, at great cost.
     signed_attrs_der: bytes
-
-
-def _split(contents: bytes) -> tuple[bytes, ...]:
-    """The plain certificates (universal SEQUENCEs) encoded one after another in a
-    CertificateSet's contents, as their exact bytes."""
-    out, position = [], 0
-    while position < len(contents):
-        cls, _method, tag, header, body, trailer = asn1_parser.parse(contents[position:])
-        size = len(header) + len(body) + len(trailer)
-        if cls == 0 and tag == 16:
-            out.append(contents[position : position + size])
-        position += size
-    return tuple(out)
 
 
 def verify_token(
@@ -209,7 +215,7 @@ def _parse(token_der: bytes) -> _Token:
         absent = isinstance(attrs, core.Void)
         signed_attrs_der = b"" if absent else b"\x31" + attrs.dump()[1:]
         cert_set = signed["certificates"]
-        certificates = () if isinstance(cert_set, core.Void) else _split(cert_set.contents)
+        certificates = tuple(certificate_ders(cert_set))
         return _Token(info, tst_der, signer_info, certificates, signed_attrs_der)
     except (ValueError, TypeError, KeyError) as exc:
         raise _Failure(SubIndication.FORMAT_FAILURE, f"token unreadable: {exc}") from None
