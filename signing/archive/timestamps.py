@@ -175,7 +175,9 @@ def check_archive_timestamps(
                 )
             )
             return ArchiveTimestamps((), None), problems
-    if not present or trust is None:
+    if not present or trust is None or MANIFEST not in files:
+        # Without the payload manifest there is nothing they could prove (the layout step
+        # reports it missing).
         return ArchiveTimestamps((), None), problems
     crls = [parts["crl"] for parts in present.values() if "crl" in parts]
     try:

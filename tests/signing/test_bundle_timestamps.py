@@ -266,3 +266,11 @@ def test_a_token_before_the_previous_one_is_refused() -> None:
 def test_renewing_something_that_is_not_a_bundle_is_a_clear_error() -> None:
     with pytest.raises(BundleError):
         add_archive_timestamp(b"not a zip", stamper(tsa_2018(), ARCHIVED_AT))
+
+
+def test_archive_timestamps_without_the_payload_manifest_fail_the_bundle_not_the_verifier() -> None:
+    top, files = unzip(renewed())
+    del files["manifest-sha256.txt"]
+    report = verify(rezip(top, files), TEN_YEARS_ON)
+    assert report.indication is Indication.TOTAL_FAILED
+    assert report.archive_timestamps.proven_at is None
