@@ -274,3 +274,49 @@ def test_archive_timestamps_without_the_payload_manifest_fail_the_bundle_not_the
     report = verify(rezip(top, files), TEN_YEARS_ON)
     assert report.indication is Indication.TOTAL_FAILED
     assert report.archive_timestamps.proven_at is None
+
+
+# ------------------------------------------------------------------ on the command line
+def _cli(tmp_path: Any, data: bytes, at: datetime) -> Any:
+    from click.testing import CliRunner
+
+    from web.cli import main
+
+    (tmp_path / "b.zip").write_bytes(data)
+    (tmp_path / "ca.pem").write_bytes(world().ca_pem)
+    args = ["verify", str(tmp_path / "b.zip"), "--trust", str(tmp_path / "ca.pem")]
+    return CliRunner().invoke(main, [*args, "--at", at.isoformat()])
+
+
+@pytest.mark.parametrize(
+    ("make", "at", "verdict"),
+    [
+        (renewed, AFTER_FIRST_TSA, "HỢP LỆ (TOTAL_PASSED)"),
+        (timestamped, AFTER_FIRST_TSA, "(INDETERMINATE/OUT_OF_BOUNDS_NO_POE)"),
+        (
+            lambda: bundle(signature_timestamps=False, archive_timestamp=False),
+            TEN_YEARS_ON,
+            "(INDETERMINATE/OUT_OF_BOUNDS_NO_POE)",
+        ),
+        (
+            lambda: _forged(
+                lambda f: f.__setitem__(
+                    "archive-timestamps/0001.tsr",
+                    stamper(tsa_2018(), ARCHIVED_AT).timestamp(bytes(32)),
+                )
+            ),
+            AFTER_FIRST_TSA,
+            "(TOTAL_FAILED/HASH_FAILURE)",
+        ),
+        (lambda: bundle(serial=lambda: 7), TEN_YEARS_ON, "(INDETERMINATE/SIG_CONSTRAINTS_FAILURE)"),
+    ],
+    ids=["renewed", "tsa-expired", "no-timestamps", "other-bytes", "reused-serial"],
+)
+def test_thidua_verify_at_a_later_date(tmp_path, make, at, verdict) -> None:
+    result = _cli(tmp_path, make(), at)
+    assert (
+        f"Kết luận: {verdict}"
+        in result.output.replace("KHÔNG HỢP LỆ", "").replace("CHƯA XÁC ĐỊNH ĐƯỢC", "")
+        or verdict in result.output
+    ), result.output
+    assert result.exit_code == (0 if "TOTAL_PASSED" in verdict else 1)
