@@ -327,3 +327,58 @@ def test_the_openapi_document_describes_at_and_the_new_fields(client: FlaskClien
     assert {"trusted_time", "tsa", "certificate_state", "certificate_state_text"} <= set(unit)
     report = spec["components"]["schemas"]["VerificationReport"]["properties"]
     assert {"validation_time", "archive_timestamps", "units"} <= set(report)
+
+
+# -- forged timestamps, on the page and the API ----------------------------------------------
+
+
+class _OverOtherBytes:
+    """A real token of a trusted TSA, but over other bytes than the signature value."""
+
+    def __init__(self, inner: AuthorityTimestamper) -> None:
+        self.inner = inner
+
+    def timestamp(
+        self, digest: bytes, *, hash_algorithm: str = "sha256", nonce: Any = None
+    ) -> bytes:
+        return self.inner.timestamp(bytes(32), hash_algorithm=hash_algorithm)
+
+
+def _foreign_timestamper(at: dt.datetime) -> AuthorityTimestamper:
+    from signing.ca import CertificateAuthority
+    from signing.credentials import TEST_KDF
+
+    foreign = CertificateAuthority.create(
+        "thidua CA", "Cụm thi đua – hệ thống thidua", b"f" * 32, at, kdf_params=TEST_KDF
+    )
+    key = generate_private_key("ec-p256")
+    cert = foreign.issue_tsa(key.public_key(), name=TEST_TSA, now=at)
+    authority = TimeStampAuthority(KeySigner(key, cert, [foreign.certificate]), POLICY)
+    return AuthorityTimestamper(authority, at=at, next_serial=lambda: next(_SERIALS))
+
+
+@pytest.mark.parametrize(
+    ("forge", "verdict"),
+    [
+        ("other-bytes", ("TOTAL_FAILED", "HASH_FAILURE")),
+        ("foreign-tsa", ("INDETERMINATE", "NO_CERTIFICATE_CHAIN_FOUND")),
+    ],
+)
+def test_a_forged_timestamp_is_refused_on_the_page_and_the_api(
+    app: Flask, forge: str, verdict: tuple[str, str]
+) -> None:
+    docx = _docx(app)
+    moment = _moment(app)
+    stamper: Any = (
+        _OverOtherBytes(_timestamper(app, moment))
+        if forge == "other-bytes"
+        else _foreign_timestamper(moment)
+    )
+    signatures = {code: _sign(app, docx, code, moment, stamper) for code in UNITS}
+    report = _api(app.test_client(), _form(docx, signatures, _ten_years_on()))
+    assert (report["indication"], report["sub_indication"]) == verdict
+    assert {(u["indication"], u["sub_indication"]) for u in report["units"]} == {verdict}
+    assert all(u["trusted_time"] is None for u in report["units"])
+    html = _page(app.test_client(), _form(docx, signatures, _ten_years_on()))
+    assert f'data-indication="{verdict[0]}"' in html
+    assert "Dấu thời gian của chữ ký" in html
