@@ -188,3 +188,23 @@ def test_no_login_and_no_csrf_token_needed(demo_db, demo, openssl, tmp_path) -> 
     assert response.status_code == 200, response.data[:300]
     # The same app still refuses a form post without its CSRF token.
     assert strict.test_client().post("/login", data={"username": "x"}).status_code == 400
+
+
+def test_an_address_that_asks_too_often_waits_and_takes_no_serial(
+    app, client, openssl, tmp_path, monkeypatch
+) -> None:
+    from web.views import tsa as tsa_view
+
+    monkeypatch.setattr(tsa_view, "_recent", {})  # this test's minute starts empty
+    app.config["TSA_REQUESTS_PER_MINUTE"] = 3
+    body = query(openssl, tmp_path, "q").read_bytes()
+    before = stored_serials(app)
+    replies = [post(client, body) for _ in range(4)]
+    assert [r.status_code for r in replies] == [200, 200, 200, 429]
+    assert int(replies[-1].headers["Retry-After"]) >= 1
+    assert len(stored_serials(app)) == len(before) + 3
+    # Another address is not held back by this one's requests.
+    other = client.post(
+        "/tsa", data=body, content_type=QUERY, environ_base={"REMOTE_ADDR": "192.0.2.7"}
+    )
+    assert other.status_code == 200
