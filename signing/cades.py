@@ -17,11 +17,9 @@ from asn1crypto import parser as asn1_parser
 
 from signing.errors import FormatError, SigningError
 from signing.tsa import Timestamper
-from signing.validation.cms_reader import read_signed_data
+from signing.validation.cms_reader import SIGNATURE_TIMESTAMP, elements, read_signed_data
 
 __all__ = ["SIGNATURE_TIMESTAMP", "add_signature_timestamp", "signature_value_digest"]
-
-SIGNATURE_TIMESTAMP = "signature_time_stamp_token"
 
 
 def signature_value_digest(signature_der: bytes) -> bytes:
@@ -52,22 +50,8 @@ def add_signature_timestamp(signature_der: bytes, timestamper: Timestamper) -> b
         raise SigningError(f"không thêm được dấu thời gian vào chữ ký: {exc}") from None
 
 
-_Element = tuple[int, int, int, bytes]  # class, method, tag, contents
-
-
-def _elements(contents: bytes) -> list[_Element]:
-    out, position = [], 0
-    while position < len(contents):
-        cls, method, tag, header, body, trailer = asn1_parser.parse(contents[position:])
-        if trailer:
-            raise ValueError("indefinite length (BER) is not DER")
-        out.append((cls, method, tag, body))
-        position += len(header) + len(body)
-    return out
-
-
-def _emit(element: _Element) -> bytes:
-    encoded: bytes = asn1_parser.emit(*element)
+def _emit(tag: tuple[int, int, int], contents: bytes) -> bytes:
+    encoded: bytes = asn1_parser.emit(*tag, contents)
     return encoded
 
 
@@ -77,19 +61,20 @@ def _with_unsigned_attribute(signature_der: bytes, attribute: bytes) -> bytes:
 
     Spliced with asn1crypto's tokenizer instead of re-encoding the parsed structure: asn1crypto
     re-serialises every level it touched, which costs more than the timestamp itself."""
-    (info,) = _elements(signature_der)
-    oid, explicit = _elements(info[3])
-    (signed_data,) = _elements(explicit[3])
-    fields = _elements(signed_data[3])
-    infos = fields[-1]
-    (signer_info,) = _elements(infos[3])
-    parts = _elements(signer_info[3])
+    ((info_tag, _, info),) = elements(signature_der)
+    (oid_tag, _, oid), (explicit_tag, _, explicit) = elements(info)
+    ((sd_tag, _, signed_data),) = elements(explicit)
+    fields = elements(signed_data)
+    infos_tag, _, infos = fields[-1]
+    ((si_tag, _, signer_info),) = elements(infos)
+    parts = [(tag, body) for tag, _, body in elements(signer_info)]
     # [1] IMPLICIT unsigned attributes, when some are there already.
-    present = [_emit(e) for e in _elements(parts.pop()[3])] if parts[-1][:3] == (2, 1, 1) else []
+    present = (
+        [whole for _, whole, _ in elements(parts.pop()[1])] if parts[-1][0] == (2, 1, 1) else []
+    )
     members = sorted([*present, attribute])  # a DER SET OF is sorted by encoding
-    parts.append((2, 1, 1, b"".join(members)))
-    signer_info = (*signer_info[:3], b"".join(map(_emit, parts)))
-    fields[-1] = (*infos[:3], _emit(signer_info))
-    signed_data = (*signed_data[:3], b"".join(map(_emit, fields)))
-    explicit = (*explicit[:3], _emit(signed_data))
-    return _emit((*info[:3], _emit(oid) + _emit(explicit)))
+    parts.append(((2, 1, 1), b"".join(members)))
+    new_info = _emit(si_tag, b"".join(_emit(tag, body) for tag, body in parts))
+    body = b"".join(whole for _, whole, _ in fields[:-1]) + _emit(infos_tag, new_info)
+    new_explicit = _emit(explicit_tag, _emit(sd_tag, body))
+    return _emit(info_tag, _emit(oid_tag, oid) + new_explicit)

@@ -116,6 +116,20 @@ class ConfigError(WorkflowError):
     http_status = 500
 
 
+class TimestampUnavailable(ConfigError):
+    """The external TSA did not answer (down, unreachable, timed out): passing, retry."""
+
+    code = "tsa_unavailable"
+    http_status = 503
+
+
+class TimestampBadReply(ConfigError):
+    """The external TSA answered with something that is not the token asked for."""
+
+    code = "tsa_bad_reply"
+    http_status = 502
+
+
 class ConverterUnavailable(ConfigError):
     """LibreOffice is missing or failed to make the PDF: the server's fault, and passing (a
     retry may succeed); nothing was frozen."""

@@ -48,7 +48,13 @@ from workflow.clock import aware
 from workflow.config import check_tsa_url
 from workflow.config import tsa_url as configured_tsa_url
 from workflow.db import is_postgresql
-from workflow.errors import ConfigError, ConflictError, ValidationError
+from workflow.errors import (
+    ConfigError,
+    ConflictError,
+    TimestampBadReply,
+    TimestampUnavailable,
+    ValidationError,
+)
 from workflow.models import CertificateAuthorityRecord, TimestampAuthorityRecord, TimestampToken
 from workflow.pki import load_ca
 
@@ -78,20 +84,6 @@ TSA_NAME = "thidua TSA {year}"
 MAX_REPLY_BYTES = 1024 * 1024
 REQUEST_TYPE = "application/timestamp-query"
 REPLY_TYPE = "application/timestamp-reply"
-
-
-class TimestampUnavailable(ConfigError):
-    """The external TSA did not answer (down, unreachable, timed out): passing, retry."""
-
-    code = "tsa_unavailable"
-    http_status = 503
-
-
-class TimestampBadReply(ConfigError):
-    """The external TSA answered with something that is not the token asked for."""
-
-    code = "tsa_bad_reply"
-    http_status = 502
 
 
 # ------------------------------------------------------------------ the stored authority

@@ -29,6 +29,7 @@ from signing.archive.layout import (
 )
 from signing.archive.run import Run
 from signing.errors import BundleError
+from signing.validation.cms_reader import SIGNATURE_TIMESTAMP_OID
 from signing.validation.status import SubIndication
 
 __all__ = [
@@ -153,17 +154,14 @@ def _unsigned_parts(der: bytes) -> list[str]:
         return []  # unreadable: the signature check reports it
 
 
-# id-aa-signatureTimeStampToken's OID, DER-encoded: the one unsigned attribute allowed, as
-# the approval signature's CAdES-T (issue 17); the signature check verifies each token.
-_SIGNATURE_TIMESTAMP_OID = bytes.fromhex("060b2a864886f70d010910020e")
-
-
 def _only_signature_timestamps(attributes: bytes) -> bool:
-    """Whether the unsigned attributes' contents hold signature-time-stamps only."""
+    """Whether the unsigned attributes' contents hold signature-time-stamps only: the one
+    unsigned attribute allowed, as the approval signature's CAdES-T (issue 17); the
+    signature check verifies each token."""
     position = 0
     while position < len(attributes):
         _c, _m, _t, header, body, trailer = asn1_parser.parse(attributes[position:])
-        if not body.startswith(_SIGNATURE_TIMESTAMP_OID):
+        if not body.startswith(SIGNATURE_TIMESTAMP_OID):
             return False
         position += len(header) + len(body) + len(trailer)
     return position > 0

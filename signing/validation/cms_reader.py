@@ -28,8 +28,11 @@ from signing.errors import FormatError
 __all__ = [
     "ID_DATA",
     "OCTET_STRING",
+    "SIGNATURE_TIMESTAMP",
+    "SIGNATURE_TIMESTAMP_OID",
     "ParsedSignature",
     "certificate_ders",
+    "elements",
     "read_signed_data",
     "single_element",
 ]
@@ -122,9 +125,11 @@ _ATTR_NAMES = {
         "signing_certificate_v2",
     )
 }
-_UNSIGNED_NAMES = {
-    cms.CMSAttributeType("signature_time_stamp_token").dump(): "signature_time_stamp_token"
-}
+# CAdES-T's unsigned attribute (id-aa-signatureTimeStampToken): its name as asn1crypto and
+# ParsedSignature.unsigned call it, and its OID's DER.
+SIGNATURE_TIMESTAMP = "signature_time_stamp_token"
+SIGNATURE_TIMESTAMP_OID = cms.CMSAttributeType(SIGNATURE_TIMESTAMP).dump()
+_UNSIGNED_NAMES = {SIGNATURE_TIMESTAMP_OID: SIGNATURE_TIMESTAMP}
 ID_DATA = cms.ContentType("data").dump()
 _ID_SIGNED_DATA = cms.ContentType("signed_data").dump()
 _DETACHED_DATA = cms.EncapsulatedContentInfo({"content_type": "data"}).dump()
@@ -191,7 +196,7 @@ _Tag = tuple[int, int, int]
 _Element = tuple[_Tag, bytes, bytes]
 
 
-def _elements(contents: bytes) -> list[_Element]:
+def elements(contents: bytes) -> list[_Element]:
     """The elements encoded one after another in ``contents``: ((class, constructed, tag),
     whole encoding, contents), read with asn1crypto's tokenizer. Definite lengths only:
     an indefinite-length (BER) element raises ValueError, which sends the caller to the
@@ -235,7 +240,7 @@ def _read_fast(der: bytes) -> ParsedSignature | None:
             rest.pop(0)
         if len(rest) != 1 or rest[0][0] != _SET:
             return None
-        infos = _elements(rest[0][2])
+        infos = elements(rest[0][2])
         if len(infos) != 1 or infos[0][0] != _SEQUENCE:
             return None
         return _fast_signer_info(infos[0][2], certificates)
@@ -262,15 +267,15 @@ def _fast_signed_data_rest(signed_data: bytes) -> list[_Element] | None:
     prefix made of whole elements reads as exactly those elements)."""
     known = next((n for n in _SD_PREFIX_LENGTHS if signed_data[:n] in _SD_PREFIXES), 0)
     if known:
-        return _elements(signed_data[known:])
-    sd = _elements(signed_data)
+        return elements(signed_data[known:])
+    sd = elements(signed_data)
     if len(sd) < 4 or sd[0][0] != _INTEGER or sd[1][0] != _SET or sd[2][1] != _DETACHED_DATA:
         return None
     return sd[3:]
 
 
 def _fast_signer_info(contents: bytes, certificates: list[bytes]) -> ParsedSignature | None:
-    si = _elements(contents)
+    si = elements(contents)
     if len(si) < 5 or si[0][0] != _INTEGER or si[1][0] not in (_SEQUENCE, _CTX0_PRIM):
         return None
     digest_name = _DIGEST_DERS.get(si[2][1]) if si[2][0] == _SEQUENCE else None
@@ -313,18 +318,18 @@ def _unsigned_attributes(contents: bytes) -> dict[str, tuple[bytes, ...]] | None
     """name -> each value's encoding, for the unsigned attributes' contents; None when an
     attribute is not a well-formed {OBJECT IDENTIFIER, SET}."""
     out: dict[str, tuple[bytes, ...]] = {}
-    for attr_tag, attr_encoded, _body in _elements(contents):
+    for attr_tag, attr_encoded, _body in elements(contents):
         if attr_tag != _SEQUENCE:
             return None
         _kind, body = single_element(attr_encoded)
-        parts = _elements(body)
+        parts = elements(body)
         if len(parts) != 2 or parts[0][0] != _OID or parts[1][0] != _SET:
             return None
         name = (
             _UNSIGNED_NAMES.get(parts[0][1])
             or core.ObjectIdentifier.load(parts[0][1], strict=True).dotted
         )
-        values = tuple(encoded for _tag, encoded, _b in _elements(parts[1][2]))
+        values = tuple(encoded for _tag, encoded, _b in elements(parts[1][2]))
         out[name] = out.get(name, ()) + values
     return out
 
@@ -333,7 +338,7 @@ def _fast_attributes(contents: bytes) -> dict[str, bytes] | None:
     """name -> values of each signed attribute; None for anything but distinct, well-formed
     Attribute SEQUENCEs."""
     attrs: dict[str, bytes] = {}
-    for attr_tag, attr_encoded, _body in _elements(contents):
+    for attr_tag, attr_encoded, _body in elements(contents):
         if attr_tag != _SEQUENCE:
             return None
         attr = _attribute(attr_encoded)
@@ -352,7 +357,7 @@ def _fast_attributes(contents: bytes) -> dict[str, bytes] | None:
 def _certificate_set(contents: bytes) -> tuple[bytes, ...]:
     """The plain certificates (universal SEQUENCEs) of a CertificateSet's contents; the
     tagged choices (attribute or extended certificates) are ignored, as in _read_schema."""
-    return tuple(enc for tag, enc, _ in _elements(contents) if tag == _SEQUENCE)
+    return tuple(enc for tag, enc, _ in elements(contents) if tag == _SEQUENCE)
 
 
 @bytes_cache(maxsize=8192, max_bytes=4096)
@@ -360,7 +365,7 @@ def _attribute(encoded: bytes) -> tuple[str, bytes] | None:
     """(name, contents of its SET OF values) of one Attribute SEQUENCE, or None when it is
     not exactly {OBJECT IDENTIFIER, SET} (ValueError when it is not one element)."""
     _kind, body = single_element(encoded)
-    parts = _elements(body)
+    parts = elements(body)
     if len(parts) != 2 or parts[0][0] != _OID or parts[1][0] != _SET:
         return None
     name = _ATTR_NAMES.get(parts[0][1])

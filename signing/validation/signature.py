@@ -30,7 +30,7 @@ from signing.validation.certificates import (
     matches_sid_by_meaning,
     matches_sid_exactly,
 )
-from signing.validation.cms_reader import ParsedSignature, read_signed_data
+from signing.validation.cms_reader import SIGNATURE_TIMESTAMP, ParsedSignature, read_signed_data
 from signing.validation.crypto import (
     DIGESTS,
     WEAK_DIGESTS,
@@ -301,7 +301,6 @@ def _check_signature_value(state: _Validation) -> SignatureReport | None:
     return state.report(indication, sub, detail=detail)
 
 
-_SIGNATURE_TIMESTAMP = "signature_time_stamp_token"
 _MAX_TIMESTAMPS = 8
 
 
@@ -311,7 +310,7 @@ def _check_signature_timestamps(state: _Validation) -> SignatureReport | None:
     other bytes is HASH_FAILURE; a foreign TSA, NO_CERTIFICATE_CHAIN_FOUND): a timestamp
     that does not hold must not pass unnoticed. The passed tokens' earliest time and
     ``proven_at`` give the proof of existence the later steps use."""
-    tokens = state.parsed.unsigned.get(_SIGNATURE_TIMESTAMP, ())
+    tokens = state.parsed.unsigned.get(SIGNATURE_TIMESTAMP, ())
     poe = state.proven_at
     if not tokens or state.trust is None:
         # Without trust anchors nothing is proven; _check_chain says so.
