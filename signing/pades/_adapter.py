@@ -28,6 +28,7 @@ from signing._util import certificate_der, utc
 from signing.cms import content_info, signed_attributes, signer_parts
 from signing.errors import SigningError
 from signing.signers import Signer
+from signing.validation.cms_reader import SIGNATURE_TIMESTAMP
 
 __all__ = [
     "VN_TIME",
@@ -278,7 +279,7 @@ def with_signature_timestamp(cms_der: bytes, token_der: bytes) -> bytes:
     signing.cms.content_info writes it) with ``token_der`` as its signature-time-stamp
     unsigned attribute (RFC 3161 Appendix A, CAdES-T)."""
     attribute = cms.CMSAttribute(
-        {"type": "signature_time_stamp_token", "values": [cms.ContentInfo.load(token_der)]}
+        {"type": SIGNATURE_TIMESTAMP, "values": [cms.ContentInfo.load(token_der)]}
     ).dump()
     unsigned = b"\xa1" + _length(len(attribute)) + attribute  # [1] IMPLICIT SET OF
     # ContentInfo > [0] > SignedData > SET OF SignerInfo > the last SignerInfo.

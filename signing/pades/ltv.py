@@ -28,6 +28,7 @@ from signing.errors import SigningError
 from signing.pades._adapter import open_writer
 from signing.pades._timestamper import TOKEN_GUESS, PyHankoTimeStamper
 from signing.tsa import Timestamper
+from signing.validation.cms_reader import SIGNATURE_TIMESTAMP
 
 __all__ = ["DOC_TIMESTAMP_PREFIX", "embedded_certificates", "extend_to_lta"]
 
@@ -60,7 +61,7 @@ def _signed_data_certificates(signed_data: cms.SignedData) -> Iterable[a_x509.Ce
             yield choice.chosen
     for signer_info in signed_data["signer_infos"]:
         for attribute in signer_info["unsigned_attrs"] or ():
-            if attribute["type"].native == "signature_time_stamp_token":
+            if attribute["type"].native == SIGNATURE_TIMESTAMP:
                 for token in attribute["values"]:
                     yield from _signed_data_certificates(token["content"])
 

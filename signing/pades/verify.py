@@ -40,6 +40,7 @@ from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 
 from signing._util import utc
 from signing.errors import SigningError
+from signing.validation.cms_reader import SIGNATURE_TIMESTAMP
 from signing.validation.signature import verify_signature
 from signing.validation.status import (
     Finding,
@@ -575,7 +576,7 @@ def _signature_timestamp(
         tokens = [
             token.dump()
             for attribute in signer_info["unsigned_attrs"] or ()
-            if attribute["type"].native == "signature_time_stamp_token"
+            if attribute["type"].native == SIGNATURE_TIMESTAMP
             for token in attribute["values"]
         ]
     except Exception as exc:  # a CMS asn1crypto cannot walk: verify_signature says more
